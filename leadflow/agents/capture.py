@@ -1,0 +1,206 @@
+"""Capture (LeadCapture Pro): parse the inbound item, extract and standardise the record
+(SPEC §3), dedupe against the CRM and upsert it. No usable contact → failure edge."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, Field
+
+from leadflow.agents.base import StepOutput
+from leadflow.config import IcpConfig, icp
+from leadflow.graph.state import LeadState
+from leadflow.toolbox import Toolbox
+from leadflow.tools import standardize as std
+from leadflow.tools.crm import parse_datetime
+from leadflow.tools.ingest import (
+    MAX_TEXT_CHARS,
+    IngestError,
+    ParsedFields,
+    item_fingerprint,
+    parse_item,
+)
+
+
+class ExtractedLead(BaseModel):
+    """Contact fields as found in the item (the extractor's structured output)."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    company_name: str | None = None
+    website: str | None = None
+    country: str | None = Field(default=None, description="country as written, any language")
+    employees: str | None = Field(default=None, description="number or range as written")
+    industry: str | None = Field(default=None, description="industry as written")
+    inquiry: str | None = None
+    campaign: str | None = None
+
+
+class LeadExtractor(Protocol):
+    async def extract(
+        self, channel: str, parsed: ParsedFields, item: dict[str, Any]
+    ) -> ExtractedLead:
+        ...
+
+
+class RulesExtractor:
+    """Offline extractor: the channel parsers' fields, mapped one to one."""
+
+    async def extract(
+        self, channel: str, parsed: ParsedFields, item: dict[str, Any]
+    ) -> ExtractedLead:
+        return extract_rules(parsed)
+
+
+def extract_rules(parsed: ParsedFields) -> ExtractedLead:
+    first, last = parsed.get("first_name"), parsed.get("last_name")
+    if not first and parsed.get("full_name"):
+        first, last = std.split_name(parsed["full_name"])
+    return ExtractedLead(
+        first_name=first, last_name=last, email=parsed.get("email"), phone=parsed.get("phone"),
+        title=parsed.get("title"), company_name=parsed.get("company"),
+        website=parsed.get("website"), country=parsed.get("country"),
+        employees=parsed.get("employees"), industry=parsed.get("industry"),
+        inquiry=parsed.get("inquiry"), campaign=parsed.get("campaign"),
+    )
+
+
+def standardize_record(
+    extracted: ExtractedLead, channel: str, item: dict[str, Any], rules: IcpConfig,
+    utm: dict[str, str] | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The deterministic policy after extraction: SPEC §3 formats and derived fields."""
+    flags: list[str] = []
+    email = std.normalize_email(extracted.email)
+    domain = std.company_domain(email, extracted.website)
+    if email and std.is_freemail(email.split("@", 1)[1]):
+        flags.append("freemail")
+    country = std.country_code(extracted.country)
+    raw_phone = std.clean_text(extracted.phone) or None
+    phone = std.normalize_phone(raw_phone, country)
+    if raw_phone and phone is None and not country:
+        phone = std.normalize_phone(raw_phone, std.country_of_domain(domain))
+    country = country or std.country_of_domain(domain) or std.country_of_phone(phone)
+    if raw_phone and not phone:
+        flags.append("phone_unparsed")
+    employees, size_range = std.parse_employees(extracted.employees)
+    if employees is not None:
+        segment = rules.segment_for(employees)
+    elif size_range is not None:
+        low, high = size_range
+        seg_low = rules.segment_for(low)
+        segment = seg_low if high is not None and rules.segment_for(high) == seg_low else (
+            seg_low if high is None and seg_low == rules.segment_for(10**9) else "unknown")
+    else:
+        segment = "unknown"
+    title = std.standardize_title(extracted.title)
+    first = std.capitalize_name(extracted.first_name or "") or None
+    last = std.capitalize_name(extracted.last_name or "") or None
+    company_name = std.clean_text(extracted.company_name).strip(" ,;") or None
+    if company_name and company_name.lower() in ("n/a", "na", "none", "-", "self", "private"):
+        company_name = None
+    inquiry = std.clean_text(extracted.inquiry) or ""
+    if len(inquiry) >= MAX_TEXT_CHARS:
+        flags.append("text_truncated")
+    received_at = parse_datetime(item.get("received_at"))
+    record = {
+        "contact": {
+            "first_name": first, "last_name": last, "email": email, "phone": phone,
+            "title": title, "seniority": std.seniority_of(title),
+            "department": std.department_of(title),
+        },
+        "company": {
+            "name": company_name, "domain": domain,
+            "website": f"https://{domain}" if domain else None,
+            "industry": std.industry_of(extracted.industry), "employees": employees,
+            "revenue_usd": None, "country": country, "region": rules.region_for(country),
+            "segment": segment, "tech_stack": [], "funding": None,
+        },
+        "source": {
+            "channel": channel, "campaign": std.clean_text(extracted.campaign) or None,
+            "utm": utm or {}, "received_at": received_at.isoformat() if received_at else None,
+            "source_id": str(item["id"]) if item.get("id") not in (None, "") else None,
+        },
+        "inquiry": inquiry,
+        "notes": None,
+        "next_action_at": None,
+    }
+    return record, flags
+
+
+def missing_contact_reason(record: dict[str, Any]) -> str | None:
+    """Why the record is not a usable lead (SPEC §3 required fields), or None."""
+    contact, company = record["contact"], record["company"]
+    if not contact["email"] and not contact["phone"]:
+        return "no usable contact: neither an email address nor a phone number"
+    if not company["name"] and not company["domain"]:
+        return "no usable contact: no company name and no company email domain"
+    return None
+
+
+def extract_lead(item: dict[str, Any]) -> dict[str, Any]:
+    """Parse + rules extraction + standardisation of one item, without the CRM (for tests
+    and tooling). Adds `usable_contact` and `flags`; an unreadable item gives an empty record."""
+    try:
+        channel, parsed = parse_item(item)
+    except IngestError:
+        channel, parsed = str(item.get("source") or "api"), {}
+    record, flags = standardize_record(extract_rules(parsed), channel, item, icp(),
+                                       parsed.get("utm"))
+    return {**record, "usable_contact": missing_contact_reason(record) is None, "flags": flags}
+
+
+class CaptureAgent:
+    step: ClassVar[str] = "capture"
+
+    def __init__(self, extractor: LeadExtractor | None = None) -> None:
+        self.extractor = extractor or RulesExtractor()
+
+    async def run(self, state: LeadState, tools: Toolbox) -> StepOutput:
+        item = state.get("item") or {}
+        workflow_id = state["workflow_id"]
+        parsed: ParsedFields = {}
+        problem = item.get("_error") if isinstance(item, dict) else None
+        channel = "api"
+        if not problem:
+            try:
+                channel, parsed = parse_item(item)
+            except IngestError as exc:
+                problem = f"unreadable item: {exc}"
+        extracted = (await self.extractor.extract(channel, parsed, item) if parsed
+                     else ExtractedLead())
+        record, flags = standardize_record(extracted, channel, item if isinstance(item, dict)
+                                           else {}, tools.icp, parsed.get("utm"))
+        problem = problem or missing_contact_reason(record)
+        write = await asyncio.to_thread(
+            tools.crm.capture_lead, lead_id=workflow_id, record=record,
+            fingerprint=item_fingerprint(item), source_id=record["source"]["source_id"],
+            now=tools.clock.now(),
+        )
+        update: dict[str, Any] = {
+            "lead": record,
+            "lead_id": write.lead_id,
+            "lead_text": parsed.get("text", ""),
+            "account": {"id": write.account_id, "owner": write.account_owner,
+                        "matched_by": write.account_matched_by},
+        }
+        if problem:
+            return StepOutput("failure", update, error=problem, notes=problem,
+                              flags=[*flags, "capture_failed"])
+        if write.duplicate_of:
+            existing = await asyncio.to_thread(tools.crm.get_lead, write.duplicate_of)
+            update["status"] = (existing or {}).get("status") or "manual_review"
+            update["status_reason"] = f"duplicate of {write.duplicate_of} (same email)"
+            return StepOutput("duplicate", update, decision="duplicate",
+                              notes=update["status_reason"], flags=[*flags, "duplicate"])
+        who = " ".join(filter(None, (record["contact"]["first_name"],
+                                     record["contact"]["last_name"])))
+        notes = (f"captured {who or record['contact']['email'] or 'contact'} "
+                 f"({record['company']['name'] or record['company']['domain']}) via {channel}"
+                 + (f"; account matched by {write.account_matched_by}"
+                    if write.account_matched_by else "; new account"))
+        return StepOutput("success", update, notes=notes, flags=flags)

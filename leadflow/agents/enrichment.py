@@ -1,0 +1,146 @@
+"""Enrichment (DataEnrichment Specialist): look the company up in the knowledge base, fill
+firmographics, score data quality (four 1–5 scores) and write talking points.
+Unknown company → proceed with limited data, flagged."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, Field
+
+from leadflow.agents.base import StepOutput
+from leadflow.config import IcpConfig
+from leadflow.graph.state import LeadState
+from leadflow.toolbox import Toolbox
+from leadflow.tools.knowledge_base import KbMatch
+
+QUALITY_KEYS = ("contact_completeness", "company_intelligence", "decision_maker", "technology_fit")
+_SENIORITY_SCORE = {"c_level": 5, "vp": 4, "director": 3, "manager": 2,
+                    "individual_contributor": 1, "unknown": 1}
+
+
+class DataQuality(BaseModel):
+    contact_completeness: int = Field(ge=1, le=5)
+    company_intelligence: int = Field(ge=1, le=5)
+    decision_maker: int = Field(ge=1, le=5)
+    technology_fit: int = Field(ge=1, le=5)
+
+
+class EnrichmentSummary(BaseModel):
+    """The writer's structured output: a summary and 2–4 talking points."""
+
+    summary: str
+    talking_points: list[str] = Field(min_length=2, max_length=4)
+
+
+class EnrichmentWriter(Protocol):
+    async def write(self, record: dict[str, Any], match: KbMatch | None,
+                    quality: DataQuality) -> EnrichmentSummary: ...
+
+
+def _scale(count: int, out_of: int) -> int:
+    """count/out_of → 1..5."""
+    return max(1, min(5, 1 + round(4 * count / out_of))) if out_of else 1
+
+
+def score_quality(record: dict[str, Any], target_tech: tuple[str, ...]) -> DataQuality:
+    contact, company = record["contact"], record["company"]
+    contact_fields = ("first_name", "last_name", "email", "phone", "title")
+    company_fields = ("industry", "employees", "revenue_usd", "country", "tech_stack", "funding",
+                      "recent_news")
+    targets = {t.lower() for t in target_tech}
+    stack = {t.lower() for t in company.get("tech_stack") or []}
+    overlap = len(stack & targets)
+    return DataQuality(
+        contact_completeness=_scale(sum(bool(contact.get(f)) for f in contact_fields),
+                                    len(contact_fields)),
+        company_intelligence=_scale(
+            sum(bool(company.get(f)) and company.get(f) != "other" for f in company_fields),
+            len(company_fields)),
+        decision_maker=_SENIORITY_SCORE.get(contact.get("seniority") or "unknown", 1),
+        technology_fit=1 if not stack else min(5, 2 + overlap),
+    )
+
+
+class RulesWriter:
+    """Deterministic summary and talking points from the profile and the inquiry."""
+
+    async def write(self, record: dict[str, Any], match: KbMatch | None,
+                    quality: DataQuality) -> EnrichmentSummary:
+        company, contact = record["company"], record["contact"]
+        name = company.get("name") or company.get("domain") or "the company"
+        size = f"{company['employees']:,} employees" if company.get("employees") else "unknown size"
+        industry = (company.get("industry") or "unknown industry").replace("_", " ")
+        summary = (f"{name}: {industry}, {size}, {company.get('region') or 'unassigned'} "
+                   f"({company.get('country') or 'country unknown'}).")
+        if match is None:
+            summary += " Not in the knowledge base: limited data."
+        points: list[str] = []
+        for news in (company.get("recent_news") or [])[:2]:
+            points.append(f"Recent news: {news}")
+        stack = company.get("tech_stack") or []
+        if stack:
+            points.append(f"Runs {', '.join(stack[:3])}: lead with integrations they already use.")
+        if record.get("inquiry"):
+            points.append(f"They asked: \"{record['inquiry'][:120].strip()}\"")
+        if contact.get("title"):
+            points.append(f"Speak to the {contact['title']}'s priorities "
+                          f"({(contact.get('department') or 'business').replace('_', ' ')}).")
+        points.append(f"Position for a {company.get('segment') or 'unknown'}-segment "
+                      f"{industry} buyer.")
+        return EnrichmentSummary(summary=summary, talking_points=points[:4])
+
+
+def merge_profile(record: dict[str, Any], match: KbMatch | None,
+                  rules: IcpConfig) -> tuple[dict[str, Any], list[str]]:
+    """Fill missing company fields from the profile; stated values win, conflicts are flagged."""
+    company = dict(record["company"])
+    flags: list[str] = []
+    if match is None:
+        return {**record, "company": company}, ["unknown_company", "limited_data"]
+    profile = match.profile
+    stated_segment = company.get("segment")
+    for key in ("name", "domain", "industry", "employees", "revenue_usd", "country", "funding"):
+        if company.get(key) in (None, "", "other"):
+            company[key] = profile.get(key)
+    company["tech_stack"] = list(company.get("tech_stack") or profile.get("tech_stack") or [])
+    company["recent_news"] = list(profile.get("recent_news") or [])
+    company["website"] = company.get("website") or f"https://{profile['domain']}"
+    company["region"] = rules.region_for(company.get("country"))
+    kb_segment = rules.segment_for(profile.get("employees"))
+    company["segment"] = rules.segment_for(company.get("employees")) \
+        if company.get("employees") is not None else kb_segment
+    if stated_segment not in (None, "unknown") and stated_segment != kb_segment:
+        flags.append("conflicting_size_data")
+    return {**record, "company": company}, flags
+
+
+class EnrichmentAgent:
+    step: ClassVar[str] = "enrichment"
+
+    def __init__(self, writer: EnrichmentWriter | None = None) -> None:
+        self.writer = writer or RulesWriter()
+
+    async def run(self, state: LeadState, tools: Toolbox) -> StepOutput:
+        record = state["lead"]
+        company = record["company"]
+        match = await asyncio.to_thread(
+            tools.kb.lookup, company.get("name"), company.get("domain"), company.get("country")
+        )
+        enriched, flags = merge_profile(record, match, tools.icp)
+        quality = score_quality(enriched, tools.icp.target_tech)
+        written = await self.writer.write(enriched, match, quality)
+        enrichment = {
+            "matched": match is not None,
+            "match_method": match.method if match else None,
+            "match_confidence": match.confidence if match else 0.0,
+            "profile_domain": match.profile["domain"] if match else None,
+            "quality": quality.model_dump(),
+            "summary": written.summary,
+            "talking_points": written.talking_points,
+        }
+        notes = (f"matched {match.profile['name']} by {match.method} ({match.confidence:.2f})"
+                 if match else "company not in the knowledge base: limited data")
+        return StepOutput("success", {"lead": enriched, "enrichment": enrichment},
+                          notes=notes, flags=flags)

@@ -1,0 +1,48 @@
+"""Follow-up (FollowUp Monitor): start the SLA clock for an assigned lead (hot: first touch
+within 1 h, warm: 24 h — icp.yaml) and leave it `awaiting_followup`. Reminders, escalation
+after 24 h without response and engagement events build on this record."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import ClassVar
+
+from leadflow.agents.base import StepOutput
+from leadflow.graph.state import LeadState
+from leadflow.toolbox import Toolbox
+from leadflow.tools.crm import parse_datetime
+
+
+class FollowUpAgent:
+    step: ClassVar[str] = "followup"
+
+    def __init__(self, escalate_after_s: float | None = None) -> None:
+        self.escalate_after_s = escalate_after_s
+
+    async def run(self, state: LeadState, tools: Toolbox) -> StepOutput:
+        return await asyncio.to_thread(self._start_clock, state, tools)
+
+    def _start_clock(self, state: LeadState, tools: Toolbox) -> StepOutput:
+        assignment = state.get("assignment") or {}
+        tier = (state.get("bant") or {}).get("tier", "warm")
+        sla = tools.icp.sla
+        hours = sla["first_touch_hours"].get(tier)
+        if not assignment.get("rep_id") or hours is None:
+            return StepOutput("failure", error=f"no SLA for tier {tier!r} without an assignment")
+        started = parse_datetime(assignment.get("assigned_at")) or tools.clock.now()
+        due = started + timedelta(hours=float(hours))
+        remind = due - timedelta(minutes=float(sla["reminder_before_minutes"].get(tier, 0)))
+        escalate_after = (self.escalate_after_s
+                          or float(sla["escalate_after_hours"]) * 3600)
+        record = tools.crm.start_sla(
+            lead_id=state["lead_id"], rep_id=assignment["rep_id"], tier=tier, started_at=started,
+            due_at=due, remind_at=remind, escalate_at=started + timedelta(seconds=escalate_after),
+        )
+        lead = {**state["lead"], "next_action_at": record["due_at"]}
+        return StepOutput(
+            "success",
+            {"sla": record, "lead": lead, "status": "awaiting_followup",
+             "status_reason": f"first touch due {record['due_at']} ({tier}: {hours} h)"},
+            notes=f"SLA started: first touch due {record['due_at']}",
+        )

@@ -1,0 +1,249 @@
+"""`leadflow` command line (typer + rich): demo, run, leads, queues, graph."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import time
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from leadflow.runner import BATCH_DURABILITY, BatchRunner, Durability, sqlite_checkpointer
+from leadflow.settings import Settings
+from leadflow.tools.ingest import UnreadableFile, read_items
+
+app = typer.Typer(help="leadflow: multi-agent lead management on LangGraph.",
+                  no_args_is_help=True, add_completion=False)
+leads_app = typer.Typer(help="Look at leads in the CRM.", no_args_is_help=True)
+app.add_typer(leads_app, name="leads")
+console = Console()
+err = Console(stderr=True)
+
+
+def _load_items(paths: list[Path]) -> tuple[list[dict[str, Any]], int]:
+    items: list[dict[str, Any]] = []
+    bad = 0
+    for path in paths:
+        try:
+            items.extend(read_items(path))
+        except UnreadableFile as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            bad += 1
+    return items, bad
+
+
+async def _run_batch(settings: Settings, items: list[dict[str, Any]], out: Path | None,
+                     concurrency: int, durability: Durability,
+                     show_progress: bool) -> tuple[list[dict[str, Any]], Counter[str], float]:
+    from leadflow.graph import build_graph
+    from leadflow.toolbox import Toolbox
+
+    tools = Toolbox.open(settings.database_url, kb_dir=settings.kb_dir)
+    how_counts: Counter[str] = Counter()
+    started = time.perf_counter()
+    async with sqlite_checkpointer(settings.checkpoint_path) as saver:
+        graph = build_graph(saver, toolbox=tools, timeout_scale=settings.timeout_scale)
+        runner = BatchRunner(graph, tools, durability=durability,
+                             context={"model": settings.model})
+        with Progress(TextColumn("[bold]leads"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), TextColumn("{task.description}"), console=console,
+                      disable=not show_progress, transient=False) as progress:
+            task = progress.add_task("", total=len(items))
+
+            def done(outcome: dict[str, Any], how: str) -> None:
+                how_counts[how] += 1
+                progress.update(task, advance=1, description=f"{outcome['status']}")
+
+            outcomes = await runner.run(items, out=out, concurrency=concurrency, on_done=done)
+    tools.crm.close()
+    return outcomes, how_counts, time.perf_counter() - started
+
+
+def _summary(outcomes: list[dict[str, Any]], how: Counter[str], seconds: float) -> None:
+    statuses = Counter(o["status"] for o in outcomes)
+    tiers = Counter((o.get("bant") or {}).get("tier") or "—" for o in outcomes)
+    reps = Counter(o["assignment"]["rep_id"] for o in outcomes if o.get("assignment"))
+    table = Table(title=f"{len(outcomes)} leads in {seconds:.2f} s "
+                        f"({len(outcomes) / seconds if seconds else 0:.1f} leads/s)")
+    table.add_column("status")
+    table.add_column("leads", justify="right")
+    for status, n in statuses.most_common():
+        table.add_row(status, str(n))
+    console.print(table)
+    tier_table = Table(title="tiers")
+    for name in ("hot", "warm", "cold", "unqualified", "—"):
+        tier_table.add_column(name, justify="right")
+    tier_table.add_row(*(str(tiers.get(n, 0)) for n in ("hot", "warm", "cold", "unqualified",
+                                                        "—")))
+    console.print(tier_table)
+    if reps:
+        rep_table = Table(title="assignments")
+        rep_table.add_column("rep")
+        rep_table.add_column("leads", justify="right")
+        for rep, n in reps.most_common():
+            rep_table.add_row(rep, str(n))
+        console.print(rep_table)
+    console.print("runs: " + ", ".join(f"{k} {v}" for k, v in sorted(how.items())))
+
+
+@app.command()
+def run(
+    input: Annotated[list[Path], typer.Option("--input", "-i", help="JSONL, JSON, CSV, .eml or "
+                                              "mbox files")],
+    out: Annotated[Path | None, typer.Option(help="write outcome records (JSONL) here")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="leads processed at once")] = 1,
+    durability: Annotated[str, typer.Option(help="checkpoint durability: sync|async|exit")] =
+    BATCH_DURABILITY,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+) -> None:
+    """Process a batch of inbound items; re-running the same batch resumes it."""
+    if durability not in ("sync", "async", "exit"):
+        raise typer.BadParameter("durability must be sync, async or exit")
+    settings = Settings.from_env()
+    items, bad_files = _load_items(input)
+    outcomes, how, seconds = asyncio.run(
+        _run_batch(settings, items, out, concurrency, durability, progress)  # type: ignore[arg-type]
+    )
+    _summary(outcomes, how, seconds)
+    if out:
+        console.print(f"outcomes → {out}")
+    if bad_files:
+        raise typer.Exit(code=1)
+
+
+def bundled_samples() -> list[Path]:
+    data = resources.files("leadflow.data")
+    names = ["sample_leads.jsonl", "sample_events.csv", "sample_email_1.eml", "sample_email_2.eml"]
+    return [Path(str(data.joinpath(n))) for n in names if data.joinpath(n).is_file()]
+
+
+@app.command()
+def demo(
+    home: Annotated[Path, typer.Option(help="where the demo CRM and checkpoints live")] =
+    Path(".leadflow/demo"),
+    keep: Annotated[bool, typer.Option(help="keep the previous demo database")] = False,
+) -> None:
+    """Process the bundled sample leads offline (SQLite, rules model) and print a summary."""
+    if home.exists() and not keep:
+        shutil.rmtree(home)
+    settings = Settings(model="rules", home=home, database_url=f"sqlite:///{home / 'crm.db'}",
+                        checkpoint_path=home / "checkpoints.db", timeout_scale=1.0, kb_dir=None)
+    home.mkdir(parents=True, exist_ok=True)
+    items, _ = _load_items(bundled_samples())
+    console.print(f"[bold]leadflow demo[/bold]: {len(items)} sample leads, model=rules, "
+                  f"CRM {settings.database_url}")
+    out = home / "outcomes.jsonl"
+    outcomes, how, seconds = asyncio.run(
+        _run_batch(settings, items, out, 1, BATCH_DURABILITY, True))
+    _summary(outcomes, how, seconds)
+    examples = Table(title="examples")
+    for col in ("lead", "contact", "company", "region/segment", "tier", "status", "rep"):
+        examples.add_column(col, overflow="fold")
+    for o in outcomes[:12]:
+        contact, company = o.get("contact") or {}, o.get("company") or {}
+        examples.add_row(
+            o["lead_id"], contact.get("email") or contact.get("phone") or "—",
+            company.get("name") or "—",
+            f"{company.get('region', '—')}/{company.get('segment', '—')}",
+            (o.get("bant") or {}).get("tier") or "—", o["status"],
+            (o.get("assignment") or {}).get("rep_id") or "—")
+    console.print(examples)
+    console.print(f"outcomes → {out}   (try: LEADFLOW_HOME={home} leadflow leads list)")
+
+
+def _crm():
+    from leadflow.tools.crm import CrmStore
+
+    return CrmStore(Settings.from_env().database_url)
+
+
+@leads_app.command("list")
+def leads_list(
+    status: Annotated[str | None, typer.Option(help="filter by status")] = None,
+    tier: Annotated[str | None, typer.Option(help="filter by tier")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+) -> None:
+    """List leads, newest first."""
+    table = Table()
+    for col in ("lead", "email", "company", "tier", "total", "status", "reason"):
+        table.add_column(col, overflow="fold")
+    for lead in _crm().list_leads(status=status, tier=tier, limit=limit):
+        record = lead.get("record") or {}
+        table.add_row(lead["id"], lead.get("email_key") or "—",
+                      (record.get("company") or {}).get("name") or "—", lead.get("tier") or "—",
+                      str(lead.get("bant_total") or "—"), lead.get("status") or "—",
+                      (lead.get("status_reason") or "")[:60])
+    console.print(table)
+
+
+@leads_app.command("show")
+def leads_show(lead_id: str) -> None:
+    """Show one lead's outcome record and message log as JSON."""
+    crm = _crm()
+    lead = crm.get_lead(lead_id)
+    if lead is None:
+        err.print(f"[red]error:[/red] no lead {lead_id}")
+        raise typer.Exit(code=1)
+    body = lead.get("outcome") or {"lead_id": lead_id, "status": lead.get("status"),
+                                   "record": lead.get("record")}
+    body = {**body, "messages": crm.messages_for(lead_id),
+            "assignment_audit": (crm.get_assignment(lead_id) or {}).get("audit")}
+    console.print_json(json.dumps(body, default=str, ensure_ascii=False))
+
+
+@app.command()
+def queues(
+    name: Annotated[str | None, typer.Argument(help="show this queue's items")] = None,
+) -> None:
+    """Queue lengths (manual_review, nurture, marketing, retry_later) or one queue's items."""
+    crm = _crm()
+    if name is None:
+        table = Table(title="queues")
+        table.add_column("queue")
+        table.add_column("open items", justify="right")
+        for queue, n in crm.queue_counts().items():
+            table.add_row(queue, str(n))
+        console.print(table)
+        return
+    table = Table(title=name)
+    for col in ("lead", "reason", "since"):
+        table.add_column(col, overflow="fold")
+    for row in crm.queue_items(name):
+        table.add_row(row["lead_id"], row["reason"], str(row["created_at"]))
+    console.print(table)
+
+
+README_GRAPH = re.compile(r"(<!-- graph:start -->\n```mermaid\n)(.*?)(\n```\n<!-- graph:end -->)",
+                          re.DOTALL)
+
+
+@app.command("graph")
+def show_graph(
+    readme: Annotated[Path | None, typer.Option(help="rewrite this README's graph block")] = None,
+) -> None:
+    """Print the compiled graph as a Mermaid diagram (or refresh the README's copy)."""
+    from leadflow.graph import graph
+
+    mermaid = graph.get_graph().draw_mermaid().strip()
+    if readme is None:
+        typer.echo(mermaid)
+        return
+    text = readme.read_text(encoding="utf-8")
+    if not README_GRAPH.search(text):
+        err.print(f"[red]error:[/red] {readme} has no <!-- graph:start --> block")
+        raise typer.Exit(code=1)
+    readme.write_text(README_GRAPH.sub(lambda m: m.group(1) + mermaid + m.group(3), text),
+                      encoding="utf-8")
+
+
+if __name__ == "__main__":
+    app()

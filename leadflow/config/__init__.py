@@ -1,0 +1,214 @@
+"""Business rules loaded once from the YAML files beside this module into typed objects.
+
+Code holds mechanisms; the numbers, word lists and directories live in the YAML files
+(`icp.yaml`, `reps.yaml`, `standardize.yaml`, `workflow.yaml`) so ops can change them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CONFIG_DIR = Path(__file__).resolve().parent
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read one YAML mapping with a clear error naming the file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"cannot read config {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"config {path} must be a YAML mapping")
+    return data
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Band(_Frozen):
+    name: str
+    low: int
+    high: int
+
+
+class Criterion(_Frozen):
+    """One BANT criterion: its bands (strongest first) and the phrase lists that signal them."""
+
+    name: str
+    bands: tuple[Band, ...]
+    phrases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+    def band(self, name: str) -> Band:
+        for band in self.bands:
+            if band.name == name:
+                return band
+        raise KeyError(f"{self.name} has no band {name!r}")
+
+
+class Tier(_Frozen):
+    name: str
+    min: int
+
+
+class Segment(_Frozen):
+    name: str
+    below: int | None
+
+
+class IcpConfig(_Frozen):
+    """Derived-field, scoring, routing and SLA rules (icp.yaml)."""
+
+    country_region: dict[str, str]
+    segments: tuple[Segment, ...]
+    tiers: tuple[Tier, ...]
+    bant: dict[str, Criterion]
+    injection_patterns: tuple[str, ...]
+    target_tech: tuple[str, ...]
+    routing: dict[str, Any]
+    sla: dict[str, Any]
+
+    @property
+    def injection_regex(self) -> re.Pattern[str]:
+        return _compile_any(self.injection_patterns)
+
+    def region_for(self, country: str | None) -> str:
+        if not country:
+            return "unassigned"
+        return self.country_region.get(country.upper(), "unassigned")
+
+    def segment_for(self, employees: int | None) -> str:
+        if employees is None or employees < 0:
+            return "unknown"
+        for seg in self.segments:
+            if seg.below is None or employees < seg.below:
+                return seg.name
+        return "unknown"
+
+    def tier_for(self, total: int) -> str:
+        for tier in sorted(self.tiers, key=lambda t: -t.min):
+            if total >= tier.min:
+                return tier.name
+        return self.tiers[-1].name
+
+
+@cache
+def _compile_any(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+def load_icp(path: Path | None = None) -> IcpConfig:
+    raw = read_yaml(path or CONFIG_DIR / "icp.yaml")
+    country_region: dict[str, str] = {}
+    for region, countries in raw["regions"].items():
+        for code in countries:
+            if not isinstance(code, str) or len(code) != 2:
+                raise ValueError(f"icp.yaml regions.{region}: {code!r} is not an ISO alpha-2 code")
+            country_region[code.upper()] = region
+    bant: dict[str, Criterion] = {}
+    for name, spec in raw["bant"].items():
+        bands = tuple(Band(name=b, low=lo, high=hi) for b, (lo, hi) in spec["bands"].items())
+        phrases = {k: tuple(v) for k, v in spec.items() if k.endswith("_phrases")}
+        settings = {k: v for k, v in spec.items() if k != "bands" and not k.endswith("_phrases")}
+        bant[name] = Criterion(name=name, bands=bands, phrases=phrases, settings=settings)
+    return IcpConfig(
+        country_region=country_region,
+        segments=tuple(Segment(**s) for s in raw["segments"]),
+        tiers=tuple(Tier(**t) for t in raw["tiers"]),
+        bant=bant,
+        injection_patterns=tuple(raw["injection_patterns"]),
+        target_tech=tuple(raw["data_quality"]["target_tech"]),
+        routing=raw["routing"],
+        sla=raw["sla"],
+    )
+
+
+class Person(_Frozen):
+    id: str
+    name: str
+    email: str
+
+
+class OutOfOffice(_Frozen):
+    start: date = Field(alias="from")
+    until: date
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.until
+
+
+class Rep(Person):
+    region: str
+    segments: tuple[str, ...]
+    industries: tuple[str, ...] = ()
+    capacity: int = Field(gt=0)
+    active: bool = True
+    out_of_office: OutOfOffice | None = None
+    named_accounts: tuple[str, ...] = ()
+
+    @field_validator("named_accounts")
+    @classmethod
+    def _lower_domains(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(d.lower() for d in v)
+
+
+class RepDirectoryConfig(_Frozen):
+    managers: dict[str, Person]
+    reps: tuple[Rep, ...]
+    audiences: dict[str, str]
+
+
+def load_reps(path: Path | None = None) -> RepDirectoryConfig:
+    cfg = RepDirectoryConfig.model_validate(read_yaml(path or CONFIG_DIR / "reps.yaml"))
+    ids = [r.id for r in cfg.reps]
+    if len(ids) != len(set(ids)):
+        raise ValueError("reps.yaml: rep ids must be unique")
+    return cfg
+
+
+class StandardizeConfig(_Frozen):
+    seniority: tuple[tuple[str, tuple[str, ...]], ...]
+    department: tuple[tuple[str, tuple[str, ...]], ...]
+    industry: tuple[tuple[str, tuple[str, ...]], ...]
+    title_expansions: dict[str, str]
+    country_aliases: dict[str, str]
+    form_exact: dict[str, str]
+    form_keywords: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def load_standardize(path: Path | None = None) -> StandardizeConfig:
+    raw = read_yaml(path or CONFIG_DIR / "standardize.yaml")
+    return StandardizeConfig(
+        seniority=tuple((k, tuple(v)) for k, v in raw["seniority"]),
+        department=tuple((k, tuple(v)) for k, v in raw["department"]),
+        industry=tuple((k, tuple(v)) for k, v in raw["industry"]),
+        title_expansions={str(k).lower(): str(v) for k, v in raw["title_expansions"].items()},
+        country_aliases={str(k).lower(): str(v).upper() for k, v in raw["country_aliases"].items()},
+        form_exact={
+            str(alias).lower(): field
+            for field, aliases in raw["form_fields"]["exact"].items()
+            for alias in aliases
+        },
+        form_keywords=tuple((k, tuple(v)) for k, v in raw["form_fields"]["keywords"]),
+    )
+
+
+@cache
+def icp() -> IcpConfig:
+    """The bundled ICP rules, parsed once per process."""
+    return load_icp()
+
+
+@cache
+def standardize_tables() -> StandardizeConfig:
+    return load_standardize()

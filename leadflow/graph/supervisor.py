@@ -1,0 +1,128 @@
+"""The supervisor: follows workflow.yaml from step to step with `Command`s, writes every
+hand-off as a SPEC §5 message (state + CRM log) and settles the lead at the end."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from leadflow.graph.context import LeadflowContext
+from leadflow.graph.messages import AGENT_NAMES, SUPERVISOR, MessageType, make_message
+from leadflow.graph.nodes import ToolResolver, persist_outcome
+from leadflow.graph.state import LeadState
+from leadflow.graph.workflow import END as WF_END
+from leadflow.graph.workflow import Workflow
+from leadflow.outcome import settled_status
+from leadflow.toolbox import Toolbox
+from leadflow.tools.ingest import item_fingerprint
+from leadflow.tools.notifier import Notice
+
+SUPPORTED_MODELS = ("rules",)
+# SPEC §6: data quality issue → data quality team; timeout → operations; errors → technical.
+FAILURE_AUDIENCE = {"data": "data_quality", "timeout": "operations", "error": "technical"}
+
+
+def workflow_id_for(item: object, thread_id: str | None) -> str:
+    """The lead's workflow id = its thread id; derived from the item when no thread is set."""
+    if thread_id and thread_id.startswith("LEAD-"):
+        return thread_id
+    return f"LEAD-{item_fingerprint(item)}"
+
+
+def _lead_data(state: dict[str, Any]) -> dict[str, Any]:
+    data = dict(state.get("lead") or {})
+    bant = state.get("bant")
+    if bant:
+        data["bant"] = {"total": bant.get("total"), "tier": bant.get("tier")}
+    if state.get("assignment"):
+        data["assignment"] = {k: state["assignment"].get(k) for k in ("rep_id", "reason")}
+    return data
+
+
+def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[..., Any]:
+    deadlines = {name: step.timeout_s for name, step in workflow.steps.items()}
+
+    def message(state: dict[str, Any], tools: Toolbox, *, to_agent: str, kind: MessageType,
+                notes: str, deadline_s: float | None, retries: int = 0) -> dict[str, Any]:
+        history = state.get("messages") or []
+        last = state.get("last_step")
+        from_agent = AGENT_NAMES[workflow.steps[last].agent] if last else SUPERVISOR
+        tier = (state.get("bant") or {}).get("tier")
+        msg = make_message(
+            workflow_id=state["workflow_id"], seq=len(history) + 1, from_agent=from_agent,
+            to_agent=to_agent, message_type=kind, lead_data=_lead_data(state),
+            processing_notes=notes,
+            priority="high" if tier == "hot" or kind == "escalation" else "normal",
+            now=tools.clock.now(), deadline_s=deadline_s, retry_count=retries,
+            previous_agent=history[-1]["from_agent"] if history else None,
+        )
+        return msg  # stored in the CRM log with the lead's outcome (persist_outcome)
+
+    def decide(state: dict[str, Any], tools: Toolbox, config: RunnableConfig) -> Command[Any]:
+        if not state.get("workflow_id"):
+            workflow_id = workflow_id_for(state.get("item"),
+                                          (config.get("configurable") or {}).get("thread_id"))
+            start = {**state, "workflow_id": workflow_id, "lead_id": workflow_id,
+                     "ingested_at": tools.clock.now().isoformat()}
+            first = workflow.steps[workflow.start]
+            msg = message(start, tools, to_agent=AGENT_NAMES[first.agent], kind="handoff",
+                          notes="new inbound item", deadline_s=deadlines[first.name])
+            return Command(goto=first.name, update={
+                "workflow_id": workflow_id, "lead_id": workflow_id,
+                "ingested_at": start["ingested_at"], "messages": [msg], "flags": [],
+                "trajectory": [], "steps": {},
+            })
+        last = state["last_step"]
+        result = state["steps"][last]
+        facts = {"tier": (state.get("bant") or {}).get("tier"), "decision": result.get("decision"),
+                 "status": state.get("status")}
+        transition = workflow.next_transition(last, result["outcome"], facts)
+        flags = [transition.flag] if transition.flag else []
+        failed = result["outcome"] == "failure"
+        update: dict[str, Any] = {"flags": flags}
+        if failed:
+            tools.notifier.send(
+                Notice(audience=FAILURE_AUDIENCE[result.get("failure_kind") or "error"],
+                       subject=f"{last} failed for {state['lead_id']}",
+                       body=result.get("error") or "step failed"),
+                lead_id=state["lead_id"], step=last, now=tools.clock.now())
+        notes = result.get("notes") or ""
+        if transition.goto in workflow.steps:
+            target = workflow.steps[transition.goto]
+            update["messages"] = [message(
+                state, tools, to_agent=AGENT_NAMES[target.agent],
+                kind="error" if failed else "handoff", notes=notes,
+                deadline_s=deadlines[target.name], retries=result.get("retries", 0))]
+            return Command(goto=target.name, update=update)
+        if transition.goto in workflow.actions:
+            action = workflow.actions[transition.goto]
+            update["messages"] = [message(
+                state, tools, to_agent=SUPERVISOR, kind=action.message_type,  # type: ignore[arg-type]
+                notes=f"{action.name}: {notes}", deadline_s=action.deadline_s,
+                retries=result.get("retries", 0))]
+            return Command(goto=action.name, update=update)
+        assert transition.goto == WF_END
+        final = {**state, "flags": [*(state.get("flags") or []),
+                                    *(f for f in flags if f not in (state.get("flags") or []))]}
+        status, reason = settled_status(final)
+        final.update(status=status, status_reason=reason)
+        update.update(status=status, status_reason=reason, outcome=persist_outcome(tools, final))
+        return Command(goto=END, update=update)
+
+    async def supervisor(
+        state: LeadState, runtime: Runtime[LeadflowContext], config: RunnableConfig
+    ) -> Command[Any]:
+        model = runtime.context.model if runtime.context else "rules"
+        if model not in SUPPORTED_MODELS:
+            raise ValueError(f"model {model!r} is not available; supported: "
+                             f"{', '.join(SUPPORTED_MODELS)}")
+        tools = tools_for(runtime)
+        return await asyncio.to_thread(decide, dict(state), tools, config)
+
+    return supervisor

@@ -1,0 +1,46 @@
+"""The outcome record per lead (SPEC §8) and the settling of a lead's final status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadflow.agents.qualification import CRITERIA
+from leadflow.tools.crm import STATUSES
+
+
+def settled_status(state: dict[str, Any]) -> tuple[str, str | None]:
+    """The lead's SPEC §6 status; a run that ended without one goes to manual review."""
+    status = state.get("status")
+    if status in STATUSES:
+        return status, state.get("status_reason")
+    return "manual_review", "workflow ended without a disposition"
+
+
+def outcome_record(state: dict[str, Any]) -> dict[str, Any]:
+    lead = state.get("lead") or {}
+    item = state.get("item") or {}
+    bant = state.get("bant") or None
+    assignment = state.get("assignment") or None
+    status, reason = settled_status(state)
+    return {
+        "lead_id": state.get("lead_id") or state.get("workflow_id"),
+        "source_id": (str(item["id"]) if isinstance(item, dict)
+                      and item.get("id") not in (None, "") else None),
+        "status": status,
+        "status_reason": reason,
+        "contact": lead.get("contact"),
+        "company": lead.get("company"),
+        "bant": (
+            {**{c: {k: bant[c][k] for k in ("score", "band", "evidence")} for c in CRITERIA
+                if c in bant},
+             "total": bant.get("total"), "tier": bant.get("tier")}
+            if bant else None
+        ),
+        "assignment": (
+            {k: assignment.get(k) for k in ("rep_id", "region", "segment", "reason")}
+            if assignment else None
+        ),
+        "flags": list(state.get("flags") or []),
+        "trajectory": list(state.get("trajectory") or []),
+        "messages": list(state.get("messages") or []),
+    }

@@ -1,0 +1,123 @@
+"""Batch processing: every item is one checkpointed thread (thread id = lead id), so a
+killed batch run again finishes the unfinished leads and never redoes finished ones."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import aiosqlite
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.graph.state import CompiledStateGraph
+
+from leadflow.graph.supervisor import workflow_id_for
+from leadflow.toolbox import Toolbox
+
+Durability = Literal["sync", "async", "exit"]
+# Batches checkpoint synchronously after every step: a crash loses at most the step in
+# flight, and that step's side effects are idempotent, so resuming is always safe.
+BATCH_DURABILITY: Durability = "sync"
+
+
+@asynccontextmanager
+async def sqlite_checkpointer(path: Path) -> AsyncIterator[AsyncSqliteSaver]:
+    """AsyncSqliteSaver on a WAL-mode file (readers don't block the writer)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = await aiosqlite.connect(str(path))
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA synchronous=NORMAL")
+    await conn.execute("PRAGMA busy_timeout=10000")
+    saver = AsyncSqliteSaver(conn)
+    await saver.setup()
+    try:
+        yield saver
+    finally:
+        await conn.close()
+
+
+def error_outcome(item: object, workflow_id: str, reason: str) -> dict[str, Any]:
+    """Outcome of an item the graph could not process at all: it still lands somewhere."""
+    source_id = item.get("id") if isinstance(item, dict) else None
+    return {
+        "lead_id": workflow_id, "source_id": str(source_id) if source_id else None,
+        "status": "manual_review", "status_reason": reason, "contact": None, "company": None,
+        "bant": None, "assignment": None, "flags": ["processing_error"], "trajectory": [],
+        "messages": [],
+    }
+
+
+class BatchRunner:
+    def __init__(self, graph: CompiledStateGraph[Any, Any, Any, Any], tools: Toolbox,
+                 durability: Durability = BATCH_DURABILITY,
+                 context: dict[str, Any] | None = None) -> None:
+        self.graph = graph
+        self.tools = tools
+        self.durability = durability
+        self.context = context
+
+    async def process(self, item: object) -> tuple[dict[str, Any], str]:
+        """Run (or resume, or just read) one item; returns (outcome, how) where how is
+        processed | resumed | already_done | error."""
+        workflow_id = workflow_id_for(item, None)
+        config: RunnableConfig = {"configurable": {"thread_id": workflow_id}}
+        try:
+            snapshot = await self.graph.aget_state(config)
+            if snapshot.values.get("outcome") and not snapshot.next:
+                return snapshot.values["outcome"], "already_done"
+            how = "resumed" if snapshot.next else "processed"
+            result: dict[str, Any] = await self.graph.ainvoke(
+                None if snapshot.next else {"item": item}, config,
+                context=self.context, durability=self.durability,
+            )
+            return result["outcome"], how
+        except Exception as exc:  # noqa: BLE001 — one bad lead must not stop the batch
+            reason = f"processing error: {type(exc).__name__}: {exc}"[:500]
+            await asyncio.to_thread(self.tools.crm.enqueue, "manual_review", workflow_id,
+                                    reason, self.tools.clock.now(), {"item": _excerpt(item)})
+            return error_outcome(item, workflow_id, reason), "error"
+
+    async def run(
+        self,
+        items: Iterable[object],
+        out: Path | None = None,
+        concurrency: int = 1,
+        on_done: Callable[[dict[str, Any], str], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Process items with bounded concurrency; outcomes are written to `out` in input
+        order (rewritten from the checkpoints on a re-run, so never duplicated)."""
+        items = list(items)
+        semaphore = asyncio.Semaphore(max(1, concurrency))
+        results: list[dict[str, Any] | None] = [None] * len(items)
+
+        async def one(index: int, item: object) -> None:
+            async with semaphore:
+                outcome, how = await self.process(item)
+            results[index] = outcome
+            if on_done:
+                on_done(outcome, how)
+
+        handle = out.open("w", encoding="utf-8") if out else None
+        try:
+            tasks = [asyncio.create_task(one(i, it)) for i, it in enumerate(items)]
+            written = 0
+            for task in asyncio.as_completed(tasks):
+                await task
+                while handle and written < len(results) and results[written] is not None:
+                    handle.write(json.dumps(results[written], ensure_ascii=False,
+                                            default=str) + "\n")
+                    handle.flush()
+                    written += 1
+        finally:
+            if handle:
+                handle.close()
+        return [r for r in results if r is not None]
+
+
+def _excerpt(item: object) -> object:
+    text = json.dumps(item, default=str, ensure_ascii=False)
+    return item if len(text) <= 2000 else text[:2000]

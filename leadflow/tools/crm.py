@@ -1,0 +1,600 @@
+"""The CRM: a real SQL database through SQLAlchemy 2 (SQLite by default, any URL works).
+
+Every write a node makes goes through an idempotent function keyed by lead and step (unique
+constraints + insert-or-ignore), so a retried or resumed node never repeats its side effects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+QUEUES = ("manual_review", "nurture", "marketing", "retry_later")
+STATUSES = ("routed", "nurture", "marketing", "manual_review", "escalated", "awaiting_followup")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the CRM; use timezone-aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain: Mapped[str | None] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    name_key: Mapped[str] = mapped_column(String(300), index=True)
+    owner_rep_id: Mapped[str | None] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(16))
+    segment: Mapped[str | None] = mapped_column(String(16))
+    industry: Mapped[str | None] = mapped_column(String(40))
+    employees: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(300))
+    seniority: Mapped[str | None] = mapped_column(String(32))
+    department: Mapped[str | None] = mapped_column(String(32))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email_key: Mapped[str | None] = mapped_column(String(320), unique=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    status: Mapped[str | None] = mapped_column(String(32), index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    tier: Mapped[str | None] = mapped_column(String(16), index=True)
+    bant_total: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ingested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LeadSource(Base):
+    """One row per inbound item (source attribution); the fingerprint makes replays no-ops."""
+
+    __tablename__ = "lead_sources"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"), index=True)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    source_id: Mapped[str | None] = mapped_column(String(200))
+    campaign: Mapped[str | None] = mapped_column(String(300))
+    utm: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"), unique=True)
+    rep_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # rep | manager
+    region: Mapped[str | None] = mapped_column(String(16))
+    segment: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    audit: Mapped[dict[str, Any]] = mapped_column(JSON)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    speed_to_lead_seconds: Mapped[float | None] = mapped_column()
+
+
+class RepStats(Base):
+    """Running open-lead count per rep, kept in the assignment transaction so routing reads
+    one small row per rep instead of aggregating every assignment ever made."""
+
+    __tablename__ = "rep_stats"
+    rep_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    open_leads: Mapped[int] = mapped_column(Integer, default=0)
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MessageLog(Base):
+    __tablename__ = "messages"
+    message_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    lead_id: Mapped[str] = mapped_column(String(40), index=True)
+    workflow_id: Mapped[str] = mapped_column(String(40))
+    from_agent: Mapped[str] = mapped_column(String(64))
+    to_agent: Mapped[str] = mapped_column(String(64))
+    message_type: Mapped[str] = mapped_column(String(16))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Notification(Base):
+    """Outbox: written in the step that decides it; delivered later by workers."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    lead_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    audience: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QueueItem(Base):
+    __tablename__ = "queue_items"
+    __table_args__ = (UniqueConstraint("queue", "lead_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(32), index=True)
+    lead_id: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class EngagementEvent(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    lead_id: Mapped[str] = mapped_column(String(40), index=True)
+    event_type: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SlaClock(Base):
+    __tablename__ = "sla_clocks"
+    lead_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    rep_id: Mapped[str] = mapped_column(String(64), index=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    remind_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    escalate_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    first_touch_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+
+
+_LEGAL_SUFFIXES = re.compile(
+    r"\b(inc|incorporated|llc|ltd|limited|plc|gmbh|ag|kg|sa|s\.a|sas|sarl|srl|spa|s\.p\.a|bv|nv|"
+    r"oy|ab|as|kk|k\.k|co|corp|corporation|company|pty|pte|group|holdings|ltda|sl|s\.l)\b\.?",
+    re.IGNORECASE,
+)
+
+
+def name_key(name: str) -> str:
+    """Comparable company name: 'Müller & Söhne GmbH' → 'müller and söhne'."""
+    key = _LEGAL_SUFFIXES.sub(" ", name.lower().replace("&", " and "))
+    return re.sub(r"[^\w]+", " ", key).strip()
+
+
+@dataclass(frozen=True)
+class CaptureWrite:
+    """What the CRM knew after the capture step's upsert."""
+
+    lead_id: str
+    duplicate_of: str | None
+    account_id: int | None
+    account_owner: str | None
+    account_matched_by: str | None  # domain | name | None (new account)
+
+
+class CrmStore:
+    """All CRM reads and writes. Thread-safe: one engine, short transactions."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # ------------------------------------------------------------------ writes
+    def _insert_ignore(self, conn: Connection, table: Any, values: Mapping[str, Any]) -> bool:
+        """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL; True when a row was added."""
+        dialect = conn.dialect.name
+        insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        result = conn.execute(insert_fn(table).values(**values).on_conflict_do_nothing())
+        return bool(result.rowcount)
+
+    def capture_lead(
+        self,
+        *,
+        lead_id: str,
+        record: dict[str, Any],
+        fingerprint: str,
+        source_id: str | None,
+        now: datetime,
+    ) -> CaptureWrite:
+        """Dedupe (email, then account domain / fuzzy name) and upsert, in one transaction."""
+        contact = record.get("contact", {})
+        company = record.get("company", {})
+        source = record.get("source", {})
+        email = (contact.get("email") or "").lower() or None
+        with self.transaction() as conn:
+            existing = conn.execute(select(Lead.id).where(Lead.id == lead_id)).scalar()
+            by_email = None
+            if email and existing is None:
+                by_email = conn.execute(select(Lead.id).where(Lead.email_key == email)).scalar()
+            account_id, owner, matched_by = self._upsert_account(conn, company, now)
+            canonical = existing or by_email or lead_id
+            contact_id = self._upsert_contact(conn, contact, account_id)
+            if existing is None and by_email is None:
+                conn.execute(
+                    insert(Lead).values(
+                        id=lead_id, email_key=email, contact_id=contact_id, account_id=account_id,
+                        status=None, channel=source.get("channel"), record=record,
+                        received_at=_parse_dt(source.get("received_at")), ingested_at=now,
+                        updated_at=now,
+                    )
+                )
+            self._insert_ignore(conn, LeadSource.__table__, {
+                "fingerprint": fingerprint, "lead_id": canonical, "channel": source.get("channel"),
+                "source_id": source_id, "campaign": source.get("campaign"),
+                "utm": source.get("utm") or None,
+                "received_at": _parse_dt(source.get("received_at")),
+            })
+        return CaptureWrite(
+            lead_id=canonical,
+            duplicate_of=by_email,
+            account_id=account_id,
+            account_owner=owner,
+            account_matched_by=matched_by,
+        )
+
+    def _upsert_account(
+        self, conn: Connection, company: Mapping[str, Any], now: datetime
+    ) -> tuple[int | None, str | None, str | None]:
+        name = (company.get("name") or "").strip()
+        domain = (company.get("domain") or "").lower() or None
+        if not name and not domain:
+            return None, None, None
+        key = name_key(name) if name else (domain or "")
+        row: Any = None
+        matched_by = None
+        if domain:
+            row = conn.execute(
+                select(Account.id, Account.owner_rep_id).where(Account.domain == domain)
+            ).first()
+            matched_by = "domain" if row else None
+        if row is None and key:
+            prefix = key.split(" ", 1)[0]
+            candidates = conn.execute(
+                select(Account.id, Account.owner_rep_id, Account.name_key, Account.domain)
+                .where(Account.name_key.like(f"{prefix}%"))
+                .limit(200)
+            ).all()
+            best = max(
+                ((fuzz.ratio(key, c.name_key), c) for c in candidates
+                 if not (domain and c.domain and c.domain != domain)),
+                default=(0.0, None),
+                key=lambda pair: pair[0],
+            )
+            if best[1] is not None and best[0] >= 92:
+                row = best[1]
+                matched_by = "name"
+        if row is not None:
+            return int(row.id), row.owner_rep_id, matched_by
+        values = {
+            "domain": domain, "name": name or domain, "name_key": key,
+            "country": company.get("country"), "region": company.get("region"),
+            "segment": company.get("segment"), "industry": company.get("industry"),
+            "employees": company.get("employees"), "created_at": now,
+        }
+        if domain and not self._insert_ignore(conn, Account.__table__, values):
+            row = conn.execute(
+                select(Account.id, Account.owner_rep_id).where(Account.domain == domain)
+            ).one()
+            return int(row.id), row.owner_rep_id, "domain"
+        if not domain:
+            conn.execute(insert(Account).values(**values))
+        new_id = conn.execute(
+            select(Account.id).where(
+                Account.domain == domain if domain else Account.name_key == key
+            ).order_by(Account.id.desc())
+        ).scalar()
+        return new_id, None, None
+
+    def _upsert_contact(
+        self, conn: Connection, contact: Mapping[str, Any], account_id: int | None
+    ) -> int | None:
+        email = (contact.get("email") or "").lower() or None
+        fields = {k: contact.get(k) for k in ("phone", "first_name", "last_name", "title",
+                                              "seniority", "department")}
+        if email:
+            current = conn.execute(
+                select(Contact.__table__).where(Contact.email == email)).mappings().first()
+            if current is not None:
+                fill = {k: v for k, v in fields.items() if v and not current[k]}
+                if fill:
+                    conn.execute(update(Contact).where(Contact.id == current["id"]).values(**fill))
+                return int(current["id"])
+        elif fields.get("phone"):
+            found = conn.execute(
+                select(Contact.id).where(Contact.phone == fields["phone"])).scalar()
+            if found is not None:
+                return int(found)
+        result = conn.execute(
+            insert(Contact).values(email=email, account_id=account_id, **fields)
+        )
+        return int(result.inserted_primary_key[0]) if result.inserted_primary_key else None
+
+    def update_lead(self, lead_id: str, now: datetime, **values: Any) -> None:
+        with self.transaction() as conn:
+            conn.execute(update(Lead).where(Lead.id == lead_id).values(updated_at=now, **values))
+
+    def record_messages(self, messages: Sequence[Mapping[str, Any]], lead_id: str,
+                        conn: Connection | None = None) -> None:
+        """Store hand-off messages in the CRM log; ids already stored are skipped."""
+        if conn is None:
+            with self.transaction() as own:
+                return self.record_messages(messages, lead_id, own)
+        for message in messages:
+            self._insert_ignore(conn, MessageLog.__table__, {
+                "message_id": message["message_id"], "lead_id": lead_id,
+                "workflow_id": message["workflow_id"], "from_agent": message["from_agent"],
+                "to_agent": message["to_agent"], "message_type": message["message_type"],
+                "body": dict(message), "created_at": _parse_dt(message["metadata"]["timestamp"]),
+            })
+        return None
+
+    def settle_lead(self, lead_id: str, now: datetime, messages: Sequence[Mapping[str, Any]],
+                    **values: Any) -> None:
+        """Write the lead's settled status/outcome and its message log in one transaction."""
+        with self.transaction() as conn:
+            if values:
+                conn.execute(update(Lead).where(Lead.id == lead_id)
+                             .values(updated_at=now, **values))
+            self.record_messages(messages, lead_id, conn)
+
+    def enqueue(self, queue: str, lead_id: str, reason: str, now: datetime,
+                payload: Mapping[str, Any] | None = None) -> bool:
+        if queue not in QUEUES:
+            raise ValueError(f"unknown queue {queue!r}")
+        with self.transaction() as conn:
+            return self._insert_ignore(conn, QueueItem.__table__, {
+                "queue": queue, "lead_id": lead_id, "reason": reason,
+                "payload": dict(payload) if payload else None, "created_at": now,
+            })
+
+    def add_notification(self, *, dedupe_key: str, lead_id: str | None, audience: str,
+                         channel: str, recipient: str, subject: str, body: str,
+                         now: datetime) -> bool:
+        with self.transaction() as conn:
+            return self._insert_ignore(conn, Notification.__table__, {
+                "dedupe_key": dedupe_key, "lead_id": lead_id, "audience": audience,
+                "channel": channel, "recipient": recipient, "subject": subject[:500],
+                "body": body, "created_at": now, "attempts": 0,
+            })
+
+    def assign(self, *, lead_id: str, rep_id: str, kind: str, region: str | None,
+               segment: str | None, reason: str, audit: Mapping[str, Any], now: datetime,
+               speed_to_lead_seconds: float | None, account_id: int | None) -> dict[str, Any]:
+        """Record the assignment once; a replay returns the assignment already stored."""
+        with self.transaction() as conn:
+            added = self._insert_ignore(conn, Assignment.__table__, {
+                "lead_id": lead_id, "rep_id": rep_id, "kind": kind, "region": region,
+                "segment": segment, "reason": reason, "audit": dict(audit), "is_open": True,
+                "assigned_at": now, "speed_to_lead_seconds": speed_to_lead_seconds,
+            })
+            if added:
+                self._insert_ignore(conn, RepStats.__table__,
+                                    {"rep_id": rep_id, "open_leads": 0})
+                conn.execute(update(RepStats).where(RepStats.rep_id == rep_id).values(
+                    open_leads=RepStats.open_leads + 1, last_assigned_at=now))
+            if account_id is not None and kind == "rep":
+                conn.execute(
+                    update(Account)
+                    .where(Account.id == account_id, Account.owner_rep_id.is_(None))
+                    .values(owner_rep_id=rep_id)
+                )
+            row = conn.execute(select(Assignment.__table__)
+                               .where(Assignment.lead_id == lead_id)).mappings().one()
+        return _assignment_dict(row)
+
+    def get_assignment(self, lead_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(Assignment.__table__)
+                               .where(Assignment.lead_id == lead_id)).mappings().first()
+        return _assignment_dict(row) if row else None
+
+    def open_assignment_owner(self, account_id: int) -> str | None:
+        """Rep holding an open assignment on any lead of this account."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(Assignment.rep_id)
+                .join(Lead, Lead.id == Assignment.lead_id)
+                .where(Lead.account_id == account_id, Assignment.is_open.is_(True),
+                       Assignment.kind == "rep")
+                .order_by(Assignment.assigned_at)
+                .limit(1)
+            ).scalar()
+
+    def account_owner(self, account_id: int) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(Account.owner_rep_id).where(Account.id == account_id)
+            ).scalar()
+
+    def rep_loads(self) -> dict[str, tuple[int, datetime | None]]:
+        """Open leads and last assignment time per rep."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(RepStats.rep_id, RepStats.open_leads,
+                                       RepStats.last_assigned_at)).all()
+        return {rep: (int(open_leads), last) for rep, open_leads, last in rows}
+
+    def start_sla(self, *, lead_id: str, rep_id: str, tier: str, started_at: datetime,
+                  due_at: datetime, remind_at: datetime, escalate_at: datetime) -> dict[str, Any]:
+        with self.transaction() as conn:
+            self._insert_ignore(conn, SlaClock.__table__, {
+                "lead_id": lead_id, "rep_id": rep_id, "tier": tier, "started_at": started_at,
+                "due_at": due_at, "remind_at": remind_at, "escalate_at": escalate_at,
+                "state": "open",
+            })
+            row = conn.execute(select(SlaClock.__table__)
+                               .where(SlaClock.lead_id == lead_id)).mappings().one()
+        return {key: value.isoformat() if isinstance(value, datetime) else value
+                for key, value in row.items()}
+
+    # ------------------------------------------------------------------- reads
+    def get_lead(self, lead_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(Lead.__table__).where(Lead.id == lead_id)).mappings().first()
+        return dict(row) if row else None
+
+    def list_leads(self, *, status: str | None = None, tier: str | None = None,
+                   limit: int = 50) -> list[dict[str, Any]]:
+        query = select(Lead.__table__).order_by(Lead.ingested_at.desc()).limit(limit)
+        if status:
+            query = query.where(Lead.status == status)
+        if tier:
+            query = query.where(Lead.tier == tier)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings().all()]
+
+    def messages_for(self, lead_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(MessageLog.body).where(MessageLog.lead_id == lead_id)
+                .order_by(MessageLog.created_at, MessageLog.message_id)
+            ).all()
+        return [r[0] for r in rows]
+
+    def queue_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(QueueItem.queue, func.count()).where(QueueItem.resolved_at.is_(None))
+                .group_by(QueueItem.queue)
+            ).all()
+        counts = dict.fromkeys(QUEUES, 0)
+        counts.update({q: int(n) for q, n in rows})
+        return counts
+
+    def queue_items(self, queue: str, limit: int = 50) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(QueueItem.__table__)
+                .where(QueueItem.queue == queue, QueueItem.resolved_at.is_(None))
+                .order_by(QueueItem.created_at).limit(limit)
+            ).mappings().all()
+        return [dict(r) for r in rows]
+
+    def count(self, model: type[Base], **where: Any) -> int:
+        query = select(func.count()).select_from(model)
+        for key, value in where.items():
+            query = query.where(getattr(model, key) == value)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def notifications(self, lead_id: str | None = None) -> list[dict[str, Any]]:
+        query = select(Notification.__table__).order_by(Notification.id)
+        if lead_id:
+            query = query.where(Notification.lead_id == lead_id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings().all()]
+
+    def status_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(Lead.status, func.count()).group_by(Lead.status)).all()
+        return {str(s): int(n) for s, n in rows}
+
+
+def _assignment_dict(row: Any) -> dict[str, Any]:
+    keys = ("rep_id", "kind", "region", "segment", "reason", "audit", "speed_to_lead_seconds")
+    return {**{k: row[k] for k in keys}, "assigned_at": row["assigned_at"].isoformat()}
+
+
+def _parse_dt(value: object) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """ISO-8601 text (with Z) → aware UTC datetime; None when unparseable."""
+    return _parse_dt(value)
+
+
+__all__: Sequence[str] = (
+    "CrmStore", "CaptureWrite", "QUEUES", "STATUSES", "name_key", "parse_datetime",
+    "Account", "Contact", "Lead", "LeadSource", "Assignment", "MessageLog", "Notification",
+    "RepStats",
+    "QueueItem", "EngagementEvent", "SlaClock",
+)

@@ -1,0 +1,419 @@
+"""Ingest parsers: turn a raw inbound item (SPEC §8) into loosely-typed contact fields.
+
+Each channel has its own parser (web form, RFC 822 email, chat transcript, event row); they
+only *find* values. Standardisation (E.164, ISO country, seniority …) is the Capture agent's
+policy, applied the same way whichever extractor (rules or LLM) found the values.
+File readers turn JSONL, CSV, .eml and mbox files into input items for `leadflow run`.
+"""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+import hashlib
+import html
+import io
+import json
+import mailbox
+import re
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.utils import getaddresses
+from pathlib import Path
+from typing import Any, TypedDict
+
+from leadflow.config import standardize_tables
+from leadflow.tools.standardize import EMAIL_RE, URL_RE, clean_text, first_matching
+
+CHANNELS = ("web_form", "email", "chat", "event", "api")
+MAX_TEXT_CHARS = 20_000  # a 1 MB paste is cut here; the flag says so
+
+
+class ParsedFields(TypedDict, total=False):
+    """What a parser found; every value is raw text, not yet standardised."""
+
+    first_name: str
+    last_name: str
+    full_name: str
+    email: str
+    phone: str
+    company: str
+    title: str
+    country: str
+    employees: str
+    industry: str
+    website: str
+    inquiry: str
+    campaign: str
+    utm: dict[str, str]
+    text: str  # everything the lead wrote, for evidence and extraction
+
+
+class IngestError(ValueError):
+    """The item cannot be read at all (wrong shape, unknown channel)."""
+
+
+def _norm_key(key: object) -> str:
+    return re.sub(r"[^\w]+", "_", clean_text(key).lower()).strip("_")
+
+
+def field_for_key(key: object) -> str | None:
+    """Map a messy form/CSV column name to a canonical field ('Work E-mail' → 'email')."""
+    norm = _norm_key(key)
+    if not norm:
+        return None
+    tables = standardize_tables()
+    if norm in tables.form_exact:
+        return tables.form_exact[norm]
+    if norm.startswith("utm_"):
+        return "utm"
+    tokens = set(norm.split("_"))
+    for field, words in tables.form_keywords:
+        if any(w in tokens or any(t.startswith(w) for t in tokens) for w in words):
+            return field
+    return None
+
+
+def parse_fields(fields: dict[str, Any]) -> ParsedFields:
+    """Web-form and event-row parser: messy field names → canonical fields."""
+    out: ParsedFields = {}
+    utm: dict[str, str] = {}
+    extra: list[str] = []
+    for key, value in fields.items():
+        text = clean_text(_strip_html(value) if isinstance(value, str) else value)
+        if not text:
+            continue
+        field = field_for_key(key)
+        if field == "utm":
+            utm[_norm_key(key)] = text
+            if _norm_key(key) == "utm_campaign":
+                out.setdefault("campaign", text)
+        elif field is None:
+            extra.append(f"{clean_text(key)}: {text}")
+        elif field == "inquiry" and out.get("inquiry"):
+            out["inquiry"] = f"{out['inquiry']}\n{text}"
+        elif field not in out:
+            out[field] = text  # type: ignore[literal-required]
+    if utm:
+        out["utm"] = utm
+    if "email" in out and not EMAIL_RE.search(out["email"]):
+        # "email" column holding a phone or junk: keep it as text only.
+        extra.append(f"email: {out.pop('email')}")
+    out["text"] = "\n".join(
+        v for v in (out.get("title", ""), out.get("company", ""), out.get("inquiry", ""), *extra)
+        if v
+    )[:MAX_TEXT_CHARS]
+    return out
+
+
+def _strip_html(text: str) -> str:
+    if "<" not in text and "&" not in text:
+        return text
+    text = re.sub(r"(?is)<(script|style).*?</\1>", " ", text)
+    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", text)
+    return html.unescape(re.sub(r"<[^>]+>", " ", text))
+
+
+# ---------------------------------------------------------------------------- email
+_CLOSINGS = re.compile(
+    r"^\s*(best|best regards|kind regards|warm regards|regards|many thanks|thanks|thank you|"
+    r"thanks again|cheers|sincerely|yours|yours sincerely|all the best|saludos|saludos cordiales|"
+    r"un saludo|atentamente|cordialmente|atenciosamente|abraços|obrigado|obrigada|"
+    r"mit freundlichen grüßen|mit freundlichen grüssen|viele grüße|beste grüße|freundliche grüße|"
+    r"grüße|cordialement|bien cordialement|bien à vous|merci|distinti saluti|cordiali saluti|"
+    r"met vriendelijke groet|groeten|よろしくお願いいたします|よろしくお願いします|敬具)"
+    r"\s*[,.!]?\s*$",
+    re.IGNORECASE,
+)
+_QUOTE_START = re.compile(
+    r"^\s*(>|on .+wrote:|el .+escribió:|am .+schrieb|le .+a écrit|-----\s*original message|"
+    r"from:\s.+|de:\s.+|von:\s.+|_{5,}|confidentiality notice|disclaimer:|this e-?mail and any)",
+    re.IGNORECASE,
+)
+_PHONE_LINE = re.compile(
+    r"(?i)^\s*(?:m|t|p|d|o|tel|tél|phone|mobile|mob|cell|fon|telefon|teléfono|telefone|tlf|"
+    r"direct|office|móvil|celular|handy)?\.?\s*[:.]?\s*(\+?[\d][\d ()./-]{6,}\d)\s*$"
+)
+_PHONE_ANY = re.compile(r"(?<![\w/])(\+?\(?\d[\d ()./-]{7,}\d)(?![\w/])")
+
+
+def parse_email(payload: object) -> ParsedFields:
+    """RFC 822 text (or {from, subject, body}) → fields from the From header and signature."""
+    if isinstance(payload, dict):
+        sender = clean_text(payload.get("from"))
+        subject = clean_text(payload.get("subject"))
+        body = str(payload.get("body") or "")
+    elif isinstance(payload, str):
+        # Parse bytes, not str: 8-bit UTF-8 bodies then decode with their declared charset.
+        message = email.message_from_bytes(payload.encode("utf-8", "surrogateescape"),
+                                           policy=email.policy.default)
+        sender = clean_text(message.get("From", ""))
+        subject = clean_text(message.get("Subject", ""))
+        body = _plain_body(message) if message.keys() else payload
+    else:
+        raise IngestError("email payload must be RFC 822 text or {from, subject, body}")
+    out: ParsedFields = {}
+    addresses = getaddresses([sender]) if sender else []
+    if addresses:
+        display, address = addresses[0]
+        if address and EMAIL_RE.fullmatch(address.strip()):
+            out["email"] = address
+        if display and not EMAIL_RE.search(display):
+            out["full_name"] = display.strip("\"' ")
+    main, signature = _split_signature(body)
+    out.update({k: v for k, v in _parse_signature(signature).items() if k not in out})  # type: ignore[typeddict-item]
+    if "email" not in out:
+        found = EMAIL_RE.search(body)
+        if found:
+            out["email"] = found.group(0)
+    inquiry = "\n".join(part for part in (subject, main.strip()) if part)
+    out["inquiry"] = inquiry[:MAX_TEXT_CHARS]
+    out["text"] = "\n".join(p for p in (inquiry, signature) if p)[:MAX_TEXT_CHARS]
+    return out
+
+
+def _plain_body(message: Any) -> str:
+    part = message
+    if isinstance(message, EmailMessage):
+        part = message.get_body(preferencelist=("plain", "html")) or message
+    raw = part.get_payload(decode=True)
+    if not isinstance(raw, bytes):
+        return ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        text = raw.decode(charset, errors="replace")
+    except LookupError:
+        text = raw.decode("utf-8", errors="replace")
+    return _strip_html(text) if part.get_content_subtype() == "html" else text
+
+
+def _split_signature(body: str) -> tuple[str, str]:
+    """Cut quoted replies/disclaimers, then split the message from its signature block."""
+    lines = body.replace("\r\n", "\n").split("\n")
+    for i, line in enumerate(lines):
+        if i > 0 and _QUOTE_START.match(line):
+            lines = lines[:i]
+            break
+    for i, line in enumerate(lines):
+        if line.rstrip() in ("--", "-- ", "—", "__"):
+            return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
+    for i in range(len(lines) - 1, -1, -1):
+        if _CLOSINGS.match(lines[i]) and len(lines) - i <= 10:
+            return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
+    # No marker: the last short lines after a blank line, if they look like a signature.
+    tail_start = max((i for i, ln in enumerate(lines) if not ln.strip()), default=-1) + 1
+    tail = [ln for ln in lines[tail_start:] if ln.strip()]
+    if 1 < len(tail) <= 6 and all(len(ln) < 70 for ln in tail):
+        return "\n".join(lines[:tail_start]), "\n".join(tail)
+    return body, ""
+
+
+def _looks_like_name(line: str) -> bool:
+    words = line.split()
+    if not 1 <= len(words) <= 4 or any(ch.isdigit() for ch in line) or "@" in line:
+        return False
+    if any(ord(ch) >= 0x2E80 for ch in line):
+        return len(line) <= 12
+    particles = {"de", "van", "von", "da", "del", "la"}
+    return all(w[0].isupper() or w.lower() in particles for w in words)
+
+
+def _parse_signature(signature: str) -> ParsedFields:
+    out: ParsedFields = {}
+    rest: list[str] = []
+    for raw in signature.split("\n"):
+        line = clean_text(raw).strip("|•·")
+        if not line:
+            continue
+        if EMAIL_RE.search(line) and "email" not in out:
+            out["email"] = EMAIL_RE.search(line).group(0)  # type: ignore[union-attr]
+            line = EMAIL_RE.sub("", line).strip(" |,:-")
+        if "phone" not in out and (m := _PHONE_LINE.match(line) or _PHONE_ANY.search(line)):
+            out["phone"] = m.group(1)
+            line = line.replace(m.group(0), "").strip(" |,:-")
+        if (url := URL_RE.search(line)) and ("www." in line.lower() or "http" in line.lower()
+                                             or line.strip() == url.group(0)):
+            out.setdefault("website", url.group(0))
+            line = line.replace(url.group(0), "").strip(" |,:-")
+        if line:
+            rest.append(line)
+    if rest and _looks_like_name(rest[0]) and first_matching(
+        standardize_tables().seniority, rest[0]
+    ) is None:
+        out["full_name"] = rest.pop(0)
+    for line in rest:
+        title, company = _title_and_company(line)
+        if title and "title" not in out:
+            out["title"] = title
+            if company and "company" not in out:
+                out["company"] = company
+        elif "company" not in out and not title:
+            out["company"] = line
+    return out
+
+
+def _title_and_company(line: str) -> tuple[str | None, str | None]:
+    """'VP Sales | Acme' / 'VP Sales, Acme' / 'VP Sales at Acme' → ('VP Sales', 'Acme')."""
+    for sep in (" | ", " at ", " @ ", " – ", " - ", ", ", " bei ", " chez ", " en "):
+        if sep in line:
+            left, right = line.split(sep, 1)
+            if first_matching(standardize_tables().seniority, left):
+                return left.strip(), right.strip() or None
+    if first_matching(standardize_tables().seniority, line):
+        return line, None
+    return None, None
+
+
+# ----------------------------------------------------------------------------- chat
+_ASKS = (
+    ("email", r"e-?mail|correo|courriel|メール"),
+    ("phone", r"phone|number to reach|teléfono|telefone|telefon|téléphone|電話"),
+    ("company", r"company|organi[sz]ation|work for|employer|empresa|firma|entreprise|société|"
+                r"unternehmen|会社"),
+    ("title", r"role|title|position|job|cargo|puesto|poste|fonction|funktion|役職"),
+    ("country", r"where are you|country|based|located|país|pays|land|どちら|国"),
+    ("employees", r"how many (people|employees)|company size|team size|employees|empleados|"
+                  r"mitarbeiter"),
+    ("full_name", r"name|nombre|nome|nom\b|お名前|wie heißen|who am i speaking"),
+    ("inquiry", r"help|looking for|need|interest|bring you|assist|ayudar|ajudar|helfen|aider|"
+                r"can we do|ご用件"),
+)
+_SELF_INTRO = re.compile(
+    r"(?i:\bi am|\bi'm|\bim|\bmy name is|\bthis is|\bme llamo|\bsoy|\bje suis|\bje m'appelle|"
+    r"\bich bin|\bmein name ist|\beu sou|\bmeu nome é|\bsono)\s+"
+    r"([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2})"
+)
+_ROLE_AT = re.compile(
+    r"(?:,|\bas|\bI'm|\bI am|\bwork as)\s+(?:the\s+|an?\s+)?([A-Z][\w&/ .-]{1,60}?)\s+(?:at|@|from|"
+    r"with|en|bei|chez|na|no)\s+([A-Z0-9][\w&.' -]{1,60}?)(?=[,.;!()]|\s+\(|\s+and\b|$)"
+)
+
+
+def parse_chat(payload: object) -> ParsedFields:
+    """Chat transcript → fields from bot Q&A pairs and the visitor's own words."""
+    if not isinstance(payload, list):
+        raise IngestError("chat payload must be a list of {role, text} turns")
+    out: ParsedFields = {}
+    visitor_lines: list[str] = []
+    asked: str | None = None
+    introduced: str | None = None  # "I'm X": used only when no Q&A answer gave the name
+    for turn in payload:
+        if not isinstance(turn, dict):
+            continue
+        role = clean_text(turn.get("role")).lower()
+        text = clean_text(turn.get("text"))
+        if not text:
+            continue
+        if role not in ("visitor", "user", "customer", "lead", "human", "prospect"):
+            asked = next((f for f, rx in _ASKS if re.search(rx, text, re.IGNORECASE)), None)
+            continue
+        visitor_lines.append(text)
+        if (found := EMAIL_RE.search(text)) and "email" not in out:
+            out["email"] = found.group(0)
+        if (phone := _PHONE_ANY.search(text)) and "phone" not in out:
+            out["phone"] = phone.group(1)
+        if asked and asked not in ("email", "phone") and asked not in out:
+            answer = _PHONE_ANY.sub("", EMAIL_RE.sub("", text)).strip(" ,;-!")
+            answer = re.sub(r"(?<=\w\w\w)\.$", "", answer)  # sentence stop, not "K.K."
+            answer = re.sub(r"(?i)^(it's|it is|i'm|i am|my name is|we are|we're|i work (at|for)|"
+                            r"at|from|in|soy|je suis|ich bin|sou)\s+", "", answer).strip()
+            if answer and (asked == "inquiry" or len(answer) <= 80):
+                out[asked] = answer  # type: ignore[literal-required]
+        if (intro := _SELF_INTRO.search(text)) and not introduced:
+            introduced = intro.group(1)
+        if (role_at := _ROLE_AT.search(text)) and first_matching(
+            standardize_tables().seniority, role_at.group(1)
+        ):
+            out.setdefault("title", role_at.group(1).strip())
+            out.setdefault("company", role_at.group(2).strip())
+        asked = None
+    if introduced:
+        out.setdefault("full_name", introduced)
+    all_text = "\n".join(visitor_lines)
+    out.setdefault("inquiry", all_text)
+    out["text"] = all_text[:MAX_TEXT_CHARS]
+    if "inquiry" in out:
+        out["inquiry"] = out["inquiry"][:MAX_TEXT_CHARS]
+    return out
+
+
+def parse_item(item: object) -> tuple[str, ParsedFields]:
+    """Dispatch on the item's channel; raise IngestError with a clear reason when unreadable."""
+    if not isinstance(item, dict):
+        raise IngestError(f"item must be a JSON object, got {type(item).__name__}")
+    source = clean_text(item.get("source") or item.get("channel")).lower()
+    payload = item.get("payload")
+    if source not in CHANNELS:
+        raise IngestError(f"unknown channel {source!r}; expected one of {', '.join(CHANNELS)}")
+    if payload is None or payload == "" or payload == {} or payload == []:
+        raise IngestError("empty payload")
+    if source == "email":
+        return source, parse_email(payload)
+    if source == "chat":
+        return source, parse_chat(payload)
+    if isinstance(payload, str) and source == "event":
+        rows = list(csv.DictReader(io.StringIO(payload)))
+        if len(rows) != 1:
+            raise IngestError("an event payload given as CSV text must hold one header and one row")
+        payload = rows[0]
+    if not isinstance(payload, dict):
+        raise IngestError(f"{source} payload must be an object of fields")
+    return source, parse_fields(payload)
+
+
+# ----------------------------------------------------------------------------- files
+class UnreadableFile(ValueError):
+    """A whole input file cannot be read (not found, binary, wrong format)."""
+
+
+def item_fingerprint(item: object) -> str:
+    """Stable id of an input item: its own id when it has one, else a hash of its content."""
+    if isinstance(item, dict) and item.get("id") not in (None, ""):
+        basis = f"{item.get('source')}|{item['id']}"
+    else:
+        basis = json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def read_items(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield input items from JSONL, JSON, CSV (event rows), .eml or mbox.
+
+    A line that is not valid JSON becomes an item with an `_error`, so it still ends in a
+    defined status instead of stopping the batch.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(f"{path}: {exc.strerror or exc}") from exc
+    suffix = path.suffix.lower()
+    if b"\x00" in raw[:8192] and suffix not in (".mbox",):
+        raise UnreadableFile(f"{path}: binary file, expected JSONL, CSV, .eml or mbox")
+    text = raw.decode("utf-8", errors="replace")
+    if suffix == ".csv":
+        for n, row in enumerate(csv.DictReader(io.StringIO(text)), start=1):
+            yield {"id": f"{path.stem}-{n}", "source": "event", "payload": row}
+    elif suffix == ".eml":
+        yield {"id": path.name, "source": "email", "payload": text}
+    elif suffix == ".mbox":
+        for n, message in enumerate(mailbox.mbox(str(path)), start=1):
+            yield {"id": f"{path.stem}-{n}", "source": "email", "payload": message.as_string()}
+    elif suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UnreadableFile(
+                f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+        yield from (data if isinstance(data, list) else [data])
+    else:
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield {"id": f"{path.name}:{n}", "_error": f"line {n} is not JSON: {exc.msg}",
+                       "payload": line[:2000]}
+                continue
+            yield item if isinstance(item, dict) else {"id": f"{path.name}:{n}", "payload": item,
+                                                       "_error": "item is not a JSON object"}

@@ -1,0 +1,39 @@
+"""Rep directory: who can take which lead (reps.yaml), with managers per region."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from leadflow.config import Person, Rep, RepDirectoryConfig, load_reps
+
+
+class RepDirectory:
+    def __init__(self, config: RepDirectoryConfig | None = None) -> None:
+        self.config = config or load_reps()
+        self._by_id = {r.id: r for r in self.config.reps}
+        self._named = {d: r.id for r in self.config.reps for d in r.named_accounts}
+
+    @property
+    def reps(self) -> tuple[Rep, ...]:
+        return self.config.reps
+
+    def get(self, rep_id: str) -> Rep | None:
+        return self._by_id.get(rep_id)
+
+    def person(self, person_id: str) -> Person | None:
+        """A rep or a manager by id."""
+        found = self._by_id.get(person_id)
+        if found:
+            return found
+        return next((m for m in self.config.managers.values() if m.id == person_id), None)
+
+    def manager_for(self, region: str | None) -> Person:
+        managers = self.config.managers
+        return managers.get(region or "unassigned") or managers["unassigned"]
+
+    def named_owner(self, domain: str | None) -> str | None:
+        return self._named.get(domain.lower()) if domain else None
+
+    @staticmethod
+    def available(rep: Rep, day: date) -> bool:
+        return rep.active and not (rep.out_of_office and rep.out_of_office.covers(day))

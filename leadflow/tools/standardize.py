@@ -1,0 +1,263 @@
+"""Deterministic standardisation of lead fields (SPEC §3): names, emails, phones, titles,
+seniority, department, industry, country, free-mail detection, size.
+
+Tables live in `leadflow/config/standardize.yaml`; this module holds the mechanisms.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+import phonenumbers
+import pycountry
+
+from leadflow.config import standardize_tables
+
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}")
+URL_RE = re.compile(
+    r"(?:https?://)?(?:www\.)?((?:[a-z0-9-]+\.)+[a-z]{2,24})(?:[/:?#]\S*)?", re.IGNORECASE
+)
+# ccTLDs used as generic names (.io, .ai, .co ...) say nothing about where a company is.
+GENERIC_CCTLDS = frozenset({"io", "ai", "co", "tv", "me", "ly", "fm", "gg", "to", "ws", "cc", "sh",
+                            "so", "vc", "la", "app", "dev", "xyz", "tech", "cloud", "is"})
+
+
+@cache
+def freemail_domains() -> frozenset[str]:
+    text = resources.files("leadflow.data").joinpath("freemail_domains.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
+def is_freemail(domain: str | None) -> bool:
+    return bool(domain) and domain.lower() in freemail_domains()  # type: ignore[union-attr]
+
+
+def clean_text(value: object) -> str:
+    """Collapse whitespace and drop control characters; non-strings become ''."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def normalize_email(value: object) -> str | None:
+    match = EMAIL_RE.search(clean_text(value))
+    return match.group(0).lower().strip(".'") if match else None
+
+
+def domain_of(value: object) -> str | None:
+    """Bare registrable host from a URL or an email address ('https://www.x.com/a' → 'x.com')."""
+    text = clean_text(value).lower()
+    if not text:
+        return None
+    if "@" in text:
+        email = normalize_email(text)
+        return email.split("@", 1)[1] if email else None
+    match = URL_RE.search(text)
+    if not match:
+        return None
+    host = match.group(1).lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def company_domain(email: str | None, website: str | None) -> str | None:
+    """The company's domain: the website's, else the email's unless it is free-mail."""
+    for candidate in (domain_of(website), domain_of(email)):
+        if candidate and not is_freemail(candidate):
+            return candidate
+    return None
+
+
+_NAME_PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "di", "del", "la", "le", "du",
+                             "dos", "das", "y", "e", "bin", "al"})
+
+
+def capitalize_name(value: str) -> str:
+    """'PRIYA' → 'Priya', "o'brien" → "O'Brien", 'jean-luc' → 'Jean-Luc'; mixed case is kept."""
+    value = clean_text(value).strip(" ,;:.")
+    if not value or (not value.isupper() and not value.islower()):
+        return value
+    words = []
+    for i, word in enumerate(value.split()):
+        if i and word.lower() in _NAME_PARTICLES:
+            words.append(word.lower())
+            continue
+        words.append(re.sub(r"(^|[-'’])(\w)", lambda m: m.group(1) + m.group(2).upper(),
+                            word.lower()))
+    return " ".join(words)
+
+
+def split_name(full: str) -> tuple[str | None, str | None]:
+    """'Priya Nair' → ('Priya', 'Nair'); 'Nair, Priya' → ('Priya', 'Nair'); CJK kept whole."""
+    full = clean_text(full).strip(" ,;:.")
+    full = re.sub(r"^(mr|mrs|ms|miss|dr|prof|sr|sra|herr|frau|m|mme)\.?\s+", "", full, flags=re.I)
+    if not full:
+        return None, None
+    if "," in full:
+        last, _, first = full.partition(",")
+        if first.strip():
+            return capitalize_name(first), capitalize_name(last)
+    parts = full.split()
+    if len(parts) == 1:
+        return capitalize_name(parts[0]), None
+    return capitalize_name(parts[0]), capitalize_name(" ".join(parts[1:]))
+
+
+def normalize_phone(value: object, country: str | None = None) -> str | None:
+    """E.164 via libphonenumber; national numbers need the lead's country."""
+    text = clean_text(value)
+    if not text or sum(ch.isdigit() for ch in text) < 6:
+        return None
+    text = re.sub(r"^\s*00", "+", text)
+    region = country.upper() if country and not text.lstrip().startswith("+") else None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def country_of_phone(e164: str | None) -> str | None:
+    if not e164:
+        return None
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return None
+    return region if region and region != "ZZ" else None
+
+
+def country_code(value: object) -> str | None:
+    """ISO 3166-1 alpha-2 from a name, code or local spelling ('Deutschland' → 'DE')."""
+    text = clean_text(value).strip(" .,;").lower()
+    if not text:
+        return None
+    aliases = standardize_tables().country_aliases
+    if text in aliases:
+        return aliases[text]
+    try:
+        return str(pycountry.countries.lookup(text).alpha_2)
+    except LookupError:
+        pass
+    # "Berlin, Germany" / "Remote - Canada": try the last, then the first comma/dash part.
+    parts = [p.strip() for p in re.split(r"[,/|()–-]", text) if p.strip()]
+    for part in reversed(parts):
+        if part != text:
+            found = country_code(part)
+            if found:
+                return found
+    return None
+
+
+def country_of_domain(domain: str | None) -> str | None:
+    if not domain or "." not in domain:
+        return None
+    tld = domain.rsplit(".", 1)[1].lower()
+    if tld == "uk":
+        return "GB"
+    if len(tld) != 2 or tld in GENERIC_CCTLDS:
+        return None
+    found = pycountry.countries.get(alpha_2=tld.upper())
+    return str(found.alpha_2) if found else None
+
+
+@cache
+def _phrase_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """Whole-word alternation; phrases in scripts without spaces match as substrings."""
+    parts = []
+    for phrase in sorted(phrases, key=len, reverse=True):
+        escaped = re.escape(phrase)
+        if not any(ord(ch) >= 0x2E80 for ch in phrase):  # CJK has no word boundaries
+            escaped = rf"(?<!\w){escaped}(?!\w)"
+        parts.append(escaped)
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+def first_matching(table: tuple[tuple[str, tuple[str, ...]], ...], text: str) -> str | None:
+    """The label of the first row whose phrases occur in `text`."""
+    if not text:
+        return None
+    for label, phrases in table:
+        if _phrase_regex(phrases).search(text):
+            return label
+    return None
+
+
+def contains_phrase(text: str, phrases: tuple[str, ...]) -> re.Match[str] | None:
+    return _phrase_regex(phrases).search(text) if text and phrases else None
+
+
+_TITLE_SMALL_WORDS = frozenset({"of", "and", "for", "the", "de", "del", "la", "y", "und", "für",
+                               "et", "des", "du", "da", "do", "e", "at"})
+
+
+def standardize_title(value: object) -> str | None:
+    """Expand abbreviations and fill the 'of': 'sr. dir mktg' → 'Senior Director of Marketing'."""
+    text = clean_text(value).strip(" ,;|")
+    if not text:
+        return None
+    expansions = standardize_tables().title_expansions
+    words = []
+    for word in text.split():
+        key = word.lower().strip(",")
+        if key in expansions:
+            words.append(expansions[key] + ("," if word.endswith(",") else ""))
+        elif key in _TITLE_SMALL_WORDS:
+            words.append(word.lower())
+        elif word.islower() or (word.isupper() and (len(word) > 4 or text.isupper())):
+            words.append(word.capitalize())
+        else:
+            words.append(word)
+    title = " ".join(words)
+    title = re.sub(
+        r"^((?:Senior|Executive|Associate|Group|Global|Regional)\s+)?(VP|SVP|EVP|Director|Head)"
+        r"\s+(?!of\b|de\b|and\b|&|,|General\b|Generale?\b)(\w)",
+        r"\1\2 of \3",
+        title,
+    )
+    return title
+
+
+def seniority_of(title: str | None) -> str:
+    if not title:
+        return "unknown"
+    return first_matching(standardize_tables().seniority, title) or "individual_contributor"
+
+
+def department_of(title: str | None) -> str | None:
+    if not title:
+        return None
+    return first_matching(standardize_tables().department, title) or "other"
+
+
+def industry_of(value: object) -> str | None:
+    text = clean_text(value)
+    if not text:
+        return None
+    return first_matching(standardize_tables().industry, text) or "other"
+
+
+def parse_employees(value: object) -> tuple[int | None, tuple[int, int | None] | None]:
+    """Plain number → (n, None); a range '200-499' / '1000+' → (None, (low, high|None))."""
+    text = clean_text(value).lower().replace(",", "").replace(".", "").replace(" ", "")
+    if not text:
+        return None, None
+    if re.fullmatch(r"\d+", text):
+        return int(text), None
+    match = re.fullmatch(r"(\d+)[-–to]+(\d+)\w*", text)
+    if match:
+        return None, (int(match.group(1)), int(match.group(2)))
+    match = re.fullmatch(r"(?:more than|over|>)?(\d+)\+?\w*", text)
+    if match:
+        return None, (int(match.group(1)), None)
+    match = re.fullmatch(r"(?:<|under|lessthan)(\d+)\w*", text)
+    if match:
+        return None, (0, int(match.group(1)) - 1)
+    return None, None

@@ -1,0 +1,227 @@
+"""The compiled graph end to end with a real SQLite CRM and checkpointer: the happy path,
+every failure/fallback edge of workflow.yaml (SPEC §5–§6), the message format and dedupe."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import yaml
+
+from leadflow.agents.base import StepOutput
+from leadflow.graph.state import LeadState
+from leadflow.toolbox import Toolbox
+from leadflow.tools.crm import Assignment, MessageLog, Notification, QueueItem, SlaClock
+from tests.conftest import RunItems, form_item
+
+AGENTS = ["LeadCapture Pro", "DataEnrichment Specialist", "LeadQualification Expert",
+          "LeadRouting Coordinator", "FollowUp Monitor"]
+
+
+def test_hot_lead_goes_through_all_five_agents_to_a_rep(run_items: RunItems,
+                                                         tools: Toolbox) -> None:
+    [outcome] = run_items([form_item()])
+    assert outcome["status"] == "awaiting_followup"
+    assert outcome["trajectory"] == AGENTS
+    assert outcome["bant"]["tier"] == "hot"
+    assert outcome["company"]["region"] == "NA" and outcome["company"]["segment"] == "enterprise"
+    assert outcome["company"]["employees"] == 9500  # filled from the knowledge base
+    assert outcome["assignment"]["region"] == "NA"
+    rep = tools.reps.get(outcome["assignment"]["rep_id"])
+    assert rep is not None and "enterprise" in rep.segments and rep.region == "NA"
+    lead_id = outcome["lead_id"]
+    assert tools.crm.get_lead(lead_id)["status"] == "awaiting_followup"  # type: ignore[index]
+    assert tools.crm.count(SlaClock, lead_id=lead_id) == 1
+    sla = tools.crm.get_lead(lead_id)["outcome"]  # type: ignore[index]
+    assert sla["status"] == "awaiting_followup"
+    notes = tools.crm.notifications(lead_id)
+    assert [n["recipient"] for n in notes] == [rep.email]
+
+
+def test_messages_have_the_exact_spec_shape_and_are_logged(run_items: RunItems,
+                                                            tools: Toolbox) -> None:
+    [outcome] = run_items([form_item()])
+    messages = outcome["messages"]
+    assert [(m["from_agent"], m["to_agent"]) for m in messages] == [
+        ("Supervisor", "LeadCapture Pro"), *zip(AGENTS, AGENTS[1:], strict=False)]
+    for i, msg in enumerate(messages):
+        assert set(msg) == {"message_id", "from_agent", "to_agent", "workflow_id",
+                            "message_type", "payload", "metadata"}
+        assert msg["message_id"].startswith("MSG-")
+        assert msg["workflow_id"].startswith("LEAD-")
+        assert msg["message_type"] == "handoff"
+        assert set(msg["payload"]) == {"lead_data", "processing_notes", "priority", "deadline"}
+        assert set(msg["metadata"]) == {"timestamp", "retry_count", "previous_agent"}
+        assert msg["metadata"]["previous_agent"] == (messages[i - 1]["from_agent"] if i else None)
+        assert msg["payload"]["priority"] in ("normal", "high")
+        assert msg["payload"]["deadline"].endswith("Z")
+    # deadline = now + the receiving step's timeout from workflow.yaml (enrichment: 10 min)
+    assert messages[1]["payload"]["deadline"] == "2026-11-24T09:10:00Z"
+    assert tools.crm.messages_for(outcome["lead_id"]) == messages
+    assert tools.crm.count(MessageLog) == len(messages)
+
+
+def test_capture_failure_goes_to_manual_review(run_items: RunItems, tools: Toolbox) -> None:
+    [outcome] = run_items([form_item(**{"Work Email": None})])
+    assert outcome["status"] == "manual_review"
+    assert "no usable contact" in outcome["status_reason"]
+    assert outcome["trajectory"] == ["LeadCapture Pro"]
+    assert outcome["messages"][-1]["message_type"] == "escalation"
+    assert [q["lead_id"] for q in tools.crm.queue_items("manual_review")] == [outcome["lead_id"]]
+    assert [n["audience"] for n in tools.crm.notifications()] == ["data_quality", "operations"]
+
+
+class SlowAgent:
+    step: ClassVar[str] = "enrichment"
+
+    async def run(self, state: LeadState, tools: Toolbox) -> StepOutput:
+        await asyncio.sleep(5)
+        raise AssertionError("the timeout should have cancelled this")
+
+
+class BrokenAgent:
+    def __init__(self, step: str) -> None:
+        self.step = step  # type: ignore[misc]
+
+    async def run(self, state: LeadState, tools: Toolbox) -> StepOutput:
+        raise RuntimeError(f"{self.step} exploded")
+
+
+def test_enrichment_timeout_passes_with_limited_data(run_items: RunItems,
+                                                     tools: Toolbox) -> None:
+    [outcome] = run_items([form_item()], agents={"enrichment": SlowAgent()},
+                          timeout_scale=0.0001)  # 10 min → 60 ms
+    assert outcome["trajectory"] == AGENTS  # the lead went on
+    assert "limited_data" in outcome["flags"] and "enrichment_timeout" in outcome["flags"]
+    error = next(m for m in outcome["messages"] if m["message_type"] == "error")
+    assert error["from_agent"] == "DataEnrichment Specialist"
+    assert error["to_agent"] == "LeadQualification Expert"
+    assert "timed out" in error["payload"]["processing_notes"]
+    assert any(n["audience"] == "operations" for n in tools.crm.notifications())
+
+
+def test_enrichment_error_passes_with_limited_data(run_items: RunItems) -> None:
+    [outcome] = run_items([form_item()], agents={"enrichment": BrokenAgent("enrichment")})
+    assert outcome["status"] == "awaiting_followup"
+    assert {"limited_data", "enrichment_error"} <= set(outcome["flags"])
+
+
+def test_qualification_failure_marks_unqualified_and_notifies_marketing(
+        run_items: RunItems, tools: Toolbox) -> None:
+    [outcome] = run_items([form_item()],
+                          agents={"qualification": BrokenAgent("qualification")})
+    assert outcome["status"] == "marketing"
+    assert outcome["bant"]["tier"] == "unqualified"
+    assert outcome["trajectory"] == AGENTS[:3]
+    assert tools.crm.queue_counts()["marketing"] == 1
+    audiences = {n["audience"] for n in tools.crm.notifications()}
+    assert {"marketing", "technical"} <= audiences
+
+
+def test_routing_failure_escalates_to_the_region_manager(run_items: RunItems,
+                                                         tools: Toolbox) -> None:
+    [outcome] = run_items([form_item()], agents={"routing": BrokenAgent("routing")})
+    assert outcome["status"] == "escalated"
+    assert outcome["assignment"]["rep_id"] == "mgr-na"
+    assert outcome["trajectory"] == AGENTS[:4]
+    assert tools.crm.get_assignment(outcome["lead_id"])["kind"] == "manager"  # type: ignore[index]
+    assert any(n["recipient"] == "dana.whitfield@leadflow.example"
+               for n in tools.crm.notifications())
+
+
+def test_followup_failure_leaves_the_lead_routed(run_items: RunItems) -> None:
+    [outcome] = run_items([form_item()], agents={"followup": BrokenAgent("followup")})
+    assert outcome["status"] == "routed"
+    assert "followup_not_scheduled" in outcome["flags"]
+
+
+def test_cold_and_unqualified_leads_go_to_their_queues(run_items: RunItems,
+                                                       tools: Toolbox) -> None:
+    cold = form_item("C-1", **{"Work Email": "li.wei@northwind-analytics.com",
+                               "Company": "Northwind Analytics", "Job Title": "Sales Manager",
+                               "message": "Interested in a demo, maybe within 6 months."})
+    junk = form_item("U-1", **{"Work Email": "kid@pixelharbor.io", "Company": "Pixel Harbor",
+                               "Job Title": "Intern", "message": "student homework, no budget"})
+    by_id = {o["source_id"]: o for o in run_items([cold, junk])}
+    assert by_id["C-1"]["bant"]["tier"] == "cold" and by_id["C-1"]["status"] == "nurture"
+    assert by_id["U-1"]["bant"]["tier"] == "unqualified"
+    assert by_id["U-1"]["status"] == "marketing"
+    assert by_id["C-1"]["assignment"] is None and by_id["U-1"]["assignment"] is None
+    assert tools.crm.queue_counts()["nurture"] == 1
+    assert tools.crm.queue_counts()["marketing"] == 1
+
+
+def test_same_email_is_one_lead_and_never_routed_twice(run_items: RunItems,
+                                                       tools: Toolbox) -> None:
+    first = form_item("D-1")
+    again = {"id": "D-2", "source": "chat", "payload": [
+        {"role": "bot", "text": "Your work email?"},
+        {"role": "visitor", "text": "PRIYA.NAIR@LumenHealth.com"},
+        {"role": "bot", "text": "Which company are you with?"},
+        {"role": "visitor", "text": "Lumen Health"}]}
+    one, two = run_items([first, again])
+    assert two["lead_id"] == one["lead_id"]
+    assert "duplicate" in two["flags"] and two["status"] == one["status"]
+    assert two["trajectory"] == ["LeadCapture Pro"]
+    assert tools.crm.count(Assignment) == 1
+    assert len(tools.crm.list_leads()) == 1
+
+
+def test_same_company_domain_is_one_account(run_items: RunItems, tools: Toolbox) -> None:
+    a = form_item("A-1")
+    b = form_item("A-2", **{"Work Email": "sam.ortiz@lumenhealth.com", "First Name": "Sam",
+                            "Last Name": "Ortiz"})
+    one, two = run_items([a, b])
+    assert one["lead_id"] != two["lead_id"]
+    leads = {lead["id"]: lead for lead in tools.crm.list_leads()}
+    assert leads[one["lead_id"]]["account_id"] == leads[two["lead_id"]]["account_id"]
+    # lead-to-account matching: the second lead goes to the account's owner
+    assert two["assignment"]["rep_id"] == one["assignment"]["rep_id"]
+    assert two["assignment"]["reason"].startswith("account already owned")
+
+
+def test_a_rerun_of_the_same_items_repeats_nothing(run_items: RunItems, tools: Toolbox) -> None:
+    items = [form_item("R-1"), form_item("R-2", **{"Work Email": None})]
+    first = run_items(items)
+    counts = (tools.crm.count(MessageLog), tools.crm.count(Notification),
+              tools.crm.count(QueueItem), tools.crm.count(Assignment))
+    second = run_items(items)
+    assert second == first
+    assert counts == (tools.crm.count(MessageLog), tools.crm.count(Notification),
+                      tools.crm.count(QueueItem), tools.crm.count(Assignment))
+
+
+def test_changing_the_yaml_changes_the_graph(run_items: RunItems, tmp_path: Path) -> None:
+    """A transition edited in workflow.yaml (no code change): enrichment failure now goes to
+    manual review instead of passing with limited data."""
+    spec = yaml.safe_load((Path(__file__).parents[2] / "leadflow/config/workflow.yaml")
+                          .read_text())
+    spec["steps"]["enrichment"]["on_failure"] = "manual_review"
+    spec["steps"]["enrichment"]["timeout"] = "50ms"
+    path = tmp_path / "workflow.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    [outcome] = run_items([form_item()], workflow=path, agents={"enrichment": SlowAgent()})
+    assert outcome["status"] == "manual_review"
+    assert "enrichment timed out" in outcome["status_reason"]
+
+
+@pytest.mark.parametrize("item, reason", [
+    ({}, "unknown channel"),
+    ({"source": "web_form", "payload": {}}, "empty payload"),
+    ({"source": "carrier_pigeon", "payload": {"a": 1}}, "unknown channel"),
+    ({"source": "chat", "payload": "not a transcript"}, "chat payload must be a list"),
+    ({"source": "web_form", "payload": {"message": "x" * 1_000_000}}, "no usable contact"),
+    ({"source": "email", "payload": "\x00\x01\x02 binary junk"}, "no usable contact"),
+])
+def test_bad_input_ends_in_manual_review_with_a_reason(run_items: RunItems, item: Any,
+                                                       reason: str) -> None:
+    [outcome] = run_items([item])
+    assert outcome["status"] == "manual_review"
+    assert reason in outcome["status_reason"]
+
+
+def test_bad_items_do_not_stop_the_batch(run_items: RunItems) -> None:
+    outcomes = run_items([{"_error": "line 3 is not JSON", "payload": "{oops"}, form_item()])
+    assert [o["status"] for o in outcomes] == ["manual_review", "awaiting_followup"]
