@@ -26,7 +26,7 @@ app = typer.Typer(help="leadflow: multi-agent lead management on LangGraph.",
 leads_app = typer.Typer(help="Look at leads in the CRM.", no_args_is_help=True)
 app.add_typer(leads_app, name="leads")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _load_items(paths: list[Path]) -> tuple[list[dict[str, Any]], int]:

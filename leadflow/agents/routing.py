@@ -134,9 +134,7 @@ class RoutingAgent:
             account = state.get("account") or {}
             owner = (tools.reps.named_owner(lead["company"].get("domain"))
                      or account.get("owner")
-                     or (tools.crm.account_owner(account["id"]) if account.get("id") else None)
-                     or (tools.crm.open_assignment_owner(account["id"])
-                         if account.get("id") else None))
+                     or (tools.crm.account_owner(account["id"]) if account.get("id") else None))
             decision = choose_rep(lead, tools, now, owner)
             ingested = parse_datetime(state.get("ingested_at")) or now
             stored = tools.crm.assign(

@@ -15,7 +15,7 @@ from langgraph.types import Command
 from leadflow.graph.context import LeadflowContext
 from leadflow.graph.messages import AGENT_NAMES, SUPERVISOR, MessageType, make_message
 from leadflow.graph.nodes import ToolResolver, persist_outcome
-from leadflow.graph.state import LeadState
+from leadflow.graph.state import LeadState, merge_flags
 from leadflow.graph.workflow import END as WF_END
 from leadflow.graph.workflow import Workflow
 from leadflow.outcome import settled_status
@@ -64,7 +64,8 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
         )
         return msg  # stored in the CRM log with the lead's outcome (persist_outcome)
 
-    def decide(state: dict[str, Any], tools: Toolbox, config: RunnableConfig) -> Command[Any]:
+    async def decide(state: dict[str, Any], tools: Toolbox, config: RunnableConfig) -> Command[Any]:
+        """Pick the next node; only the CRM writes (failure notice, settling) leave the loop."""
         if not state.get("workflow_id"):
             workflow_id = workflow_id_for(state.get("item"),
                                           (config.get("configurable") or {}).get("thread_id"))
@@ -87,7 +88,8 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
         failed = result["outcome"] == "failure"
         update: dict[str, Any] = {"flags": flags}
         if failed:
-            tools.notifier.send(
+            await asyncio.to_thread(
+                tools.notifier.send,
                 Notice(audience=FAILURE_AUDIENCE[result.get("failure_kind") or "error"],
                        subject=f"{last} failed for {state['lead_id']}",
                        body=result.get("error") or "step failed"),
@@ -108,11 +110,11 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
                 retries=result.get("retries", 0))]
             return Command(goto=action.name, update=update)
         assert transition.goto == WF_END
-        final = {**state, "flags": [*(state.get("flags") or []),
-                                    *(f for f in flags if f not in (state.get("flags") or []))]}
+        final = {**state, "flags": merge_flags(state.get("flags"), flags)}
         status, reason = settled_status(final)
         final.update(status=status, status_reason=reason)
-        update.update(status=status, status_reason=reason, outcome=persist_outcome(tools, final))
+        outcome = await asyncio.to_thread(persist_outcome, tools, final)
+        update.update(status=status, status_reason=reason, outcome=outcome)
         return Command(goto=END, update=update)
 
     async def supervisor(
@@ -123,6 +125,6 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
             raise ValueError(f"model {model!r} is not available; supported: "
                              f"{', '.join(SUPPORTED_MODELS)}")
         tools = tools_for(runtime)
-        return await asyncio.to_thread(decide, dict(state), tools, config)
+        return await decide(dict(state), tools, config)
 
     return supervisor

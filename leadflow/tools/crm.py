@@ -256,10 +256,17 @@ class CrmStore:
     # ------------------------------------------------------------------ writes
     def _insert_ignore(self, conn: Connection, table: Any, values: Mapping[str, Any]) -> bool:
         """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL; True when a row was added."""
-        dialect = conn.dialect.name
-        insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        return self._insert_ignore_key(conn, table, values) is not None
+
+    def _insert_ignore_key(self, conn: Connection, table: Any,
+                           values: Mapping[str, Any]) -> Any | None:
+        """Like _insert_ignore, returning the new row's primary key (None when it existed)."""
+        insert_fn = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
         result = conn.execute(insert_fn(table).values(**values).on_conflict_do_nothing())
-        return bool(result.rowcount)
+        if not result.rowcount:
+            return None
+        key = result.inserted_primary_key
+        return key[0] if key else True
 
     def capture_lead(
         self,
@@ -276,10 +283,11 @@ class CrmStore:
         source = record.get("source", {})
         email = (contact.get("email") or "").lower() or None
         with self.transaction() as conn:
-            existing = conn.execute(select(Lead.id).where(Lead.id == lead_id)).scalar()
-            by_email = None
-            if email and existing is None:
-                by_email = conn.execute(select(Lead.id).where(Lead.email_key == email)).scalar()
+            known = conn.execute(select(Lead.id).where(
+                (Lead.id == lead_id) | (Lead.email_key == email) if email else Lead.id == lead_id
+            )).scalars().all()
+            existing = lead_id if lead_id in known else None
+            by_email = None if existing else next(iter(known), None)
             account_id, owner, matched_by = self._upsert_account(conn, company, now)
             canonical = existing or by_email or lead_id
             contact_id = self._upsert_contact(conn, contact, account_id)
@@ -345,19 +353,13 @@ class CrmStore:
             "segment": company.get("segment"), "industry": company.get("industry"),
             "employees": company.get("employees"), "created_at": now,
         }
-        if domain and not self._insert_ignore(conn, Account.__table__, values):
+        new_id = self._insert_ignore_key(conn, Account.__table__, values)
+        if new_id is None:  # another lead created this domain's account meanwhile
             row = conn.execute(
                 select(Account.id, Account.owner_rep_id).where(Account.domain == domain)
             ).one()
             return int(row.id), row.owner_rep_id, "domain"
-        if not domain:
-            conn.execute(insert(Account).values(**values))
-        new_id = conn.execute(
-            select(Account.id).where(
-                Account.domain == domain if domain else Account.name_key == key
-            ).order_by(Account.id.desc())
-        ).scalar()
-        return new_id, None, None
+        return int(new_id), None, None
 
     def _upsert_contact(
         self, conn: Connection, contact: Mapping[str, Any], account_id: int | None
@@ -435,12 +437,11 @@ class CrmStore:
                segment: str | None, reason: str, audit: Mapping[str, Any], now: datetime,
                speed_to_lead_seconds: float | None, account_id: int | None) -> dict[str, Any]:
         """Record the assignment once; a replay returns the assignment already stored."""
+        values = {"lead_id": lead_id, "rep_id": rep_id, "kind": kind, "region": region,
+                  "segment": segment, "reason": reason, "audit": dict(audit), "is_open": True,
+                  "assigned_at": now, "speed_to_lead_seconds": speed_to_lead_seconds}
         with self.transaction() as conn:
-            added = self._insert_ignore(conn, Assignment.__table__, {
-                "lead_id": lead_id, "rep_id": rep_id, "kind": kind, "region": region,
-                "segment": segment, "reason": reason, "audit": dict(audit), "is_open": True,
-                "assigned_at": now, "speed_to_lead_seconds": speed_to_lead_seconds,
-            })
+            added = self._insert_ignore(conn, Assignment.__table__, values)
             if added:
                 self._insert_ignore(conn, RepStats.__table__,
                                     {"rep_id": rep_id, "open_leads": 0})
@@ -452,9 +453,10 @@ class CrmStore:
                     .where(Account.id == account_id, Account.owner_rep_id.is_(None))
                     .values(owner_rep_id=rep_id)
                 )
-            row = conn.execute(select(Assignment.__table__)
-                               .where(Assignment.lead_id == lead_id)).mappings().one()
-        return _assignment_dict(row)
+            if not added:  # a replay: the first decision stands
+                values = dict(conn.execute(select(Assignment.__table__)
+                                           .where(Assignment.lead_id == lead_id)).mappings().one())
+        return _assignment_dict(values)
 
     def get_assignment(self, lead_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -462,9 +464,14 @@ class CrmStore:
                                .where(Assignment.lead_id == lead_id)).mappings().first()
         return _assignment_dict(row) if row else None
 
-    def open_assignment_owner(self, account_id: int) -> str | None:
-        """Rep holding an open assignment on any lead of this account."""
+    def account_owner(self, account_id: int) -> str | None:
+        """The account's owner, else the rep holding an open assignment on one of its leads."""
         with self.engine.connect() as conn:
+            owner = conn.execute(
+                select(Account.owner_rep_id).where(Account.id == account_id)
+            ).scalar()
+            if owner:
+                return str(owner)
             return conn.execute(
                 select(Assignment.rep_id)
                 .join(Lead, Lead.id == Assignment.lead_id)
@@ -472,12 +479,6 @@ class CrmStore:
                        Assignment.kind == "rep")
                 .order_by(Assignment.assigned_at)
                 .limit(1)
-            ).scalar()
-
-    def account_owner(self, account_id: int) -> str | None:
-        with self.engine.connect() as conn:
-            return conn.execute(
-                select(Account.owner_rep_id).where(Account.id == account_id)
             ).scalar()
 
     def rep_loads(self) -> dict[str, tuple[int, datetime | None]]:

@@ -116,14 +116,18 @@ def _strip_html(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------- email
+_CLOSING_PHRASES = (
+    r"best|best regards|best wishes|kind regards|warm regards|regards|many thanks|thanks|"
+    r"thank you|thanks again|cheers|sincerely|yours|yours sincerely|all the best|saludos|"
+    r"saludos cordiales|un saludo|atentamente|cordialmente|atenciosamente|abraços|obrigado|"
+    r"obrigada|mit freundlichen grüßen|mit freundlichen grüssen|viele grüße|beste grüße|"
+    r"freundliche grüße|grüße|cordialement|bien cordialement|bien à vous|merci|distinti saluti|"
+    r"cordiali saluti|met vriendelijke groet|groeten|saygılarımla|よろしくお願いいたします|"
+    r"よろしくお願いします|敬具"
+)
+# "Kind regards," or bilingual "Met vriendelijke groet / Kind regards,"
 _CLOSINGS = re.compile(
-    r"^\s*(best|best regards|kind regards|warm regards|regards|many thanks|thanks|thank you|"
-    r"thanks again|cheers|sincerely|yours|yours sincerely|all the best|saludos|saludos cordiales|"
-    r"un saludo|atentamente|cordialmente|atenciosamente|abraços|obrigado|obrigada|"
-    r"mit freundlichen grüßen|mit freundlichen grüssen|viele grüße|beste grüße|freundliche grüße|"
-    r"grüße|cordialement|bien cordialement|bien à vous|merci|distinti saluti|cordiali saluti|"
-    r"met vriendelijke groet|groeten|よろしくお願いいたします|よろしくお願いします|敬具)"
-    r"\s*[,.!]?\s*$",
+    rf"^\s*(?:{_CLOSING_PHRASES})(?:\s*[/|]\s*(?:{_CLOSING_PHRASES}))*\s*[,.!]?\s*$",
     re.IGNORECASE,
 )
 _QUOTE_START = re.compile(
@@ -220,36 +224,46 @@ def _looks_like_name(line: str) -> bool:
 
 
 def _parse_signature(signature: str) -> ParsedFields:
+    """Name, title, company, phone, website from a signature block.
+
+    Lines are split into segments on ' | '; the name is the longest name-like segment before
+    the title ('Gareth' then 'Gareth Pryce' → 'Gareth Pryce'); the company is the title
+    line's own 'Title, Company' part or the first segment after it.
+    """
     out: ParsedFields = {}
-    rest: list[str] = []
+    segments: list[str] = []
     for raw in signature.split("\n"):
-        line = clean_text(raw).strip("|•·")
-        if not line:
-            continue
-        if EMAIL_RE.search(line) and "email" not in out:
-            out["email"] = EMAIL_RE.search(line).group(0)  # type: ignore[union-attr]
-            line = EMAIL_RE.sub("", line).strip(" |,:-")
-        if "phone" not in out and (m := _PHONE_LINE.match(line) or _PHONE_ANY.search(line)):
-            out["phone"] = m.group(1)
-            line = line.replace(m.group(0), "").strip(" |,:-")
-        if (url := URL_RE.search(line)) and ("www." in line.lower() or "http" in line.lower()
-                                             or line.strip() == url.group(0)):
-            out.setdefault("website", url.group(0))
-            line = line.replace(url.group(0), "").strip(" |,:-")
-        if line:
-            rest.append(line)
-    if rest and _looks_like_name(rest[0]) and first_matching(
-        standardize_tables().seniority, rest[0]
-    ) is None:
-        out["full_name"] = rest.pop(0)
-    for line in rest:
-        title, company = _title_and_company(line)
-        if title and "title" not in out:
-            out["title"] = title
-            if company and "company" not in out:
-                out["company"] = company
-        elif "company" not in out and not title:
-            out["company"] = line
+        for part in re.split(r"\s+[|•·]\s+|^[|•·]\s*|\s*[|•·]$", clean_text(raw)):
+            part = (part or "").strip(" ,;")
+            if email_match := EMAIL_RE.search(part):
+                out.setdefault("email", email_match.group(0))
+                part = EMAIL_RE.sub("", part).strip(" ,:-")
+            if phone := _PHONE_LINE.match(part) or _PHONE_ANY.search(part):
+                out.setdefault("phone", phone.group(1))
+                part = part.replace(phone.group(0), "").strip(" ,:-")
+            url = URL_RE.search(part)
+            if url and ("www." in part.lower() or "http" in part.lower()
+                        or part.strip() == url.group(0)):
+                out.setdefault("website", url.group(0))
+                part = part.replace(url.group(0), "").strip(" ,:-")
+            if part:
+                segments.append(part)
+    title_at = next((i for i, seg in enumerate(segments) if _title_and_company(seg)[0]), None)
+    before = segments[:title_at] if title_at is not None else segments[:1]
+    names = [seg for seg in before if _looks_like_name(seg)]
+    if names:
+        out["full_name"] = max(names, key=len)
+    if title_at is not None:
+        title, company = _title_and_company(segments[title_at])
+        after = segments[title_at + 1 :]
+        if company and after and first_matching(standardize_tables().department, company):
+            # "Director, Client Analytics & Reporting" + a company line: all of it is the title
+            title, company = segments[title_at], None
+        out["title"] = title  # type: ignore[typeddict-item]
+        if company or after:
+            out["company"] = company or after[0]
+    elif len(segments) > 1 and names:
+        out["company"] = segments[segments.index(names[0]) + 1]
     return out
 
 
@@ -283,11 +297,57 @@ _SELF_INTRO = re.compile(
     r"(?i:\bi am|\bi'm|\bim|\bmy name is|\bthis is|\bme llamo|\bsoy|\bje suis|\bje m'appelle|"
     r"\bich bin|\bmein name ist|\beu sou|\bmeu nome é|\bsono)\s+"
     r"([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2})"
+    r"|(?:^|[,.!]\s*)([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){1,2}) here\b"  # "Greg Lindahl here"
 )
+_HEADCOUNT = re.compile(
+    r"(?i)(?:~|about |around |approx\.? |ca\. )?(\d[\d,.]*)\+?\s*(?:people|employees|staff|"
+    r"mitarbeiter(?:innen)?|empleados|funcionários|colaboradores|salariés|personnes)\b"
+)
+# A clause starts after punctuation + lowercase; "Sp. z o.o." and "Co., Ltd" are not breaks.
+_CLAUSE_BREAK = re.compile(r"(?:[,;:!?]|(?<!\b\w\w)(?<!\b\w)\.|\s[-–])\s+(?=[a-z¿¡])|\s+\(")
 _ROLE_AT = re.compile(
     r"(?:,|\bas|\bI'm|\bI am|\bwork as)\s+(?:the\s+|an?\s+)?([A-Z][\w&/ .-]{1,60}?)\s+(?:at|@|from|"
     r"with|en|bei|chez|na|no)\s+([A-Z0-9][\w&.' -]{1,60}?)(?=[,.;!()]|\s+\(|\s+and\b|$)"
 )
+
+
+def _asked_fields(question: str) -> list[str]:
+    """Fields a bot turn asks for, in the order asked ('company, and your role?')."""
+    found = [(m.start(), field) for field, rx in _ASKS
+             if (m := re.search(rx, question, re.IGNORECASE))]
+    fields = [field for _, field in sorted(found)]
+    return fields if len(fields) <= 2 else fields[:1]
+
+
+def _answers(asked: list[str], text: str) -> list[tuple[str, str]]:
+    """Map a visitor's reply to the asked fields; a title-looking part goes to `title`."""
+    fields = [f for f in asked if f not in ("email", "phone")]
+    if not fields:
+        return []
+    answer = _PHONE_ANY.sub("", EMAIL_RE.sub("", text)).strip(" ,;-!")
+    answer = re.sub(r"(?i)^(it's|it is|i'm|i am|my name is|we are|we're|i work (at|for)|"
+                    r"at|from|in|soy|je suis|ich bin|sou)\s+", "", answer).strip()
+    if fields == ["inquiry"]:
+        return [("inquiry", answer)] if answer else []
+    if len(fields) == 2:
+        parts = [p.strip() for p in re.split(r",\s*|\s+[-–]\s+|\.\s+", answer, maxsplit=2)]
+        pairs: list[tuple[str, str]] = []
+        remaining = list(fields)
+        for part in parts[:2]:
+            field = ("title" if "title" in remaining
+                     and first_matching(standardize_tables().seniority, part) else remaining[0])
+            remaining.remove(field)
+            pairs.append((field, _first_clause(part)))
+        return [(f, v) for f, v in pairs if v]
+    field = fields[0]
+    value = answer.split(",")[0] if field == "full_name" else _first_clause(answer)
+    value = re.sub(r"(?<=\w\w\w)\.$", "", value.strip())  # sentence stop, not "K.K."
+    return [(field, value)] if value and len(value) <= 80 else []
+
+
+def _first_clause(answer: str) -> str:
+    """'cafe nandu, soy analista…' → 'cafe nandu'; 'Australia (Melbourne)' → 'Australia'."""
+    return _CLAUSE_BREAK.split(answer, maxsplit=1)[0].strip(" ,;")
 
 
 def parse_chat(payload: object) -> ParsedFields:
@@ -296,7 +356,7 @@ def parse_chat(payload: object) -> ParsedFields:
         raise IngestError("chat payload must be a list of {role, text} turns")
     out: ParsedFields = {}
     visitor_lines: list[str] = []
-    asked: str | None = None
+    asked: list[str] = []
     introduced: str | None = None  # "I'm X": used only when no Q&A answer gave the name
     for turn in payload:
         if not isinstance(turn, dict):
@@ -306,28 +366,25 @@ def parse_chat(payload: object) -> ParsedFields:
         if not text:
             continue
         if role not in ("visitor", "user", "customer", "lead", "human", "prospect"):
-            asked = next((f for f, rx in _ASKS if re.search(rx, text, re.IGNORECASE)), None)
+            asked = _asked_fields(text)
             continue
         visitor_lines.append(text)
         if (found := EMAIL_RE.search(text)) and "email" not in out:
             out["email"] = found.group(0)
         if (phone := _PHONE_ANY.search(text)) and "phone" not in out:
             out["phone"] = phone.group(1)
-        if asked and asked not in ("email", "phone") and asked not in out:
-            answer = _PHONE_ANY.sub("", EMAIL_RE.sub("", text)).strip(" ,;-!")
-            answer = re.sub(r"(?<=\w\w\w)\.$", "", answer)  # sentence stop, not "K.K."
-            answer = re.sub(r"(?i)^(it's|it is|i'm|i am|my name is|we are|we're|i work (at|for)|"
-                            r"at|from|in|soy|je suis|ich bin|sou)\s+", "", answer).strip()
-            if answer and (asked == "inquiry" or len(answer) <= 80):
-                out[asked] = answer  # type: ignore[literal-required]
+        for field, answer in _answers(asked, text):
+            out.setdefault(field, answer)  # type: ignore[misc]
         if (intro := _SELF_INTRO.search(text)) and not introduced:
-            introduced = intro.group(1)
+            introduced = intro.group(1) or intro.group(2)
         if (role_at := _ROLE_AT.search(text)) and first_matching(
             standardize_tables().seniority, role_at.group(1)
         ):
             out.setdefault("title", role_at.group(1).strip())
             out.setdefault("company", role_at.group(2).strip())
-        asked = None
+        if "employees" not in out and (size := _HEADCOUNT.search(text)):
+            out["employees"] = size.group(1)
+        asked = []
     if introduced:
         out.setdefault("full_name", introduced)
     all_text = "\n".join(visitor_lines)
