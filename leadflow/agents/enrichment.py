@@ -89,6 +89,8 @@ class RulesWriter:
                           f"({(contact.get('department') or 'business').replace('_', ' ')}).")
         points.append(f"Position for a {company.get('segment') or 'unknown'}-segment "
                       f"{industry} buyer.")
+        if len(points) < 2:
+            points.append("Ask how they handle this today and what prompted the inquiry.")
         return EnrichmentSummary(summary=summary, talking_points=points[:4])
 
 

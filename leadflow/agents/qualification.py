@@ -28,11 +28,24 @@ MONEY = (r"(?:(?:[$€£¥₹]|r\$|usd|eur|gbp|chf|aud|cad|inr|mxn|brl)\s?\d[\d,
          r"|\d[\d,.]*\s?(?:k|m|mm|million|millones|milhões|thousand|mil|t|tsd\.?|mio\.?)?\s?"
          r"(?:usd|eur|gbp|chf|€|\$|£|dollars|euros|reais|pesos|francs)(?!\w))")
 _MONEY = re.compile(MONEY, re.IGNORECASE)
-_QUARTER = re.compile(r"(?i)\b(?:end of |ende |fin de |fim do |final del )?(?:q([1-4])|h([12]))\b"
-                      r"(?:\s*(20\d\d))?")
+_QUARTER = re.compile(
+    r"(?i)\b(?:end of |ende |fin de |fim do |final del )?(?:q([1-4])|h([12])|"
+    r"(first|second|third|fourth|primer|segundo|tercer|cuarto|primeiro|terceiro|quarto|premier|"
+    r"deuxième|troisième|quatrième|ersten|zweiten|dritten|vierten)\s+(?:quarter|trimestre|"
+    r"quartal))\b(?:\s*(?:of|de|del|du)?\s*(20\d\d))?")
+_ORDINAL_QUARTER = {"first": 1, "primer": 1, "primeiro": 1, "premier": 1, "ersten": 1,
+                    "second": 2, "segundo": 2, "deuxième": 2, "zweiten": 2, "third": 3,
+                    "tercer": 3, "terceiro": 3, "troisième": 3, "dritten": 3, "fourth": 4,
+                    "cuarto": 4, "quarto": 4, "quatrième": 4, "vierten": 4}
+# "within 3-4 months", "dans 4 à 5 mois", "in den nächsten 6 Monaten", "in 2 weeks"
+_RELATIVE = re.compile(
+    r"(?i)\b(\d{1,2})(?:\s*(?:-|–|to|à|a|bis|ou|or)\s*(\d{1,2}))?\s*(months?|meses|mois|"
+    r"monate?n?|mesi|weeks?|semanas|semaines|wochen|settimane)\b")
 _MONTH_CONTEXT = (r"in|by|until|before|end of|early|mid|late|from|starting|this|next|de|en|em|"
                   r"im|bis|ende|bis ende|avant|fin|para|hasta|até|antes de|d'ici|ab|vor|zum|il")
-_SENTENCE = re.compile(r"[^.!?\n。！？]+[.!?。！？]?")
+# A sentence ends at .!? followed by space or the end ("$1.5M" is not an end), a newline, or
+# CJK full stops.
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?=\s|$)|(?<=[\n。！？])")
 
 
 class CriterionProposal(BaseModel):
@@ -61,7 +74,7 @@ def strip_injection(text: str, rules: IcpConfig) -> tuple[str, bool]:
     """Drop sentences that address the scorer; True when something was dropped."""
     pattern = rules.injection_regex
     kept, dropped = [], False
-    for sentence in _SENTENCE.findall(text):
+    for sentence in _SENTENCE_END.split(text):
         if pattern.search(sentence):
             dropped = True
         else:
@@ -74,7 +87,7 @@ def _month_regex(months: tuple[tuple[str, ...], ...]) -> re.Pattern[str]:
     names = "|".join(sorted((re.escape(n) for names in months for n in names), key=len,
                             reverse=True))
     return re.compile(
-        rf"(?i)(?:\b(\d{{1,2}})\.?\s+(?:de\s+)?|\b(?:{_MONTH_CONTEXT})\s+)({names})\b"
+        rf"(?i)(?:\b(\d{{1,2}})\.?\s+(?:de\s+)?|\b(?:{_MONTH_CONTEXT})[\s-]+)({names})\b"
         rf"(?:\s+(\d{{1,2}})(?!\d))?(?:,?\s+(?:de\s+)?(20\d\d))?"
     )
 
@@ -91,10 +104,16 @@ def dated_mentions(text: str, reference: date, criterion: Criterion) -> list[tup
             reference.year + (1 if month < reference.month else 0))
         found.append((_months_between(reference, year, month, day), _quote(text, match)))
     for match in _QUARTER.finditer(text):
-        month = (int(match.group(1)) * 3 - 1) if match.group(1) else int(match.group(2)) * 6 - 3
-        year = int(match.group(3)) if match.group(3) else (
+        quarter = int(match.group(1)) if match.group(1) else (
+            _ORDINAL_QUARTER[match.group(3).lower()] if match.group(3) else None)
+        month = quarter * 3 - 1 if quarter else int(match.group(2)) * 6 - 3
+        year = int(match.group(4)) if match.group(4) else (
             reference.year + (1 if month < reference.month - 1 else 0))
         found.append((_months_between(reference, year, month, 15), _quote(text, match)))
+    for match in _RELATIVE.finditer(text):
+        amount = int(match.group(2) or match.group(1))
+        weeks = match.group(3).lower().startswith(("week", "seman", "woch", "settim"))
+        found.append((amount / 4.3 if weeks else float(amount), _quote(text, match)))
     return [(delta, quote) for delta, quote in found if delta >= -0.5]
 
 
@@ -155,8 +174,10 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
                               evidence=_size_fact(company))
     elif employees >= budget.settings["possible_min_employees"]:
         b = CriterionProposal(band="unclear_possible", strength=0.5, evidence=_size_fact(company))
+    elif not employees and company.get("domain"):  # a real company of unknown size
+        b = CriterionProposal(band="unclear_possible", strength=0.2, evidence=_size_fact(company))
     else:
-        b = CriterionProposal(band="unlikely", strength=0.5 if employees else 0.3,
+        b = CriterionProposal(band="unlikely", strength=0.7 if employees else 0.3,
                               evidence=_size_fact(company))
 
     # Authority
@@ -186,7 +207,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     elif nice := find(need, "nice_phrases"):
         n = CriterionProposal(band="nice_to_have", strength=0.4, evidence=_quote(text, nice))
     else:
-        n = CriterionProposal(band="unclear", strength=0.3 if text.strip() else 0.0,
+        n = CriterionProposal(band="unclear", strength=0.5 if text.strip() else 0.0,
                               evidence=text.strip()[:160] or "no inquiry text")
 
     # Timeline
@@ -214,10 +235,10 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     elif six := find(timeline, "six_month_phrases"):
         t = CriterionProposal(band="within_6_months", strength=0.5, evidence=_quote(text, six))
     elif distant:
-        t = CriterionProposal(band="unclear_or_distant", strength=0.2,
+        t = CriterionProposal(band="unclear_or_distant", strength=0.3,
                               evidence=_quote(text, distant))
     else:
-        t = CriterionProposal(band="unclear_or_distant", strength=0.3,
+        t = CriterionProposal(band="unclear_or_distant", strength=0.5,
                               evidence="no timeline stated")
     return BantProposal(budget=b, authority=a, need=n, timeline=t, conflicts=conflicts)
 

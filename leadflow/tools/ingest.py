@@ -63,11 +63,11 @@ def field_for_key(key: object) -> str | None:
     norm = _norm_key(key)
     if not norm:
         return None
+    if norm.startswith("utm_"):
+        return "utm"
     tables = standardize_tables()
     if norm in tables.form_exact:
         return tables.form_exact[norm]
-    if norm.startswith("utm_"):
-        return "utm"
     tokens = set(norm.split("_"))
     for field, words in tables.form_keywords:
         if any(w in tokens or any(t.startswith(w) for t in tokens) for w in words):
@@ -118,6 +118,7 @@ def _strip_html(text: str) -> str:
 # ---------------------------------------------------------------------------- email
 _CLOSING_PHRASES = (
     r"best|best regards|best wishes|kind regards|warm regards|regards|many thanks|thanks|"
+    r"thanks (?:&|and) regards|att\.?|atte\.?|abs\.?|cumprimentos|saludos cordiales|"
     r"thank you|thanks again|cheers|sincerely|yours|yours sincerely|all the best|saludos|"
     r"saludos cordiales|un saludo|atentamente|cordialmente|atenciosamente|abraços|obrigado|"
     r"obrigada|mit freundlichen grüßen|mit freundlichen grüssen|viele grüße|beste grüße|"
@@ -199,6 +200,8 @@ def _split_signature(body: str) -> tuple[str, str]:
         if i > 0 and _QUOTE_START.match(line):
             lines = lines[:i]
             break
+    while lines and not lines[-1].strip():
+        lines.pop()
     for i, line in enumerate(lines):
         if line.rstrip() in ("--", "-- ", "—", "__"):
             return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
@@ -208,9 +211,11 @@ def _split_signature(body: str) -> tuple[str, str]:
     # No marker: the last short lines after a blank line, if they look like a signature.
     tail_start = max((i for i, ln in enumerate(lines) if not ln.strip()), default=-1) + 1
     tail = [ln for ln in lines[tail_start:] if ln.strip()]
-    if 1 < len(tail) <= 6 and all(len(ln) < 70 for ln in tail):
+    contact_line = any(_PHONE_ANY.search(ln) or EMAIL_RE.search(ln) or "www." in ln.lower()
+                       or first_matching(standardize_tables().seniority, ln) for ln in tail)
+    if 1 < len(tail) <= 6 and all(len(ln) < 70 for ln in tail) and contact_line:
         return "\n".join(lines[:tail_start]), "\n".join(tail)
-    return body, ""
+    return "\n".join(lines), ""
 
 
 def _looks_like_name(line: str) -> bool:
@@ -283,27 +288,28 @@ def _title_and_company(line: str) -> tuple[str | None, str | None]:
 _ASKS = (
     ("email", r"e-?mail|correo|courriel|メール"),
     ("phone", r"phone|number to reach|teléfono|telefone|telefon|téléphone|電話"),
-    ("company", r"company|organi[sz]ation|work for|employer|empresa|firma|entreprise|société|"
-                r"unternehmen|会社"),
+    ("company", r"company(?! size)|organi[sz]ation|work for|employer|empresa|firma|entreprise|"
+                r"société|unternehmen|会社"),
     ("title", r"role|title|position|job|cargo|puesto|poste|fonction|funktion|役職"),
     ("country", r"where are you|country|based|located|país|pays|land|どちら|国"),
     ("employees", r"how many (people|employees)|company size|team size|employees|empleados|"
                   r"mitarbeiter"),
     ("full_name", r"name|nombre|nome|nom\b|お名前|wie heißen|who am i speaking"),
-    ("inquiry", r"help|looking for|need|interest|bring you|assist|ayudar|ajudar|helfen|aider|"
+    ("inquiry", r"help|looking for|need|interest|bring you|assist you|ayudar|ajudar|helfen|aider|"
                 r"can we do|ご用件"),
 )
 _SELF_INTRO = re.compile(
     r"(?i:\bi am|\bi'm|\bim|\bmy name is|\bthis is|\bme llamo|\bsoy|\bje suis|\bje m'appelle|"
     r"\bich bin|\bmein name ist|\beu sou|\bmeu nome é|\bsono)\s+"
     r"([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2})"
-    r"|(?:^|[,.!]\s*)([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){1,2}) here\b"  # "Greg Lindahl here"
+    r"|\b([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){1,2}) here\b"  # "Greg Lindahl here"
 )
 _HEADCOUNT = re.compile(
     r"(?i)(?:~|about |around |approx\.? |ca\. )?(\d[\d,.]*)\+?\s*(?:people|employees|staff|"
     r"mitarbeiter(?:innen)?|empleados|funcionários|colaboradores|salariés|personnes)\b"
 )
 # A clause starts after punctuation + lowercase; "Sp. z o.o." and "Co., Ltd" are not breaks.
+_TEAM_SIZE = re.compile(r"(?i)\bteam|equipo|equipe|abteilung")
 _CLAUSE_BREAK = re.compile(r"(?:[,;:!?]|(?<!\b\w\w)(?<!\b\w)\.|\s[-–])\s+(?=[a-z¿¡])|\s+\(")
 _ROLE_AT = re.compile(
     r"(?:,|\bas|\bI'm|\bI am|\bwork as)\s+(?:the\s+|an?\s+)?([A-Z][\w&/ .-]{1,60}?)\s+(?:at|@|from|"
@@ -311,8 +317,12 @@ _ROLE_AT = re.compile(
 )
 
 
-def _asked_fields(question: str) -> list[str]:
-    """Fields a bot turn asks for, in the order asked ('company, and your role?')."""
+def _asked_fields(turn: str) -> list[str]:
+    """Fields a bot turn asks for, in the order asked ('company, and your role?'); only the
+    turn's last question counts ("I'm Flo, the assistant. What's your name?" asks a name)."""
+    sentences = [s for s in re.split(r"(?<=[.!?。！？])\s*", turn) if s.strip()]
+    questions = [s for s in sentences if "?" in s or "？" in s]
+    question = (questions or sentences or [turn])[-1]
     found = [(m.start(), field) for field, rx in _ASKS
              if (m := re.search(rx, question, re.IGNORECASE))]
     fields = [field for _, field in sorted(found)]
@@ -327,6 +337,7 @@ def _answers(asked: list[str], text: str) -> list[tuple[str, str]]:
     answer = _PHONE_ANY.sub("", EMAIL_RE.sub("", text)).strip(" ,;-!")
     answer = re.sub(r"(?i)^(it's|it is|i'm|i am|my name is|we are|we're|i work (at|for)|"
                     r"at|from|in|soy|je suis|ich bin|sou)\s+", "", answer).strip()
+    answer = re.sub(r"(?i)^(the|a|an)\s+", "", answer)
     if fields == ["inquiry"]:
         return [("inquiry", answer)] if answer else []
     if len(fields) == 2:
@@ -334,13 +345,19 @@ def _answers(asked: list[str], text: str) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = []
         remaining = list(fields)
         for part in parts[:2]:
-            field = ("title" if "title" in remaining
-                     and first_matching(standardize_tables().seniority, part) else remaining[0])
+            looks_like_title = bool(first_matching(standardize_tables().seniority, part))
+            field = "title" if "title" in remaining and looks_like_title else next(
+                (f for f in remaining if f != "title"), None)
+            if field is None:  # only `title` is left and this part is not a job title
+                break
             remaining.remove(field)
             pairs.append((field, _first_clause(part)))
         return [(f, v) for f, v in pairs if v]
     field = fields[0]
-    value = answer.split(",")[0] if field == "full_name" else _first_clause(answer)
+    if field == "full_name":
+        value = re.sub(r"(です|と申します|といいます)$", "", answer.split(",")[0].strip())
+    else:
+        value = _first_clause(answer)
     value = re.sub(r"(?<=\w\w\w)\.$", "", value.strip())  # sentence stop, not "K.K."
     return [(field, value)] if value and len(value) <= 80 else []
 
@@ -382,7 +399,9 @@ def parse_chat(payload: object) -> ParsedFields:
         ):
             out.setdefault("title", role_at.group(1).strip())
             out.setdefault("company", role_at.group(2).strip())
-        if "employees" not in out and (size := _HEADCOUNT.search(text)):
+        size = _HEADCOUNT.search(text)
+        if "employees" not in out and size and not _TEAM_SIZE.search(
+                text[max(0, size.start() - 30):size.start()]):  # "my team (8 people)"
             out["employees"] = size.group(1)
         asked = []
     if introduced:

@@ -8,6 +8,7 @@ registered with chroma (good for company names, no model files, no network).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import zlib
@@ -25,7 +26,7 @@ from rapidfuzz import fuzz, process
 
 from leadflow.tools.crm import name_key
 
-COLLECTION = "company_profiles"
+COLLECTION_PREFIX = "company_profiles"
 
 
 @register_embedding_function
@@ -106,8 +107,10 @@ class KnowledgeBase:
             chromadb.PersistentClient(path=str(persist_dir)) if persist_dir
             else chromadb.EphemeralClient()
         )
+        # One collection per profile set: chroma's in-memory store is shared by the process.
+        digest = hashlib.sha256(json.dumps(self.profiles, sort_keys=True).encode()).hexdigest()
         self.collection = client.get_or_create_collection(
-            COLLECTION,
+            f"{COLLECTION_PREFIX}_{digest[:16]}",
             embedding_function=HashingNgramEmbedding(),  # type: ignore[arg-type]
             metadata={"hnsw:space": "cosine"},
         )

@@ -136,10 +136,13 @@ def country_of_phone(e164: str | None) -> str | None:
 
 def country_code(value: object) -> str | None:
     """ISO 3166-1 alpha-2 from a name, code or local spelling ('Deutschland' → 'DE')."""
-    text = clean_text(value).strip(" .,;").lower()
+    raw = clean_text(value).strip(" ,;").lower()
+    aliases = standardize_tables().country_aliases
+    if raw in aliases:  # "u.s." before its dots are stripped
+        return aliases[raw]
+    text = raw.strip(".")
     if not text:
         return None
-    aliases = standardize_tables().country_aliases
     if text in aliases:
         return aliases[text]
     try:
@@ -247,6 +250,7 @@ def industry_of(value: object) -> str | None:
 def parse_employees(value: object) -> tuple[int | None, tuple[int, int | None] | None]:
     """Plain number → (n, None); a range '200-499' / '1000+' → (None, (low, high|None))."""
     text = clean_text(value).lower().replace(",", "").replace(".", "").replace(" ", "")
+    text = text.replace("〜", "-").replace("~", "-").replace("～", "-").rstrip("名人")
     if not text:
         return None, None
     if re.fullmatch(r"\d+", text):
@@ -254,9 +258,10 @@ def parse_employees(value: object) -> tuple[int | None, tuple[int, int | None] |
     match = re.fullmatch(r"(\d+)[-–to]+(\d+)\w*", text)
     if match:
         return None, (int(match.group(1)), int(match.group(2)))
-    match = re.fullmatch(r"(?:more than|over|>)?(\d+)\+?\w*", text)
-    if match:
-        return None, (int(match.group(1)), None)
+    match = re.fullmatch(r"(morethan|over|>)?(\d+)(k?)(\+?)[a-z]*", text)
+    if match:  # "5k" → 5000; "1000+" / "more than 1000" → a lower bound
+        count = int(match.group(2)) * (1000 if match.group(3) else 1)
+        return (None, (count, None)) if match.group(1) or match.group(4) else (count, None)
     match = re.fullmatch(r"(?:<|under|lessthan)(\d+)\w*", text)
     if match:
         return None, (0, int(match.group(1)) - 1)

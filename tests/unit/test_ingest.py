@@ -84,9 +84,6 @@ def test_parse_fields_keeps_unknown_columns_and_junk_email_as_text() -> None:
     assert "email: call me 555-1234" in parsed["text"]
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="BUG: 'utm_campaign' is an exact alias of 'campaign', checked before "
-                          "the utm_ prefix, so it never reaches the utm dict (dead branch)")
 def test_utm_campaign_is_kept_with_the_other_utm_fields() -> None:
     parsed = parse_fields({"utm_source": "google", "utm_campaign": "q4-launch"})
     assert parsed["campaign"] == "q4-launch"
@@ -155,10 +152,6 @@ def test_parse_email_signature_without_marker() -> None:
     assert parsed["inquiry"] == "Demo\nWe would like a demo of the platform for our stores."
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="BUG: _split_signature's no-marker rule takes the lines after the "
-                          "*last* blank line, so a body ending in a newline (nearly every "
-                          "RFC 822 body) has an empty tail and its signature is never found")
 def test_parse_email_signature_without_marker_and_trailing_newline() -> None:
     raw = ("From: Ana Costa <ana@costa.com.br>\nSubject: Demo\n\n"
            "We would like a demo of the platform for our stores.\n\n"
@@ -179,9 +172,6 @@ def test_parse_email_outlook_original_message_is_cut() -> None:
     assert "Vendor" not in parsed["text"]
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="BUG: _split_signature returns the uncut body when no signature is "
-                          "found, so a quoted reply stays in the inquiry and the scored text")
 def test_parse_email_quoted_reply_is_cut_without_a_signature() -> None:
     raw = ("From: Priya Nair <priya.nair@lumenhealth.com>\nSubject: Re: your offer\n\n"
            "Yes please send pricing, we need it this month.\n\n"
@@ -212,8 +202,9 @@ def test_parse_email_base64_body() -> None:
     assert parsed["title"] == "Director de Operaciones"
     assert parsed["company"] == "Acme Ibérica S.L."
     assert parsed["phone"] == "+34 91 123 45 67"
-    assert parsed["inquiry"] == ("Presupuesto aprobado — señal\nHola,\n\n"
-                                 "Necesitamos una solución urgente. Presupuesto aprobado: 50.000 €.")
+    assert parsed["inquiry"] == (
+        "Presupuesto aprobado — señal\nHola,\n\n"
+        "Necesitamos una solución urgente. Presupuesto aprobado: 50.000 €.")
 
 
 def test_parse_email_quoted_printable_body() -> None:
@@ -310,18 +301,12 @@ def test_parse_chat_question_and_answer() -> None:
     assert "Marco Rossi" in parsed["text"]
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="BUG: the answer cleanup strips \"I'm\" but not the article, so "
-                          "\"I'm the CTO\" gives the title 'the CTO'")
 def test_parse_chat_role_answer_drops_the_article() -> None:
     chat = [{"role": "bot", "text": "What's your role?"},
             {"role": "visitor", "text": "I'm the CTO"}]
     assert parse_chat(chat)["title"] == "CTO"
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="BUG: the 'company' ask pattern also matches 'company size', so "
-                          "the head count is filed as (part of) the company name")
 def test_parse_chat_company_size_question() -> None:
     chat = [{"role": "bot", "text": "What is your company size?"},
             {"role": "visitor", "text": "about 1,200"}]
@@ -499,7 +484,8 @@ def test_item_fingerprint_is_id_based() -> None:
     other_channel = {"id": "F-1", "source": "email", "payload": {"email": "a@b.com"}}
     assert item_fingerprint(a) == item_fingerprint(edited)  # same source + id = same item
     assert item_fingerprint(a) != item_fingerprint(other_channel)
-    assert item_fingerprint({"id": 7, "source": "x"}) == item_fingerprint({"id": "7", "source": "x"})
+    assert item_fingerprint({"id": 7, "source": "x"}) == item_fingerprint(
+        {"id": "7", "source": "x"})
 
 
 def test_item_fingerprint_without_id_hashes_content_stably() -> None:

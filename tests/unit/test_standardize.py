@@ -111,11 +111,6 @@ def test_country_code_unknown_is_none(value: str | None) -> None:
     assert country_code(value) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: country_code strips '.' before the alias lookup, so the dotted aliases in "
-           "standardize.yaml ('u.s.', 'u.s.a.', 'u.k.', 'u.a.e.') can never match",
-)
 @pytest.mark.parametrize(
     ("value", "expected"), [("U.S.", "US"), ("U.S.A.", "US"), ("U.K.", "GB"), ("U.A.E.", "AE")]
 )
@@ -307,11 +302,6 @@ def test_empty_titles() -> None:
     assert department_of("Wizard") == "other"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the executive/operations department rows list 'ceo'/'coo' but not the "
-           "spelled-out titles, so 'Chief Executive Officer' → other",
-)
 @pytest.mark.parametrize(
     ("title", "department"),
     [("Chief Executive Officer", "executive"), ("Chief Operating Officer", "operations")],
@@ -358,9 +348,6 @@ def test_industry_of_empty_is_none() -> None:
     assert industry_of(None) is None
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="BUG: whole-word match on 'pharmaceutical' misses the plural "
-                          "'Pharmaceuticals' (a standard LinkedIn industry) → other")
 def test_industry_of_pharmaceuticals() -> None:
     assert industry_of("Pharmaceuticals") == "healthcare"
 
@@ -398,16 +385,10 @@ def test_parse_employees(value: object,
     assert parse_employees(value) == expected
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="BUG: spaces are removed before matching, so the 'more than' "
-                          "alternative (with a space) can never match")
 def test_parse_employees_more_than() -> None:
     assert parse_employees("more than 5000") == (None, (5000, None))
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="BUG: the trailing \\w* swallows the 'k' multiplier: '5k' → "
-                          "(None, (5, None)), a lower bound 1000× too small")
 def test_parse_employees_k_suffix_is_not_understated() -> None:
     employees, size_range = parse_employees("5k")
     assert employees in (5000, None)
