@@ -6,8 +6,10 @@ import asyncio
 import json
 import re
 import shutil
+import statistics
 import time
 from collections import Counter
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -41,9 +43,17 @@ def _load_items(paths: list[Path]) -> tuple[list[dict[str, Any]], int]:
     return items, bad
 
 
+@dataclass
+class BatchReport:
+    outcomes: list[dict[str, Any]]
+    runs: Counter[str]  # processed | resumed | already_done | error
+    seconds: float
+    speed_to_lead: list[float]  # arrival → rep, for every lead in the CRM
+
+
 async def _run_batch(settings: Settings, items: list[dict[str, Any]], out: Path | None,
                      concurrency: int, durability: Durability,
-                     show_progress: bool) -> tuple[list[dict[str, Any]], Counter[str], float]:
+                     show_progress: bool) -> BatchReport:
     from leadflow.graph import build_graph
     from leadflow.toolbox import Toolbox
 
@@ -64,11 +74,14 @@ async def _run_batch(settings: Settings, items: list[dict[str, Any]], out: Path 
                 progress.update(task, advance=1, description=f"{outcome['status']}")
 
             outcomes = await runner.run(items, out=out, concurrency=concurrency, on_done=done)
+    report = BatchReport(outcomes, how_counts, time.perf_counter() - started,
+                         tools.crm.speed_to_lead_seconds())
     tools.crm.close()
-    return outcomes, how_counts, time.perf_counter() - started
+    return report
 
 
-def _summary(outcomes: list[dict[str, Any]], how: Counter[str], seconds: float) -> None:
+def _summary(report: BatchReport) -> None:
+    outcomes, seconds = report.outcomes, report.seconds
     statuses = Counter(o["status"] for o in outcomes)
     tiers = Counter((o.get("bant") or {}).get("tier") or "—" for o in outcomes)
     reps = Counter(o["assignment"]["rep_id"] for o in outcomes if o.get("assignment"))
@@ -92,7 +105,12 @@ def _summary(outcomes: list[dict[str, Any]], how: Counter[str], seconds: float) 
         for rep, n in reps.most_common():
             rep_table.add_row(rep, str(n))
         console.print(rep_table)
-    console.print("runs: " + ", ".join(f"{k} {v}" for k, v in sorted(how.items())))
+    if report.speed_to_lead:
+        speeds = sorted(report.speed_to_lead)
+        p95 = speeds[min(len(speeds) - 1, round(0.95 * (len(speeds) - 1)))]
+        console.print(f"speed to lead (arrival → rep): median {statistics.median(speeds):.3f} s, "
+                      f"p95 {p95:.3f} s over {len(speeds)} assigned leads")
+    console.print("runs: " + ", ".join(f"{k} {v}" for k, v in sorted(report.runs.items())))
 
 
 @app.command()
@@ -110,10 +128,9 @@ def run(
         raise typer.BadParameter("durability must be sync, async or exit")
     settings = Settings.from_env()
     items, bad_files = _load_items(input)
-    outcomes, how, seconds = asyncio.run(
+    _summary(asyncio.run(
         _run_batch(settings, items, out, concurrency, durability, progress)  # type: ignore[arg-type]
-    )
-    _summary(outcomes, how, seconds)
+    ))
     if out:
         console.print(f"outcomes → {out}")
     if bad_files:
@@ -142,9 +159,9 @@ def demo(
     console.print(f"[bold]leadflow demo[/bold]: {len(items)} sample leads, model=rules, "
                   f"CRM {settings.database_url}")
     out = home / "outcomes.jsonl"
-    outcomes, how, seconds = asyncio.run(
-        _run_batch(settings, items, out, 1, BATCH_DURABILITY, True))
-    _summary(outcomes, how, seconds)
+    report = asyncio.run(_run_batch(settings, items, out, 1, BATCH_DURABILITY, True))
+    _summary(report)
+    outcomes = report.outcomes
     examples = Table(title="examples")
     for col in ("lead", "contact", "company", "region/segment", "tier", "status", "rep"):
         examples.add_column(col, overflow="fold")

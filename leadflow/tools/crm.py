@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -277,7 +278,19 @@ class CrmStore:
         source_id: str | None,
         now: datetime,
     ) -> CaptureWrite:
-        """Dedupe (email, then account domain / fuzzy name) and upsert, in one transaction."""
+        """Dedupe (email, then account domain / fuzzy name) and upsert, in one transaction.
+
+        Two items with the same email racing each other: the loser's insert hits the unique
+        key, and its retry sees the winner's lead and becomes a duplicate of it."""
+        try:
+            return self._capture_once(lead_id=lead_id, record=record, fingerprint=fingerprint,
+                                      source_id=source_id, now=now)
+        except IntegrityError:
+            return self._capture_once(lead_id=lead_id, record=record, fingerprint=fingerprint,
+                                      source_id=source_id, now=now)
+
+    def _capture_once(self, *, lead_id: str, record: dict[str, Any], fingerprint: str,
+                      source_id: str | None, now: datetime) -> CaptureWrite:
         contact = record.get("contact", {})
         company = record.get("company", {})
         source = record.get("source", {})
@@ -557,6 +570,13 @@ class CrmStore:
             query = query.where(Notification.lead_id == lead_id)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings().all()]
+
+    def speed_to_lead_seconds(self) -> list[float]:
+        """Arrival → rep assignment, per lead assigned to a rep."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(Assignment.speed_to_lead_seconds).where(
+                Assignment.kind == "rep", Assignment.speed_to_lead_seconds.is_not(None))).all()
+        return [float(r[0]) for r in rows if r[0] is not None]
 
     def status_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:

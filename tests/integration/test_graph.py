@@ -225,3 +225,44 @@ def test_bad_input_ends_in_manual_review_with_a_reason(run_items: RunItems, item
 def test_bad_items_do_not_stop_the_batch(run_items: RunItems) -> None:
     outcomes = run_items([{"_error": "line 3 is not JSON", "payload": "{oops"}, form_item()])
     assert [o["status"] for o in outcomes] == ["manual_review", "awaiting_followup"]
+
+
+def test_concurrent_items_with_the_same_email_make_one_lead(tools: Toolbox,
+                                                            tmp_path: Path) -> None:
+    """Racing duplicates: the loser's insert hits the unique email key and becomes a
+    duplicate of the winner instead of failing."""
+    from leadflow.graph import build_graph
+    from leadflow.runner import BatchRunner, sqlite_checkpointer
+
+    items = [form_item(f"RACE-{n}") for n in range(4)]
+
+    async def go() -> list[dict[str, Any]]:
+        async with sqlite_checkpointer(tmp_path / "race.db") as saver:
+            graph = build_graph(saver, toolbox=tools)
+            return await BatchRunner(graph, tools).run(items, concurrency=4)
+
+    outcomes = asyncio.run(go())
+    assert len({o["lead_id"] for o in outcomes}) == 1
+    assert sum("duplicate" in o["flags"] for o in outcomes) == 3
+    assert tools.crm.count(Assignment) == 1
+    assert len(tools.crm.list_leads()) == 1
+
+
+def test_exported_graph_runs_with_a_runtime_context(tmp_path: Path) -> None:
+    """What langgraph.json serves: no checkpointer baked in, tools from the run's context."""
+    from leadflow.graph import graph
+
+    url = f"sqlite:///{tmp_path / 'studio.db'}"
+    result = asyncio.run(graph.ainvoke({"item": form_item("STUDIO-1")},
+                                       context={"model": "rules", "database_url": url}))
+    assert result["outcome"]["status"] == "awaiting_followup"
+    from leadflow.tools.crm import CrmStore
+    assert CrmStore(url).get_lead(result["lead_id"]) is not None
+
+
+def test_an_unknown_model_is_a_clear_error(tmp_path: Path) -> None:
+    from leadflow.graph import graph
+
+    with pytest.raises(ValueError, match="model 'openai:gpt-4o-mini' is not available"):
+        asyncio.run(graph.ainvoke({"item": form_item()}, context={
+            "model": "openai:gpt-4o-mini", "database_url": f"sqlite:///{tmp_path / 'x.db'}"}))
