@@ -65,12 +65,12 @@ def empty_graph(saver: Any) -> Any:
     path = ["capture", "enrichment", "qualification", "routing", "followup"]
 
     async def supervisor(state: LeadState) -> Command[Any]:
-        done = len(state.get("trajectory") or [])
+        done = len(state.get("steps") or [])
         return Command(goto=path[done] if done < len(path) else END)
 
     def step(name: str) -> Any:
         async def body(state: LeadState) -> Command[Any]:
-            return Command(goto="supervisor", update={"trajectory": [name]})
+            return Command(goto="supervisor", update={"steps": [{"step": name}]})
         return body
 
     builder = StateGraph(LeadState)

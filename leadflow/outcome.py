@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from leadflow.agents.qualification import CRITERIA
+from leadflow.graph.state import trajectory
 from leadflow.tools.crm import STATUSES
 
 
@@ -41,6 +42,6 @@ def outcome_record(state: dict[str, Any]) -> dict[str, Any]:
             if assignment else None
         ),
         "flags": list(state.get("flags") or []),
-        "trajectory": list(state.get("trajectory") or []),
+        "trajectory": trajectory(state),
         "messages": list(state.get("messages") or []),
     }

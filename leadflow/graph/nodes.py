@@ -17,7 +17,7 @@ from leadflow.agents.base import Agent
 from leadflow.clock import iso
 from leadflow.graph.context import LeadflowContext
 from leadflow.graph.messages import AGENT_NAMES
-from leadflow.graph.state import LeadState
+from leadflow.graph.state import LeadState, last_step
 from leadflow.graph.workflow import Action, Step
 from leadflow.outcome import outcome_record, settled_status
 from leadflow.toolbox import Toolbox
@@ -37,22 +37,16 @@ def make_agent_node(step: Step, agent: Agent, tools_for: ToolResolver) -> Callab
         started = tools.clock.now()
         t0 = time.perf_counter()
         out = await agent.run(state, tools)
-        return Command(
-            goto=SUPERVISOR_NODE,
-            update={
-                **out.update,
-                "flags": out.flags,
-                "trajectory": [AGENT_NAMES[step.agent]],
-                "last_step": step.name,
-                "decided_by": {**(state.get("decided_by") or {}), step.name: out.decided_by},
-                "steps": {step.name: {
-                    "outcome": out.outcome, "decision": out.decision, "error": out.error,
-                    "failure_kind": "data" if out.outcome == "failure" else None,
-                    "notes": out.notes, "retries": 0, "started_at": iso(started),
-                    "duration_ms": round((time.perf_counter() - t0) * 1000, 3),
-                }},
-            },
-        )
+        update: dict[str, Any] = {**out.update, "steps": [{
+            "step": step.name, "agent": AGENT_NAMES[step.agent], "decided_by": out.decided_by,
+            "outcome": out.outcome, "decision": out.decision, "error": out.error,
+            "failure_kind": "data" if out.outcome == "failure" else None,
+            "notes": out.notes, "retries": 0, "started_at": iso(started),
+            "duration_ms": round((time.perf_counter() - t0) * 1000, 3),
+        }]}
+        if out.flags:
+            update["flags"] = out.flags
+        return Command(goto=SUPERVISOR_NODE, update=update)
 
     run_agent_step.__name__ = f"run_{step.name}"
     return run_agent_step
@@ -70,14 +64,13 @@ def make_step_error_handler(step: Step, max_attempts: int) -> Callable[..., Any]
         return Command(
             goto=SUPERVISOR_NODE,
             update={
-                "trajectory": [AGENT_NAMES[step.agent]],
-                "last_step": step.name,
                 "flags": [f"{step.name}_{'timeout' if timed_out else 'error'}"],
-                "steps": {step.name: {
+                "steps": [{
+                    "step": step.name, "agent": AGENT_NAMES[step.agent], "decided_by": "rules",
                     "outcome": "failure", "decision": None, "error": message[:500],
                     "failure_kind": "timeout" if timed_out else "error",
                     "notes": message[:500], "retries": 0 if timed_out else max_attempts - 1,
-                }},
+                }],
             },
         )
 
@@ -92,7 +85,8 @@ def persist_outcome(tools: Toolbox, state: dict[str, Any]) -> dict[str, Any]:
     values = {} if "duplicate" in record["flags"] else {
         "status": record["status"], "status_reason": record["status_reason"],
         "tier": bant.get("tier"), "bant_total": bant.get("total"),
-        "record": state.get("lead") or {}, "outcome": record,
+        "record": state.get("lead") or {},
+        "outcome": {**record, "messages": []},  # the messages live in the message log
     }
     tools.crm.settle_lead(record["lead_id"], tools.clock.now(), record["messages"], **values)
     return record
@@ -104,8 +98,8 @@ def make_action_node(action: Action, tools_for: ToolResolver) -> Callable[..., A
     def dispose(state: LeadState, tools: Toolbox) -> dict[str, Any]:
         now = tools.clock.now()
         lead_id = state.get("lead_id") or state["workflow_id"]
-        last = state.get("last_step") or ""
-        result = (state.get("steps") or {}).get(last, {})
+        result = last_step(state) or {}
+        last = result.get("step", "")
         reason = result.get("error") or result.get("notes") or action.name
         update: dict[str, Any] = {"status": action.status, "status_reason": reason}
         if action.set_tier:

@@ -9,8 +9,12 @@ Outcome = Literal["success", "failure", "duplicate"]
 
 
 class StepResult(TypedDict, total=False):
-    """How one workflow step ended; the supervisor reads it to pick the next edge."""
+    """How one workflow step ended; the supervisor reads the last one to pick the next edge.
+    The list of them is the lead's trajectory."""
 
+    step: str  # workflow step name
+    agent: str  # the agent's display name (SPEC §5)
+    decided_by: str  # rules | llm | human
     outcome: Outcome
     decision: str | None  # e.g. the tier after qualification, "rep" after routing
     error: str | None
@@ -38,12 +42,6 @@ def append_messages(
     return merged
 
 
-def merge_steps(
-    left: dict[str, StepResult] | None, right: dict[str, StepResult] | None
-) -> dict[str, StepResult]:
-    return {**(left or {}), **(right or {})}
-
-
 class LeadInput(TypedDict):
     """What a caller sends: one inbound item in the SPEC §8 format."""
 
@@ -64,10 +62,19 @@ class LeadState(TypedDict, total=False):
     sla: dict[str, Any] | None
     status: str | None
     status_reason: str | None
-    decided_by: dict[str, str]  # step → rules | llm | human
     flags: Annotated[list[str], merge_flags]
-    trajectory: Annotated[list[str], operator.add]
     messages: Annotated[list[dict[str, Any]], append_messages]
-    steps: Annotated[dict[str, StepResult], merge_steps]
-    last_step: str | None
+    # One entry per step run, in order. Kept as one channel (not separate trajectory /
+    # last-step channels) because every channel a step writes is a row per checkpoint.
+    steps: Annotated[list[StepResult], operator.add]
     outcome: dict[str, Any]  # the SPEC §8 outcome record, set when the lead settles
+
+
+def last_step(state: LeadState | dict[str, Any]) -> StepResult | None:
+    steps = state.get("steps") or []
+    return steps[-1] if steps else None
+
+
+def trajectory(state: LeadState | dict[str, Any]) -> list[str]:
+    """Agent names in the order they ran (SPEC §8)."""
+    return [s["agent"] for s in state.get("steps") or []]

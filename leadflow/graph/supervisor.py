@@ -15,7 +15,7 @@ from langgraph.types import Command
 from leadflow.graph.context import LeadflowContext
 from leadflow.graph.messages import AGENT_NAMES, SUPERVISOR, MessageType, make_message
 from leadflow.graph.nodes import ToolResolver, persist_outcome
-from leadflow.graph.state import LeadState, merge_flags
+from leadflow.graph.state import LeadState, last_step, merge_flags
 from leadflow.graph.workflow import END as WF_END
 from leadflow.graph.workflow import Workflow
 from leadflow.outcome import settled_status
@@ -51,8 +51,8 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
     def message(state: dict[str, Any], tools: Toolbox, *, to_agent: str, kind: MessageType,
                 notes: str, deadline_s: float | None, retries: int = 0) -> dict[str, Any]:
         history = state.get("messages") or []
-        last = state.get("last_step")
-        from_agent = AGENT_NAMES[workflow.steps[last].agent] if last else SUPERVISOR
+        last = last_step(state)
+        from_agent = last["agent"] if last else SUPERVISOR
         tier = (state.get("bant") or {}).get("tier")
         msg = make_message(
             workflow_id=state["workflow_id"], seq=len(history) + 1, from_agent=from_agent,
@@ -76,17 +76,16 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
                           notes="new inbound item", deadline_s=deadlines[first.name])
             return Command(goto=first.name, update={
                 "workflow_id": workflow_id, "lead_id": workflow_id,
-                "ingested_at": start["ingested_at"], "messages": [msg], "flags": [],
-                "trajectory": [], "steps": {},
+                "ingested_at": start["ingested_at"], "messages": [msg],
             })
-        last = state["last_step"]
-        result = state["steps"][last]
+        result = state["steps"][-1]
+        last = result["step"]
         facts = {"tier": (state.get("bant") or {}).get("tier"), "decision": result.get("decision"),
                  "status": state.get("status")}
         transition = workflow.next_transition(last, result["outcome"], facts)
         flags = [transition.flag] if transition.flag else []
         failed = result["outcome"] == "failure"
-        update: dict[str, Any] = {"flags": flags}
+        update: dict[str, Any] = {"flags": flags} if flags else {}
         if failed:
             await asyncio.to_thread(
                 tools.notifier.send,

@@ -262,8 +262,8 @@ class CrmStore:
     def _insert_ignore_key(self, conn: Connection, table: Any,
                            values: Mapping[str, Any]) -> Any | None:
         """Like _insert_ignore, returning the new row's primary key (None when it existed)."""
-        insert_fn = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        result = conn.execute(insert_fn(table).values(**values).on_conflict_do_nothing())
+        result = conn.execute(
+            _dialect_insert(conn)(table).values(**values).on_conflict_do_nothing())
         if not result.rowcount:
             return None
         key = result.inserted_primary_key
@@ -380,22 +380,23 @@ class CrmStore:
         email = (contact.get("email") or "").lower() or None
         fields = {k: contact.get(k) for k in ("phone", "first_name", "last_name", "title",
                                               "seniority", "department")}
-        if email:
+        if email:  # insert first: a new contact costs one statement
+            new_id = self._insert_ignore_key(conn, Contact.__table__,
+                                             {"email": email, "account_id": account_id, **fields})
+            if new_id is not None:
+                return int(new_id)
             current = conn.execute(
-                select(Contact.__table__).where(Contact.email == email)).mappings().first()
-            if current is not None:
-                fill = {k: v for k, v in fields.items() if v and not current[k]}
-                if fill:
-                    conn.execute(update(Contact).where(Contact.id == current["id"]).values(**fill))
-                return int(current["id"])
-        elif fields.get("phone"):
+                select(Contact.__table__).where(Contact.email == email)).mappings().one()
+            fill = {k: v for k, v in fields.items() if v and not current[k]}
+            if fill:
+                conn.execute(update(Contact).where(Contact.id == current["id"]).values(**fill))
+            return int(current["id"])
+        if fields.get("phone"):
             found = conn.execute(
                 select(Contact.id).where(Contact.phone == fields["phone"])).scalar()
             if found is not None:
                 return int(found)
-        result = conn.execute(
-            insert(Contact).values(email=email, account_id=account_id, **fields)
-        )
+        result = conn.execute(insert(Contact).values(email=None, account_id=account_id, **fields))
         return int(result.inserted_primary_key[0]) if result.inserted_primary_key else None
 
     def update_lead(self, lead_id: str, now: datetime, **values: Any) -> None:
@@ -408,13 +409,14 @@ class CrmStore:
         if conn is None:
             with self.transaction() as own:
                 return self.record_messages(messages, lead_id, own)
-        for message in messages:
-            self._insert_ignore(conn, MessageLog.__table__, {
-                "message_id": message["message_id"], "lead_id": lead_id,
-                "workflow_id": message["workflow_id"], "from_agent": message["from_agent"],
-                "to_agent": message["to_agent"], "message_type": message["message_type"],
-                "body": dict(message), "created_at": _parse_dt(message["metadata"]["timestamp"]),
-            })
+        if not messages:
+            return None
+        conn.execute(_dialect_insert(conn)(MessageLog).on_conflict_do_nothing(), [{
+            "message_id": message["message_id"], "lead_id": lead_id,
+            "workflow_id": message["workflow_id"], "from_agent": message["from_agent"],
+            "to_agent": message["to_agent"], "message_type": message["message_type"],
+            "body": dict(message), "created_at": _parse_dt(message["metadata"]["timestamp"]),
+        } for message in messages])
         return None
 
     def settle_lead(self, lead_id: str, now: datetime, messages: Sequence[Mapping[str, Any]],
@@ -456,10 +458,11 @@ class CrmStore:
         with self.transaction() as conn:
             added = self._insert_ignore(conn, Assignment.__table__, values)
             if added:
-                self._insert_ignore(conn, RepStats.__table__,
-                                    {"rep_id": rep_id, "open_leads": 0})
-                conn.execute(update(RepStats).where(RepStats.rep_id == rep_id).values(
-                    open_leads=RepStats.open_leads + 1, last_assigned_at=now))
+                upsert = _dialect_insert(conn)(RepStats).values(
+                    rep_id=rep_id, open_leads=1, last_assigned_at=now)
+                conn.execute(upsert.on_conflict_do_update(
+                    index_elements=["rep_id"],
+                    set_={"open_leads": RepStats.open_leads + 1, "last_assigned_at": now}))
             if account_id is not None and kind == "rep":
                 conn.execute(
                     update(Account)
@@ -587,6 +590,11 @@ class CrmStore:
 def _assignment_dict(row: Any) -> dict[str, Any]:
     keys = ("rep_id", "kind", "region", "segment", "reason", "audit", "speed_to_lead_seconds")
     return {**{k: row[k] for k in keys}, "assigned_at": row["assigned_at"].isoformat()}
+
+
+def _dialect_insert(conn: Connection) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL)."""
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 def _parse_dt(value: object) -> datetime | None:
