@@ -38,7 +38,8 @@ def synthetic_leads(count: int, seed: int = 7, prefix: str = "SYN") -> list[dict
             "received_at": "2026-11-24T09:00:00Z",
             "payload": {
                 "First Name": first, "Last Name": last,
-                "Work Email": f"{first.lower()}.{last.lower()}.{n}@{company['domain']}",
+                "Work Email": f"{first.lower()}.{last.lower()}.{prefix.lower()}{n}"
+                              f"@{company['domain']}",
                 "Company": company["name"], "Job Title": rng.choice(_TITLES),
                 "Country": company["country"], "message": rng.choice(_MESSAGES),
             },
