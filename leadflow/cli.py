@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from rich.table import Table
 from leadflow.runner import BATCH_DURABILITY, BatchRunner, Durability, sqlite_checkpointer
 from leadflow.settings import Settings
 from leadflow.tools.ingest import UnreadableFile, read_items
+
+if TYPE_CHECKING:
+    from leadflow.tools.crm import CrmStore
 
 app = typer.Typer(help="leadflow: multi-agent lead management on LangGraph.",
                   no_args_is_help=True, add_completion=False)
@@ -177,7 +180,7 @@ def demo(
     console.print(f"outcomes → {out}   (try: LEADFLOW_HOME={home} leadflow leads list)")
 
 
-def _crm():
+def _crm() -> CrmStore:
     from leadflow.tools.crm import CrmStore
 
     return CrmStore(Settings.from_env().database_url)

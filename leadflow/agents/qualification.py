@@ -159,9 +159,8 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     employees = company.get("employees") or 0
     revenue = company.get("revenue_usd") or 0
     if clear and negative:
-        conflicts.append("budget: both an approved budget and no budget are stated")
-        b = CriterionProposal(band="unclear_possible", strength=0.2,
-                              evidence=f"{_quote(text, clear)} / {_quote(text, negative)}")
+        b = _conflict(conflicts, "budget: both an approved budget and no budget are stated",
+                      "unclear_possible", 0.2, text, clear, negative)
     elif negative:
         b = CriterionProposal(band="unlikely", strength=0.3, evidence=_quote(text, negative))
     elif clear:
@@ -219,9 +218,8 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     about_deciding = [(d, q) for d, q in dated if contains_phrase(q, decision_words)]
     soonest = min(about_deciding or dated, default=None)
     if now and distant:
-        conflicts.append("timeline: both buying now and a distant date are stated")
-        t = CriterionProposal(band="within_6_months", strength=0.3,
-                              evidence=f"{_quote(text, now)} / {_quote(text, distant)}")
+        t = _conflict(conflicts, "timeline: both buying now and a distant date are stated",
+                      "within_6_months", 0.3, text, now, distant)
     elif now:
         t = CriterionProposal(band="buying_now", strength=0.6, evidence=_quote(text, now))
     elif soonest is not None:
@@ -254,6 +252,14 @@ def _compiled_patterns(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
         return None
     return re.compile("|".join(f"(?:{p.replace('{money}', MONEY)})" for p in patterns),
                       re.IGNORECASE)
+
+
+def _conflict(conflicts: list[str], what: str, band: str, strength: float, text: str,
+              one: re.Match[str], other: re.Match[str]) -> CriterionProposal:
+    """Contradictory signals: record them and take the safer, lower band, quoting both."""
+    conflicts.append(what)
+    return CriterionProposal(band=band, strength=strength,
+                             evidence=f"{_quote(text, one)} / {_quote(text, other)}")
 
 
 def _size_fact(company: dict[str, Any]) -> str:
