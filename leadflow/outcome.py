@@ -43,5 +43,12 @@ def outcome_record(state: dict[str, Any]) -> dict[str, Any]:
         ),
         "flags": list(state.get("flags") or []),
         "trajectory": trajectory(state),
+        # Which level decided each step (rules | llm | human), with model, prompt version
+        # and token usage: what prompt engineers compare across runs (SPEC §7).
+        "decisions": [
+            {"step": s.get("step"), "decided_by": s.get("decided_by"), "model": s.get("model"),
+             "prompt_version": s.get("prompt_version"), "usage": s.get("usage")}
+            for s in state.get("steps") or []
+        ],
         "messages": list(state.get("messages") or []),
     }

@@ -47,7 +47,7 @@ def error_outcome(item: object, workflow_id: str, reason: str) -> dict[str, Any]
         "lead_id": workflow_id, "source_id": str(source_id) if source_id else None,
         "status": "manual_review", "status_reason": reason, "contact": None, "company": None,
         "bant": None, "assignment": None, "flags": ["processing_error"], "trajectory": [],
-        "messages": [],
+        "decisions": [], "messages": [],
     }
 
 

@@ -6,7 +6,22 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from leadflow.graph.state import LeadState, Outcome
+from leadflow.llm import RULES, model_for
 from leadflow.toolbox import Toolbox
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What the caller chose for this run (runtime context): the model and prompt version."""
+
+    model: str = RULES
+    prompt_version: str = "v1"
+
+    def model_for(self, agent: str) -> str:
+        return model_for(agent, self.model)
+
+
+DEFAULT_RUN = RunConfig()
 
 
 @dataclass
@@ -19,7 +34,10 @@ class StepOutput:
     notes: str = ""
     error: str | None = None
     flags: list[str] = field(default_factory=list)
-    decided_by: str = "rules"
+    decided_by: str = "rules"  # rules | llm | human (SPEC §7 hierarchical decisions)
+    model: str = RULES
+    prompt_version: str | None = None
+    usage: dict[str, int] | None = None
 
 
 class Agent(Protocol):
@@ -27,4 +45,4 @@ class Agent(Protocol):
 
     step: ClassVar[str]
 
-    async def run(self, state: LeadState, tools: Toolbox) -> StepOutput: ...
+    async def run(self, state: LeadState, tools: Toolbox, run: RunConfig) -> StepOutput: ...

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, Field
 
-from leadflow.agents.base import StepOutput
+from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
 from leadflow.config import IcpConfig, icp
 from leadflow.graph.state import LeadState
 from leadflow.toolbox import Toolbox
@@ -160,7 +160,8 @@ class CaptureAgent:
     def __init__(self, extractor: LeadExtractor | None = None) -> None:
         self.extractor = extractor or RulesExtractor()
 
-    async def run(self, state: LeadState, tools: Toolbox) -> StepOutput:
+    async def run(self, state: LeadState, tools: Toolbox,
+                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
         item = state.get("item") or {}
         workflow_id = state["workflow_id"]
         parsed: ParsedFields = {}

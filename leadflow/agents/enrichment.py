@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, Field
 
-from leadflow.agents.base import StepOutput
+from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
 from leadflow.config import IcpConfig
 from leadflow.graph.state import LeadState
 from leadflow.toolbox import Toolbox
@@ -124,7 +124,8 @@ class EnrichmentAgent:
     def __init__(self, writer: EnrichmentWriter | None = None) -> None:
         self.writer = writer or RulesWriter()
 
-    async def run(self, state: LeadState, tools: Toolbox) -> StepOutput:
+    async def run(self, state: LeadState, tools: Toolbox,
+                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
         record = state["lead"]
         company = record["company"]
         match = await asyncio.to_thread(

@@ -8,7 +8,7 @@ import asyncio
 from datetime import timedelta
 from typing import ClassVar
 
-from leadflow.agents.base import StepOutput
+from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
 from leadflow.graph.state import LeadState
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import parse_datetime
@@ -20,7 +20,8 @@ class FollowUpAgent:
     def __init__(self, escalate_after_s: float | None = None) -> None:
         self.escalate_after_s = escalate_after_s
 
-    async def run(self, state: LeadState, tools: Toolbox) -> StepOutput:
+    async def run(self, state: LeadState, tools: Toolbox,
+                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
         return await asyncio.to_thread(self._start_clock, state, tools)
 
     def _start_clock(self, state: LeadState, tools: Toolbox) -> StepOutput:

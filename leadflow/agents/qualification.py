@@ -13,11 +13,14 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, ClassVar, Literal, Protocol
 
+from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
-from leadflow.agents.base import StepOutput
+from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
+from leadflow.agents.llm_step import ask_llm
 from leadflow.config import Criterion, IcpConfig
 from leadflow.graph.state import LeadState
+from leadflow.llm import RULES, model_settings
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import parse_datetime
 from leadflow.tools.standardize import contains_phrase
@@ -55,7 +58,7 @@ class CriterionProposal(BaseModel):
 
 
 class BantProposal(BaseModel):
-    """The proposer's structured output."""
+    """BANT assessment of one lead: band, strength and evidence for each criterion."""
 
     budget: CriterionProposal
     authority: CriterionProposal
@@ -294,22 +297,116 @@ def score_bant(proposal: BantProposal, rules: IcpConfig,
     return result
 
 
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower()).strip(" .,;:'\"“”‘’")
+
+
+def is_grounded(evidence: str, source: str) -> bool:
+    """Every quoted part of the evidence (split at '...' or ' / ') occurs in the source."""
+    parts = [_normalise(p) for p in re.split(r"\.\.\.|…| / ", evidence or "")]
+    parts = [p for p in parts if len(p) >= 3]
+    normalised = _normalise(source)
+    return bool(parts) and all(p in normalised for p in parts)
+
+
+def ground(proposal: BantProposal, source: str) -> tuple[BantProposal, list[str]]:
+    """A criterion whose evidence is not in the lead or enrichment text keeps its band but
+    drops to the band's floor (strength 0), and is flagged."""
+    flags = []
+    grounded = {}
+    for name in CRITERIA:
+        prop: CriterionProposal = getattr(proposal, name)
+        if not is_grounded(prop.evidence, source):
+            flags.append(f"ungrounded_evidence_{name}")
+            prop = prop.model_copy(update={"strength": 0.0})
+        grounded[name] = prop
+    return proposal.model_copy(update=grounded), flags
+
+
+def never_above(bant: dict[str, Any], ceiling: dict[str, Any], rules: IcpConfig) -> dict[str, Any]:
+    """Per criterion, the lower of two scorings; total and tier recomputed."""
+    capped = dict(bant)
+    for name in CRITERIA:
+        if bant[name]["score"] > ceiling[name]["score"]:
+            capped[name] = ceiling[name]
+    capped["total"] = sum(capped[name]["score"] for name in CRITERIA)
+    capped["tier"] = rules.tier_for(capped["total"])
+    return capped
+
+
+def enrichment_facts(lead: dict[str, Any]) -> str:
+    """Trusted facts the LLM may cite as evidence (and that grounding accepts)."""
+    contact, company = lead.get("contact") or {}, lead.get("company") or {}
+    facts = [f"title: {contact.get('title') or 'unknown'}",
+             f"seniority: {contact.get('seniority') or 'unknown'}",
+             f"company: {company.get('name') or 'unknown'}",
+             f"industry: {company.get('industry') or 'unknown'}",
+             f"country: {company.get('country') or 'unknown'}"]
+    if company.get("employees"):
+        facts.append(f"employees: {company['employees']} ({company['employees']:,})")
+    if company.get("revenue_usd"):
+        facts.append(f"revenue_usd: {company['revenue_usd']} ({company['revenue_usd']:,})")
+    for key in ("funding", "tech_stack", "recent_news"):
+        if company.get(key):
+            value = company[key]
+            facts.append(f"{key}: {'; '.join(value) if isinstance(value, list) else value}")
+    return "\n".join(facts)
+
+
+def band_guide(rules: IcpConfig) -> str:
+    return "\n".join(
+        f"{name}: " + ", ".join(f"{b.name} ({b.low}-{b.high})" for b in rules.bant[name].bands)
+        for name in CRITERIA)
+
+
 class QualificationAgent:
+    """Rules score every lead; clear-cut ones stop there (SPEC §7), the rest go to the
+    run's LLM when one is configured. The LLM only proposes bands and evidence."""
+
     step: ClassVar[str] = "qualification"
 
-    def __init__(self, proposer: BantProposer | None = None) -> None:
+    def __init__(self, proposer: BantProposer | None = None,
+                 model: BaseChatModel | None = None) -> None:
         self.proposer = proposer or RulesProposer()
+        self.model = model  # a fixed chat model (tests, apps); else the run's model
 
-    async def run(self, state: LeadState, tools: Toolbox) -> StepOutput:
+    async def run(self, state: LeadState, tools: Toolbox,
+                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
         lead = state["lead"]
         raw_text = "\n".join(filter(None, (lead.get("inquiry"), state.get("lead_text"))))
         text, injected = strip_injection(raw_text, tools.icp)
-        proposal = await self.proposer.propose(lead, text, tools.icp, tools.clock.now())
-        bant = score_bant(proposal, tools.icp)
+        rules_bant = score_bant(
+            await self.proposer.propose(lead, text, tools.icp, tools.clock.now()), tools.icp)
         flags = ["prompt_injection_suspected"] if injected else []
+        bant, decided_by, answer = rules_bant, "rules", None
+        if (self.model or run.model_for(self.step) != RULES) and not _clear_cut(rules_bant):
+            answer = await ask_llm(self.step, run, BantProposal, {
+                "bands": band_guide(tools.icp),
+                "received_at": (lead.get("source") or {}).get("received_at") or "unknown",
+                "facts": enrichment_facts(lead), "lead_text": text[:8000],
+            }, self.model)
+            flags += answer.flags
+            if answer.parsed is not None:
+                proposal, ungrounded = ground(answer.parsed, f"{text}\n{enrichment_facts(lead)}")
+                flags += ungrounded
+                bant, decided_by = score_bant(proposal, tools.icp), "llm"
+                if injected:  # the text tried to steer the scorer: the LLM may only lower
+                    bant = never_above(bant, rules_bant, tools.icp)
         if bant["conflicts"]:
             flags.append("conflicting_signals")
-        notes = (f"BANT {bant['total']}/100 → {bant['tier']} "
+        notes = (f"BANT {bant['total']}/100 → {bant['tier']} ({decided_by}) "
                  + " ".join(f"{k[0].upper()}{bant[k]['score']}" for k in CRITERIA))
-        return StepOutput("success", {"bant": bant}, decision=bant["tier"], notes=notes,
-                          flags=flags)
+        if answer and answer.note:
+            notes += f"; {answer.note}"
+        return StepOutput(
+            "success", {"bant": bant}, decision=bant["tier"], notes=notes, flags=flags,
+            decided_by=decided_by, model=answer.model if answer else RULES,
+            prompt_version=answer.prompt_version if answer else None,
+            usage=answer.usage if answer else None)
+
+
+def _clear_cut(bant: dict[str, Any]) -> bool:
+    """Leads the rules decide alone (thresholds in models.yaml `hierarchy`)."""
+    limits = model_settings()["hierarchy"]["qualification"]
+    return bool(bant["total"] <= limits["clear_unqualified_max"]
+                or bant["total"] >= limits["clear_hot_min"])

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from leadflow.agents.base import StepOutput
+from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
 from leadflow.config import Rep
 from leadflow.graph.state import LeadState
 from leadflow.toolbox import Toolbox
@@ -110,7 +110,8 @@ def choose_rep(
 class RoutingAgent:
     step: ClassVar[str] = "routing"
 
-    async def run(self, state: LeadState, tools: Toolbox) -> StepOutput:
+    async def run(self, state: LeadState, tools: Toolbox,
+                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
         return await asyncio.to_thread(self._route, state, tools)
 
     def _route(self, state: LeadState, tools: Toolbox) -> StepOutput:

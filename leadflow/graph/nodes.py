@@ -13,7 +13,7 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from leadflow.agents.base import Agent
+from leadflow.agents.base import Agent, RunConfig
 from leadflow.clock import iso
 from leadflow.graph.context import LeadflowContext
 from leadflow.graph.messages import AGENT_NAMES
@@ -27,6 +27,13 @@ ToolResolver = Callable[[Runtime[LeadflowContext]], Toolbox]
 SUPERVISOR_NODE = "supervisor"
 
 
+def run_config(runtime: Runtime[LeadflowContext]) -> RunConfig:
+    context = runtime.context
+    if context is None:
+        return RunConfig()
+    return RunConfig(model=context.model, prompt_version=context.prompt_version)
+
+
 def make_agent_node(step: Step, agent: Agent, tools_for: ToolResolver) -> Callable[..., Any]:
     """Wrap an agent as a graph node that reports its StepResult back to the supervisor."""
 
@@ -36,9 +43,10 @@ def make_agent_node(step: Step, agent: Agent, tools_for: ToolResolver) -> Callab
         tools = tools_for(runtime)
         started = tools.clock.now()
         t0 = time.perf_counter()
-        out = await agent.run(state, tools)
+        out = await agent.run(state, tools, run_config(runtime))
         update: dict[str, Any] = {**out.update, "steps": [{
             "step": step.name, "agent": AGENT_NAMES[step.agent], "decided_by": out.decided_by,
+            "model": out.model, "prompt_version": out.prompt_version, "usage": out.usage,
             "outcome": out.outcome, "decision": out.decision, "error": out.error,
             "failure_kind": "data" if out.outcome == "failure" else None,
             "notes": out.notes, "retries": 0, "started_at": iso(started),

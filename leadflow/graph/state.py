@@ -15,6 +15,9 @@ class StepResult(TypedDict, total=False):
     step: str  # workflow step name
     agent: str  # the agent's display name (SPEC §5)
     decided_by: str  # rules | llm | human
+    model: str  # `rules` or the provider:model that was asked
+    prompt_version: str | None
+    usage: dict[str, int] | None  # input_tokens, output_tokens, calls
     outcome: Outcome
     decision: str | None  # e.g. the tier after qualification, "rep" after routing
     error: str | None

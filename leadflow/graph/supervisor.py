@@ -18,12 +18,12 @@ from leadflow.graph.nodes import ToolResolver, persist_outcome
 from leadflow.graph.state import LeadState, last_step, merge_flags
 from leadflow.graph.workflow import END as WF_END
 from leadflow.graph.workflow import Workflow
+from leadflow.llm import model_for, validate_model_name
 from leadflow.outcome import settled_status
 from leadflow.toolbox import Toolbox
 from leadflow.tools.ingest import item_fingerprint
 from leadflow.tools.notifier import Notice
 
-SUPPORTED_MODELS = ("rules",)
 # SPEC §6: data quality issue → data quality team; timeout → operations; errors → technical.
 FAILURE_AUDIENCE = {"data": "data_quality", "timeout": "operations", "error": "technical"}
 
@@ -119,10 +119,9 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
     async def supervisor(
         state: LeadState, runtime: Runtime[LeadflowContext], config: RunnableConfig
     ) -> Command[Any]:
-        model = runtime.context.model if runtime.context else "rules"
-        if model not in SUPPORTED_MODELS:
-            raise ValueError(f"model {model!r} is not available; supported: "
-                             f"{', '.join(SUPPORTED_MODELS)}")
+        if runtime.context is not None and not state.get("workflow_id"):
+            for agent in {s.agent for s in workflow.steps.values()}:
+                validate_model_name(model_for(agent, runtime.context.model))
         tools = tools_for(runtime)
         return await decide(dict(state), tools, config)
 

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import pytest
 import yaml
 
-from leadflow.agents.base import StepOutput
+from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
 from leadflow.graph.state import LeadState
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import Assignment, MessageLog, Notification, QueueItem, SlaClock
@@ -76,7 +76,8 @@ def test_capture_failure_goes_to_manual_review(run_items: RunItems, tools: Toolb
 class SlowAgent:
     step: ClassVar[str] = "enrichment"
 
-    async def run(self, state: LeadState, tools: Toolbox) -> StepOutput:
+    async def run(self, state: LeadState, tools: Toolbox,
+                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
         await asyncio.sleep(5)
         raise AssertionError("the timeout should have cancelled this")
 
@@ -85,7 +86,8 @@ class BrokenAgent:
     def __init__(self, step: str) -> None:
         self.step = step  # type: ignore[misc]
 
-    async def run(self, state: LeadState, tools: Toolbox) -> StepOutput:
+    async def run(self, state: LeadState, tools: Toolbox,
+                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
         raise RuntimeError(f"{self.step} exploded")
 
 
@@ -263,6 +265,6 @@ def test_exported_graph_runs_with_a_runtime_context(tmp_path: Path) -> None:
 def test_an_unknown_model_is_a_clear_error(tmp_path: Path) -> None:
     from leadflow.graph import graph
 
-    with pytest.raises(ValueError, match="model 'openai:gpt-4o-mini' is not available"):
+    with pytest.raises(ValueError, match="model 'gpt4': expected provider:model"):
         asyncio.run(graph.ainvoke({"item": form_item()}, context={
-            "model": "openai:gpt-4o-mini", "database_url": f"sqlite:///{tmp_path / 'x.db'}"}))
+            "model": "gpt4", "database_url": f"sqlite:///{tmp_path / 'x.db'}"}))

@@ -1,0 +1,50 @@
+"""The LLM half of an agent: ask the run's model for a structured output with the agent's
+versioned prompt; any failure comes back as flags so the agent falls back to its rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Generic
+
+from langchain_core.language_models import BaseChatModel
+
+from leadflow.agents.base import RunConfig
+from leadflow.llm import ModelParams, Schema, call_structured, chat_model
+from leadflow.prompts import load_prompt
+
+
+@dataclass
+class LlmAnswer(Generic[Schema]):
+    parsed: Schema | None
+    model: str
+    prompt_version: str
+    usage: dict[str, int] | None = None
+    flags: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+async def ask_llm(agent: str, run: RunConfig, schema: type[Schema], fields: dict[str, Any],
+                  model: BaseChatModel | None = None) -> LlmAnswer[Schema]:
+    """One structured call (plus its repair retry). Transport errors that outlive the
+    client's own retries, and output still invalid after the repair, both return
+    `parsed=None` with flag `llm_fallback` and a note saying why."""
+    name = run.model_for(agent)
+    prompt = load_prompt(agent, run.prompt_version)
+    answer: LlmAnswer[Schema] = LlmAnswer(None, name, prompt.version)
+    try:
+        chat = model or chat_model(name, agent)
+        result = await call_structured(chat, schema, prompt.messages(**fields),
+                                       ModelParams.for_agent(agent))
+    except Exception as exc:  # noqa: BLE001 — any provider error means: use the rules
+        answer.flags = ["llm_fallback", "llm_error"]
+        answer.note = f"LLM call failed ({type(exc).__name__}: {str(exc)[:200]}); rules used"
+        return answer
+    answer.usage = result.usage.as_dict()
+    if result.parsed is None:
+        answer.flags = ["llm_fallback", "llm_invalid_output"]
+        answer.note = f"LLM output invalid after repair ({(result.error or '')[:200]}); rules used"
+        return answer
+    answer.parsed = result.parsed
+    if result.repaired:
+        answer.flags = ["llm_repaired"]
+    return answer

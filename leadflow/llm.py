@@ -1,0 +1,161 @@
+"""LLM access for the agents: which model an agent uses, the chat model itself (LangChain's
+`init_chat_model`), and structured calls with one repair retry and token accounting.
+
+Models are named `provider:model` (`openai:gpt-4o-mini`; any OpenAI-compatible server via
+OPENAI_BASE_URL). `rules` means no LLM: the agent's rules implementation decides.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Generic, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from pydantic import BaseModel
+
+from leadflow.config import CONFIG_DIR, read_yaml
+
+RULES = "rules"
+Schema = TypeVar("Schema", bound=BaseModel)
+
+
+@cache
+def model_settings() -> dict[str, Any]:
+    return read_yaml(CONFIG_DIR / "models.yaml")
+
+
+def model_for(agent: str, run_model: str | None = None) -> str:
+    """The agent's model: LEADFLOW_MODEL_<AGENT>, else the run's (context) model, else
+    LEADFLOW_MODEL, else `rules`."""
+    override = os.environ.get(f"LEADFLOW_MODEL_{agent.upper()}")
+    return (override or run_model or os.environ.get("LEADFLOW_MODEL") or RULES).strip()
+
+
+def validate_model_name(name: str) -> None:
+    if name == RULES:
+        return
+    provider, _, model = name.partition(":")
+    if not provider or not model:
+        raise ValueError(f"model {name!r}: expected provider:model (e.g. openai:gpt-4o-mini) "
+                         "or rules")
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    temperature: float
+    max_tokens: int
+    timeout_s: float
+    max_retries: int
+    structured_output_method: str
+    repair_attempts: int
+
+    @classmethod
+    def for_agent(cls, agent: str) -> ModelParams:
+        settings = model_settings()
+        merged = {**settings["defaults"], **(settings.get("agents", {}).get(agent) or {})}
+        return cls(**{k: merged[k] for k in cls.__dataclass_fields__})
+
+
+_registered: dict[str, BaseChatModel] = {}
+_lock = threading.Lock()
+
+
+def register_chat_model(name: str, model: BaseChatModel) -> None:
+    """Make a ready chat model available under `name` (a scripted model in tests, or one an
+    app built itself); `chat_model(name, …)` then returns it instead of calling init."""
+    with _lock:
+        _registered[name] = model
+
+
+@cache
+def _init(name: str, params: ModelParams) -> BaseChatModel:
+    from langchain.chat_models import init_chat_model
+
+    provider, _, model = name.partition(":")
+    kwargs: dict[str, Any] = {"temperature": params.temperature,
+                              "max_tokens": params.max_tokens}
+    if provider == "openai":  # also any OpenAI-compatible server through OPENAI_BASE_URL
+        kwargs.update(timeout=params.timeout_s, max_retries=params.max_retries)
+        if os.environ.get("OPENAI_BASE_URL") and not os.environ.get("OPENAI_API_KEY"):
+            kwargs["api_key"] = "not-needed"  # local servers ignore it; the client insists
+    chat = init_chat_model(model, model_provider=provider, **kwargs)
+    assert isinstance(chat, BaseChatModel)
+    return chat
+
+
+def chat_model(name: str, agent: str) -> BaseChatModel:
+    validate_model_name(name)
+    if name in _registered:
+        return _registered[name]
+    return _init(name, ModelParams.for_agent(agent))
+
+
+@dataclass
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    calls: int = 0
+
+    def add(self, message: BaseMessage | None) -> None:
+        self.calls += 1
+        meta = getattr(message, "usage_metadata", None) or {}
+        self.input_tokens += int(meta.get("input_tokens") or 0)
+        self.output_tokens += int(meta.get("output_tokens") or 0)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+                "calls": self.calls}
+
+
+@dataclass
+class StructuredResult(Generic[Schema]):
+    parsed: Schema | None
+    usage: Usage = field(default_factory=Usage)
+    error: str | None = None  # last validation error when parsed is None
+    repaired: bool = False
+
+
+async def call_structured(
+    model: BaseChatModel, schema: type[Schema], messages: list[BaseMessage],
+    params: ModelParams,
+) -> StructuredResult[Schema]:
+    """Ask for `schema`; on invalid output, retry once quoting the validation error.
+
+    Transport errors (429, 5xx, timeouts) are retried inside the client and re-raised here
+    when they persist; the caller turns them into a fallback."""
+    runnable = model.with_structured_output(schema, include_raw=True,
+                                            method=params.structured_output_method)
+    result: StructuredResult[Schema] = StructuredResult(parsed=None)
+    conversation = list(messages)
+    for attempt in range(1 + params.repair_attempts):
+        out = await runnable.ainvoke(conversation)
+        raw = out.get("raw") if isinstance(out, dict) else None
+        result.usage.add(raw)
+        parsed = out.get("parsed") if isinstance(out, dict) else None
+        if isinstance(parsed, schema):
+            result.parsed, result.error, result.repaired = parsed, None, attempt > 0
+            return result
+        error = out.get("parsing_error") if isinstance(out, dict) else None
+        broken = raw.invalid_tool_calls if isinstance(raw, AIMessage) else []
+        result.error = (f"{type(error).__name__}: {error}" if error
+                        else f"arguments are not valid JSON: {broken[0].get('args')!r:.300}"
+                        if broken else "no structured output in the reply")[:1500]
+        conversation = [*conversation, *_repair_turn(raw, result.error)]
+    return result
+
+
+def _repair_turn(raw: object, error: str) -> list[BaseMessage]:
+    """The model's bad reply plus our correction. Tool calls (valid JSON or not) must each be
+    answered by a ToolMessage before the conversation may go on."""
+    correction = (f"Your reply did not match the required schema: {error}\n"
+                  "Call the tool again with arguments that satisfy the schema exactly.")
+    if not isinstance(raw, AIMessage):
+        return [HumanMessage(correction)]
+    call_ids = [c.get("id") for c in (*raw.tool_calls, *raw.invalid_tool_calls) if c.get("id")]
+    if not call_ids:
+        return [raw, HumanMessage(correction)]
+    return [raw, *(ToolMessage(correction, tool_call_id=str(i)) for i in call_ids)]
