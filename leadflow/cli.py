@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from leadflow.llm import batch_usage
 from leadflow.runner import BATCH_DURABILITY, BatchRunner, Durability, sqlite_checkpointer
 from leadflow.settings import Settings
 from leadflow.tools.ingest import UnreadableFile, read_items
@@ -113,6 +114,12 @@ def _summary(report: BatchReport) -> None:
         p95 = speeds[min(len(speeds) - 1, round(0.95 * (len(speeds) - 1)))]
         console.print(f"speed to lead (arrival → rep): median {statistics.median(speeds):.3f} s, "
                       f"p95 {p95:.3f} s over {len(speeds)} assigned leads")
+    usage = batch_usage(outcomes)
+    if usage["calls"]:
+        tokens = usage["input_tokens"] + usage["output_tokens"]
+        console.print(f"LLM: {int(usage['calls'])} calls, {tokens / len(outcomes):.0f} tokens/lead "
+                      f"({int(usage['input_tokens'])} in, {int(usage['output_tokens'])} out), "
+                      f"estimated cost ${usage['cost_usd']:.4f}")
     console.print("runs: " + ", ".join(f"{k} {v}" for k, v in sorted(report.runs.items())))
 
 

@@ -72,7 +72,7 @@ def register_chat_model(name: str, model: BaseChatModel) -> None:
 
 
 @cache
-def _init(name: str, params: ModelParams) -> BaseChatModel:
+def _init(name: str, params: ModelParams, base_url: str | None) -> BaseChatModel:
     from langchain.chat_models import init_chat_model
 
     provider, _, model = name.partition(":")
@@ -80,8 +80,10 @@ def _init(name: str, params: ModelParams) -> BaseChatModel:
                               "max_tokens": params.max_tokens}
     if provider == "openai":  # also any OpenAI-compatible server through OPENAI_BASE_URL
         kwargs.update(timeout=params.timeout_s, max_retries=params.max_retries)
-        if os.environ.get("OPENAI_BASE_URL") and not os.environ.get("OPENAI_API_KEY"):
-            kwargs["api_key"] = "not-needed"  # local servers ignore it; the client insists
+        if base_url:
+            kwargs["base_url"] = base_url
+            if not os.environ.get("OPENAI_API_KEY"):
+                kwargs["api_key"] = "not-needed"  # local servers ignore it; the client insists
     chat = init_chat_model(model, model_provider=provider, **kwargs)
     assert isinstance(chat, BaseChatModel)
     return chat
@@ -91,7 +93,7 @@ def chat_model(name: str, agent: str) -> BaseChatModel:
     validate_model_name(name)
     if name in _registered:
         return _registered[name]
-    return _init(name, ModelParams.for_agent(agent))
+    return _init(name, ModelParams.for_agent(agent), os.environ.get("OPENAI_BASE_URL") or None)
 
 
 @dataclass
@@ -109,6 +111,28 @@ class Usage:
     def as_dict(self) -> dict[str, int]:
         return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
                 "calls": self.calls}
+
+
+def estimate_cost_usd(model: str, input_tokens: int, output_tokens: int) -> float:
+    """Cost by the price table in models.yaml (USD per 1M tokens); unknown models cost 0."""
+    price = (model_settings().get("prices") or {}).get(model)
+    if not price:
+        return 0.0
+    return (input_tokens * price["input"] + output_tokens * price["output"]) / 1_000_000
+
+
+def batch_usage(outcomes: list[dict[str, Any]]) -> dict[str, float]:
+    """Tokens and estimated cost summed over outcome records' decisions."""
+    totals = {"input_tokens": 0.0, "output_tokens": 0.0, "calls": 0.0, "cost_usd": 0.0}
+    for outcome in outcomes:
+        for decision in outcome.get("decisions") or []:
+            usage = decision.get("usage") or {}
+            inp, out = usage.get("input_tokens", 0), usage.get("output_tokens", 0)
+            totals["input_tokens"] += inp
+            totals["output_tokens"] += out
+            totals["calls"] += usage.get("calls", 0)
+            totals["cost_usd"] += estimate_cost_usd(decision.get("model") or RULES, inp, out)
+    return totals
 
 
 @dataclass

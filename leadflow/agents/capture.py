@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar, Protocol
+import json
+import re
+from typing import Any, ClassVar
 
+from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
+from leadflow.agents.llm_step import ask_llm
 from leadflow.config import IcpConfig, icp
 from leadflow.graph.state import LeadState
+from leadflow.llm import RULES, model_settings
 from leadflow.toolbox import Toolbox
 from leadflow.tools import standardize as std
 from leadflow.tools.crm import parse_datetime
@@ -19,6 +24,7 @@ from leadflow.tools.ingest import (
     IngestError,
     ParsedFields,
     item_fingerprint,
+    item_text,
     parse_item,
 )
 
@@ -40,23 +46,8 @@ class ExtractedLead(BaseModel):
     campaign: str | None = None
 
 
-class LeadExtractor(Protocol):
-    async def extract(
-        self, channel: str, parsed: ParsedFields, item: dict[str, Any]
-    ) -> ExtractedLead:
-        ...
-
-
-class RulesExtractor:
-    """Offline extractor: the channel parsers' fields, mapped one to one."""
-
-    async def extract(
-        self, channel: str, parsed: ParsedFields, item: dict[str, Any]
-    ) -> ExtractedLead:
-        return extract_rules(parsed)
-
-
 def extract_rules(parsed: ParsedFields) -> ExtractedLead:
+    """The rules extractor: the channel parsers' fields, mapped one to one."""
     first, last = parsed.get("first_name"), parsed.get("last_name")
     if not first and parsed.get("full_name"):
         first, last = std.split_name(parsed["full_name"])
@@ -154,11 +145,64 @@ def extract_lead(item: dict[str, Any]) -> dict[str, Any]:
     return {**record, "usable_contact": missing_contact_reason(record) is None, "flags": flags}
 
 
+def is_complete(extracted: ExtractedLead) -> bool:
+    """The parsers found everything an LLM could add (SPEC §7: rules decide routine cases)."""
+    return all((extracted.email, extracted.first_name, extracted.company_name, extracted.title))
+
+
+def merge_extractions(llm: ExtractedLead, rules: ExtractedLead,
+                      source: str) -> tuple[ExtractedLead, list[str]]:
+    """Take the LLM's values where they occur in the item's text; keep the parser's value
+    where the LLM gave none or one it could not have read there."""
+    haystack = re.sub(r"\s+", " ", source.lower())
+    digits = re.sub(r"\D", "", source)
+    merged: dict[str, Any] = {}
+    dropped = []
+    for name in ExtractedLead.model_fields:
+        value, fallback = getattr(llm, name), getattr(rules, name)
+        if value and name != "inquiry":
+            found = (re.sub(r"\D", "", value) in digits if name == "phone"
+                     else re.sub(r"\s+", " ", str(value).lower()) in haystack)
+            if not found:
+                dropped.append(name)
+                value = None
+        merged[name] = value or fallback
+    return ExtractedLead(**merged), ([f"ungrounded_extraction:{','.join(dropped)}"]
+                                     if dropped else [])
+
+
 class CaptureAgent:
+    """Parsers + rules extraction for every item; the run's LLM reads the items the parsers
+    could not fully read. Standardisation and dedupe are code either way."""
+
     step: ClassVar[str] = "capture"
 
-    def __init__(self, extractor: LeadExtractor | None = None) -> None:
-        self.extractor = extractor or RulesExtractor()
+    def __init__(self, model: BaseChatModel | None = None) -> None:
+        self.model = model  # a fixed chat model (tests, apps); else the run's model
+
+    async def _extract(self, channel: str, parsed: ParsedFields, item: Any,
+                       run: RunConfig) -> tuple[ExtractedLead, StepOutput]:
+        """The extraction, and a StepOutput stub carrying who decided and the LLM's flags."""
+        rules = extract_rules(parsed)
+        meta = StepOutput("success")
+        wants_llm = self.model is not None or run.model_for(self.step) != RULES
+        skip = model_settings()["hierarchy"]["capture"]["skip_llm_when_complete"]
+        if not parsed or not wants_llm or (skip and is_complete(rules)):
+            return rules, meta
+        source = item_text(item)
+        answer = await ask_llm(self.step, run, ExtractedLead, {
+            "channel": channel, "lead_text": source[:8000],
+            "parsed": json.dumps({k: v for k, v in parsed.items() if k != "text"},
+                                 ensure_ascii=False)[:2000],
+        }, self.model)
+        meta.model, meta.prompt_version = answer.model, answer.prompt_version
+        meta.usage, meta.flags, meta.notes = answer.usage, list(answer.flags), answer.note
+        if answer.parsed is None:
+            return rules, meta
+        merged, dropped = merge_extractions(answer.parsed, rules, source)
+        meta.flags += dropped
+        meta.decided_by = "llm"
+        return merged, meta
 
     async def run(self, state: LeadState, tools: Toolbox,
                   run: RunConfig = DEFAULT_RUN) -> StepOutput:
@@ -172,10 +216,12 @@ class CaptureAgent:
                 channel, parsed = parse_item(item)
             except IngestError as exc:
                 problem = f"unreadable item: {exc}"
-        extracted = (await self.extractor.extract(channel, parsed, item) if parsed
-                     else ExtractedLead())
+        extracted, meta = await self._extract(channel, parsed, item, run)
         record, flags = standardize_record(extracted, channel, item if isinstance(item, dict)
                                            else {}, tools.icp, parsed.get("utm"))
+        flags = [*meta.flags, *flags]
+        decided: dict[str, Any] = {"decided_by": meta.decided_by, "model": meta.model,
+                                   "prompt_version": meta.prompt_version, "usage": meta.usage}
         problem = problem or missing_contact_reason(record)
         write = await asyncio.to_thread(
             tools.crm.capture_lead, lead_id=workflow_id, record=record,
@@ -191,17 +237,20 @@ class CaptureAgent:
         }
         if problem:
             return StepOutput("failure", update, error=problem, notes=problem,
-                              flags=[*flags, "capture_failed"])
+                              flags=[*flags, "capture_failed"], **decided)
         if write.duplicate_of:
             existing = await asyncio.to_thread(tools.crm.get_lead, write.duplicate_of)
             update["status"] = (existing or {}).get("status") or "manual_review"
             update["status_reason"] = f"duplicate of {write.duplicate_of} (same email)"
             return StepOutput("duplicate", update, decision="duplicate",
-                              notes=update["status_reason"], flags=[*flags, "duplicate"])
+                              notes=update["status_reason"], flags=[*flags, "duplicate"],
+                              **decided)
         who = " ".join(filter(None, (record["contact"]["first_name"],
                                      record["contact"]["last_name"])))
         notes = (f"captured {who or record['contact']['email'] or 'contact'} "
                  f"({record['company']['name'] or record['company']['domain']}) via {channel}"
                  + (f"; account matched by {write.account_matched_by}"
                     if write.account_matched_by else "; new account"))
-        return StepOutput("success", update, notes=notes, flags=flags)
+        if meta.notes:
+            notes += f"; {meta.notes}"
+        return StepOutput("success", update, notes=notes, flags=flags, **decided)

@@ -5,13 +5,18 @@ Unknown company → proceed with limited data, flagged."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar, Protocol
+import json
+from typing import Any, ClassVar
 
+from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
+from leadflow.agents.llm_step import ask_llm
+from leadflow.agents.qualification import strip_injection
 from leadflow.config import IcpConfig
 from leadflow.graph.state import LeadState
+from leadflow.llm import RULES
 from leadflow.toolbox import Toolbox
 from leadflow.tools.knowledge_base import KbMatch
 
@@ -32,11 +37,6 @@ class EnrichmentSummary(BaseModel):
 
     summary: str
     talking_points: list[str] = Field(min_length=2, max_length=4)
-
-
-class EnrichmentWriter(Protocol):
-    async def write(self, record: dict[str, Any], match: KbMatch | None,
-                    quality: DataQuality) -> EnrichmentSummary: ...
 
 
 def _scale(count: int, out_of: int) -> int:
@@ -63,35 +63,32 @@ def score_quality(record: dict[str, Any], target_tech: tuple[str, ...]) -> DataQ
     )
 
 
-class RulesWriter:
+def write_rules(record: dict[str, Any], match: KbMatch | None) -> EnrichmentSummary:
     """Deterministic summary and talking points from the profile and the inquiry."""
-
-    async def write(self, record: dict[str, Any], match: KbMatch | None,
-                    quality: DataQuality) -> EnrichmentSummary:
-        company, contact = record["company"], record["contact"]
-        name = company.get("name") or company.get("domain") or "the company"
-        size = f"{company['employees']:,} employees" if company.get("employees") else "unknown size"
-        industry = (company.get("industry") or "unknown industry").replace("_", " ")
-        summary = (f"{name}: {industry}, {size}, {company.get('region') or 'unassigned'} "
-                   f"({company.get('country') or 'country unknown'}).")
-        if match is None:
-            summary += " Not in the knowledge base: limited data."
-        points: list[str] = []
-        for news in (company.get("recent_news") or [])[:2]:
-            points.append(f"Recent news: {news}")
-        stack = company.get("tech_stack") or []
-        if stack:
-            points.append(f"Runs {', '.join(stack[:3])}: lead with integrations they already use.")
-        if record.get("inquiry"):
-            points.append(f"They asked: \"{record['inquiry'][:120].strip()}\"")
-        if contact.get("title"):
-            points.append(f"Speak to the {contact['title']}'s priorities "
-                          f"({(contact.get('department') or 'business').replace('_', ' ')}).")
-        points.append(f"Position for a {company.get('segment') or 'unknown'}-segment "
-                      f"{industry} buyer.")
-        if len(points) < 2:
-            points.append("Ask how they handle this today and what prompted the inquiry.")
-        return EnrichmentSummary(summary=summary, talking_points=points[:4])
+    company, contact = record["company"], record["contact"]
+    name = company.get("name") or company.get("domain") or "the company"
+    size = f"{company['employees']:,} employees" if company.get("employees") else "unknown size"
+    industry = (company.get("industry") or "unknown industry").replace("_", " ")
+    summary = (f"{name}: {industry}, {size}, {company.get('region') or 'unassigned'} "
+               f"({company.get('country') or 'country unknown'}).")
+    if match is None:
+        summary += " Not in the knowledge base: limited data."
+    points: list[str] = []
+    for news in (company.get("recent_news") or [])[:2]:
+        points.append(f"Recent news: {news}")
+    stack = company.get("tech_stack") or []
+    if stack:
+        points.append(f"Runs {', '.join(stack[:3])}: lead with integrations they already use.")
+    if record.get("inquiry"):
+        points.append(f"They asked: \"{record['inquiry'][:120].strip()}\"")
+    if contact.get("title"):
+        points.append(f"Speak to the {contact['title']}'s priorities "
+                      f"({(contact.get('department') or 'business').replace('_', ' ')}).")
+    points.append(f"Position for a {company.get('segment') or 'unknown'}-segment "
+                  f"{industry} buyer.")
+    if len(points) < 2:
+        points.append("Ask how they handle this today and what prompted the inquiry.")
+    return EnrichmentSummary(summary=summary, talking_points=points[:4])
 
 
 def merge_profile(record: dict[str, Any], match: KbMatch | None,
@@ -119,10 +116,13 @@ def merge_profile(record: dict[str, Any], match: KbMatch | None,
 
 
 class EnrichmentAgent:
+    """Lookup, merge and quality scores are code; the summary and talking points come from
+    the run's LLM when one is configured, else from the rules writer."""
+
     step: ClassVar[str] = "enrichment"
 
-    def __init__(self, writer: EnrichmentWriter | None = None) -> None:
-        self.writer = writer or RulesWriter()
+    def __init__(self, model: BaseChatModel | None = None) -> None:
+        self.model = model  # a fixed chat model (tests, apps); else the run's model
 
     async def run(self, state: LeadState, tools: Toolbox,
                   run: RunConfig = DEFAULT_RUN) -> StepOutput:
@@ -133,7 +133,22 @@ class EnrichmentAgent:
         )
         enriched, flags = merge_profile(record, match, tools.icp)
         quality = score_quality(enriched, tools.icp.target_tech)
-        written = await self.writer.write(enriched, match, quality)
+        written, answer = write_rules(enriched, match), None
+        if self.model is not None or run.model_for(self.step) != RULES:
+            company = enriched["company"]
+            answer = await ask_llm(self.step, run, EnrichmentSummary, {
+                "profile": json.dumps({k: company.get(k) for k in (
+                    "name", "domain", "industry", "employees", "revenue_usd", "country",
+                    "funding", "tech_stack", "recent_news")}, ensure_ascii=False,
+                    default=str) if match else "not in the knowledge base",
+                "quality": json.dumps(quality.model_dump()),
+                "lead_text": "\n".join(filter(None, (
+                    f"{enriched['contact'].get('title') or ''}".strip(),
+                    strip_injection(enriched.get("inquiry") or "", tools.icp)[0])))[:4000],
+            }, self.model)
+            flags += answer.flags
+            if answer.parsed is not None:
+                written = answer.parsed
         enrichment = {
             "matched": match is not None,
             "match_method": match.method if match else None,
@@ -145,5 +160,11 @@ class EnrichmentAgent:
         }
         notes = (f"matched {match.profile['name']} by {match.method} ({match.confidence:.2f})"
                  if match else "company not in the knowledge base: limited data")
+        if answer and answer.note:
+            notes += f"; {answer.note}"
         return StepOutput("success", {"lead": enriched, "enrichment": enrichment},
-                          notes=notes, flags=flags)
+                          notes=notes, flags=flags,
+                          decided_by="llm" if answer and answer.parsed else "rules",
+                          model=answer.model if answer else RULES,
+                          prompt_version=answer.prompt_version if answer else None,
+                          usage=answer.usage if answer else None)

@@ -438,6 +438,20 @@ def parse_item(item: object) -> tuple[str, ParsedFields]:
     return source, parse_fields(payload)
 
 
+def item_text(item: object) -> str:
+    """The item as plain text for an LLM: raw email, 'field: value' lines, 'role: text'."""
+    payload = item.get("payload") if isinstance(item, dict) else item
+    if isinstance(payload, str):
+        return payload[:MAX_TEXT_CHARS]
+    if isinstance(payload, dict):
+        return "\n".join(f"{clean_text(k)}: {clean_text(v)}" for k, v in payload.items())[
+            :MAX_TEXT_CHARS]
+    if isinstance(payload, list):
+        return "\n".join(f"{clean_text(t.get('role'))}: {clean_text(t.get('text'))}"
+                         for t in payload if isinstance(t, dict))[:MAX_TEXT_CHARS]
+    return clean_text(payload)[:MAX_TEXT_CHARS]
+
+
 # ----------------------------------------------------------------------------- files
 class UnreadableFile(ValueError):
     """A whole input file cannot be read (not found, binary, wrong format)."""

@@ -1,0 +1,73 @@
+"""Model selection, parameters, prompts and cost accounting (no network)."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_openai import ChatOpenAI
+
+from leadflow.llm import (
+    ModelParams,
+    batch_usage,
+    chat_model,
+    estimate_cost_usd,
+    model_for,
+    validate_model_name,
+)
+from leadflow.prompts import available_versions, load_prompt
+
+
+def test_model_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LEADFLOW_MODEL", raising=False)
+    monkeypatch.delenv("LEADFLOW_MODEL_QUALIFICATION", raising=False)
+    assert model_for("qualification") == "rules"
+    monkeypatch.setenv("LEADFLOW_MODEL", "openai:gpt-4o-mini")
+    assert model_for("qualification") == "openai:gpt-4o-mini"
+    assert model_for("qualification", "openai:gpt-4.1-nano") == "openai:gpt-4.1-nano"
+    monkeypatch.setenv("LEADFLOW_MODEL_QUALIFICATION", "openai:gpt-4o")
+    assert model_for("qualification", "openai:gpt-4.1-nano") == "openai:gpt-4o"
+    assert model_for("capture", "openai:gpt-4.1-nano") == "openai:gpt-4.1-nano"
+
+
+@pytest.mark.parametrize("name", ["gpt-4o", ":x", "openai:", ""])
+def test_bad_model_names_are_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="expected provider:model"):
+        validate_model_name(name)
+
+
+def test_per_agent_params_override_defaults() -> None:
+    enrichment, qualification = (ModelParams.for_agent("enrichment"),
+                                 ModelParams.for_agent("qualification"))
+    assert enrichment.temperature == 0.2 and enrichment.max_tokens == 600
+    assert qualification.temperature == 0.0 and qualification.repair_attempts == 1
+
+
+def test_openai_compatible_server_through_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    model = chat_model("openai:qwen2.5-7b-instruct", "qualification")
+    assert isinstance(model, ChatOpenAI)
+    assert model.model_name == "qwen2.5-7b-instruct"
+    assert str(model.openai_api_base) == "http://127.0.0.1:9/v1"
+    assert model.max_retries == 3 and model.temperature == 0.0
+
+
+def test_prompts_are_versioned_files() -> None:
+    for agent in ("capture", "enrichment", "qualification"):
+        assert "v1" in available_versions(agent)
+        prompt = load_prompt(agent, "v1")
+        assert prompt.examples, f"{agent} v1 has no few-shot examples"
+        assert "<lead_data>" in prompt.user and "untrusted" in prompt.system
+    with pytest.raises(ValueError, match="available: v1"):
+        load_prompt("qualification", "v0")
+
+
+def test_cost_by_price_table() -> None:
+    assert estimate_cost_usd("openai:gpt-4o-mini", 1_000_000, 1_000_000) == pytest.approx(0.75)
+    assert estimate_cost_usd("openai:some-local-model", 10**6, 10**6) == 0.0
+    outcomes = [{"decisions": [
+        {"model": "openai:gpt-4o-mini", "usage": {"input_tokens": 1000, "output_tokens": 200,
+                                                  "calls": 1}},
+        {"model": "rules", "usage": None}]}] * 2
+    totals = batch_usage(outcomes)
+    assert totals["calls"] == 2 and totals["input_tokens"] == 2000
+    assert totals["cost_usd"] == pytest.approx(2 * (1000 * 0.15 + 200 * 0.60) / 1e6)
