@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.rate_limiters import InMemoryRateLimiter
 from pydantic import BaseModel
 
 from leadflow.config import CONFIG_DIR, read_yaml
@@ -52,11 +53,14 @@ class ModelParams:
     max_retries: int
     structured_output_method: str
     repair_attempts: int
+    requests_per_minute: float
 
     @classmethod
     def for_agent(cls, agent: str) -> ModelParams:
         settings = model_settings()
         merged = {**settings["defaults"], **(settings.get("agents", {}).get(agent) or {})}
+        if os.environ.get("LEADFLOW_LLM_RPM"):
+            merged["requests_per_minute"] = float(os.environ["LEADFLOW_LLM_RPM"])
         return cls(**{k: merged[k] for k in cls.__dataclass_fields__})
 
 
@@ -78,6 +82,10 @@ def _init(name: str, params: ModelParams, base_url: str | None) -> BaseChatModel
     provider, _, model = name.partition(":")
     kwargs: dict[str, Any] = {"temperature": params.temperature,
                               "max_tokens": params.max_tokens}
+    if params.requests_per_minute > 0:  # LangChain's limiter, shared by this model's calls
+        kwargs["rate_limiter"] = InMemoryRateLimiter(
+            requests_per_second=params.requests_per_minute / 60, check_every_n_seconds=0.05,
+            max_bucket_size=max(1.0, params.requests_per_minute / 60))
     if provider == "openai":  # also any OpenAI-compatible server through OPENAI_BASE_URL
         kwargs.update(timeout=params.timeout_s, max_retries=params.max_retries)
         if base_url:
@@ -94,6 +102,52 @@ def chat_model(name: str, agent: str) -> BaseChatModel:
     if name in _registered:
         return _registered[name]
     return _init(name, ModelParams.for_agent(agent), os.environ.get("OPENAI_BASE_URL") or None)
+
+
+class CircuitBreaker:
+    """Consecutive-failure breaker for one agent's model: open after N failures, let one
+    call through after the cooldown (half-open), close on success."""
+
+    def __init__(self, failures_to_open: int, cooldown_s: float) -> None:
+        self.failures_to_open = failures_to_open
+        self.cooldown_s = cooldown_s
+        self.failures = 0
+        self.opened_at: float | None = None
+        self._lock = threading.Lock()
+
+    def allow(self, now: float) -> bool:
+        with self._lock:
+            if self.opened_at is None:
+                return True
+            if now - self.opened_at >= self.cooldown_s:
+                self.opened_at = now  # half-open: this call probes, others keep waiting
+                return True
+            return False
+
+    def record(self, ok: bool, now: float) -> bool:
+        """Record a call; True when this failure just opened the breaker."""
+        with self._lock:
+            if ok:
+                self.failures, self.opened_at = 0, None
+                return False
+            self.failures += 1
+            if self.failures >= self.failures_to_open:
+                was_closed = self.opened_at is None
+                self.opened_at = now
+                return was_closed
+            return False
+
+
+_breakers: dict[tuple[str, str], CircuitBreaker] = {}
+
+
+def breaker_for(agent: str, model: str) -> CircuitBreaker:
+    with _lock:
+        if (agent, model) not in _breakers:
+            spec = model_settings()["circuit_breaker"]
+            _breakers[(agent, model)] = CircuitBreaker(int(spec["failures_to_open"]),
+                                                       float(spec["cooldown_s"]))
+        return _breakers[(agent, model)]
 
 
 @dataclass

@@ -3,13 +3,14 @@ versioned prompt; any failure comes back as flags so the agent falls back to its
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Generic
 
 from langchain_core.language_models import BaseChatModel
 
 from leadflow.agents.base import RunConfig
-from leadflow.llm import ModelParams, Schema, call_structured, chat_model
+from leadflow.llm import ModelParams, Schema, breaker_for, call_structured, chat_model
 from leadflow.prompts import load_prompt
 
 
@@ -31,14 +32,21 @@ async def ask_llm(agent: str, run: RunConfig, schema: type[Schema], fields: dict
     name = run.model_for(agent)
     prompt = load_prompt(agent, run.prompt_version)
     answer: LlmAnswer[Schema] = LlmAnswer(None, name, prompt.version)
+    breaker = breaker_for(agent, name)
+    if not breaker.allow(time.monotonic()):
+        answer.flags = ["llm_fallback", "circuit_open"]
+        answer.note = f"{agent} LLM circuit open after repeated failures; rules used"
+        return answer
     try:
         chat = model or chat_model(name, agent)
         result = await call_structured(chat, schema, prompt.messages(**fields),
                                        ModelParams.for_agent(agent))
     except Exception as exc:  # noqa: BLE001 — any provider error means: use the rules
-        answer.flags = ["llm_fallback", "llm_error"]
+        opened = breaker.record(False, time.monotonic())
+        answer.flags = ["llm_fallback", "llm_error", *(["circuit_opened"] if opened else [])]
         answer.note = f"LLM call failed ({type(exc).__name__}: {str(exc)[:200]}); rules used"
         return answer
+    breaker.record(True, time.monotonic())
     answer.usage = result.usage.as_dict()
     if result.parsed is None:
         answer.flags = ["llm_fallback", "llm_invalid_output"]

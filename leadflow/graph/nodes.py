@@ -13,7 +13,7 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from leadflow.agents.base import Agent, RunConfig
+from leadflow.agents.base import Agent, RunConfig, StepOutput
 from leadflow.clock import iso
 from leadflow.graph.context import LeadflowContext
 from leadflow.graph.messages import AGENT_NAMES
@@ -54,10 +54,28 @@ def make_agent_node(step: Step, agent: Agent, tools_for: ToolResolver) -> Callab
         }]}
         if out.flags:
             update["flags"] = out.flags
+        if LLM_UNAVAILABLE & set(out.flags):
+            await asyncio.to_thread(park_for_llm_retry, tools, state, step.name, out)
         return Command(goto=SUPERVISOR_NODE, update=update)
 
     run_agent_step.__name__ = f"run_{step.name}"
     return run_agent_step
+
+
+# SPEC §6 API/LLM failure: the rules decided this time; cache the item for a second look.
+LLM_UNAVAILABLE = frozenset({"llm_error", "circuit_open"})
+
+
+def park_for_llm_retry(tools: Toolbox, state: LeadState, step: str, out: StepOutput) -> None:
+    lead_id = out.update.get("lead_id") or state.get("lead_id") or state["workflow_id"]
+    now = tools.clock.now()
+    tools.crm.enqueue("retry_later", lead_id, out.notes or "LLM unavailable", now,
+                      {"step": step, "model": out.model, "flags": out.flags})
+    if "circuit_opened" in out.flags:
+        tools.notifier.send(Notice(
+            audience="technical", subject=f"{step} LLM ({out.model}) circuit opened",
+            body=f"{out.notes}\nLeads are decided by rules and queued in retry_later."),
+            lead_id=lead_id, step=f"{step}:circuit", now=now)
 
 
 def make_step_error_handler(step: Step, max_attempts: int) -> Callable[..., Any]:

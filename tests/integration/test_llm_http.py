@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from leadflow.toolbox import Toolbox
 from tests.conftest import RunItems, form_item
 from tests.llm_fakes import bant_args
 from tests.openai_stub import Reply, StubServer, openai_stub
@@ -33,7 +34,10 @@ WARM = bant_args(("clear_budget", 0.5, "Budget approved: $40k."),
 
 @pytest.fixture
 def stub_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Start a stub and point the qualification agent's model at it."""
+    """Start a stub and point the qualification agent's model at it (fresh breakers)."""
+    from leadflow import llm
+
+    monkeypatch.setattr(llm, "_breakers", {})
     def start(script: list[Reply], default: Reply | None = None) -> Any:
         cm = openai_stub(script, default)
         stub = cm.__enter__()
@@ -137,3 +141,24 @@ def test_an_injection_obeying_server_cannot_lift_the_lead(stub_env: Any,
     assert "prompt_injection_suspected" in outcome["flags"]
     assert all("ignore previous" not in r["messages"][-1]["content"].lower()
                for r in stub.requests)
+
+
+def test_repeated_failures_open_the_circuit_and_park_leads(
+        stub_env: Any, run_items: RunItems, tools: Toolbox,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from leadflow import llm
+
+    monkeypatch.setattr(llm, "_breakers", {})
+    monkeypatch.setitem(llm.model_settings()["circuit_breaker"], "failures_to_open", 2)
+    stub = stub_env([], default=Reply(status=500))
+    items = [form_item(f"CB-{n}", **{**MIDDLING, "Work Email": f"p{n}@northwind-analytics.com"})
+             for n in range(4)]
+    outcomes = run_items(items)
+    assert len(stub.requests) == 2 * 4  # two leads' calls (1 + 3 client retries), then open
+    assert ["circuit_open" in o["flags"] for o in outcomes] == [False, False, True, True]
+    assert all("llm_fallback" in o["flags"] for o in outcomes)
+    assert {o["status"] for o in outcomes} <= {"awaiting_followup", "nurture", "marketing"}
+    parked = tools.crm.queue_items("retry_later")
+    assert sorted(p["lead_id"] for p in parked) == sorted(o["lead_id"] for o in outcomes)
+    technical = [n for n in tools.crm.notifications() if n["audience"] == "technical"]
+    assert len(technical) == 1 and "circuit opened" in technical[0]["subject"]

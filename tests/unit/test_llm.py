@@ -71,3 +71,25 @@ def test_cost_by_price_table() -> None:
     totals = batch_usage(outcomes)
     assert totals["calls"] == 2 and totals["input_tokens"] == 2000
     assert totals["cost_usd"] == pytest.approx(2 * (1000 * 0.15 + 200 * 0.60) / 1e6)
+
+
+def test_requests_per_minute_uses_langchains_rate_limiter(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("LEADFLOW_LLM_RPM", "120")
+    model = chat_model("openai:rate-limited", "qualification")
+    assert isinstance(model, ChatOpenAI) and model.rate_limiter is not None
+    assert model.rate_limiter.requests_per_second == 2.0  # type: ignore[attr-defined]
+
+
+def test_circuit_breaker_opens_and_half_opens() -> None:
+    from leadflow.llm import CircuitBreaker
+
+    breaker = CircuitBreaker(failures_to_open=2, cooldown_s=10)
+    assert breaker.allow(0) and not breaker.record(False, 0)
+    assert breaker.record(False, 1)  # opened now
+    assert not breaker.allow(5)
+    assert breaker.allow(11)  # one probe after the cooldown
+    assert not breaker.allow(12)
+    breaker.record(True, 12)
+    assert breaker.allow(12)
