@@ -205,8 +205,7 @@ async def call_structured(
 
     Transport errors (429, 5xx, timeouts) are retried inside the client and re-raised here
     when they persist; the caller turns them into a fallback."""
-    runnable = model.with_structured_output(schema, include_raw=True,
-                                            method=params.structured_output_method)
+    runnable = _structured(model, schema, params.structured_output_method)
     result: StructuredResult[Schema] = StructuredResult(parsed=None)
     conversation = list(messages)
     for attempt in range(1 + params.repair_attempts):
@@ -224,6 +223,20 @@ async def call_structured(
                         if broken else "no structured output in the reply")[:1500]
         conversation = [*conversation, *_repair_turn(raw, result.error)]
     return result
+
+
+_structured_cache: dict[tuple[int, type[BaseModel], str], Any] = {}
+
+
+def _structured(model: BaseChatModel, schema: type[BaseModel], method: str) -> Any:
+    """`with_structured_output` builds the tool's JSON schema (~3 ms); build it once per
+    model and schema."""
+    key = (id(model), schema, method)
+    runnable = _structured_cache.get(key)
+    if runnable is None:
+        runnable = model.with_structured_output(schema, include_raw=True, method=method)
+        _structured_cache[key] = runnable
+    return runnable
 
 
 def _repair_turn(raw: object, error: str) -> list[BaseMessage]:

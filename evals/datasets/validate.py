@@ -107,6 +107,9 @@ def check_item(item: dict, garbage: bool, err) -> None:
         if not (isinstance(payload, list) and payload and all(
                 isinstance(t, dict) and {"role", "text"} <= t.keys() for t in payload)):
             err("chat payload must be a non-empty list of {role, text}")
+    elif source == "event" and isinstance(payload, str):
+        if payload.count("\n") < 1:
+            err("an event payload given as CSV text needs a header line and a row")
     elif not isinstance(payload, dict) or not payload:
         err(f"{source} payload must be a non-empty field dict")
 
