@@ -249,6 +249,36 @@ def queues(
     console.print(table)
 
 
+@app.command()
+def retry(
+    limit: Annotated[int, typer.Option(min=1, help="queue items to look at")] = 500,
+) -> None:
+    """Ask the LLM again about leads it could not see (the retry_later queue)."""
+    settings = Settings.from_env()
+    results = asyncio.run(_retry(settings, limit))
+    table = Table(title=f"retry_later: {len(results)} items")
+    for col in ("lead", "step", "result", "detail"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        table.add_row(r.lead_id, r.step, r.result, r.detail)
+    console.print(table)
+
+
+async def _retry(settings: Settings, limit: int) -> list[Any]:
+    from leadflow.agents.base import RunConfig
+    from leadflow.graph import build_graph
+    from leadflow.graph.build import default_agents
+    from leadflow.graph.workflow import load_workflow
+    from leadflow.retry import retry_parked
+    from leadflow.toolbox import Toolbox
+
+    tools = Toolbox.open(settings.database_url, kb_dir=settings.kb_dir)
+    async with sqlite_checkpointer(settings.checkpoint_path) as saver:
+        graph = build_graph(saver, toolbox=tools)
+        return await retry_parked(graph, tools, default_agents(load_workflow()),
+                                  RunConfig(model=settings.model), limit)
+
+
 README_GRAPH = re.compile(r"(<!-- graph:start -->\n```mermaid\n)(.*?)(\n```\n<!-- graph:end -->)",
                           re.DOTALL)
 

@@ -438,6 +438,18 @@ class CrmStore:
                 "payload": dict(payload) if payload else None, "created_at": now,
             })
 
+    def resolve(self, queue: str, lead_id: str, now: datetime, note: str) -> bool:
+        """Close an open queue item, keeping why; False when there was none open."""
+        with self.transaction() as conn:
+            row = conn.execute(select(QueueItem.id, QueueItem.payload).where(
+                QueueItem.queue == queue, QueueItem.lead_id == lead_id,
+                QueueItem.resolved_at.is_(None))).first()
+            if row is None:
+                return False
+            conn.execute(update(QueueItem).where(QueueItem.id == row.id).values(
+                resolved_at=now, payload={**(row.payload or {}), "resolution": note}))
+            return True
+
     def add_notification(self, *, dedupe_key: str, lead_id: str | None, audience: str,
                          channel: str, recipient: str, subject: str, body: str,
                          now: datetime) -> bool:

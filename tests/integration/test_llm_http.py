@@ -162,3 +162,54 @@ def test_repeated_failures_open_the_circuit_and_park_leads(
     assert sorted(p["lead_id"] for p in parked) == sorted(o["lead_id"] for o in outcomes)
     technical = [n for n in tools.crm.notifications() if n["audience"] == "technical"]
     assert len(technical) == 1 and "circuit opened" in technical[0]["subject"]
+
+
+def test_leadflow_retry_takes_a_second_look(stub_env: Any, run_items: RunItems, tools: Toolbox,
+                                            tmp_path: Any) -> None:
+    """Parked leads get a second LLM look: agreement closes the item, disagreement opens a
+    manual-review item for sales operations (the lead itself is not moved)."""
+    import asyncio
+
+    from leadflow.agents.base import RunConfig
+    from leadflow.graph import build_graph
+    from leadflow.graph.build import default_agents
+    from leadflow.graph.workflow import load_workflow
+    from leadflow.retry import retry_parked
+    from leadflow.runner import sqlite_checkpointer
+
+    stub_env([], default=Reply(status=500))
+    items = [form_item(f"RT-{n}", **{**MIDDLING, "Work Email": f"r{n}@northwind-analytics.com"})
+             for n in range(2)]
+    first, second = run_items(items)
+    assert len(tools.crm.queue_items("retry_later")) == 2
+
+    def same_as_rules(outcome: dict[str, Any]) -> dict[str, Any]:
+        bands = {b.name: b for c in tools.icp.bant.values() for b in c.bands}
+        return bant_args(*[(outcome["bant"][c]["band"],
+                            (outcome["bant"][c]["score"] - bands[outcome["bant"][c]["band"]].low)
+                            / max(1, bands[outcome["bant"][c]["band"]].high
+                                  - bands[outcome["bant"][c]["band"]].low),
+                            outcome["bant"][c]["evidence"])
+                           for c in ("budget", "authority", "need", "timeline")])
+
+    weakest = bant_args(("unlikely", 0.0, "Budget approved: $40k."),
+                        ("limited", 0.0, "Director of Operations"),
+                        ("unclear", 0.0, "We are evaluating tools"),
+                        ("unclear_or_distant", 0.0, "decide by 15 January"))
+    stub_env([Reply(weakest), Reply(same_as_rules(second))])
+
+    async def go() -> list[Any]:
+        async with sqlite_checkpointer(tmp_path / "checkpoints.db") as saver:
+            graph = build_graph(saver, toolbox=tools)
+            return await retry_parked(graph, tools, default_agents(load_workflow()),
+                                      RunConfig())
+
+    results = {r.lead_id: r for r in asyncio.run(go())}
+    assert results[first["lead_id"]].result == "disagreed"
+    assert "tier" in results[first["lead_id"]].detail
+    assert results[second["lead_id"]].result == "agreed"
+    assert tools.crm.queue_items("retry_later") == []
+    review = tools.crm.queue_items("manual_review")
+    assert [r["lead_id"] for r in review] == [first["lead_id"]]
+    assert tools.crm.get_lead(first["lead_id"])["status"] == first["status"]  # type: ignore[index]
+    assert any(n["audience"] == "sales_operations" for n in tools.crm.notifications())
