@@ -7,14 +7,19 @@ audit trail of the reps considered and why each was excluded."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
+from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel
 
 from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
+from leadflow.agents.llm_step import ask_llm
+from leadflow.agents.qualification import strip_injection
 from leadflow.config import Rep
 from leadflow.graph.state import LeadState
+from leadflow.llm import RULES
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import parse_datetime
 from leadflow.tools.notifier import Notice
@@ -107,68 +112,135 @@ def choose_rep(
     )
 
 
+class RoutingReview(BaseModel):
+    """Review of a routing exception: assign one listed stretch candidate, or escalate."""
+
+    action: Literal["assign", "escalate"]
+    rep_id: str | None = None
+    reason: str
+
+
+SOFT_EXCLUSIONS = ("segment ", "at capacity")  # rules an exception review may bend
+
+
 class RoutingAgent:
+    """Rules route every lead; when they find no eligible rep, the run's LLM (if any) reviews
+    the exception and may pick a stretch candidate — never a rep in another region, inactive
+    or out of office (SPEC §7: the LLM reviews exceptions)."""
+
     step: ClassVar[str] = "routing"
+
+    def __init__(self, model: BaseChatModel | None = None) -> None:
+        self.model = model
 
     async def run(self, state: LeadState, tools: Toolbox,
                   run: RunConfig = DEFAULT_RUN) -> StepOutput:
-        return await asyncio.to_thread(self._route, state, tools)
-
-    def _route(self, state: LeadState, tools: Toolbox) -> StepOutput:
-        lead_id = state["lead_id"]
-        lead = state["lead"]
         tier = (state.get("bant") or {}).get("tier", "unqualified")
-        now = tools.clock.now()
-        queue = tools.icp.routing["queues"].get(tier)
         if tier not in tools.icp.routing["assign_tiers"]:
-            queue = queue or "marketing"
-            tools.crm.enqueue(queue, lead_id, f"{tier} lead", now)
-            tools.notifier.send(Notice(audience=queue, subject=f"{tier} lead → {queue} queue",
-                                       body=_describe(lead)), lead_id=lead_id, step="routing",
-                                now=now)
-            status = "nurture" if queue == "nurture" else "marketing"
-            return StepOutput("success", {"status": status, "status_reason": f"{tier} lead",
-                                          "assignment": None},
-                              decision=queue, notes=f"{tier} → {queue} queue")
-        stored = tools.crm.get_assignment(lead_id)  # a replayed step keeps its first decision
-        if stored is None:
-            account = state.get("account") or {}
-            owner = (tools.reps.named_owner(lead["company"].get("domain"))
-                     or account.get("owner")
-                     or (tools.crm.account_owner(account["id"]) if account.get("id") else None))
-            decision = choose_rep(lead, tools, now, owner)
-            ingested = parse_datetime(state.get("ingested_at")) or now
-            stored = tools.crm.assign(
-                lead_id=lead_id, rep_id=decision.rep_id or "", kind=decision.kind,
-                region=lead["company"].get("region"), segment=lead["company"].get("segment"),
-                reason=decision.reason,
-                audit={"rule": decision.rule,
-                       "candidates": [c.model_dump() for c in decision.candidates]},
-                now=now, speed_to_lead_seconds=round((now - ingested).total_seconds(), 3),
-                account_id=account.get("id"),
-            )
+            return await asyncio.to_thread(self._queue, state, tools, tier)
+        meta = StepOutput("success")
+        stored = await asyncio.to_thread(tools.crm.get_assignment, state["lead_id"])
+        if stored is None:  # a replayed step keeps its first decision
+            decision = await asyncio.to_thread(self._decide, state, tools)
+            if decision.kind == "manager" and (self.model is not None
+                                               or run.model_for(self.step) != RULES):
+                decision, meta = await self._review(decision, state, tools, run, tier)
+            stored = await asyncio.to_thread(self._commit, state, tools, decision)
+        return await asyncio.to_thread(self._announce, state, tools, stored, tier, meta)
+
+    def _queue(self, state: LeadState, tools: Toolbox, tier: str) -> StepOutput:
+        lead_id, lead, now = state["lead_id"], state["lead"], tools.clock.now()
+        queue = tools.icp.routing["queues"].get(tier) or "marketing"
+        tools.crm.enqueue(queue, lead_id, f"{tier} lead", now)
+        tools.notifier.send(Notice(audience=queue, subject=f"{tier} lead → {queue} queue",
+                                   body=_describe(lead)), lead_id=lead_id, step="routing",
+                            now=now)
+        status = "nurture" if queue == "nurture" else "marketing"
+        return StepOutput("success", {"status": status, "status_reason": f"{tier} lead",
+                                      "assignment": None},
+                          decision=queue, notes=f"{tier} → {queue} queue")
+
+    def _decide(self, state: LeadState, tools: Toolbox) -> RoutingDecision:
+        lead, account = state["lead"], state.get("account") or {}
+        owner = (tools.reps.named_owner(lead["company"].get("domain"))
+                 or account.get("owner")
+                 or (tools.crm.account_owner(account["id"]) if account.get("id") else None))
+        return choose_rep(lead, tools, tools.clock.now(), owner)
+
+    async def _review(self, decision: RoutingDecision, state: LeadState, tools: Toolbox,
+                      run: RunConfig, tier: str) -> tuple[RoutingDecision, StepOutput]:
+        meta = StepOutput("success")
+        stretch = [c for c in decision.candidates
+                   if c.excluded_by and c.excluded_by.startswith(SOFT_EXCLUSIONS)]
+        if not stretch:
+            return decision, meta  # nothing an exception review could choose
+        lead = state["lead"]
+        manager = tools.reps.manager_for(lead["company"].get("region"))
+        answer = await ask_llm(self.step, run, RoutingReview, {
+            "tier": tier,
+            "company": json.dumps({k: lead["company"].get(k) for k in (
+                "name", "industry", "region", "segment", "employees")}, default=str),
+            "candidates": "; ".join(
+                f"{c.rep_id} ({rep.name if (rep := tools.reps.get(c.rep_id)) else '?'}, "
+                f"{c.excluded_by}, {c.open_leads}/{c.capacity})" for c in stretch),
+            "manager": f"{manager.id} ({manager.name})",
+            "lead_text": strip_injection(lead.get("inquiry") or "", tools.icp)[0][:3000],
+        }, self.model)
+        meta.model, meta.prompt_version, meta.usage = (answer.model, answer.prompt_version,
+                                                        answer.usage)
+        meta.flags, meta.notes = list(answer.flags), answer.note
+        review = answer.parsed
+        if review is None:
+            return decision, meta
+        meta.decided_by = "llm"
+        if review.action == "assign" and review.rep_id in {c.rep_id for c in stretch}:
+            return RoutingDecision(
+                kind="rep", rep_id=review.rep_id, rule="llm_exception_review",
+                reason=f"exception review: {review.reason}"[:500],
+                candidates=decision.candidates), meta
+        if review.action == "assign":  # not a stretch candidate: the rules' escalation stands
+            meta.flags.append("llm_choice_rejected")
+        return decision, meta
+
+    def _commit(self, state: LeadState, tools: Toolbox,
+                decision: RoutingDecision) -> dict[str, Any]:
+        lead, now = state["lead"], tools.clock.now()
+        ingested = parse_datetime(state.get("ingested_at")) or now
+        return tools.crm.assign(
+            lead_id=state["lead_id"], rep_id=decision.rep_id or "", kind=decision.kind,
+            region=lead["company"].get("region"), segment=lead["company"].get("segment"),
+            reason=decision.reason,
+            audit={"rule": decision.rule,
+                   "candidates": [c.model_dump() for c in decision.candidates]},
+            now=now, speed_to_lead_seconds=round((now - ingested).total_seconds(), 3),
+            account_id=(state.get("account") or {}).get("id"),
+        )
+
+    def _announce(self, state: LeadState, tools: Toolbox, stored: dict[str, Any], tier: str,
+                  meta: StepOutput) -> StepOutput:
+        lead_id, lead = state["lead_id"], state["lead"]
         person = tools.reps.person(stored["rep_id"])
         tools.notifier.send(
             Notice(audience="rep" if stored["kind"] == "rep" else "sales_manager",
                    recipient=person.email if person else None,
                    subject=f"New {tier} lead: {lead['company'].get('name') or lead_id}",
                    body=f"{_describe(lead)}\nWhy you: {stored['reason']}"),
-            lead_id=lead_id, step="routing", now=now,
+            lead_id=lead_id, step="routing", now=tools.clock.now(),
         )
-        assignment = {"rep_id": stored["rep_id"], "region": stored["region"],
-                      "segment": stored["segment"], "reason": stored["reason"],
-                      "kind": stored["kind"], "assigned_at": stored["assigned_at"],
-                      "speed_to_lead_seconds": stored["speed_to_lead_seconds"],
-                      "audit": stored["audit"]}
+        assignment = {k: stored[k] for k in ("rep_id", "region", "segment", "reason", "kind",
+                                             "assigned_at", "speed_to_lead_seconds", "audit")}
+        decided: dict[str, Any] = {"decided_by": meta.decided_by, "model": meta.model,
+                                   "prompt_version": meta.prompt_version, "usage": meta.usage}
+        notes = stored["reason"] + (f"; {meta.notes}" if meta.notes else "")
         if stored["kind"] == "manager":
             return StepOutput("success", {"assignment": assignment, "status": "escalated",
                                           "status_reason": stored["reason"]},
-                              decision="manager", notes=stored["reason"],
-                              flags=["no_eligible_rep"])
+                              decision="manager", notes=notes,
+                              flags=["no_eligible_rep", *meta.flags], **decided)
         return StepOutput("success", {"assignment": assignment, "status": "routed",
                                       "status_reason": stored["reason"]},
-                          decision="rep", notes=f"assigned to {stored['rep_id']}: "
-                                                f"{stored['reason']}")
+                          decision="rep", notes=f"assigned to {stored['rep_id']}: {notes}",
+                          flags=meta.flags, **decided)
 
 
 def _describe(lead: dict[str, Any]) -> str:

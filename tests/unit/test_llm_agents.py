@@ -78,3 +78,50 @@ def test_enrichment_falls_back_to_the_rules_writer(tools: Toolbox) -> None:
                          {"summary": "x", "talking_points": ["only one"]}])
     assert out.decided_by == "rules" and "llm_fallback" in out.flags
     assert 2 <= len(out.update["enrichment"]["talking_points"]) <= 4
+
+
+def routing_state(tools: Toolbox) -> dict[str, Any]:
+    """An NA smb hot lead when the only NA smb reps are full (rep-na-04) or out of office
+    (rep-na-05, 2026-11-23..12-04): the rules find nobody eligible."""
+    from tests.conftest import START
+
+    def crm_lead(lead_id: str, email: str) -> dict[str, Any]:
+        lead = extract_lead({"source": "web_form", "payload": {
+            "Email": email, "Company": "Tiny Shop", "Country": "USA", "Employees": "12",
+            "message": "We sign this week."}})
+        tools.crm.capture_lead(lead_id=lead_id, record=lead, fingerprint=lead_id,
+                               source_id=None, now=START)
+        return lead
+
+    for n in range(60):
+        crm_lead(f"LEAD-fill{n}", f"f{n}@filler{n}.com")
+        tools.crm.assign(lead_id=f"LEAD-fill{n}", rep_id="rep-na-04", kind="rep", region="NA",
+                         segment="smb", reason="fill", audit={}, now=START,
+                         speed_to_lead_seconds=None, account_id=None)
+    return {"lead": crm_lead("LEAD-route1", "jo@tinyshop.com"), "lead_id": "LEAD-route1",
+            "bant": {"tier": "hot"}, "ingested_at": START.isoformat()}
+
+
+def route(tools: Toolbox, script: list[Any]) -> tuple[Any, ScriptedChatModel]:
+    from leadflow.agents.routing import RoutingAgent
+
+    model = ScriptedChatModel(schema_name="RoutingReview", script=script)
+    state = routing_state(tools)
+    return asyncio.run(RoutingAgent(model=model).run(state, tools, LLM_RUN)), model
+
+
+def test_routing_exception_review_may_pick_a_stretch_candidate(tools: Toolbox) -> None:
+    out, model = route(tools, [{"action": "assign", "rep_id": "rep-na-03",
+                                "reason": "hot, signing this week; mid-market rep has room"}])
+    prompt = "\n".join(str(m.content) for m in model.calls[0])
+    assert "rep-na-04" in prompt and "at capacity" in prompt
+    assert "rep-na-05" not in prompt  # out of office: a hard rule, never offered
+    assert out.decision == "rep" and out.decided_by == "llm"
+    assert out.update["assignment"]["rep_id"] == "rep-na-03"
+    assert out.update["assignment"]["audit"]["rule"] == "llm_exception_review"
+
+
+def test_routing_exception_review_cannot_pick_outside_the_list(tools: Toolbox) -> None:
+    out, _ = route(tools, [{"action": "assign", "rep_id": "rep-na-05", "reason": "x"}])
+    assert out.decision == "manager" and "llm_choice_rejected" in out.flags
+    assert out.update["assignment"]["rep_id"] == "mgr-na"
