@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 import statistics
@@ -132,10 +133,14 @@ def run(
     durability: Annotated[str, typer.Option(help="checkpoint durability: sync|async|exit")] =
     BATCH_DURABILITY,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    rpm: Annotated[float | None, typer.Option(
+        min=0, help="LLM requests per minute per model (0 = unlimited)")] = None,
 ) -> None:
     """Process a batch of inbound items; re-running the same batch resumes it."""
     if durability not in ("sync", "async", "exit"):
         raise typer.BadParameter("durability must be sync, async or exit")
+    if rpm is not None:
+        os.environ["LEADFLOW_LLM_RPM"] = str(rpm)
     settings = Settings.from_env()
     items, bad_files = _load_items(input)
     _summary(asyncio.run(
