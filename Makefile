@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCAL_LLM := $(VENV)/.installed-local-llm
 
 .PHONY: demo test install lint bench clean
 
@@ -12,12 +13,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# llama-cpp-python compiles once (~4 min on 2 cores); pip caches the wheel afterwards.
+$(LOCAL_LLM): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,local-llm]'
+	touch $(LOCAL_LLM)
+
 install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/leadflow demo
 
-test: $(STAMP)
+test: $(LOCAL_LLM)
 	$(BIN)/ruff check leadflow tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest -q

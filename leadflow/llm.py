@@ -61,6 +61,8 @@ class ModelParams:
         merged = {**settings["defaults"], **(settings.get("agents", {}).get(agent) or {})}
         if os.environ.get("LEADFLOW_LLM_RPM"):
             merged["requests_per_minute"] = float(os.environ["LEADFLOW_LLM_RPM"])
+        if os.environ.get("LEADFLOW_LLM_STRUCTURED_METHOD"):  # json_schema for llama.cpp
+            merged["structured_output_method"] = os.environ["LEADFLOW_LLM_STRUCTURED_METHOD"]
         return cls(**{k: merged[k] for k in cls.__dataclass_fields__})
 
 

@@ -14,12 +14,12 @@ address appears twice only as a labelled duplicate. Exit status 1 on any error.
 from __future__ import annotations
 
 import email
-from email.header import decode_header, make_header
 import json
 import re
 import sys
 from collections import Counter, defaultdict
 from datetime import datetime
+from email.header import decode_header, make_header
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -160,7 +160,8 @@ def check_labels(row: dict, text: str, regions: dict[str, str], seen_ids: set[st
         return
     if tier is not None and (not tier or not set(tier) <= set(TIERS) or len(tier) > 2):
         err(f"tier {tier!r}")
-    if tier is not None and len(tier) == 2 and abs(TIERS.index(tier[0]) - TIERS.index(tier[1])) != 1:
+    if tier is not None and len(tier) == 2 and abs(
+            TIERS.index(tier[0]) - TIERS.index(tier[1])) != 1:
         err(f"tier set {tier} must be two adjacent tiers")
     dup = lab["duplicate_of"]
     if dup is not None and dup not in seen_ids:
@@ -278,8 +279,8 @@ def print_table(table: Counter, markdown: bool) -> None:
     rows = []
     for name in FILES:
         for ch in ["web_form", "email", "chat", "event", "other"]:
-            counts = [sum(v for (f, c, t, _), v in table.items() if f == name and c == ch and t == tt)
-                      for tt in tiers]
+            counts = [sum(v for (f, c, t, _), v in table.items()
+                          if f == name and c == ch and t == tt) for tt in tiers]
             if sum(counts):
                 rows.append([name, ch, *map(str, counts), str(sum(counts))])
         counts = [sum(v for (f, _, t, _), v in table.items() if f == name and t == tt)
@@ -294,6 +295,13 @@ def print_table(table: Counter, markdown: bool) -> None:
                   for lang in langs]
         rows.append([name, *map(str, counts), str(sum(counts))])
     emit(["file", *langs, "total"], rows, markdown)
+    print("\n### file × channel × tier × language (non-zero cells)\n")
+    order = {t: i for i, t in enumerate(tiers)}
+    chans = {c: i for i, c in enumerate(["web_form", "email", "chat", "event", "other"])}
+    rows = [[f, c, t, lg, str(v)] for (f, c, t, lg), v in sorted(
+        table.items(), key=lambda kv: (FILES.index(kv[0][0]), chans.get(kv[0][1], 9),
+                                       order.get(kv[0][2], 9), kv[0][3] != "en", kv[0][3]))]
+    emit(["file", "channel", "tier", "language", "items"], rows, markdown)
 
 
 def emit(head: list[str], rows: list[list[str]], markdown: bool) -> None:
@@ -303,9 +311,9 @@ def emit(head: list[str], rows: list[list[str]], markdown: bool) -> None:
         for r in rows:
             print("| " + " | ".join(r) + " |")
     else:
-        widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+        widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=True)]
         for r in [head, *rows]:
-            print("  ".join(x.ljust(w) for x, w in zip(r, widths)))
+            print("  ".join(x.ljust(w) for x, w in zip(r, widths, strict=True)))
 
 
 if __name__ == "__main__":
