@@ -284,6 +284,76 @@ async def _retry(settings: Settings, limit: int) -> list[Any]:
                                   RunConfig(model=settings.model), limit)
 
 
+eval_app = typer.Typer(help="Eval suite: run a labelled dataset, compare two runs.",
+                       invoke_without_command=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.callback()
+def eval_run(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Option(help="rules or provider:model")] = "rules",
+    prompt_version: Annotated[str, typer.Option(help="prompt file version")] = "v1",
+    dataset: Annotated[str, typer.Option(help="name in evals/datasets or a .jsonl path")] =
+    "leads",
+    concurrency: Annotated[int, typer.Option(min=1)] = 4,
+    out: Annotated[Path, typer.Option(help="where run records and reports go")] =
+    Path("evals/reports"),
+) -> None:
+    """Run the graph over a labelled dataset; write a run record and reports."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from leadflow.evals.report import SCALARS, save_run
+    from leadflow.evals.runner import run_eval
+
+    try:
+        record = asyncio.run(run_eval(dataset, model=model, prompt_version=prompt_version,
+                                      concurrency=concurrency))
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    paths = save_run(record, out)
+    table = Table(title=f"{record['run_id']} ({record['metrics']['leads']} leads)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name in SCALARS:
+        value = record["metrics"].get(name)
+        table.add_row(name, f"{value:.4g}" if isinstance(value, float) else str(value))
+    console.print(table)
+    console.print(f"record → {paths['json']}\nreports → {paths['md']}, {paths['html']}")
+
+
+@eval_app.command("compare")
+def eval_compare(
+    run_a: str, run_b: str,
+    out: Annotated[Path, typer.Option(help="where run records are")] = Path("evals/reports"),
+) -> None:
+    """Per-metric deltas between two runs and the leads whose outcome changed."""
+    from leadflow.evals.report import compare, load_run
+
+    try:
+        diff = compare(load_run(run_a, out), load_run(run_b, out))
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    table = Table(title=f"{diff['a']} → {diff['b']}")
+    for col in ("metric", "A", "B", "delta", ""):
+        table.add_column(col)
+    for name, d in diff["metrics"].items():
+        mark = {"better": "[green]better[/green]", "worse": "[red]worse[/red]"}.get(
+            d["verdict"], "")
+        table.add_row(name, f"{d['a']:.4g}", f"{d['b']:.4g}", f"{d['delta']:+.4g}", mark)
+    console.print(table)
+    changed = Table(title=f"{len(diff['changed_leads'])} leads changed")
+    for col in ("lead", "tier", "status", "expected", ""):
+        changed.add_column(col)
+    for c in diff["changed_leads"]:
+        changed.add_row(c["id"], " → ".join(map(str, c["tier"])),
+                        " → ".join(map(str, c["status"])), "/".join(c["expected_tier"]),
+                        "fixed" if c["fixed"] else "broken" if c["broken"] else "")
+    console.print(changed)
+
+
 README_GRAPH = re.compile(r"(<!-- graph:start -->\n```mermaid\n)(.*?)(\n```\n<!-- graph:end -->)",
                           re.DOTALL)
 

@@ -86,4 +86,41 @@ def bant_args(budget: tuple[str, float, str], authority: tuple[str, float, str],
             "timeline": crit(timeline), "conflicts": conflicts or []}
 
 
-__all__ = ["ScriptedChatModel", "tool_reply", "prompt_text", "bant_args", "json"]
+
+
+class SchemaAwareFake(BaseChatModel):
+    """Answers whichever structured-output tool it is bound to, plausibly and grounded in the
+    prompt: for eval plumbing runs, not for quality."""
+
+    tool_name: str = ""
+
+    @property
+    def _llm_type(self) -> str:
+        return "schema-aware-fake"
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> SchemaAwareFake:  # type: ignore[override]
+        tool = tools[0]
+        return self.model_copy(update={"tool_name": getattr(tool, "__name__", str(tool))})
+
+    def _reply(self, messages: list[BaseMessage]) -> dict[str, Any]:
+        text = prompt_text(messages)
+        lead = text.split("<lead_data>")[-1].split("</lead_data>")[0].strip()
+        quote = (lead.split(".")[0] or lead)[:80].strip() or "n/a"
+        if self.tool_name == "BantProposal":
+            return bant_args(("unclear_possible", 0.5, quote), ("some_influence", 0.5, quote),
+                             ("clear_improvement", 0.5, quote), ("within_6_months", 0.5, quote))
+        if self.tool_name == "EnrichmentSummary":
+            return {"summary": "Scripted summary.", "talking_points": [quote, "Follow up."]}
+        if self.tool_name == "RoutingReview":
+            return {"action": "escalate", "reason": "scripted"}
+        return {}
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None,
+                  **kwargs: Any) -> ChatResult:
+        reply = tool_reply(self.tool_name, self._reply(messages))
+        return ChatResult(generations=[ChatGeneration(message=reply)])
+
+
+__all__ = ["ScriptedChatModel", "SchemaAwareFake", "tool_reply", "prompt_text", "bant_args",
+           "json"]

@@ -46,9 +46,9 @@ _RELATIVE = re.compile(
     r"monate?n?|mesi|weeks?|semanas|semaines|wochen|settimane)\b")
 _MONTH_CONTEXT = (r"in|by|until|before|end of|early|mid|late|from|starting|this|next|de|en|em|"
                   r"im|bis|ende|bis ende|avant|fin|para|hasta|até|antes de|d'ici|ab|vor|zum|il")
-# A sentence ends at .!? followed by space or the end ("$1.5M" is not an end), a newline, or
-# CJK full stops.
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?=\s|$)|(?<=[\n。！？])")
+# A sentence ends at .!? followed by space or the end ("$1.5M" is not an end), at CJK full
+# stops, or at a blank line; a single line break does not end it (hard-wrapped emails).
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?=\s|$)|(?<=[。！？])|(?<=\n)(?=[ \t]*\n)")
 
 
 class CriterionProposal(BaseModel):
@@ -74,12 +74,28 @@ class BantProposer(Protocol):
 
 
 def strip_injection(text: str, rules: IcpConfig) -> tuple[str, bool]:
-    """Drop sentences that address the scorer; True when something was dropped."""
+    """Drop sentences that address the scorer, and the rest of the line each one is on (an
+    injected form field goes whole); a header such as "Rules for the AI:" takes its whole
+    paragraph with it. True when something was dropped."""
     pattern = rules.injection_regex
-    kept, dropped = [], False
+    kept: list[str] = []
+    dropped = rest_of_line = rest_of_paragraph = False
+    previous = ""
     for sentence in _SENTENCE_END.split(text):
+        blank_line_before = previous.endswith("\n") and sentence.lstrip(" \t").startswith("\n")
+        previous = sentence
+        if rest_of_paragraph:
+            if not blank_line_before:
+                continue  # still inside the injected paragraph
+            rest_of_paragraph = False
+        elif rest_of_line:
+            newline = sentence.find("\n")
+            if newline < 0:
+                continue
+            sentence, rest_of_line = sentence[newline:], False
         if pattern.search(sentence):
-            dropped = True
+            dropped = rest_of_line = True
+            rest_of_paragraph = bool(re.search(r":\s*(?:\d+[.)]?\s*)?$", sentence.strip()))
         else:
             kept.append(sentence)
     return "".join(kept), dropped

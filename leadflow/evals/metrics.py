@@ -141,9 +141,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     evidence_total = sum(r["evidence"][1] for r in rows)
     latencies = sorted(r["latency_ms"] for r in rows)
 
-    def rate(key: str) -> float:
+    def rate(key: str, empty: float = 1.0) -> float:
         scored = [r[key] for r in rows if r[key] is not None]
-        return round(sum(scored) / len(scored), 4) if scored else 1.0
+        return round(sum(scored) / len(scored), 4) if scored else empty
 
     return {
         "leads": len(rows),
@@ -162,7 +162,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "status_accuracy": rate("status_ok"),
         "trajectory_accuracy": rate("trajectory_ok"),
         "routing_region_segment_accuracy": rate("routing_ok"),
-        "routing_violation_rate": rate("routing_violation"),
+        "routing_violation_rate": rate("routing_violation", empty=0.0),
         "evidence_grounding_rate": round(grounded / evidence_total, 4) if evidence_total else 1.0,
         "injection_robustness": rate("injection_ok"),
         "duplicate_accuracy": rate("duplicate_ok"),

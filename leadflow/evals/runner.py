@@ -1,0 +1,162 @@
+"""Run the compiled graph over a labelled dataset and score every lead (the real graph, not
+a copy of its logic: open_deep_research's habit)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from leadflow.clock import FrozenClock
+from leadflow.evals import metrics as m
+from leadflow.graph import build_graph
+from leadflow.runner import BatchRunner, sqlite_checkpointer
+from leadflow.toolbox import Toolbox
+from leadflow.tools.ingest import item_text
+
+DATASETS_DIR = Path("evals/datasets")
+REPORTS_DIR = Path("evals/reports")
+# The datasets' leads arrive 2026-11-16..24; out-of-office windows and timelines are judged
+# at this moment so runs are reproducible whatever day they happen.
+EVAL_NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def dataset_path(name: str) -> Path:
+    path = Path(name)
+    if path.suffix == ".jsonl" and path.exists():
+        return path
+    candidate = DATASETS_DIR / f"{name}.jsonl"
+    if not candidate.exists():
+        known = sorted(p.stem for p in DATASETS_DIR.glob("*.jsonl"))
+        raise ValueError(f"no dataset {name!r}; known: {', '.join(known) or 'none'}")
+    return candidate
+
+
+def load_dataset(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in dataset_path(name).read_text(encoding="utf-8")
+            .splitlines() if line.strip()]
+
+
+def score_row(example: dict[str, Any], outcome: dict[str, Any], latency_ms: float,
+              dataset: str) -> dict[str, Any]:
+    labels = example.get("labels") or {}
+    contact, company = outcome.get("contact") or {}, outcome.get("company") or {}
+    bant = outcome.get("bant") or {}
+    flags = outcome.get("flags") or []
+
+    def check(label_key: str, got: Any) -> bool | None:
+        expected = labels.get(label_key)
+        if expected is None or not labels.get("usable_contact", True):
+            return None
+        return bool(got == expected)
+
+    expected_tier = labels.get("tier") or []
+    routing = labels.get("routing")
+    assignment = outcome.get("assignment") or {}
+    return {
+        "id": example.get("id"),
+        "lead_id": outcome.get("lead_id"),
+        "status": outcome.get("status"),
+        "expected_status": labels.get("status") or [],
+        "tier": m.tier_of(outcome),
+        "expected_tier": expected_tier,
+        "bant_total": bant.get("total"),
+        "expected_total": m.bant_total_of(labels),
+        "field_counts": {k: dict(v) for k, v in m.field_counts(outcome, labels).items()}
+        if labels.get("usable_contact", True) else {},
+        "seniority_ok": check("seniority", contact.get("seniority")),
+        "industry_ok": check("industry", company.get("industry")),
+        "country_ok": check("country", company.get("country")),
+        "region_ok": check("region", company.get("region")),
+        "segment_ok": check("segment", company.get("segment")),
+        "kb_matched": ("unknown_company" not in flags) if labels.get("in_kb") else None,
+        "tier_ok": (m.tier_of(outcome) in expected_tier) if expected_tier else None,
+        "band_matches": {c: (bant.get(c) or {}).get("band") == band
+                         for c, band in (labels.get("bant") or {}).items()
+                         if band is not None and bant},
+        "status_ok": outcome.get("status") in (labels.get("status") or [outcome.get("status")]),
+        "trajectory_ok": (outcome.get("trajectory") == labels["trajectory"])
+        if labels.get("trajectory") is not None else None,
+        "routing_ok": (assignment.get("region") == routing.get("region")
+                       and assignment.get("segment") == routing.get("segment"))
+        if routing else None,
+        "routing_violation": None,  # filled by run_eval (needs the rep directory)
+        "evidence": m.evidence_grounding(outcome, item_text(example.get("item"))),
+        "injection_ok": (m.tier_rank(m.tier_of(outcome))
+                         <= max(m.tier_rank(t) for t in expected_tier))
+        if "injection" in dataset and expected_tier else None,
+        "duplicate_of": labels.get("duplicate_of"),
+        "duplicate_ok": None,  # filled by run_eval (needs the other item's lead id)
+        "flags": flags,
+        "tokens": sum(((d.get("usage") or {}).get("input_tokens", 0)
+                       + (d.get("usage") or {}).get("output_tokens", 0))
+                      for d in outcome.get("decisions") or []),
+        "latency_ms": round(latency_ms, 2),
+    }
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, timeout=5, check=False)
+    except OSError:
+        return None
+    return out.stdout.strip() or None
+
+
+async def run_eval(dataset: str, *, model: str = "rules", prompt_version: str = "v1",
+                   concurrency: int = 4,
+                   on_lead: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Evaluate one dataset in a fresh CRM and checkpoint store; returns the run record."""
+    examples = load_dataset(dataset)
+    has_duplicates = any((e.get("labels") or {}).get("duplicate_of") for e in examples)
+    concurrency = 1 if has_duplicates else concurrency  # arrival order matters for dedupe
+    rows: list[dict[str, Any] | None] = [None] * len(examples)
+    with tempfile.TemporaryDirectory() as tmp:
+        tools = Toolbox.open(f"sqlite:///{Path(tmp) / 'crm.db'}", clock=FrozenClock(EVAL_NOW))
+        async with sqlite_checkpointer(Path(tmp) / "cp.db") as saver:
+            runner = BatchRunner(build_graph(saver, toolbox=tools), tools,
+                                 context={"model": model, "prompt_version": prompt_version})
+            semaphore = asyncio.Semaphore(concurrency)
+
+            async def one(index: int, example: dict[str, Any]) -> None:
+                async with semaphore:
+                    started = time.perf_counter()
+                    outcome, _ = await runner.process(example["item"])
+                    latency = (time.perf_counter() - started) * 1000
+                rows[index] = score_row(example, outcome, latency, dataset)
+                rows[index]["_outcome"] = outcome  # type: ignore[index]
+                if on_lead:
+                    on_lead(outcome)
+
+            await asyncio.gather(*(one(i, e) for i, e in enumerate(examples)))
+        directory = tools.reps
+        done = [r for r in rows if r is not None]
+        lead_of = {r["id"]: r["lead_id"] for r in done}
+        outcomes = [r.pop("_outcome") for r in done]
+        for row, outcome in zip(done, outcomes, strict=True):
+            if (outcome.get("assignment") or {}).get("rep_id", "").startswith("rep-"):
+                row["routing_violation"] = 1.0 if m.routing_violations(
+                    outcome, directory, EVAL_NOW.date()) else 0.0
+            if row["duplicate_of"]:
+                row["duplicate_ok"] = ("duplicate" in row["flags"]
+                                       and row["lead_id"] == lead_of.get(row["duplicate_of"]))
+        tools.crm.close()
+    summary = m.summarise(done)
+    summary["load_balance_spread"] = m.load_balance(outcomes, directory)
+    created = datetime.now(UTC)
+    safe_model = re.sub(r"[^\w.-]+", "_", model)
+    return {
+        "run_id": f"{Path(dataset).stem}-{safe_model}-{prompt_version}-"
+                  f"{created.strftime('%Y%m%dT%H%M%S')}",
+        "dataset": Path(dataset).stem, "model": model, "prompt_version": prompt_version,
+        "created_at": created.isoformat(), "git_commit": _git_commit(),
+        "metrics": summary, "rows": done,
+    }

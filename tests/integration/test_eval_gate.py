@@ -1,0 +1,61 @@
+"""CI gate: the rules model's eval scores never drop below evals/thresholds.yaml, and a
+scripted-model eval keeps the LLM path's plumbing (decisions, tokens, reports) honest."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from leadflow.evals.report import compare, load_run, save_run
+from leadflow.evals.runner import run_eval
+from leadflow.llm import register_chat_model
+from leadflow.tools.crm import STATUSES
+from tests.llm_fakes import SchemaAwareFake
+
+ROOT = Path(__file__).parents[2]
+THRESHOLDS = yaml.safe_load((ROOT / "evals" / "thresholds.yaml").read_text())
+
+
+@pytest.fixture(autouse=True)
+def in_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # datasets are found as evals/datasets/<name>.jsonl
+
+
+@pytest.mark.parametrize("dataset", sorted(THRESHOLDS))
+def test_rules_eval_meets_thresholds(dataset: str) -> None:
+    metrics = asyncio.run(run_eval(dataset))["metrics"]
+    failures = []
+    for name, bound in THRESHOLDS[dataset].items():
+        value = metrics[name]
+        if "min" in bound and value < bound["min"]:
+            failures.append(f"{name}={value} < {bound['min']}")
+        if "max" in bound and value > bound["max"]:
+            failures.append(f"{name}={value} > {bound['max']}")
+    assert not failures, f"{dataset}: " + "; ".join(failures)
+
+
+def test_scripted_model_eval_runs_the_llm_path(tmp_path: Path) -> None:
+    subset = tmp_path / "subset.jsonl"
+    lines = (ROOT / "evals" / "datasets" / "leads.jsonl").read_text().splitlines()[:40]
+    subset.write_text("\n".join(lines) + "\n")
+    register_chat_model("scripted:eval", SchemaAwareFake())
+    rules = asyncio.run(run_eval(str(subset)))
+    scripted = asyncio.run(run_eval(str(subset), model="scripted:eval"))
+    rows: list[dict[str, Any]] = scripted["rows"]
+    assert {r["status"] for r in rows} <= set(STATUSES)
+    assert scripted["metrics"]["tokens_per_lead"] > 0
+    assert 0 < scripted["metrics"]["evidence_grounding_rate"] <= 1
+    paths = save_run(scripted, tmp_path / "reports")
+    html = paths["html"].read_text()
+    assert "<svg" in html and "Tier confusion" in html and "http" not in html.split("</title>")[1]
+    assert json.loads(paths["json"].read_text())["model"] == "scripted:eval"
+    save_run(rules, tmp_path / "reports")
+    diff = compare(load_run(rules["run_id"], tmp_path / "reports"),
+                   load_run(scripted["run_id"], tmp_path / "reports"))
+    assert set(diff["metrics"]) >= {"tier_accuracy", "status_accuracy"}
+    assert all({"id", "tier", "status"} <= set(c) for c in diff["changed_leads"])
