@@ -303,8 +303,14 @@ def eval_run(
     """Run the graph over a labelled dataset; write a run record and reports."""
     if ctx.invoked_subcommand is not None:
         return
+    from leadflow.evals import langsmith_bridge
     from leadflow.evals.report import SCALARS, save_run
     from leadflow.evals.runner import run_eval
+
+    if langsmith_bridge.enabled():
+        console.print("LANGSMITH_API_KEY set: running the experiment through LangSmith")
+        asyncio.run(langsmith_bridge.run_on_langsmith(
+            dataset, model=model, prompt_version=prompt_version, concurrency=concurrency))
 
     try:
         record = asyncio.run(run_eval(dataset, model=model, prompt_version=prompt_version,

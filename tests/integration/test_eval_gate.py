@@ -15,6 +15,7 @@ from leadflow.evals.report import compare, load_run, save_run
 from leadflow.evals.runner import run_eval
 from leadflow.llm import register_chat_model
 from leadflow.tools.crm import STATUSES
+from tests.conftest import RunItems
 from tests.llm_fakes import SchemaAwareFake
 
 ROOT = Path(__file__).parents[2]
@@ -59,3 +60,25 @@ def test_scripted_model_eval_runs_the_llm_path(tmp_path: Path) -> None:
                    load_run(scripted["run_id"], tmp_path / "reports"))
     assert set(diff["metrics"]) >= {"tier_accuracy", "status_accuracy"}
     assert all({"id", "tier", "status"} <= set(c) for c in diff["changed_leads"])
+
+
+def test_langsmith_evaluator_gives_the_local_scores(run_items: RunItems) -> None:
+    """The LangSmith path scores with the same score_row as the local run."""
+    from types import SimpleNamespace
+
+    from leadflow.evals import langsmith_bridge
+    from leadflow.evals.runner import score_row
+
+    examples = [json.loads(line) for line in
+                (ROOT / "evals/datasets/injection.jsonl").read_text().splitlines()[:4]]
+    outcomes = run_items([e["item"] for e in examples])
+    evaluator = langsmith_bridge.make_evaluator("injection")
+    for example, outcome in zip(examples, outcomes, strict=True):
+        local = langsmith_bridge.feedback_from_row(score_row(example, outcome, 0.0,
+                                                             "injection"))
+        remote = evaluator(SimpleNamespace(outputs={"outcome": outcome}),
+                           SimpleNamespace(id=example["id"], inputs={"item": example["item"]},
+                                           outputs=example["labels"]))["results"]
+        assert remote == local
+        keys = {f["key"] for f in local}
+        assert {"tier_ok", "status_ok", "injection_ok", "evidence_grounding"} <= keys
