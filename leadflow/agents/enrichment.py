@@ -14,11 +14,12 @@ from pydantic import BaseModel, Field
 from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
 from leadflow.agents.llm_step import ask_llm
 from leadflow.agents.qualification import strip_injection
-from leadflow.config import IcpConfig
+from leadflow.config import IcpConfig, standardize_tables
 from leadflow.graph.state import LeadState
 from leadflow.llm import RULES
 from leadflow.toolbox import Toolbox
 from leadflow.tools.knowledge_base import KbMatch
+from leadflow.tools.standardize import first_matching
 
 QUALITY_KEYS = ("contact_completeness", "company_intelligence", "decision_maker", "technology_fit")
 _SENIORITY_SCORE = {"c_level": 5, "vp": 4, "director": 3, "manager": 2,
@@ -97,7 +98,16 @@ def merge_profile(record: dict[str, Any], match: KbMatch | None,
     company = dict(record["company"])
     flags: list[str] = []
     if match is None:
-        return {**record, "company": company}, ["unknown_company", "limited_data"]
+        flags = ["unknown_company", "limited_data"]
+        if company.get("industry") in (None, "other"):
+            # No profile: read the industry off the company's name, else the inquiry.
+            for clue in (company.get("name"), record.get("inquiry")):
+                guess = first_matching(standardize_tables().industry, (clue or "")[:600])
+                if guess:
+                    company["industry"] = guess
+                    flags.append("industry_inferred")
+                    break
+        return {**record, "company": company}, flags
     profile = match.profile
     stated_segment = company.get("segment")
     for key in ("name", "domain", "industry", "employees", "revenue_usd", "country", "funding"):

@@ -264,10 +264,19 @@ def test_merge_replaces_industry_other_and_agrees_on_size(kb: KnowledgeBase) -> 
 
 
 def test_merge_without_a_match_flags_limited_data() -> None:
-    lead = make_lead()
+    lead = make_lead(Company="Quarto Nine", message="Please send pricing.")
     merged, flags = merge_profile(lead, None, RULES)
     assert flags == ["unknown_company", "limited_data"]
     assert merged["company"] == lead["company"]
+
+
+def test_merge_without_a_match_reads_the_industry_off_the_name() -> None:
+    lead = make_lead()  # "Lumen Health Partners", no industry stated
+    merged, flags = merge_profile(lead, None, RULES)
+    assert flags == ["unknown_company", "limited_data", "industry_inferred"]
+    assert merged["company"]["industry"] == "healthcare"
+    assert {k: v for k, v in merged["company"].items() if k != "industry"} == {
+        k: v for k, v in lead["company"].items() if k != "industry"}
 
 
 # ------------------------------------------------------------------------ score_quality
