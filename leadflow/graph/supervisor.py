@@ -54,7 +54,8 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
         last = last_step(state)
         from_agent = last["agent"] if last else SUPERVISOR
         tier = (state.get("bant") or {}).get("tier")
-        msg = make_message(
+        # Stored in the CRM's message log with the lead's outcome (persist_outcome).
+        return make_message(
             workflow_id=state["workflow_id"], seq=len(history) + 1, from_agent=from_agent,
             to_agent=to_agent, message_type=kind, lead_data=_lead_data(state),
             processing_notes=notes,
@@ -62,7 +63,6 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
             now=tools.clock.now(), deadline_s=deadline_s, retry_count=retries,
             previous_agent=history[-1]["from_agent"] if history else None,
         )
-        return msg  # stored in the CRM log with the lead's outcome (persist_outcome)
 
     async def decide(state: dict[str, Any], tools: Toolbox, config: RunnableConfig) -> Command[Any]:
         """Pick the next node; only the CRM writes (failure notice, settling) leave the loop."""
