@@ -284,6 +284,84 @@ async def _retry(settings: Settings, limit: int) -> list[Any]:
                                   RunConfig(model=settings.model), limit)
 
 
+review_app = typer.Typer(help="Manual review: leads paused for a person.",
+                         no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("list")
+def review_list(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
+    """Leads waiting in the manual-review queue."""
+    table = Table(title="manual review")
+    for col in ("lead", "reason", "since"):
+        table.add_column(col, overflow="fold")
+    for row in _crm().queue_items("manual_review", limit):
+        table.add_row(row["lead_id"], row["reason"], str(row["created_at"]))
+    console.print(table)
+
+
+async def _with_graph(fn: Any) -> Any:
+    from leadflow.graph import build_graph
+    from leadflow.toolbox import Toolbox
+
+    settings = Settings.from_env()
+    tools = Toolbox.open(settings.database_url, kb_dir=settings.kb_dir)
+    async with sqlite_checkpointer(settings.checkpoint_path) as saver:
+        return await fn(build_graph(saver, toolbox=tools), tools)
+
+
+@review_app.command("show")
+def review_show(lead_id: str) -> None:
+    """The review request a paused lead is waiting on (question, options, evidence)."""
+    from leadflow.review import pending_review
+
+    async def show(graph: Any, tools: Any) -> Any:
+        return pending_review(await graph.aget_state({"configurable": {"thread_id": lead_id}}))
+
+    request = asyncio.run(_with_graph(show))
+    if request is None:
+        err.print(f"[red]error:[/red] {lead_id} is not waiting for review")
+        raise typer.Exit(code=1)
+    console.print_json(json.dumps(request, default=str, ensure_ascii=False))
+
+
+@review_app.command("decide")
+def review_decide(
+    lead_id: str,
+    approve: Annotated[bool, typer.Option("--approve", help="continue with the data there is")]
+    = False,
+    reject: Annotated[bool, typer.Option("--reject", help="not a lead: marketing queue")] =
+    False,
+    set_tier: Annotated[str | None, typer.Option(help="hot|warm|cold|unqualified, then route")]
+    = None,
+    assign: Annotated[str | None, typer.Option(help="rep id to assign the lead to")] = None,
+    reviewer: Annotated[str, typer.Option(help="who decides")] = os.environ.get("USER", "cli"),
+    note: Annotated[str, typer.Option(help="why")] = "",
+) -> None:
+    """Resume a paused lead with a decision."""
+    from leadflow.review import ReviewDecision, decide_review
+
+    chosen = [a for a, on in (("approve", approve), ("reject", reject),
+                              ("set_tier", set_tier), ("assign", assign)) if on]
+    if len(chosen) != 1:
+        raise typer.BadParameter("choose exactly one of --approve, --reject, --set-tier, "
+                                 "--assign")
+    try:
+        decision = ReviewDecision(action=chosen[0], tier=set_tier, rep_id=assign,  # type: ignore[arg-type]
+                                  reviewer=reviewer, note=note)
+
+        async def resume(graph: Any, tools: Any) -> Any:
+            return await decide_review(graph, tools, lead_id, decision)
+
+        outcome = asyncio.run(_with_graph(resume))
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from exc
+    console.print(f"{lead_id}: {outcome['status']} "
+                  f"(tier {(outcome.get('bant') or {}).get('tier')}, "
+                  f"rep {(outcome.get('assignment') or {}).get('rep_id')})")
+
+
 eval_app = typer.Typer(help="Eval suite: run a labelled dataset, compare two runs.",
                        invoke_without_command=True)
 app.add_typer(eval_app, name="eval")

@@ -16,6 +16,7 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph.state import CompiledStateGraph
 
 from leadflow.graph.supervisor import workflow_id_for
+from leadflow.review import pending_review, waiting_outcome
 from leadflow.toolbox import Toolbox
 
 Durability = Literal["sync", "async", "exit"]
@@ -69,11 +70,18 @@ class BatchRunner:
             snapshot = await self.graph.aget_state(config)
             if snapshot.values.get("outcome") and not snapshot.next:
                 return snapshot.values["outcome"], "already_done"
+            if (request := pending_review(snapshot)) is not None:  # waiting for a person
+                return waiting_outcome(dict(snapshot.values), request), "awaiting_review"
             how = "resumed" if snapshot.next else "processed"
             result: dict[str, Any] = await self.graph.ainvoke(
                 None if snapshot.next else {"item": item}, config,
                 context=self.context, durability=self.durability,
             )
+            if "__interrupt__" in result:
+                paused = await self.graph.aget_state(config)
+                request = pending_review(paused)
+                if request is not None:
+                    return waiting_outcome(dict(paused.values), request), how
             return result["outcome"], how
         except Exception as exc:  # noqa: BLE001 — one bad lead must not stop the batch
             reason = f"processing error: {type(exc).__name__}: {exc}"[:500]

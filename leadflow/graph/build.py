@@ -93,8 +93,9 @@ def build_graph(
             destinations=(SUPERVISOR_NODE,),
         )
     for action in wf.actions.values():
-        builder.add_node(action.name, make_action_node(action, tools_for),
-                         retry_policy=DB_RETRY, destinations=("__end__",))
+        builder.add_node(action.name, make_action_node(action, tools_for, wf),
+                         retry_policy=DB_RETRY,
+                         destinations=(*wf.steps, "__end__") if action.review else ("__end__",))
     assert WF_END == "end"
     return builder.compile(checkpointer=checkpointer, name="leadflow")
 

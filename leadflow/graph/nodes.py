@@ -4,6 +4,7 @@ handler, and the supervisor's disposition actions."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,15 +12,16 @@ from typing import Any
 from langgraph.errors import NodeError, NodeTimeoutError
 from langgraph.graph import END
 from langgraph.runtime import Runtime
-from langgraph.types import Command
+from langgraph.types import Command, interrupt
 
 from leadflow.agents.base import Agent, RunConfig, StepOutput
 from leadflow.clock import iso
 from leadflow.graph.context import LeadflowContext
-from leadflow.graph.messages import AGENT_NAMES
-from leadflow.graph.state import LeadState, last_step
-from leadflow.graph.workflow import Action, Step
+from leadflow.graph.messages import AGENT_NAMES, SUPERVISOR, make_message
+from leadflow.graph.state import LeadState, last_step, merge_flags
+from leadflow.graph.workflow import Action, Step, Workflow
 from leadflow.outcome import outcome_record, settled_status
+from leadflow.review import ReviewDecision, ReviewRequest
 from leadflow.toolbox import Toolbox
 from leadflow.tools.notifier import Notice
 
@@ -118,8 +120,10 @@ def persist_outcome(tools: Toolbox, state: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def make_action_node(action: Action, tools_for: ToolResolver) -> Callable[..., Any]:
-    """A supervisor disposition: queue, assign to a manager, notify, settle the status."""
+def make_action_node(action: Action, tools_for: ToolResolver,
+                     workflow: Workflow) -> Callable[..., Any]:
+    """A supervisor disposition: queue, assign to a manager, notify, settle the status; a
+    `review` action then pauses for a person and carries out their decision."""
 
     def dispose(state: LeadState, tools: Toolbox) -> dict[str, Any]:
         now = tools.clock.now()
@@ -157,10 +161,83 @@ def make_action_node(action: Action, tools_for: ToolResolver) -> Callable[..., A
 
     async def settle_lead(state: LeadState, runtime: Runtime[LeadflowContext]) -> Command[Any]:
         tools = tools_for(runtime)
-        return Command(goto=END, update=await asyncio.to_thread(dispose, state, tools))
+        update = await asyncio.to_thread(dispose, state, tools)  # idempotent: re-run on resume
+        if not action.review:
+            return Command(goto=END, update=update)
+        failed = last_step(state) or {}
+        request = ReviewRequest(
+            lead_id=state.get("lead_id") or state["workflow_id"],
+            kind=f"{failed.get('step', 'workflow')}_failed",
+            question="This lead could not be processed automatically. Approve it (continue "
+                     "with the data there is), reject it, qualify it by hand, or assign it.",
+            reason=update["status_reason"],
+            evidence={"failed_step": failed.get("step"), "error": failed.get("error"),
+                      "flags": state.get("flags") or [],
+                      "lead": state.get("lead"), "item": _excerpt(state.get("item"))},
+        )
+        decision = ReviewDecision.model_validate(interrupt(request.model_dump()))
+        return await carry_out(decision, {**state, **update}, tools, workflow, action)
 
     settle_lead.__name__ = action.name
     return settle_lead
+
+
+def _excerpt(item: object) -> object:
+    text = json.dumps(item, default=str, ensure_ascii=False)
+    return item if len(text) <= 4000 else text[:4000]
+
+
+async def carry_out(decision: ReviewDecision, state: dict[str, Any], tools: Toolbox,
+                    workflow: Workflow, action: Action) -> Command[Any]:
+    """Turn a reviewer's decision into the next move of the workflow."""
+    lead_id = state.get("lead_id") or state["workflow_id"]
+    note = f"{decision.action} by {decision.reviewer}" + (f": {decision.note}"
+                                                          if decision.note else "")
+    human = {"step": action.name, "agent": SUPERVISOR, "decided_by": "human",
+             "outcome": "success", "decision": decision.action, "notes": note,
+             "model": "human", "prompt_version": None, "usage": None, "error": None}
+    update: dict[str, Any] = {"steps": [human], "flags": [f"human_{decision.action}"]}
+    failed_step = (last_step(state) or {}).get("step") or workflow.start
+    target: str | None = None
+    if decision.action == "reject":
+        update.update(status="marketing", status_reason=f"rejected in review: {note}",
+                      bant={**(state.get("bant") or {}), "tier": "unqualified"})
+        now = tools.clock.now()
+        await asyncio.to_thread(tools.crm.enqueue, "marketing", lead_id, note, now)
+    elif decision.action == "approve":
+        target = workflow.next_transition(failed_step, "success", {}).goto
+    elif decision.action == "set_tier":
+        update["bant"] = {**(state.get("bant") or {}), "tier": decision.tier,
+                          "decided_by": "human"}
+        routing = workflow.step_for_agent("routing")
+        target = routing.name if routing else None
+    else:  # assign
+        company = (state.get("lead") or {}).get("company") or {}
+        stored = await asyncio.to_thread(
+            tools.crm.assign, lead_id=lead_id, rep_id=decision.rep_id or "", kind="rep",
+            region=company.get("region"), segment=company.get("segment"),
+            reason=f"assigned in review: {note}", audit={"rule": "human_review"},
+            now=tools.clock.now(), speed_to_lead_seconds=None,
+            account_id=(state.get("account") or {}).get("id"))
+        update.update(assignment={k: stored[k] for k in ("rep_id", "region", "segment",
+                                                         "reason", "kind", "assigned_at")},
+                      status="routed", status_reason=stored["reason"])
+        followup = workflow.step_for_agent("followup")
+        target = followup.name if followup else None
+    if target in workflow.steps:
+        history = state.get("messages") or []
+        update["messages"] = [make_message(
+            workflow_id=state["workflow_id"], seq=len(history) + 1, from_agent=SUPERVISOR,
+            to_agent=AGENT_NAMES[workflow.steps[target].agent], message_type="handoff",
+            lead_data=state.get("lead") or {}, processing_notes=f"human review: {note}",
+            priority="normal", now=tools.clock.now(),
+            deadline_s=workflow.steps[target].timeout_s,
+            previous_agent=history[-1]["from_agent"] if history else None)]
+        return Command(goto=target, update=update)
+    final = {**state, **update, "steps": [*(state.get("steps") or []), human],
+             "flags": merge_flags(state.get("flags"), update["flags"])}
+    update["outcome"] = await asyncio.to_thread(persist_outcome, tools, final)
+    return Command(goto=END, update=update)
 
 
 __all__ = ["make_agent_node", "make_step_error_handler", "make_action_node", "persist_outcome",

@@ -60,6 +60,7 @@ class Action:
     set_tier: str | None = None
     assign_to: str | None = None
     deadline_s: float | None = None
+    review: bool = False  # pause for a person (interrupt) after queueing
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ def load_workflow(path: Path | str | None = None) -> Workflow:
             set_tier=spec.get("set_tier"),
             assign_to=spec.get("assign_to"),
             deadline_s=parse_duration(spec.get("deadline")),
+            review=bool(spec.get("review", False)),
         )
         for name, spec in (raw.get("actions") or {}).items()
     }

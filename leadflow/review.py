@@ -1,0 +1,90 @@
+"""Human review (SPEC §7 hierarchical decisions: people decide the edge cases).
+
+A lead that needs a person pauses its thread with LangGraph's `interrupt()`, carrying a
+`ReviewRequest`; a reviewer answers with a `ReviewDecision` through `Command(resume=…)`. The
+CLI, the HTTP API and LangGraph Studio all resume through `decide_review`, or (Studio) by
+sending the same decision as the resume value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+from pydantic import BaseModel, Field, model_validator
+
+from leadflow.outcome import outcome_record
+from leadflow.toolbox import Toolbox
+
+ReviewAction = Literal["approve", "reject", "set_tier", "assign"]
+
+
+class ReviewRequest(BaseModel):
+    """What a reviewer is asked, the options they have, and the evidence."""
+
+    lead_id: str
+    kind: str = Field(description="why a person is needed, e.g. capture_failed")
+    question: str
+    reason: str
+    options: list[ReviewAction] = ["approve", "reject", "set_tier", "assign"]
+    evidence: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReviewDecision(BaseModel):
+    """A reviewer's answer: approve (continue as if the step had succeeded), reject (not a
+    lead: marketing queue), set_tier (qualify by hand, then route), assign (to a rep)."""
+
+    action: ReviewAction
+    tier: Literal["hot", "warm", "cold", "unqualified"] | None = None
+    rep_id: str | None = None
+    reviewer: str = "unknown"
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _needs(self) -> ReviewDecision:
+        if self.action == "set_tier" and not self.tier:
+            raise ValueError("set_tier needs a tier")
+        if self.action == "assign" and not self.rep_id:
+            raise ValueError("assign needs a rep_id")
+        return self
+
+
+def pending_review(snapshot: Any) -> dict[str, Any] | None:
+    """The ReviewRequest a paused thread is waiting on, or None."""
+    for interrupt in getattr(snapshot, "interrupts", ()) or ():
+        value = getattr(interrupt, "value", None)
+        if isinstance(value, dict) and "question" in value:
+            return value
+    return None
+
+
+def waiting_outcome(values: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    """Outcome of a lead paused for review: status manual_review, flagged awaiting_review."""
+    record = outcome_record({**values, "status": "manual_review",
+                             "status_reason": request.get("reason")})
+    record["flags"] = [*record["flags"], "awaiting_review"]
+    return record
+
+
+async def decide_review(graph: CompiledStateGraph[Any, Any, Any, Any], tools: Toolbox,
+                        lead_id: str, decision: ReviewDecision,
+                        context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Resume a paused lead with a decision; returns its outcome afterwards."""
+    config: RunnableConfig = {"configurable": {"thread_id": lead_id}}
+    snapshot = await graph.aget_state(config)
+    request = pending_review(snapshot)
+    if request is None:
+        raise ValueError(f"{lead_id} is not waiting for review")
+    if decision.action not in request.get("options", []):
+        raise ValueError(f"{decision.action} is not an option for {lead_id}")
+    result = await graph.ainvoke(Command(resume=decision.model_dump()), config,
+                                 context=context)
+    after = await graph.aget_state(config)
+    if (again := pending_review(after)) is not None:
+        return waiting_outcome(dict(after.values), again)
+    await asyncio.to_thread(tools.crm.resolve, "manual_review", lead_id, tools.clock.now(),
+                            f"{decision.action} by {decision.reviewer}: {decision.note}")
+    return dict(result.get("outcome") or outcome_record(dict(after.values)))

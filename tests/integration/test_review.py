@@ -1,0 +1,125 @@
+"""Human review: a lead that needs a person pauses with interrupt(); a decision resumes the
+same thread — from this process, the CLI, or a second process — without repeating side
+effects."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leadflow.graph import build_graph
+from leadflow.review import ReviewDecision, decide_review, pending_review
+from leadflow.runner import BatchRunner, sqlite_checkpointer
+from leadflow.toolbox import Toolbox
+from leadflow.tools.crm import Assignment, MessageLog, Notification
+from tests.conftest import form_item
+
+# No email and no phone: capture fails and the lead goes to manual review.
+PARTIAL = form_item("P-1", **{"Work Email": None, "Country": "USA"})
+
+
+def run(tools: Toolbox, tmp_path: Path, items: list[Any]) -> list[dict[str, Any]]:
+    async def go() -> list[dict[str, Any]]:
+        async with sqlite_checkpointer(tmp_path / "checkpoints.db") as saver:
+            return await BatchRunner(build_graph(saver, toolbox=tools), tools).run(items)
+    return asyncio.run(go())
+
+
+def decide(tools: Toolbox, tmp_path: Path, lead_id: str,
+           decision: ReviewDecision) -> dict[str, Any]:
+    async def go() -> dict[str, Any]:
+        async with sqlite_checkpointer(tmp_path / "checkpoints.db") as saver:
+            return await decide_review(build_graph(saver, toolbox=tools), tools, lead_id,
+                                       decision)
+    return asyncio.run(go())
+
+
+def test_a_failed_capture_waits_for_a_person(tools: Toolbox, tmp_path: Path) -> None:
+    [outcome] = run(tools, tmp_path, [PARTIAL])
+    assert outcome["status"] == "manual_review" and "awaiting_review" in outcome["flags"]
+
+    async def snapshot() -> Any:
+        async with sqlite_checkpointer(tmp_path / "checkpoints.db") as saver:
+            graph = build_graph(saver, toolbox=tools)
+            return await graph.aget_state({"configurable": {"thread_id": outcome["lead_id"]}})
+    request = pending_review(asyncio.run(snapshot()))
+    assert request is not None and request["kind"] == "capture_failed"
+    assert set(request["options"]) == {"approve", "reject", "set_tier", "assign"}
+    assert request["evidence"]["lead"]["company"]["name"] == "Lumen Health Partners"
+    # running the batch again does not re-run or re-queue the paused lead
+    notifications = tools.crm.count(Notification)
+    [again] = run(tools, tmp_path, [PARTIAL])
+    assert again == outcome and tools.crm.count(Notification) == notifications
+
+
+def test_reject_settles_the_lead_in_marketing(tools: Toolbox, tmp_path: Path) -> None:
+    [waiting] = run(tools, tmp_path, [PARTIAL])
+    done = decide(tools, tmp_path, waiting["lead_id"],
+                  ReviewDecision(action="reject", reviewer="ops@x", note="spam"))
+    assert done["status"] == "marketing" and "human_reject" in done["flags"]
+    assert done["decisions"][-1]["decided_by"] == "human"
+    assert tools.crm.queue_items("manual_review") == []
+    assert tools.crm.get_lead(waiting["lead_id"])["status"] == "marketing"  # type: ignore[index]
+
+
+def test_assign_sends_the_lead_to_the_rep_and_starts_the_sla(tools: Toolbox,
+                                                             tmp_path: Path) -> None:
+    [waiting] = run(tools, tmp_path, [PARTIAL])
+    before = (tools.crm.count(Notification), tools.crm.count(MessageLog))
+    done = decide(tools, tmp_path, waiting["lead_id"],
+                  ReviewDecision(action="assign", rep_id="rep-na-02", reviewer="ops@x"))
+    assert done["status"] == "awaiting_followup"
+    assert done["assignment"]["rep_id"] == "rep-na-02"
+    assert done["trajectory"][-1] == "FollowUp Monitor"
+    assert tools.crm.count(Assignment) == 1
+    # the resumed review node re-ran its queue/notify/settle writes: none repeated
+    audiences = [n["audience"] for n in tools.crm.notifications(waiting["lead_id"])]
+    assert audiences.count("operations") == 1 and audiences.count("data_quality") == 1
+    assert tools.crm.count(Notification) == before[0]
+    assert tools.crm.count(MessageLog) > before[1]
+
+
+def test_set_tier_routes_by_the_reviewers_tier(tools: Toolbox, tmp_path: Path) -> None:
+    [waiting] = run(tools, tmp_path, [PARTIAL])
+    done = decide(tools, tmp_path, waiting["lead_id"],
+                  ReviewDecision(action="set_tier", tier="cold", reviewer="ops@x"))
+    assert done["status"] == "nurture" and done["bant"]["tier"] == "cold"
+
+
+def test_a_decision_must_fit_the_request(tools: Toolbox, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="needs a rep_id"):
+        ReviewDecision(action="assign")
+    [done] = run(tools, tmp_path, [form_item("OK-1")])
+    with pytest.raises(ValueError, match="not waiting for review"):
+        decide(tools, tmp_path, done["lead_id"], ReviewDecision(action="approve"))
+
+
+@pytest.mark.slow
+def test_a_second_process_resumes_the_review(tmp_path: Path) -> None:
+    """`leadflow review decide` in a new Python process, same checkpoint and CRM files."""
+    home = tmp_path / "home"
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(PARTIAL) + "\n")
+    env = {**os.environ, "LEADFLOW_HOME": str(home)}
+    env.pop("LEADFLOW_DATABASE_URL", None)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "leadflow.cli", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    first = cli("run", "-i", str(source), "--out", str(tmp_path / "out.jsonl"), "--no-progress")
+    assert first.returncode == 0, first.stderr
+    lead_id = json.loads((tmp_path / "out.jsonl").read_text())["lead_id"]
+    listed = cli("review", "list")
+    assert lead_id in listed.stdout
+    decided = cli("review", "decide", lead_id, "--assign", "rep-na-02", "--reviewer", "dana")
+    assert decided.returncode == 0, decided.stderr
+    assert "awaiting_followup" in decided.stdout
+    assert lead_id not in cli("review", "list").stdout
