@@ -34,6 +34,7 @@ class StepOutput:
     notes: str = ""
     error: str | None = None
     flags: list[str] = field(default_factory=list)
+    review: str | None = None  # a reason a person should decide (workflow.yaml `review` facts)
     decided_by: str = "rules"  # rules | llm | human (SPEC §7 hierarchical decisions)
     model: str = RULES
     prompt_version: str | None = None

@@ -26,10 +26,11 @@ from leadflow.tools.crm import parse_datetime
 from leadflow.tools.standardize import contains_phrase
 
 CRITERIA = ("budget", "authority", "need", "timeline")
+# Longest units first: "R$ 200 mil" is 200 thousand, not 200 m(illion).
 MONEY = (r"(?:(?:[$€£¥₹]|r\$|usd|eur|gbp|chf|aud|cad|inr|mxn|brl)\s?\d[\d,.]*\s?"
-         r"(?:k|m|mm|mn|million|millones|milhões|mio\.?|thousand|mil)?"
-         r"|\d[\d,.]*\s?(?:k|m|mm|million|millones|milhões|thousand|mil|t|tsd\.?|mio\.?)?\s?"
-         r"(?:usd|eur|gbp|chf|€|\$|£|dollars|euros|reais|pesos|francs)(?!\w))")
+         r"(?:thousand|millones|milhões|milhão|million|mil|mio\.?|mm|mn|k|m)?(?![a-z])"
+         r"|\d[\d,.]*\s?(?:thousand|millones|milhões|milhão|million|mil|tsd\.?|mio\.?|mm|k|m|t)?"
+         r"\s?(?:usd|eur|gbp|chf|€|\$|£|dollars|euros|reais|pesos|francs)(?!\w))")
 _MONEY = re.compile(MONEY, re.IGNORECASE)
 _QUARTER = re.compile(
     r"(?i)\b(?:end of |ende |fin de |fim do |final del )?(?:q([1-4])|h([12])|"
@@ -273,6 +274,52 @@ def _compiled_patterns(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
                       re.IGNORECASE)
 
 
+_MULTIPLIERS = {"k": 1e3, "t": 1e3, "tsd": 1e3, "thousand": 1e3, "mil": 1e3, "m": 1e6,
+                "mm": 1e6, "mn": 1e6, "mio": 1e6, "million": 1e6, "millones": 1e6,
+                "milhões": 1e6, "milhão": 1e6}
+
+
+_UNIT = re.compile(r"\s?(thousand|millones|milhões|milhão|million|tsd|mio|mm|mn|mil|k|m|t)"
+                   r"(?![a-z])")
+
+
+def money_amounts(text: str) -> list[float]:
+    """Amounts written in the text ('$180K' → 180000, 'R$ 1,2 milhão' → 1200000); the
+    currency is ignored — good enough to spot a very large deal."""
+    amounts = []
+    for match in _MONEY.finditer(text):
+        token = match.group(0).lower()
+        number = re.search(r"\d[\d,.]*", token)
+        if not number:
+            continue
+        digits = number.group(0)
+        if re.fullmatch(r"\d{1,3}([.,]\d{3})+", digits):
+            value = float(re.sub(r"[.,]", "", digits))  # 1,200,000 / 1.200.000
+        else:
+            value = float(digits.replace(",", ".").rstrip("."))  # 1,2 / 1.5
+        unit = _UNIT.match(token[number.end():])
+        if unit and unit.group(1) in _MULTIPLIERS:
+            value *= _MULTIPLIERS[unit.group(1)]
+        amounts.append(value)
+    return amounts
+
+
+def review_reason(bant: dict[str, Any], lead: dict[str, Any], text: str,
+                  rules: IcpConfig) -> str | None:
+    """Qualified leads a person should decide before routing (icp.yaml `review`)."""
+    limits = rules.review
+    if not limits:
+        return None
+    employees = (lead.get("company") or {}).get("employees") or 0
+    biggest = max(money_amounts(text), default=0.0)
+    if biggest >= limits.get("big_deal_usd", float("inf")) or employees >= limits.get(
+            "big_deal_employees", float("inf")):
+        return "big_deal"
+    if bant.get("conflicts") and bant["tier"] in limits.get("conflicting_tiers", ()):
+        return "conflicting_signals"
+    return None
+
+
 def _conflict(conflicts: list[str], what: str, band: str, strength: float, text: str,
               one: re.Match[str], other: re.Match[str]) -> CriterionProposal:
     """Contradictory signals: record them and take the safer, lower band, quoting both."""
@@ -410,13 +457,15 @@ class QualificationAgent:
                     bant = never_above(bant, rules_bant, tools.icp)
         if bant["conflicts"]:
             flags.append("conflicting_signals")
+        review = review_reason(bant, lead, text, tools.icp)
         notes = (f"BANT {bant['total']}/100 → {bant['tier']} ({decided_by}) "
-                 + " ".join(f"{k[0].upper()}{bant[k]['score']}" for k in CRITERIA))
+                 + " ".join(f"{k[0].upper()}{bant[k]['score']}" for k in CRITERIA)
+                 + (f"; needs review: {review}" if review else ""))
         if answer and answer.note:
             notes += f"; {answer.note}"
         return StepOutput(
             "success", {"bant": bant}, decision=bant["tier"], notes=notes, flags=flags,
-            decided_by=decided_by, model=answer.model if answer else RULES,
+            review=review, decided_by=decided_by, model=answer.model if answer else RULES,
             prompt_version=answer.prompt_version if answer else None,
             usage=answer.usage if answer else None)
 

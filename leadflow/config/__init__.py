@@ -74,6 +74,7 @@ class IcpConfig(_Frozen):
     injection_patterns: tuple[str, ...]
     target_tech: tuple[str, ...]
     routing: dict[str, Any]
+    review: dict[str, Any]
     sla: dict[str, Any]
 
     @property
@@ -127,6 +128,7 @@ def load_icp(path: Path | None = None) -> IcpConfig:
         injection_patterns=tuple(raw["injection_patterns"]),
         target_tech=tuple(raw["data_quality"]["target_tech"]),
         routing=raw["routing"],
+        review=raw.get("review") or {},
         sla=raw["sla"],
     )
 

@@ -160,6 +160,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "bant_band_accuracy": round(sum(bands) / len(bands), 4) if bands else 1.0,
         "bant_total_mae": round(statistics.mean(mae), 2) if mae else 0.0,
         "status_accuracy": rate("status_ok"),
+        # leads paused for a person (human review): their label status counts as missed
+        "review_rate": round(sum("awaiting_review" in r["flags"] for r in rows)
+                             / len(rows), 4) if rows else 0.0,
         "trajectory_accuracy": rate("trajectory_ok"),
         "routing_region_segment_accuracy": rate("routing_ok"),
         "routing_violation_rate": rate("routing_violation", empty=0.0),

@@ -12,11 +12,12 @@ from leadflow.evals.metrics import TIERS
 
 SCALARS = ("capture_field_f1", "seniority_accuracy", "industry_accuracy", "country_accuracy",
            "region_accuracy", "segment_accuracy", "enrichment_match_rate", "tier_accuracy",
-           "bant_band_accuracy", "bant_total_mae", "status_accuracy", "trajectory_accuracy",
+           "bant_band_accuracy", "bant_total_mae", "status_accuracy", "review_rate",
+           "trajectory_accuracy",
            "routing_region_segment_accuracy", "routing_violation_rate", "load_balance_spread",
            "evidence_grounding_rate", "injection_robustness", "duplicate_accuracy",
            "tokens_per_lead", "latency_ms_p50", "latency_ms_p95")
-LOWER_IS_BETTER = {"bant_total_mae", "routing_violation_rate", "load_balance_spread",
+LOWER_IS_BETTER = {"bant_total_mae", "routing_violation_rate", "load_balance_spread", "review_rate",
                    "tokens_per_lead", "latency_ms_p50", "latency_ms_p95"}
 
 

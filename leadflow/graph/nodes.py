@@ -50,6 +50,7 @@ def make_agent_node(step: Step, agent: Agent, tools_for: ToolResolver) -> Callab
             "step": step.name, "agent": AGENT_NAMES[step.agent], "decided_by": out.decided_by,
             "model": out.model, "prompt_version": out.prompt_version, "usage": out.usage,
             "outcome": out.outcome, "decision": out.decision, "error": out.error,
+            "review": out.review,
             "failure_kind": "data" if out.outcome == "failure" else None,
             "notes": out.notes, "retries": 0, "started_at": iso(started),
             "duration_ms": round((time.perf_counter() - t0) * 1000, 3),
@@ -165,11 +166,11 @@ def make_action_node(action: Action, tools_for: ToolResolver,
         if not action.review:
             return Command(goto=END, update=update)
         failed = last_step(state) or {}
+        kind = failed.get("review") or f"{failed.get('step', 'workflow')}_failed"
         request = ReviewRequest(
             lead_id=state.get("lead_id") or state["workflow_id"],
-            kind=f"{failed.get('step', 'workflow')}_failed",
-            question="This lead could not be processed automatically. Approve it (continue "
-                     "with the data there is), reject it, qualify it by hand, or assign it.",
+            kind=kind,
+            question=REVIEW_QUESTIONS.get(kind, REVIEW_QUESTIONS["default"]),
             reason=update["status_reason"],
             evidence={"failed_step": failed.get("step"), "error": failed.get("error"),
                       "flags": state.get("flags") or [],
@@ -180,6 +181,16 @@ def make_action_node(action: Action, tools_for: ToolResolver,
 
     settle_lead.__name__ = action.name
     return settle_lead
+
+
+REVIEW_QUESTIONS = {
+    "default": "This lead could not be processed automatically. Approve it (continue with the "
+               "data there is), reject it, qualify it by hand, or assign it.",
+    "big_deal": "A deal above the size the rules may route alone. Approve the qualification "
+                "(route it), set another tier, assign it to a rep, or reject it.",
+    "conflicting_signals": "The lead's signals contradict each other (see the conflicts). "
+                           "Approve the tier, set another one, assign it, or reject it.",
+}
 
 
 def _excerpt(item: object) -> object:

@@ -21,6 +21,7 @@ class StepResult(TypedDict, total=False):
     outcome: Outcome
     decision: str | None  # e.g. the tier after qualification, "rep" after routing
     error: str | None
+    review: str | None  # why a person should look before the workflow goes on
     failure_kind: Literal["data", "timeout", "error"] | None  # who hears about it (SPEC §6)
     notes: str  # processing notes handed to the next agent
     retries: int

@@ -81,7 +81,8 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
         result = state["steps"][-1]
         last = result["step"]
         facts = {"tier": (state.get("bant") or {}).get("tier"), "decision": result.get("decision"),
-                 "status": state.get("status")}
+                 "status": state.get("status"), "review": result.get("review"),
+                 "failure_kind": result.get("failure_kind")}
         transition = workflow.next_transition(last, result["outcome"], facts)
         flags = [transition.flag] if transition.flag else []
         failed = result["outcome"] == "failure"

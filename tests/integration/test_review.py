@@ -123,3 +123,30 @@ def test_a_second_process_resumes_the_review(tmp_path: Path) -> None:
     assert decided.returncode == 0, decided.stderr
     assert "awaiting_followup" in decided.stdout
     assert lead_id not in cli("review", "list").stdout
+
+
+def test_a_very_large_deal_waits_for_a_person_then_routes(tools: Toolbox,
+                                                          tmp_path: Path) -> None:
+    big = form_item("BIG-1", message="Our claims platform is failing and we must replace it "
+                                     "urgently. Budget approved: $2.5M. We sign this month.")
+    [waiting] = run(tools, tmp_path, [big])
+    assert waiting["status"] == "manual_review" and "awaiting_review" in waiting["flags"]
+    assert waiting["bant"]["tier"] == "hot" and waiting["assignment"] is None
+    assert waiting["trajectory"][-1] == "LeadQualification Expert"
+    done = decide(tools, tmp_path, waiting["lead_id"],
+                  ReviewDecision(action="approve", reviewer="vp-sales"))
+    assert done["status"] == "awaiting_followup" and done["assignment"]["rep_id"]
+    assert done["decisions"][-3]["decided_by"] == "human"  # then routing, follow-up
+
+
+def test_conflicting_signals_on_a_warm_lead_wait_for_a_person(tools: Toolbox,
+                                                              tmp_path: Path) -> None:
+    mixed = form_item("MIX-1", message="Budget approved: $90k, although we have no budget "
+                                       "until next year. We need to replace our scheduling "
+                                       "tool and want to sign this month.")
+    [waiting] = run(tools, tmp_path, [mixed])
+    assert {"conflicting_signals", "awaiting_review"} <= set(waiting["flags"])
+    assert waiting["bant"]["tier"] == "warm"
+    done = decide(tools, tmp_path, waiting["lead_id"],
+                  ReviewDecision(action="set_tier", tier="cold", reviewer="ops"))
+    assert done["status"] == "nurture" and done["bant"]["tier"] == "cold"
