@@ -44,6 +44,7 @@ class RoutingDecision(BaseModel):
     rule: str
     reason: str
     candidates: list[RepCandidate] = []
+    conflicts: list[str] = []  # business-rule conflicts met on the way (SPEC §6)
 
 
 def _exclusion(rep: Rep, region: str, segment: str, day: Any, load: int) -> str | None:
@@ -162,10 +163,13 @@ class RoutingAgent:
 
     def _decide(self, state: LeadState, tools: Toolbox) -> RoutingDecision:
         lead, account = state["lead"], state.get("account") or {}
-        owner = (tools.reps.named_owner(lead["company"].get("domain"))
-                 or account.get("owner")
-                 or (tools.crm.account_owner(account["id"]) if account.get("id") else None))
-        return choose_rep(lead, tools, tools.clock.now(), owner)
+        named = tools.reps.named_owner(lead["company"].get("domain"))
+        crm_owner = account.get("owner") or (
+            tools.crm.account_owner(account["id"]) if account.get("id") else None)
+        # Safest default on an ownership clash: the contractual named-account owner.
+        decision = choose_rep(lead, tools, tools.clock.now(), named or crm_owner)
+        conflicts = business_rule_conflicts(state, tools, named, crm_owner)
+        return decision.model_copy(update={"conflicts": conflicts}) if conflicts else decision
 
     async def _review(self, decision: RoutingDecision, state: LeadState, tools: Toolbox,
                       run: RunConfig, tier: str) -> tuple[RoutingDecision, StepOutput]:
@@ -210,7 +214,7 @@ class RoutingAgent:
             lead_id=state["lead_id"], rep_id=decision.rep_id or "", kind=decision.kind,
             region=lead["company"].get("region"), segment=lead["company"].get("segment"),
             reason=decision.reason,
-            audit={"rule": decision.rule,
+            audit={"rule": decision.rule, "conflicts": decision.conflicts,
                    "candidates": [c.model_dump() for c in decision.candidates]},
             now=now, speed_to_lead_seconds=round((now - ingested).total_seconds(), 3),
             account_id=(state.get("account") or {}).get("id"),
@@ -219,6 +223,16 @@ class RoutingAgent:
     def _announce(self, state: LeadState, tools: Toolbox, stored: dict[str, Any], tier: str,
                   meta: StepOutput) -> StepOutput:
         lead_id, lead = state["lead_id"], state["lead"]
+        conflicts = (stored.get("audit") or {}).get("conflicts") or []
+        if conflicts:  # from the stored audit, so a replay reports the same, once
+            text = "; ".join(conflicts)
+            tools.crm.enqueue("rules_review", lead_id, text, tools.clock.now(),
+                              {"assigned_to": stored["rep_id"]})
+            tools.notifier.send(Notice(
+                audience="sales_operations", subject=f"Business-rule conflict on {lead_id}",
+                body=f"{text}\nSafest default taken: {stored['reason']}"),
+                lead_id=lead_id, step="routing:conflict", now=tools.clock.now())
+            meta.flags = [*meta.flags, "business_rule_conflict"]
         person = tools.reps.person(stored["rep_id"])
         tools.notifier.send(
             Notice(audience="rep" if stored["kind"] == "rep" else "sales_manager",
@@ -241,6 +255,24 @@ class RoutingAgent:
                                       "status_reason": stored["reason"]},
                           decision="rep", notes=f"assigned to {stored['rep_id']}: {notes}",
                           flags=meta.flags, **decided)
+
+
+def business_rule_conflicts(state: LeadState, tools: Toolbox, named: str | None,
+                            crm_owner: str | None) -> list[str]:
+    """Rules that disagree about this lead (SPEC §6 'business rule conflict')."""
+    company = state["lead"]["company"]
+    conflicts = []
+    if named and crm_owner and named != crm_owner:
+        conflicts.append(f"named-account owner {named} (reps.yaml) and CRM account owner "
+                         f"{crm_owner} disagree")
+    owner = tools.reps.get(named or crm_owner or "")
+    if owner and company.get("region") not in (None, "unassigned", owner.region):
+        conflicts.append(f"territory says {company.get('region')}, account owner {owner.id} "
+                         f"covers {owner.region}")
+    if "conflicting_size_data" in (state.get("flags") or []):
+        conflicts.append("stated company size contradicts the knowledge base; routed on "
+                         f"segment {company.get('segment')}")
+    return conflicts
 
 
 def _describe(lead: dict[str, Any]) -> str:

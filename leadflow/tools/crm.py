@@ -36,7 +36,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-QUEUES = ("manual_review", "nurture", "marketing", "retry_later")
+# rules_review: business-rule conflicts for the business-rules admin (the lead went on with
+# the safest default; nothing waits on it).
+QUEUES = ("manual_review", "nurture", "marketing", "retry_later", "rules_review")
 STATUSES = ("routed", "nurture", "marketing", "manual_review", "escalated", "awaiting_followup")
 
 

@@ -268,3 +268,41 @@ def test_an_unknown_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="model 'gpt4': expected provider:model"):
         asyncio.run(graph.ainvoke({"item": form_item()}, context={
             "model": "gpt4", "database_url": f"sqlite:///{tmp_path / 'x.db'}"}))
+
+
+def test_business_rule_conflicts_take_the_safe_default_and_are_reported(
+        run_items: RunItems, tools: Toolbox) -> None:
+    """SPEC §6: territory vs named-account ownership, and stated size vs the knowledge base.
+    The lead goes on with the safest default; sales ops hear; the rules admin gets an item."""
+    from sqlalchemy import update
+
+    from leadflow.tools.crm import Account
+
+    abroad = form_item("T-1", **{"Work Email": "jonas@northwind-analytics.com",
+                                 "Company": "Northwind Analytics", "Country": "Germany",
+                                 "First Name": "Jonas"})
+    small = form_item("S-1", **{"Work Email": "ceo@kestrelfreight.com", "Country": "USA",
+                                "Company": "Kestrel Freight Systems", "Employees": "50"})
+    by_id = {o["source_id"]: o for o in run_items([abroad, small])}
+    # the named-account owner (rep-na-01, NA) keeps the German lead of its account
+    assert by_id["T-1"]["assignment"]["rep_id"] == "rep-na-01"
+    assert "business_rule_conflict" in by_id["T-1"]["flags"]
+    assert "conflicting_size_data" in by_id["S-1"]["flags"]
+    assert "business_rule_conflict" in by_id["S-1"]["flags"]
+    items = {i["lead_id"]: i["reason"] for i in tools.crm.queue_items("rules_review")}
+    assert "territory says EMEA" in items[by_id["T-1"]["lead_id"]]
+    assert "stated company size" in items[by_id["S-1"]["lead_id"]]
+    sales_ops = [n for n in tools.crm.notifications() if n["audience"] == "sales_operations"]
+    assert len(sales_ops) == 2
+
+    # the CRM says someone else owns Northwind now: the named owner still wins, reported
+    with tools.crm.transaction() as conn:
+        conn.execute(update(Account).where(Account.domain == "northwind-analytics.com")
+                     .values(owner_rep_id="rep-na-02"))
+    again = form_item("T-2", **{"Work Email": "ana@northwind-analytics.com",
+                                "Company": "Northwind Analytics", "Country": "USA"})
+    [outcome] = run_items([again])
+    assert outcome["assignment"]["rep_id"] == "rep-na-01"
+    reason = {i["lead_id"]: i["reason"] for i in tools.crm.queue_items("rules_review")}[
+        outcome["lead_id"]]
+    assert "CRM account owner rep-na-02" in reason
