@@ -177,6 +177,9 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # gave up (dead letter)
 
 
 class QueueItem(Base):
@@ -587,6 +590,31 @@ class CrmStore:
             query = query.where(Notification.lead_id == lead_id)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings().all()]
+
+    def due_notifications(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        """Undelivered, not given up, and due (never tried or past their backoff)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(Notification.__table__)
+                .where(Notification.delivered_at.is_(None), Notification.failed_at.is_(None),
+                       (Notification.next_attempt_at.is_(None))
+                       | (Notification.next_attempt_at <= now))
+                .order_by(Notification.id).limit(limit)
+            ).mappings().all()
+        return [dict(r) for r in rows]
+
+    def mark_delivery(self, notification_id: int, now: datetime, *, delivered: bool,
+                      error: str | None = None, retry_at: datetime | None = None) -> None:
+        values: dict[str, Any] = {"attempts": Notification.attempts + 1}
+        if delivered:
+            values.update(delivered_at=now, last_error=None)
+        elif retry_at is None:
+            values.update(failed_at=now, last_error=error)
+        else:
+            values.update(next_attempt_at=retry_at, last_error=error)
+        with self.transaction() as conn:
+            conn.execute(update(Notification).where(Notification.id == notification_id)
+                         .values(**values))
 
     def speed_to_lead_seconds(self) -> list[float]:
         """Arrival → rep assignment, per lead assigned to a rep."""

@@ -8,9 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
+from leadflow.config import CONFIG_DIR, read_yaml
 from leadflow.tools.crm import CrmStore
 from leadflow.tools.reps import RepDirectory
+
+
+@cache
+def delivery_settings() -> dict[str, Any]:
+    return read_yaml(CONFIG_DIR / "notifications.yaml")
+
+
+def route_for(audience: str) -> str:
+    settings = delivery_settings()
+    return str(settings["routes"].get(audience, settings["default"]))
 
 
 @dataclass(frozen=True)
@@ -19,7 +32,7 @@ class Notice:
     subject: str
     body: str
     recipient: str | None = None
-    channel: str = "console"
+    channel: str | None = None  # None: the audience's route in notifications.yaml
 
 
 class Notifier:
@@ -35,7 +48,7 @@ class Notifier:
             dedupe_key=f"{lead_id}:{step}:{notice.audience}:{recipient}",
             lead_id=lead_id,
             audience=notice.audience,
-            channel=notice.channel,
+            channel=notice.channel or route_for(notice.audience),
             recipient=recipient,
             subject=notice.subject,
             body=notice.body,

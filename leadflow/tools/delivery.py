@@ -1,0 +1,100 @@
+"""Delivery workers for the notification outbox: console, webhook (Slack-compatible JSON
+POST) and SMTP email. Delivery is at-least-once with the outbox's dedupe key sent along
+(X-Leadflow-Dedupe header, email Message-ID) so receivers can drop a repeat; failures are
+retried with exponential backoff and jitter, then given up (failed_at) for a person."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import smtplib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+
+from leadflow.toolbox import Toolbox
+from leadflow.tools.notifier import delivery_settings
+
+log = logging.getLogger("leadflow.notifications")
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def usable(channel: str) -> str:
+    """The channel if its endpoint is configured now, else the default (console)."""
+    configured = {"console": True, "webhook": bool(os.environ.get("LEADFLOW_WEBHOOK_URL")),
+                  "email": bool(os.environ.get("LEADFLOW_SMTP_HOST"))}
+    return channel if configured.get(channel) else str(delivery_settings()["default"])
+
+
+def backoff(attempt: int) -> timedelta:
+    retry = delivery_settings()["retry"]
+    base = min(retry["max_backoff_s"], retry["initial_backoff_s"] * 2 ** (attempt - 1))
+    return timedelta(seconds=base * random.uniform(0.75, 1.25))
+
+
+async def _send_webhook(row: dict[str, Any], client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        os.environ["LEADFLOW_WEBHOOK_URL"],
+        json={"text": f"*{row['subject']}*\n{row['body']}", "lead_id": row["lead_id"],
+              "audience": row["audience"], "recipient": row["recipient"]},
+        headers={"X-Leadflow-Dedupe": row["dedupe_key"]}, timeout=10)
+    response.raise_for_status()
+
+
+def _send_email(row: dict[str, Any]) -> None:
+    message = EmailMessage()
+    message["From"] = os.environ.get("LEADFLOW_SMTP_FROM", "leadflow@leadflow.example")
+    message["To"] = row["recipient"]
+    message["Subject"] = row["subject"]
+    message["Message-ID"] = f"<{row['dedupe_key'].replace(':', '.')}@leadflow>"
+    message.set_content(row["body"])
+    host = os.environ["LEADFLOW_SMTP_HOST"]
+    port = int(os.environ.get("LEADFLOW_SMTP_PORT", "25"))
+    with smtplib.SMTP(host, port, timeout=10) as smtp:
+        smtp.send_message(message)
+
+
+async def deliver_due(tools: Toolbox, limit: int = 100) -> DeliveryReport:
+    """One pass over the due notifications."""
+    report = DeliveryReport()
+    max_attempts = int(delivery_settings()["retry"]["max_attempts"])
+    rows = await asyncio.to_thread(tools.crm.due_notifications, tools.clock.now(), limit)
+    async with httpx.AsyncClient() as client:
+        for row in rows:
+            channel = usable(row["channel"])
+            try:
+                if channel == "webhook":
+                    await _send_webhook(row, client)
+                elif channel == "email":
+                    await asyncio.to_thread(_send_email, row)
+                else:
+                    log.info("[%s → %s] %s", row["audience"], row["recipient"], row["subject"])
+            except (httpx.HTTPError, OSError, smtplib.SMTPException) as exc:
+                attempt = row["attempts"] + 1
+                error = f"{channel}: {type(exc).__name__}: {exc}"[:500]
+                retry_at = (tools.clock.now() + backoff(attempt)
+                            if attempt < max_attempts else None)
+                await asyncio.to_thread(tools.crm.mark_delivery, row["id"], tools.clock.now(),
+                                        delivered=False, error=error, retry_at=retry_at)
+                report.errors.append(error)
+                if retry_at is None:
+                    report.failed += 1
+                else:
+                    report.retried += 1
+                continue
+            await asyncio.to_thread(tools.crm.mark_delivery, row["id"], tools.clock.now(),
+                                    delivered=True)
+            report.delivered += 1
+    return report
