@@ -362,6 +362,51 @@ def review_decide(
                   f"rep {(outcome.get('assignment') or {}).get('rep_id')})")
 
 
+followup_app = typer.Typer(help="Follow-up timers.", no_args_is_help=True)
+app.add_typer(followup_app, name="followup")
+
+
+@followup_app.command("sweep")
+def followup_sweep(
+    now: Annotated[str | None, typer.Option(help="ISO time to sweep at (default: now)")] = None,
+) -> None:
+    """Wake every waiting lead: reminders, 24 h escalations, out-of-office reassignment."""
+    from leadflow.followup import sweep
+    from leadflow.tools.crm import parse_datetime
+
+    moment = parse_datetime(now) if now else None
+    outcomes = asyncio.run(_with_graph(lambda graph, tools: sweep(graph, tools, moment)))
+    counts = Counter(o["status"] for o in outcomes)
+    console.print(f"swept {len(outcomes)} waiting leads: "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+
+@app.command()
+def event(
+    lead_id: str,
+    kind: Annotated[str, typer.Argument(help="contacted|replied|meeting_booked|closed_won|"
+                                             "closed_lost|reassigned")],
+    rep: Annotated[str | None, typer.Option(help="for reassigned: the new rep")] = None,
+    at: Annotated[str | None, typer.Option(help="ISO time of the event (default: now)")] =
+    None,
+) -> None:
+    """Record an engagement event; it wakes the lead's follow-up."""
+    from pydantic import ValidationError
+
+    from leadflow.followup import Wake, wake_lead
+
+    try:
+        wake = Wake(event=kind, rep_id=rep, at=at)  # type: ignore[arg-type]
+        outcome = asyncio.run(_with_graph(lambda graph, tools: wake_lead(graph, lead_id, wake)))
+    except ValidationError as exc:
+        err.print(f"[red]error:[/red] {exc.errors()[0]['msg']} ({kind!r})")
+        raise typer.Exit(code=1) from exc
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from exc
+    console.print(f"{lead_id}: {outcome['status']} ({outcome.get('status_reason')})")
+
+
 notify_app = typer.Typer(help="The notification outbox.", no_args_is_help=True)
 app.add_typer(notify_app, name="notify")
 

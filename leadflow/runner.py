@@ -15,7 +15,9 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph.state import CompiledStateGraph
 
+from leadflow.followup import pending_wait
 from leadflow.graph.supervisor import workflow_id_for
+from leadflow.outcome import outcome_record
 from leadflow.review import pending_review, waiting_outcome
 from leadflow.toolbox import Toolbox
 
@@ -72,6 +74,8 @@ class BatchRunner:
                 return snapshot.values["outcome"], "already_done"
             if (request := pending_review(snapshot)) is not None:  # waiting for a person
                 return waiting_outcome(dict(snapshot.values), request), "awaiting_review"
+            if pending_wait(snapshot) is not None:  # following up: waits for events
+                return outcome_record(dict(snapshot.values)), "awaiting_followup"
             how = "resumed" if snapshot.next else "processed"
             result: dict[str, Any] = await self.graph.ainvoke(
                 None if snapshot.next else {"item": item}, config,
@@ -82,6 +86,8 @@ class BatchRunner:
                 request = pending_review(paused)
                 if request is not None:
                     return waiting_outcome(dict(paused.values), request), how
+                if pending_wait(paused) is not None:
+                    return outcome_record(dict(paused.values)), how
             return result["outcome"], how
         except Exception as exc:  # noqa: BLE001 — one bad lead must not stop the batch
             reason = f"processing error: {type(exc).__name__}: {exc}"[:500]

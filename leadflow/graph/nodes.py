@@ -16,6 +16,7 @@ from langgraph.types import Command, interrupt
 
 from leadflow.agents.base import Agent, RunConfig, StepOutput
 from leadflow.clock import iso
+from leadflow.followup import handle_wake
 from leadflow.graph.context import LeadflowContext
 from leadflow.graph.messages import AGENT_NAMES, SUPERVISOR, make_message
 from leadflow.graph.state import LeadState, last_step, merge_flags
@@ -159,6 +160,24 @@ def make_action_node(action: Action, tools_for: ToolResolver,
             )
         update["outcome"] = persist_outcome(tools, {**state, **update})
         return update
+
+    async def wait_for_engagement(state: LeadState,
+                                  runtime: Runtime[LeadflowContext]) -> Command[Any]:
+        tools = tools_for(runtime)
+        await asyncio.to_thread(persist_outcome, tools, dict(state))  # idempotent
+        wake = interrupt({"waiting_for": "engagement", "lead_id": state.get("lead_id"),
+                          "sla": state.get("sla")})
+        update, finished = await asyncio.to_thread(handle_wake, dict(state), tools, wake)
+        if not finished:
+            return Command(goto=action.name, update=update)  # wait again
+        final = {**state, **update,
+                 "flags": merge_flags(state.get("flags"), update.get("flags"))}
+        update["outcome"] = await asyncio.to_thread(persist_outcome, tools, final)
+        return Command(goto=END, update=update)
+
+    if action.wait == "engagement":
+        wait_for_engagement.__name__ = action.name
+        return wait_for_engagement
 
     async def settle_lead(state: LeadState, runtime: Runtime[LeadflowContext]) -> Command[Any]:
         tools = tools_for(runtime)

@@ -64,6 +64,7 @@ class LeadState(TypedDict, total=False):
     bant: dict[str, Any]
     assignment: dict[str, Any] | None
     sla: dict[str, Any] | None
+    engagement: dict[str, Any]  # {"level": 0-4, "events": [...]} while following up
     status: str | None
     status_reason: str | None
     flags: Annotated[list[str], merge_flags]

@@ -61,6 +61,7 @@ class Action:
     assign_to: str | None = None
     deadline_s: float | None = None
     review: bool = False  # pause for a person (interrupt) after queueing
+    wait: str | None = None  # "engagement": wait (interrupt) for events and sweeps
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def load_workflow(path: Path | str | None = None) -> Workflow:
             assign_to=spec.get("assign_to"),
             deadline_s=parse_duration(spec.get("deadline")),
             review=bool(spec.get("review", False)),
+            wait=spec.get("wait"),
         )
         for name, spec in (raw.get("actions") or {}).items()
     }

@@ -214,7 +214,9 @@ class SlaClock(Base):
     remind_at: Mapped[datetime] = mapped_column(UtcDateTime)
     escalate_at: Mapped[datetime] = mapped_column(UtcDateTime)
     first_touch_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    state: Mapped[str] = mapped_column(String(16), default="open")
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | touched | closed
 
 
 _LEGAL_SUFFIXES = re.compile(
@@ -590,6 +592,72 @@ class CrmStore:
             query = query.where(Notification.lead_id == lead_id)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings().all()]
+
+    # ------------------------------------------------------------- follow-up
+    def sla_for(self, lead_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(SlaClock.__table__)
+                               .where(SlaClock.lead_id == lead_id)).mappings().first()
+        return dict(row) if row else None
+
+    def update_sla(self, lead_id: str, **values: Any) -> None:
+        with self.transaction() as conn:
+            conn.execute(update(SlaClock).where(SlaClock.lead_id == lead_id).values(**values))
+
+    def waiting_sla_leads(self) -> list[str]:
+        """Leads whose follow-up clock still runs (not closed)."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(SlaClock.lead_id)
+                                     .where(SlaClock.state != "closed")).scalars())
+
+    def record_event(self, lead_id: str, event_type: str, at: datetime,
+                     payload: Mapping[str, Any] | None = None) -> bool:
+        """One row per (lead, event, moment): a replayed resume records nothing twice."""
+        with self.transaction() as conn:
+            return self._insert_ignore(conn, EngagementEvent.__table__, {
+                "dedupe_key": f"{lead_id}:{event_type}:{at.isoformat()}",
+                "lead_id": lead_id, "event_type": event_type, "occurred_at": at,
+                "payload": dict(payload) if payload else None})
+
+    def events_for(self, lead_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(EngagementEvent.__table__)
+                                .where(EngagementEvent.lead_id == lead_id)
+                                .order_by(EngagementEvent.occurred_at)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def reassign(self, lead_id: str, rep_id: str, now: datetime, reason: str) -> None:
+        """Move an open assignment to another rep, keeping the loads and the audit right."""
+        with self.transaction() as conn:
+            row = conn.execute(select(Assignment.rep_id, Assignment.audit, Assignment.is_open)
+                               .where(Assignment.lead_id == lead_id)).one()
+            if row.rep_id == rep_id:
+                return
+            history = [*((row.audit or {}).get("reassignments") or []),
+                       {"from": row.rep_id, "to": rep_id, "at": now.isoformat(),
+                        "reason": reason}]
+            conn.execute(update(Assignment).where(Assignment.lead_id == lead_id).values(
+                rep_id=rep_id, kind="rep", reason=reason,
+                audit={**(row.audit or {}), "reassignments": history}))
+            if row.is_open:
+                conn.execute(update(RepStats).where(RepStats.rep_id == row.rep_id)
+                             .values(open_leads=RepStats.open_leads - 1))
+                upsert = _dialect_insert(conn)(RepStats).values(
+                    rep_id=rep_id, open_leads=1, last_assigned_at=now)
+                conn.execute(upsert.on_conflict_do_update(
+                    index_elements=["rep_id"],
+                    set_={"open_leads": RepStats.open_leads + 1, "last_assigned_at": now}))
+
+    def close_assignment(self, lead_id: str) -> None:
+        with self.transaction() as conn:
+            row = conn.execute(select(Assignment.rep_id, Assignment.is_open)
+                               .where(Assignment.lead_id == lead_id)).first()
+            if row is None or not row.is_open:
+                return
+            conn.execute(update(Assignment).where(Assignment.lead_id == lead_id)
+                         .values(is_open=False))
+            conn.execute(update(RepStats).where(RepStats.rep_id == row.rep_id)
+                         .values(open_leads=RepStats.open_leads - 1))
 
     def due_notifications(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
         """Undelivered, not given up, and due (never tried or past their backoff)."""

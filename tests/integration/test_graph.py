@@ -45,13 +45,15 @@ def test_messages_have_the_exact_spec_shape_and_are_logged(run_items: RunItems,
     [outcome] = run_items([form_item()])
     messages = outcome["messages"]
     assert [(m["from_agent"], m["to_agent"]) for m in messages] == [
-        ("Supervisor", "LeadCapture Pro"), *zip(AGENTS, AGENTS[1:], strict=False)]
+        ("Supervisor", "LeadCapture Pro"), *zip(AGENTS, AGENTS[1:], strict=False),
+        ("FollowUp Monitor", "Supervisor")]  # the lead now waits for engagement
+    assert messages[-1]["message_type"] == "notification"
     for i, msg in enumerate(messages):
         assert set(msg) == {"message_id", "from_agent", "to_agent", "workflow_id",
                             "message_type", "payload", "metadata"}
         assert msg["message_id"].startswith("MSG-")
         assert msg["workflow_id"].startswith("LEAD-")
-        assert msg["message_type"] == "handoff"
+        assert msg["message_type"] == ("handoff" if i < len(messages) - 1 else "notification")
         assert set(msg["payload"]) == {"lead_data", "processing_notes", "priority", "deadline"}
         assert set(msg["metadata"]) == {"timestamp", "retry_count", "previous_agent"}
         assert msg["metadata"]["previous_agent"] == (messages[i - 1]["from_agent"] if i else None)
@@ -91,10 +93,21 @@ class BrokenAgent:
         raise RuntimeError(f"{self.step} exploded")
 
 
-def test_enrichment_timeout_passes_with_limited_data(run_items: RunItems,
-                                                     tools: Toolbox) -> None:
+def with_timeouts(tmp_path: Path, **timeouts: str) -> Path:
+    """The bundled workflow.yaml with some step timeouts replaced."""
+    spec = yaml.safe_load((Path(__file__).parents[2] / "leadflow/config/workflow.yaml")
+                          .read_text())
+    for step, timeout in timeouts.items():
+        spec["steps"][step]["timeout"] = timeout
+    path = tmp_path / "workflow.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def test_enrichment_timeout_passes_with_limited_data(run_items: RunItems, tools: Toolbox,
+                                                     tmp_path: Path) -> None:
     [outcome] = run_items([form_item()], agents={"enrichment": SlowAgent()},
-                          timeout_scale=0.0001)  # 10 min → 60 ms
+                          workflow=with_timeouts(tmp_path, enrichment="60ms"))
     assert outcome["trajectory"] == AGENTS  # the lead went on
     assert "limited_data" in outcome["flags"] and "enrichment_timeout" in outcome["flags"]
     error = next(m for m in outcome["messages"] if m["message_type"] == "error")
@@ -257,9 +270,12 @@ def test_exported_graph_runs_with_a_runtime_context(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'studio.db'}"
     result = asyncio.run(graph.ainvoke({"item": form_item("STUDIO-1")},
                                        context={"model": "rules", "database_url": url}))
-    assert result["outcome"]["status"] == "awaiting_followup"
+    assert result["status"] == "awaiting_followup"
+    [wait] = result["__interrupt__"]  # the lead now waits for engagement events
+    assert wait.value["waiting_for"] == "engagement"
     from leadflow.tools.crm import CrmStore
-    assert CrmStore(url).get_lead(result["lead_id"]) is not None
+    stored = CrmStore(url).get_lead(result["lead_id"])
+    assert stored is not None and stored["status"] == "awaiting_followup"
 
 
 def test_an_unknown_model_is_a_clear_error(tmp_path: Path) -> None:

@@ -114,10 +114,12 @@ def test_500_storm_falls_back_and_the_lead_goes_on(stub_env: Any, run_items: Run
     assert len(stub.requests) == 4  # the first try + the client's 3 retries, nothing stacked
 
 
-def test_slower_than_the_step_timeout_takes_the_failure_edge(stub_env: Any,
-                                                             run_items: RunItems) -> None:
+def test_slower_than_the_step_timeout_takes_the_failure_edge(stub_env: Any, run_items: RunItems,
+                                                             tmp_path: Any) -> None:
     stub_env([Reply(WARM, delay_s=3.0)])
-    [outcome] = run_items([middling()], timeout_scale=0.002)  # qualification 5 min → 0.6 s
+    from tests.integration.test_graph import with_timeouts
+
+    [outcome] = run_items([middling()], workflow=with_timeouts(tmp_path, qualification="600ms"))
     assert outcome["status"] == "marketing"  # workflow.yaml: qualification failure edge
     assert outcome["bant"]["tier"] == "unqualified"
     assert "qualification_timeout" in outcome["flags"]
