@@ -69,6 +69,8 @@ def handle_wake(state: dict[str, Any], tools: Toolbox, raw: Any) -> tuple[dict[s
 
     if wake.event:
         tools.crm.record_event(lead_id, wake.event, at, {"rep_id": wake.rep_id})
+        if wake.event in ENGAGEMENT_LEVEL:  # credit the first email the judge chose (A/B)
+            tools.crm.credit_outreach(lead_id, wake.event, ENGAGEMENT_LEVEL)
         engagement["events"] = [*engagement["events"], {"event": wake.event, "at": at.isoformat()}]
         engagement["level"] = max(engagement["level"], ENGAGEMENT_LEVEL.get(wake.event, 0))
         update["engagement"] = engagement

@@ -113,6 +113,10 @@ class SchemaAwareFake(BaseChatModel):
             return {"summary": "Scripted summary.", "talking_points": [quote, "Follow up."]}
         if self.tool_name == "RoutingReview":
             return {"action": "escalate", "reason": "scripted"}
+        if self.tool_name == "OutreachDraft":
+            return {"subject": "Following up", "body": f"Hello, about: {quote}. Call this week?"}
+        if self.tool_name == "JudgeVerdict":
+            return {"winner": "benefit_focused", "reasons": "scripted judge"}
         return {}
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,

@@ -8,7 +8,10 @@ import asyncio
 from datetime import timedelta
 from typing import ClassVar
 
+from langchain_core.language_models import BaseChatModel
+
 from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
+from leadflow.agents.outreach import compete
 from leadflow.graph.state import LeadState
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import parse_datetime
@@ -17,12 +20,28 @@ from leadflow.tools.crm import parse_datetime
 class FollowUpAgent:
     step: ClassVar[str] = "followup"
 
-    def __init__(self, escalate_after_s: float | None = None) -> None:
+    def __init__(self, escalate_after_s: float | None = None,
+                 model: BaseChatModel | None = None) -> None:
         self.escalate_after_s = escalate_after_s
+        self.model = model  # a fixed chat model for the drafters and judge (tests, apps)
 
     async def run(self, state: LeadState, tools: Toolbox,
                   run: RunConfig = DEFAULT_RUN) -> StepOutput:
-        return await asyncio.to_thread(self._start_clock, state, tools)
+        out = await asyncio.to_thread(self._start_clock, state, tools)
+        if out.outcome != "success":
+            return out
+        # Competitive collaboration (SPEC §7): three drafts of the first email, one chosen.
+        rep = tools.reps.person((state.get("assignment") or {}).get("rep_id") or "")
+        contest = await compete(dict(state), run, rep.name if rep else "your rep", self.model)
+        await asyncio.to_thread(tools.crm.store_drafts, state["lead_id"], contest,
+                                tools.clock.now())
+        chosen = contest["variants"][contest["chosen"]]
+        out.update["outreach"] = {"chosen": contest["chosen"], "subject": chosen["subject"],
+                                  "judged_by": contest["judged_by"],
+                                  "reasons": contest["reasons"]}
+        out.flags = [*out.flags, *contest["flags"]]
+        out.notes += f"; first email: {contest['chosen']} ({contest['judged_by']} judge)"
+        return out
 
     def _start_clock(self, state: LeadState, tools: Toolbox) -> StepOutput:
         assignment = state.get("assignment") or {}

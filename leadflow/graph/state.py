@@ -65,6 +65,7 @@ class LeadState(TypedDict, total=False):
     assignment: dict[str, Any] | None
     sla: dict[str, Any] | None
     engagement: dict[str, Any]  # {"level": 0-4, "events": [...]} while following up
+    outreach: dict[str, Any]  # the chosen first-email variant and why
     status: str | None
     status_reason: str | None
     flags: Annotated[list[str], merge_flags]

@@ -219,6 +219,23 @@ class SlaClock(Base):
     state: Mapped[str] = mapped_column(String(16), default="open")  # open | touched | closed
 
 
+class OutreachDraftRow(Base):
+    """Every first-outreach variant, the judge's pick, and what the lead did afterwards."""
+
+    __tablename__ = "outreach_drafts"
+    __table_args__ = (UniqueConstraint("lead_id", "style"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[str] = mapped_column(String(40), index=True)
+    style: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    written_by: Mapped[str] = mapped_column(String(16))
+    chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    judge_reasons: Mapped[str | None] = mapped_column(Text)
+    engagement: Mapped[str | None] = mapped_column(String(32))  # best event after sending
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 _LEGAL_SUFFIXES = re.compile(
     r"\b(inc|incorporated|llc|ltd|limited|plc|gmbh|ag|kg|sa|s\.a|sas|sarl|srl|spa|s\.p\.a|bv|nv|"
     r"oy|ab|as|kk|k\.k|co|corp|corporation|company|pty|pte|group|holdings|ltda|sl|s\.l)\b\.?",
@@ -658,6 +675,43 @@ class CrmStore:
                          .values(is_open=False))
             conn.execute(update(RepStats).where(RepStats.rep_id == row.rep_id)
                          .values(open_leads=RepStats.open_leads - 1))
+
+    # ------------------------------------------------------------- outreach
+    def store_drafts(self, lead_id: str, contest: Mapping[str, Any], now: datetime) -> None:
+        with self.transaction() as conn:
+            for style, draft in contest["variants"].items():
+                self._insert_ignore(conn, OutreachDraftRow.__table__, {
+                    "lead_id": lead_id, "style": style, "subject": draft["subject"][:500],
+                    "body": draft["body"], "written_by": contest["written_by"][style],
+                    "chosen": style == contest["chosen"],
+                    "judge_reasons": contest["reasons"] if style == contest["chosen"] else None,
+                    "created_at": now})
+
+    def credit_outreach(self, lead_id: str, event: str, rank: Mapping[str, int]) -> None:
+        """Keep the best engagement that followed the chosen draft."""
+        with self.transaction() as conn:
+            row = conn.execute(select(OutreachDraftRow.id, OutreachDraftRow.engagement)
+                               .where(OutreachDraftRow.lead_id == lead_id,
+                                      OutreachDraftRow.chosen.is_(True))).first()
+            if row is not None and rank.get(event, 0) >= rank.get(row.engagement or "", 0):
+                conn.execute(update(OutreachDraftRow).where(OutreachDraftRow.id == row.id)
+                             .values(engagement=event))
+
+    def outreach_results(self) -> list[dict[str, Any]]:
+        """Per style: times chosen, and how often the lead then engaged."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(OutreachDraftRow.style, OutreachDraftRow.engagement, func.count())
+                .where(OutreachDraftRow.chosen.is_(True))
+                .group_by(OutreachDraftRow.style, OutreachDraftRow.engagement)).all()
+        return [{"style": s, "engagement": e, "leads": int(n)} for s, e, n in rows]
+
+    def drafts_for(self, lead_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(OutreachDraftRow.__table__)
+                                .where(OutreachDraftRow.lead_id == lead_id)
+                                .order_by(OutreachDraftRow.style)).mappings().all()
+        return [dict(r) for r in rows]
 
     def due_notifications(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
         """Undelivered, not given up, and due (never tried or past their backoff)."""

@@ -120,3 +120,21 @@ def test_replayed_wakes_record_nothing_twice(tools: Toolbox, clock: FrozenClock,
     with_graph(tools, tmp_path, lambda g: wake_lead(g, lead_id, Wake(event="contacted", at=at)))
     assert tools.crm.count(EngagementEvent) == 1
     assert tools.crm.count(Notification) == notifications
+
+
+def test_three_drafts_a_judge_and_the_ab_credit(tools: Toolbox, clock: FrozenClock,
+                                               tmp_path: Path) -> None:
+    lead = arrive(tools, tmp_path, form_item())
+    drafts = {d["style"]: d for d in tools.crm.drafts_for(lead["lead_id"])}
+    assert set(drafts) == {"data_driven", "emotional", "benefit_focused"}
+    assert all("Priya" in d["body"] and "Lumen Health Partners" in d["body"]
+               for d in drafts.values())
+    [chosen] = [d for d in drafts.values() if d["chosen"]]
+    assert chosen["style"] == "data_driven"  # a VP: the rules judge prefers numbers
+    assert "rules judge" in chosen["judge_reasons"]
+    with_graph(tools, tmp_path, lambda g: wake_lead(g, lead["lead_id"], Wake(event="replied")))
+    with_graph(tools, tmp_path, lambda g: wake_lead(g, lead["lead_id"],
+                                                    Wake(event="reassigned",
+                                                         rep_id="rep-na-01")))
+    assert [r for r in tools.crm.outreach_results()] == [
+        {"style": "data_driven", "engagement": "replied", "leads": 1}]

@@ -125,3 +125,30 @@ def test_routing_exception_review_cannot_pick_outside_the_list(tools: Toolbox) -
     out, _ = route(tools, [{"action": "assign", "rep_id": "rep-na-05", "reason": "x"}])
     assert out.decision == "manager" and "llm_choice_rejected" in out.flags
     assert out.update["assignment"]["rep_id"] == "mgr-na"
+
+
+def test_outreach_drafters_and_judge_on_the_llm() -> None:
+    from leadflow.agents.outreach import compete
+    from tests.llm_fakes import SchemaAwareFake
+
+    lead = extract_lead({"source": "web_form", "payload": {
+        "First Name": "Dana", "Email": "dana@kestrelfreight.com", "Company": "Kestrel",
+        "Job Title": "CTO", "message": "Our dispatch system fails weekly."}})
+    contest = asyncio.run(compete({"lead": lead}, LLM_RUN, "Alicia", SchemaAwareFake()))
+    assert contest["written_by"] == {"data_driven": "llm", "emotional": "llm",
+                                     "benefit_focused": "llm"}
+    assert contest["judged_by"] == "llm" and contest["chosen"] == "benefit_focused"
+
+
+def test_outreach_falls_back_to_templates_and_the_rules_judge() -> None:
+    from leadflow.agents.outreach import compete
+
+    lead = extract_lead({"source": "web_form", "payload": {
+        "First Name": "Dana", "Email": "dana@kestrelfreight.com", "Company": "Kestrel",
+        "Job Title": "Operations Manager", "message": "Our dispatch system fails weekly."}})
+    broken = ScriptedChatModel(schema_name="OutreachDraft",
+                               script=[ConnectionError("down")] * 4)
+    contest = asyncio.run(compete({"lead": lead}, LLM_RUN, "Alicia", broken))
+    assert set(contest["written_by"].values()) == {"rules"} and contest["judged_by"] == "rules"
+    assert contest["chosen"] == "benefit_focused"  # a manager: outcomes first
+    assert "llm_fallback" in contest["flags"]

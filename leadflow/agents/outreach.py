@@ -1,0 +1,130 @@
+"""Competitive collaboration for the first outreach (SPEC §7): three drafters (data-driven,
+emotional, benefit-focused) write the first email, a judge picks one with reasons. The run's
+LLM writes and judges when one is configured; offline, templates draft and a rules scorer
+judges. Every variant is stored; engagement events later credit the chosen one (A/B)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from pydantic import BaseModel
+
+from leadflow.agents.base import RunConfig
+from leadflow.agents.llm_step import ask_llm
+from leadflow.llm import RULES
+
+STYLES = ("data_driven", "emotional", "benefit_focused")
+Style = Literal["data_driven", "emotional", "benefit_focused"]
+
+
+class OutreachDraft(BaseModel):
+    """A first outreach email to the lead."""
+
+    subject: str
+    body: str
+
+
+class JudgeVerdict(BaseModel):
+    """Which draft to send, and why."""
+
+    winner: Style
+    reasons: str
+
+
+def _facts(state: dict[str, Any]) -> tuple[str, str, str, list[str], str]:
+    lead = state.get("lead") or {}
+    contact, company = lead.get("contact") or {}, lead.get("company") or {}
+    first = contact.get("first_name") or "there"
+    name = company.get("name") or company.get("domain") or "your team"
+    ask = re.split(r"(?<=[.!?])\s", (lead.get("inquiry") or "").strip())[0][:160]
+    points = list((state.get("enrichment") or {}).get("talking_points") or [])
+    size = f"{company['employees']:,}-person " if company.get("employees") else ""
+    return first, name, ask, points, size
+
+
+def draft_rules(style: str, state: dict[str, Any]) -> OutreachDraft:
+    """Template drafts: personal, grounded in the lead's words and the enrichment."""
+    first, name, ask, points, size = _facts(state)
+    point = points[0] if points else f"what {name} told us"
+    asked = f' You wrote: "{ask}"' if ask else ""
+    if style == "data_driven":
+        body = (f"Hi {first},\n\nThanks for contacting us about {name}.{asked} Teams like a "
+                f"{size}{name} usually measure the problem first; here is what we would look "
+                f"at: {point}. We can show the numbers from similar customers in 30 minutes."
+                "\n\nWould Thursday or Friday suit you for a short call?")
+        subject = f"{name}: the numbers behind your request"
+    elif style == "emotional":
+        body = (f"Hi {first},\n\nThank you for reaching out.{asked} That sounds like real "
+                f"pressure on you and the team at {name}, and we have helped people in the same "
+                "spot get back to something they can trust, without a risky switch."
+                "\n\nCould we talk this week about what would take the pressure off first?")
+        subject = f"We can help, {first}"
+    else:
+        body = (f"Hi {first},\n\nThanks for getting in touch about {name}.{asked} In the first "
+                f"weeks you would get the outcome you asked for, with {point.lower()} covered "
+                "and nothing stopped while you switch.\n\nShall we set up a 30-minute "
+                "walkthrough this week?")
+        subject = f"What changes for {name} in the first weeks"
+    return OutreachDraft(subject=subject, body=body)
+
+
+def judge_rules(drafts: dict[str, OutreachDraft], state: dict[str, Any]) -> JudgeVerdict:
+    """Score personalisation, grounding in the ask, length and a clear next step; the
+    lead's seniority breaks ties (executives → data, operators → benefits)."""
+    first, name, ask, _, _ = _facts(state)
+    seniority = ((state.get("lead") or {}).get("contact") or {}).get("seniority")
+    preferred = {"c_level": "data_driven", "vp": "data_driven", "director": "benefit_focused",
+                 "manager": "benefit_focused"}.get(seniority or "", "emotional")
+
+    def score(style: str, draft: OutreachDraft) -> float:
+        words = len(draft.body.split())
+        return (2 * (first in draft.body) + 2 * (name in draft.body)
+                + 2 * bool(ask and ask[:40] in draft.body) + (60 <= words <= 150)
+                + draft.body.rstrip().endswith("?") + 0.5 * (style == preferred))
+
+    scores = {style: score(style, d) for style, d in drafts.items()}
+    winner = max(STYLES, key=lambda s: (scores.get(s, -1), s == preferred))
+    return JudgeVerdict.model_validate({"winner": winner, "reasons": (
+        f"rules judge: scores {json.dumps({k: round(v, 1) for k, v in scores.items()})}; "
+        f"{seniority or 'unknown'} seniority prefers {preferred}")})
+
+
+async def compete(state: dict[str, Any], run: RunConfig, rep_name: str,
+                  model: BaseChatModel | None = None) -> dict[str, Any]:
+    """Three drafts and a verdict; LLM where configured, rules otherwise or on failure."""
+    profile = json.dumps({"company": ((state.get("lead") or {}).get("company") or {}).get("name"),
+                          "talking_points": (state.get("enrichment") or {}).get("talking_points")},
+                         ensure_ascii=False)
+    lead_text = ((state.get("lead") or {}).get("inquiry") or "")[:3000]
+    flags: list[str] = []
+
+    async def one(style: str) -> tuple[str, OutreachDraft, str]:
+        agent = f"outreach_{style}"
+        if model is None and run.model_for(agent) == RULES:
+            return style, draft_rules(style, state), "rules"
+        answer = await ask_llm(agent, run, OutreachDraft, {
+            "rep": rep_name, "profile": profile, "lead_text": lead_text}, model)
+        flags.extend(answer.flags)
+        if answer.parsed is None:
+            return style, draft_rules(style, state), "rules"
+        return style, answer.parsed, "llm"
+
+    results = await asyncio.gather(*(one(s) for s in STYLES))
+    drafts = {style: draft for style, draft, _ in results}
+    verdict, judged_by = judge_rules(drafts, state), "rules"
+    if model is not None or run.model_for("outreach_judge") != RULES:
+        answer = await ask_llm("outreach_judge", run, JudgeVerdict, {
+            "lead_text": lead_text,
+            "drafts": "\n\n".join(f"[{s}]\nSubject: {d.subject}\n{d.body}"
+                                  for s, d in drafts.items())}, model)
+        flags.extend(answer.flags)
+        if answer.parsed is not None:
+            verdict, judged_by = answer.parsed, "llm"
+    return {"variants": {s: d.model_dump() for s, d in drafts.items()},
+            "written_by": {style: how for style, _, how in results},
+            "chosen": verdict.winner, "reasons": verdict.reasons, "judged_by": judged_by,
+            "flags": sorted(set(flags))}
