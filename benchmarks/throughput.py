@@ -69,13 +69,18 @@ def empty_graph(saver: Any) -> Any:
     workflow = load_workflow()
     path = ["capture", "enrichment", "qualification", "routing", "followup"]
 
+    waits = [name for name, action in workflow.actions.items() if action.wait]
+
     async def supervisor(state: LeadState) -> Command[Any]:
         done = len(state.get("steps") or [])
-        return Command(goto=path[done] if done < len(path) else END)
+        if done < len(path):
+            return Command(goto=path[done])
+        return Command(goto=waits[0] if waits and done == len(path) else END)
 
     def step(name: str) -> Any:
         async def body(state: LeadState) -> Command[Any]:
-            return Command(goto="supervisor", update={"steps": [{"step": name}]})
+            return Command(goto=END if name in waits else "supervisor",
+                           update={"steps": [{"step": name}]})
         return body
 
     builder = StateGraph(LeadState)
@@ -86,7 +91,7 @@ def empty_graph(saver: Any) -> Any:
         builder.add_node(name, step(name), timeout=spec.timeout_s, retry_policy=DB_RETRY,
                          error_handler=make_step_error_handler(spec, DB_RETRY.max_attempts),
                          destinations=("supervisor",))
-    for name in workflow.actions:
+    for name in workflow.actions:  # the follow-up wait ends the run here, like an interrupt
         builder.add_node(name, step(name), retry_policy=DB_RETRY, destinations=(END,))
     return builder.compile(checkpointer=saver)
 

@@ -140,9 +140,9 @@ class RoutingAgent:
         if tier not in tools.icp.routing["assign_tiers"]:
             return await asyncio.to_thread(self._queue, state, tools, tier)
         meta = StepOutput("success")
-        stored = await asyncio.to_thread(tools.crm.get_assignment, state["lead_id"])
+        stored, decision = await asyncio.to_thread(self._stored_or_decide, state, tools)
         if stored is None:  # a replayed step keeps its first decision
-            decision = await asyncio.to_thread(self._decide, state, tools)
+            assert decision is not None
             if decision.kind == "manager" and (self.model is not None
                                                or run.model_for(self.step) != RULES):
                 decision, meta = await self._review(decision, state, tools, run, tier)
@@ -160,6 +160,12 @@ class RoutingAgent:
         return StepOutput("success", {"status": status, "status_reason": f"{tier} lead",
                                       "assignment": None},
                           decision=queue, notes=f"{tier} → {queue} queue")
+
+    def _stored_or_decide(self, state: LeadState, tools: Toolbox,
+                          ) -> tuple[dict[str, Any] | None, RoutingDecision | None]:
+        """The assignment a replayed step already made, else a fresh decision."""
+        stored = tools.crm.get_assignment(state["lead_id"])
+        return (stored, None) if stored is not None else (None, self._decide(state, tools))
 
     def _decide(self, state: LeadState, tools: Toolbox) -> RoutingDecision:
         lead, account = state["lead"], state.get("account") or {}

@@ -679,13 +679,12 @@ class CrmStore:
     # ------------------------------------------------------------- outreach
     def store_drafts(self, lead_id: str, contest: Mapping[str, Any], now: datetime) -> None:
         with self.transaction() as conn:
-            for style, draft in contest["variants"].items():
-                self._insert_ignore(conn, OutreachDraftRow.__table__, {
-                    "lead_id": lead_id, "style": style, "subject": draft["subject"][:500],
-                    "body": draft["body"], "written_by": contest["written_by"][style],
-                    "chosen": style == contest["chosen"],
-                    "judge_reasons": contest["reasons"] if style == contest["chosen"] else None,
-                    "created_at": now})
+            conn.execute(_dialect_insert(conn)(OutreachDraftRow).on_conflict_do_nothing(), [{
+                "lead_id": lead_id, "style": style, "subject": draft["subject"][:500],
+                "body": draft["body"], "written_by": contest["written_by"][style],
+                "chosen": style == contest["chosen"],
+                "judge_reasons": contest["reasons"] if style == contest["chosen"] else None,
+                "created_at": now} for style, draft in contest["variants"].items()])
 
     def credit_outreach(self, lead_id: str, event: str, rank: Mapping[str, int]) -> None:
         """Keep the best engagement that followed the chosen draft."""
