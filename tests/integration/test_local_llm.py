@@ -69,6 +69,11 @@ def test_five_leads_through_a_real_small_model(llama_server: str, tmp_path: Path
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", llama_server)
     monkeypatch.setenv("OPENAI_API_KEY", "local")
+    # The outreach drafters and judge are four more ~10 s calls per assigned lead on this
+    # CPU; they share ask_llm with the agents below, so rules keep the suite fast.
+    for agent in ("OUTREACH_DATA_DRIVEN", "OUTREACH_EMOTIONAL", "OUTREACH_BENEFIT_FOCUSED",
+                  "OUTREACH_JUDGE"):
+        monkeypatch.setenv(f"LEADFLOW_MODEL_{agent}", "rules")
     items = [json.loads(line) for line in SAMPLES.read_text().splitlines()[:5]]
     tools = Toolbox.open(f"sqlite:///{tmp_path / 'crm.db'}")
 
