@@ -120,11 +120,11 @@ def test_slower_than_the_step_timeout_takes_the_failure_edge(stub_env: Any, run_
     from tests.integration.test_graph import with_timeouts
 
     [outcome] = run_items([middling()], workflow=with_timeouts(tmp_path, qualification="600ms"))
-    assert outcome["status"] == "marketing"  # workflow.yaml: qualification failure edge
-    assert outcome["bant"]["tier"] == "unqualified"
+    # workflow.yaml: a timed-out qualification escalates to the human backup
+    assert outcome["status"] == "manual_review" and "awaiting_review" in outcome["flags"]
     assert "qualification_timeout" in outcome["flags"]
     error = next(m for m in outcome["messages"] if m["from_agent"] == "LeadQualification Expert")
-    assert error["message_type"] == "error" and "timed out" in error["payload"][
+    assert error["message_type"] == "escalation" and "timed out" in error["payload"][
         "processing_notes"]
 
 
