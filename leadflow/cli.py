@@ -421,7 +421,8 @@ def event(
 
     try:
         wake = Wake(event=kind, rep_id=rep, at=at)  # type: ignore[arg-type]
-        outcome = asyncio.run(_with_graph(lambda graph, tools: wake_lead(graph, lead_id, wake)))
+        outcome = asyncio.run(_with_graph(
+            lambda graph, tools: wake_lead(graph, lead_id, wake, tools)))
     except ValidationError as exc:
         err.print(f"[red]error:[/red] {exc.errors()[0]['msg']} ({kind!r})")
         raise typer.Exit(code=1) from exc

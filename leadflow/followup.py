@@ -79,8 +79,9 @@ def handle_wake(state: dict[str, Any], tools: Toolbox, raw: Any) -> tuple[dict[s
         update.update(status="awaiting_followup", status_reason=f"{wake.event} at {at.isoformat()}")
     elif wake.event == "reassigned":
         rep = tools.reps.get(wake.rep_id or "")
-        if rep is None:
-            raise ValueError(f"reassigned needs a known rep_id, got {wake.rep_id!r}")
+        if rep is None:  # never raise here: a failed resume would be replayed on every wake
+            return {"status_reason": f"ignored reassignment to unknown rep {wake.rep_id!r}",
+                    "flags": ["invalid_event"]}, False
         tools.crm.reassign(lead_id, rep.id, at, f"reassigned to {rep.name}")
         _restart_clock(tools, lead_id, tier, at, rep.id)
         tools.notifier.send(Notice(audience="rep", recipient=rep.email,
@@ -136,8 +137,12 @@ def _sweep_one(state: dict[str, Any], tools: Toolbox, sla: dict[str, Any], at: d
 
 
 async def wake_lead(graph: CompiledStateGraph[Any, Any, Any, Any], lead_id: str,
-                    wake: Wake) -> dict[str, Any]:
-    """Resume a waiting lead with an event or a sweep; returns its outcome afterwards."""
+                    wake: Wake, tools: Toolbox | None = None) -> dict[str, Any]:
+    """Resume a waiting lead with an event or a sweep; returns its outcome afterwards.
+    With `tools`, a reassignment to an unknown rep is refused before resuming."""
+    if wake.event == "reassigned" and tools is not None and tools.reps.get(
+            wake.rep_id or "") is None:
+        raise ValueError(f"reassigned needs a known rep id (--rep), got {wake.rep_id!r}")
     config: RunnableConfig = {"configurable": {"thread_id": lead_id}}
     if pending_wait(await graph.aget_state(config)) is None:
         raise ValueError(f"{lead_id} is not waiting for follow-up")

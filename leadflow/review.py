@@ -80,6 +80,8 @@ async def decide_review(graph: CompiledStateGraph[Any, Any, Any, Any], tools: To
         raise ValueError(f"{lead_id} is not waiting for review")
     if decision.action not in request.get("options", []):
         raise ValueError(f"{decision.action} is not an option for {lead_id}")
+    if decision.action == "assign" and tools.reps.get(decision.rep_id or "") is None:
+        raise ValueError(f"no rep {decision.rep_id!r} in the directory")
     result = await graph.ainvoke(Command(resume=decision.model_dump()), config,
                                  context=context)
     after = await graph.aget_state(config)

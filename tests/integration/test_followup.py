@@ -138,3 +138,20 @@ def test_three_drafts_a_judge_and_the_ab_credit(tools: Toolbox, clock: FrozenClo
                                                          rep_id="rep-na-01")))
     assert [r for r in tools.crm.outreach_results()] == [
         {"style": "data_driven", "engagement": "replied", "leads": 1}]
+
+
+def test_a_bad_reassignment_is_refused_and_does_not_jam_the_thread(
+        tools: Toolbox, tmp_path: Path) -> None:
+    import pytest
+
+    lead_id = arrive(tools, tmp_path, form_item())["lead_id"]
+    with pytest.raises(ValueError, match="known rep id"):
+        with_graph(tools, tmp_path, lambda g: wake_lead(
+            g, lead_id, Wake(event="reassigned", rep_id="nobody"), tools))
+    # without the pre-check the wake is recorded as ignored, and the next one still works
+    ignored = with_graph(tools, tmp_path, lambda g: wake_lead(
+        g, lead_id, Wake(event="reassigned", rep_id="nobody")))
+    assert "invalid_event" in ignored["flags"]
+    replied = with_graph(tools, tmp_path, lambda g: wake_lead(g, lead_id, Wake(event="replied")))
+    assert replied["status"] == "awaiting_followup"
+    assert tools.crm.sla_for(lead_id)["first_touch_at"] is not None  # type: ignore[index]

@@ -96,6 +96,10 @@ def test_set_tier_routes_by_the_reviewers_tier(tools: Toolbox, tmp_path: Path) -
 def test_a_decision_must_fit_the_request(tools: Toolbox, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="needs a rep_id"):
         ReviewDecision(action="assign")
+    [waiting] = run(tools, tmp_path, [PARTIAL])
+    with pytest.raises(ValueError, match="no rep 'rep-nowhere'"):
+        decide(tools, tmp_path, waiting["lead_id"],
+               ReviewDecision(action="assign", rep_id="rep-nowhere"))
     [done] = run(tools, tmp_path, [form_item("OK-1")])
     with pytest.raises(ValueError, match="not waiting for review"):
         decide(tools, tmp_path, done["lead_id"], ReviewDecision(action="approve"))
