@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from leadflow.agents.base import RunConfig
 from leadflow.agents.llm_step import ask_llm
+from leadflow.config import icp
 from leadflow.llm import RULES
 
 STYLES = ("data_driven", "emotional", "benefit_focused")
@@ -77,8 +78,9 @@ def judge_rules(drafts: dict[str, OutreachDraft], state: dict[str, Any]) -> Judg
     lead's seniority breaks ties (executives → data, operators → benefits)."""
     first, name, ask, _, _ = _facts(state)
     seniority = ((state.get("lead") or {}).get("contact") or {}).get("seniority")
-    preferred = {"c_level": "data_driven", "vp": "data_driven", "director": "benefit_focused",
-                 "manager": "benefit_focused"}.get(seniority or "", "emotional")
+    rules = icp().outreach
+    preferred = rules.get("preferred_style_by_seniority", {}).get(
+        seniority or "", rules.get("preferred_style_default", "emotional"))
 
     def score(style: str, draft: OutreachDraft) -> float:
         words = len(draft.body.split())

@@ -75,6 +75,7 @@ class IcpConfig(_Frozen):
     target_tech: tuple[str, ...]
     routing: dict[str, Any]
     review: dict[str, Any]
+    outreach: dict[str, Any]
     sla: dict[str, Any]
 
     @property
@@ -129,6 +130,7 @@ def load_icp(path: Path | None = None) -> IcpConfig:
         target_tech=tuple(raw["data_quality"]["target_tech"]),
         routing=raw["routing"],
         review=raw.get("review") or {},
+        outreach=raw.get("outreach") or {},
         sla=raw["sla"],
     )
 

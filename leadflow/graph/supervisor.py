@@ -22,10 +22,7 @@ from leadflow.llm import model_for, validate_model_name
 from leadflow.outcome import settled_status
 from leadflow.toolbox import Toolbox
 from leadflow.tools.ingest import item_fingerprint
-from leadflow.tools.notifier import Notice
-
-# SPEC §6: data quality issue → data quality team; timeout → operations; errors → technical.
-FAILURE_AUDIENCE = {"data": "data_quality", "timeout": "operations", "error": "technical"}
+from leadflow.tools.notifier import Notice, delivery_settings
 
 
 def workflow_id_for(item: object, thread_id: str | None) -> str:
@@ -90,7 +87,8 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
         if failed:
             await asyncio.to_thread(
                 tools.notifier.send,
-                Notice(audience=FAILURE_AUDIENCE[result.get("failure_kind") or "error"],
+                Notice(audience=delivery_settings()["failures"][result.get("failure_kind")
+                                                                 or "error"],
                        subject=f"{last} failed for {state['lead_id']}",
                        body=result.get("error") or "step failed"),
                 lead_id=state["lead_id"], step=last, now=tools.clock.now())
