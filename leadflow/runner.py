@@ -20,6 +20,7 @@ from leadflow.graph.supervisor import workflow_id_for
 from leadflow.outcome import outcome_record
 from leadflow.review import pending_review, waiting_outcome
 from leadflow.toolbox import Toolbox
+from leadflow.tools.ingest import item_excerpt
 
 Durability = Literal["sync", "async", "exit"]
 # Batches checkpoint synchronously after every step: a crash loses at most the step in
@@ -92,7 +93,8 @@ class BatchRunner:
         except Exception as exc:  # noqa: BLE001 — one bad lead must not stop the batch
             reason = f"processing error: {type(exc).__name__}: {exc}"[:500]
             await asyncio.to_thread(self.tools.crm.enqueue, "manual_review", workflow_id,
-                                    reason, self.tools.clock.now(), {"item": _excerpt(item)})
+                                    reason, self.tools.clock.now(),
+                                    {"item": item_excerpt(item, 2000)})
             return error_outcome(item, workflow_id, reason), "error"
 
     async def run(
@@ -130,8 +132,3 @@ class BatchRunner:
             if handle:
                 handle.close()
         return [r for r in results if r is not None]
-
-
-def _excerpt(item: object) -> object:
-    text = json.dumps(item, default=str, ensure_ascii=False)
-    return item if len(text) <= 2000 else text[:2000]

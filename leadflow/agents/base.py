@@ -41,6 +41,12 @@ class StepOutput:
     usage: dict[str, int] | None = None
 
 
+    def decision_fields(self) -> dict[str, Any]:
+        """Who decided, with which model and prompt, at what token cost."""
+        return {"decided_by": self.decided_by, "model": self.model,
+                "prompt_version": self.prompt_version, "usage": self.usage}
+
+
 class Agent(Protocol):
     """An agent node body. `step` names its module (capture, enrichment, …)."""
 

@@ -12,7 +12,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
-from leadflow.agents.llm_step import ask_llm
+from leadflow.agents.llm_step import ask_llm, provenance
 from leadflow.config import IcpConfig, icp
 from leadflow.graph.state import LeadState
 from leadflow.llm import RULES, model_settings
@@ -195,8 +195,8 @@ class CaptureAgent:
             "parsed": json.dumps({k: v for k, v in parsed.items() if k != "text"},
                                  ensure_ascii=False)[:2000],
         }, self.model)
-        meta.model, meta.prompt_version = answer.model, answer.prompt_version
-        meta.usage, meta.flags, meta.notes = answer.usage, list(answer.flags), answer.note
+        meta = StepOutput("success", flags=list(answer.flags), notes=answer.note,
+                          **provenance(answer))
         if answer.parsed is None:
             return rules, meta
         merged, dropped = merge_extractions(answer.parsed, rules, source)
@@ -220,8 +220,7 @@ class CaptureAgent:
         record, flags = standardize_record(extracted, channel, item if isinstance(item, dict)
                                            else {}, tools.icp, parsed.get("utm"))
         flags = [*meta.flags, *flags]
-        decided: dict[str, Any] = {"decided_by": meta.decided_by, "model": meta.model,
-                                   "prompt_version": meta.prompt_version, "usage": meta.usage}
+        decided = meta.decision_fields()
         problem = problem or missing_contact_reason(record)
         write = await asyncio.to_thread(
             tools.crm.capture_lead, lead_id=workflow_id, record=record,

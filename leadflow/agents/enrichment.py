@@ -12,7 +12,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
-from leadflow.agents.llm_step import ask_llm
+from leadflow.agents.llm_step import ask_llm, provenance
 from leadflow.agents.qualification import strip_injection
 from leadflow.config import IcpConfig, standardize_tables
 from leadflow.graph.state import LeadState
@@ -175,6 +175,4 @@ class EnrichmentAgent:
         return StepOutput("success", {"lead": enriched, "enrichment": enrichment},
                           notes=notes, flags=flags,
                           decided_by="llm" if answer and answer.parsed else "rules",
-                          model=answer.model if answer else RULES,
-                          prompt_version=answer.prompt_version if answer else None,
-                          usage=answer.usage if answer else None)
+                          **provenance(answer))

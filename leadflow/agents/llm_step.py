@@ -10,7 +10,7 @@ from typing import Any, Generic
 from langchain_core.language_models import BaseChatModel
 
 from leadflow.agents.base import RunConfig
-from leadflow.llm import ModelParams, Schema, breaker_for, call_structured, chat_model
+from leadflow.llm import RULES, ModelParams, Schema, breaker_for, call_structured, chat_model
 from leadflow.prompts import load_prompt
 
 
@@ -22,6 +22,15 @@ class LlmAnswer(Generic[Schema]):
     usage: dict[str, int] | None = None
     flags: list[str] = field(default_factory=list)
     note: str = ""
+
+
+def provenance(answer: LlmAnswer[Any] | None) -> dict[str, Any]:
+    """The model / prompt_version / usage fields of a StepOutput; `rules` when the step asked
+    no LLM."""
+    if answer is None:
+        return {"model": RULES, "prompt_version": None, "usage": None}
+    return {"model": answer.model, "prompt_version": answer.prompt_version,
+            "usage": answer.usage}
 
 
 async def ask_llm(agent: str, run: RunConfig, schema: type[Schema], fields: dict[str, Any],

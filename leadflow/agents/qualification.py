@@ -17,7 +17,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
-from leadflow.agents.llm_step import ask_llm
+from leadflow.agents.llm_step import ask_llm, provenance
 from leadflow.config import Criterion, IcpConfig
 from leadflow.graph.state import LeadState
 from leadflow.llm import RULES, model_settings
@@ -465,9 +465,7 @@ class QualificationAgent:
             notes += f"; {answer.note}"
         return StepOutput(
             "success", {"bant": bant}, decision=bant["tier"], notes=notes, flags=flags,
-            review=review, decided_by=decided_by, model=answer.model if answer else RULES,
-            prompt_version=answer.prompt_version if answer else None,
-            usage=answer.usage if answer else None)
+            review=review, decided_by=decided_by, **provenance(answer))
 
 
 def _clear_cut(bant: dict[str, Any]) -> bool:

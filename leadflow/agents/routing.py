@@ -15,7 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel
 
 from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
-from leadflow.agents.llm_step import ask_llm
+from leadflow.agents.llm_step import ask_llm, provenance
 from leadflow.agents.qualification import strip_injection
 from leadflow.config import Rep
 from leadflow.graph.state import LeadState
@@ -196,9 +196,8 @@ class RoutingAgent:
             "manager": f"{manager.id} ({manager.name})",
             "lead_text": strip_injection(lead.get("inquiry") or "", tools.icp)[0][:3000],
         }, self.model)
-        meta.model, meta.prompt_version, meta.usage = (answer.model, answer.prompt_version,
-                                                        answer.usage)
-        meta.flags, meta.notes = list(answer.flags), answer.note
+        meta = StepOutput("success", flags=list(answer.flags), notes=answer.note,
+                          **provenance(answer))
         review = answer.parsed
         if review is None:
             return decision, meta
@@ -249,8 +248,7 @@ class RoutingAgent:
         )
         assignment = {k: stored[k] for k in ("rep_id", "region", "segment", "reason", "kind",
                                              "assigned_at", "speed_to_lead_seconds", "audit")}
-        decided: dict[str, Any] = {"decided_by": meta.decided_by, "model": meta.model,
-                                   "prompt_version": meta.prompt_version, "usage": meta.usage}
+        decided = meta.decision_fields()
         notes = stored["reason"] + (f"; {meta.notes}" if meta.notes else "")
         if stored["kind"] == "manager":
             return StepOutput("success", {"assignment": assignment, "status": "escalated",

@@ -4,7 +4,6 @@ handler, and the supervisor's disposition actions."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +23,7 @@ from leadflow.graph.workflow import Action, Step, Workflow
 from leadflow.outcome import outcome_record, settled_status
 from leadflow.review import ReviewDecision, ReviewRequest
 from leadflow.toolbox import Toolbox
+from leadflow.tools.ingest import item_excerpt
 from leadflow.tools.notifier import Notice
 
 ToolResolver = Callable[[Runtime[LeadflowContext]], Toolbox]
@@ -193,7 +193,7 @@ def make_action_node(action: Action, tools_for: ToolResolver,
             reason=update["status_reason"],
             evidence={"failed_step": failed.get("step"), "error": failed.get("error"),
                       "flags": state.get("flags") or [],
-                      "lead": state.get("lead"), "item": _excerpt(state.get("item"))},
+                      "lead": state.get("lead"), "item": item_excerpt(state.get("item"), 4000)},
         )
         decision = ReviewDecision.model_validate(interrupt(request.model_dump()))
         return await carry_out(decision, {**state, **update}, tools, workflow, action)
@@ -210,11 +210,6 @@ REVIEW_QUESTIONS = {
     "conflicting_signals": "The lead's signals contradict each other (see the conflicts). "
                            "Approve the tier, set another one, assign it, or reject it.",
 }
-
-
-def _excerpt(item: object) -> object:
-    text = json.dumps(item, default=str, ensure_ascii=False)
-    return item if len(text) <= 4000 else text[:4000]
 
 
 async def carry_out(decision: ReviewDecision, state: dict[str, Any], tools: Toolbox,

@@ -452,6 +452,13 @@ def item_text(item: object) -> str:
     return clean_text(payload)[:MAX_TEXT_CHARS]
 
 
+def item_excerpt(item: object, limit: int) -> object:
+    """The item itself when small, else its JSON cut at `limit` characters (for queues and
+    review evidence, so a 1 MB paste never lands in a queue row)."""
+    text = json.dumps(item, default=str, ensure_ascii=False)
+    return item if len(text) <= limit else text[:limit]
+
+
 # ----------------------------------------------------------------------------- files
 class UnreadableFile(ValueError):
     """A whole input file cannot be read (not found, binary, wrong format)."""
