@@ -227,18 +227,19 @@ async def call_structured(
     return result
 
 
-_structured_cache: dict[tuple[int, type[BaseModel], str], Any] = {}
+_structured_cache: dict[tuple[int, type[BaseModel], str], tuple[BaseChatModel, Any]] = {}
 
 
 def _structured(model: BaseChatModel, schema: type[BaseModel], method: str) -> Any:
     """`with_structured_output` builds the tool's JSON schema (~3 ms); build it once per
-    model and schema."""
+    model and schema. The entry keeps its model alive and is checked by identity, so a
+    collected model's reused `id()` can never hand out another model's runnable."""
     key = (id(model), schema, method)
-    runnable = _structured_cache.get(key)
-    if runnable is None:
-        runnable = model.with_structured_output(schema, include_raw=True, method=method)
-        _structured_cache[key] = runnable
-    return runnable
+    entry = _structured_cache.get(key)
+    if entry is None or entry[0] is not model:
+        entry = (model, model.with_structured_output(schema, include_raw=True, method=method))
+        _structured_cache[key] = entry
+    return entry[1]
 
 
 def _repair_turn(raw: object, error: str) -> list[BaseMessage]:

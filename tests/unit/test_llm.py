@@ -93,3 +93,23 @@ def test_circuit_breaker_opens_and_half_opens() -> None:
     assert not breaker.allow(12)
     breaker.record(True, 12)
     assert breaker.allow(12)
+
+
+def test_structured_runnable_cache_survives_a_reused_object_id() -> None:
+    """CI once saw a fresh fake model answer with a collected model's runnable: CPython
+    reuses `id()`s, so the cache must check identity, not the number alone."""
+    from pydantic import BaseModel
+
+    from leadflow.llm import _structured, _structured_cache
+    from tests.llm_fakes import ScriptedChatModel
+
+    class Probe(BaseModel):
+        x: int
+
+    stale = ScriptedChatModel(schema_name="Probe", script=[])
+    fresh = ScriptedChatModel(schema_name="Probe", script=[{"x": 1}])
+    # Simulate the collected model's entry sitting under the fresh model's id.
+    _structured_cache[(id(fresh), Probe, "function_calling")] = (stale, "stale runnable")
+    runnable = _structured(fresh, Probe, "function_calling")
+    assert runnable != "stale runnable"
+    assert runnable.invoke("hi")["parsed"] == Probe(x=1)
