@@ -5,43 +5,53 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+import random
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Literal
 
-import aiosqlite
+import psycopg
+import sqlalchemy.exc
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph.state import CompiledStateGraph
 
+from leadflow.checkpoint import open_checkpointer, sqlite_checkpointer
 from leadflow.followup import pending_wait
 from leadflow.graph.supervisor import workflow_id_for
 from leadflow.outcome import outcome_record
 from leadflow.review import pending_review, waiting_outcome
 from leadflow.toolbox import Toolbox
-from leadflow.tools.ingest import item_excerpt
+from leadflow.tools.ingest import item_excerpt, storable_item
 
 Durability = Literal["sync", "async", "exit"]
 # Batches checkpoint synchronously after every step: a crash loses at most the step in
 # flight, and that step's side effects are idempotent, so resuming is always safe.
 BATCH_DURABILITY: Durability = "sync"
 
+# The checkpointers are opened through here by the CLI, the evals, tests and benchmarks.
+__all__ = ["BATCH_DURABILITY", "BatchRunner", "Durability", "error_outcome", "open_checkpointer",
+           "sqlite_checkpointer"]
 
-@asynccontextmanager
-async def sqlite_checkpointer(path: Path) -> AsyncIterator[AsyncSqliteSaver]:
-    """AsyncSqliteSaver on a WAL-mode file (readers don't block the writer)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = await aiosqlite.connect(str(path))
-    await conn.execute("PRAGMA journal_mode=WAL")
-    await conn.execute("PRAGMA synchronous=NORMAL")
-    await conn.execute("PRAGMA busy_timeout=10000")
-    saver = AsyncSqliteSaver(conn)
-    await saver.setup()
-    try:
-        yield saver
-    finally:
-        await conn.close()
+
+# A lead whose database connection dropped is resumed from its checkpoint up to this many
+# times in all (backoff DB_BACKOFF_S, doubling, with jitter) before it goes to manual review.
+DB_ATTEMPTS = 4
+DB_BACKOFF_S = 0.2
+
+
+def is_transient_db_error(exc: BaseException) -> bool:
+    """A lost, refused or invalidated database connection (psycopg's, or SQLAlchemy's
+    wrapping of one): worth another attempt, unlike a bug or a bad row."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, psycopg.OperationalError):  # also the pool's PoolTimeout
+            return True
+        if isinstance(seen, sqlalchemy.exc.DBAPIError) and (
+                seen.connection_invalidated or isinstance(seen, sqlalchemy.exc.OperationalError)):
+            return True
+        seen = seen.__cause__
+    return False
 
 
 def error_outcome(item: object, workflow_id: str, reason: str) -> dict[str, Any]:
@@ -63,39 +73,60 @@ class BatchRunner:
         self.tools = tools
         self.durability = durability
         self.context = context
+        self.db_retries = 0  # leads resumed after a dropped database connection
 
     async def process(self, item: object) -> tuple[dict[str, Any], str]:
         """Run (or resume, or just read) one item; returns (outcome, how) where how is
-        processed | resumed | already_done | error."""
+        processed | resumed | already_done | error.
+
+        A dropped database connection (the checkpointer's or the CRM's) does not condemn
+        the lead: its thread is resumed from its last checkpoint, a few times with backoff
+        and jitter (every step's side effects are idempotent, so a replayed step is safe)."""
+        item = storable_item(item)  # lone surrogates or 100-digit ints fail a checkpoint write
         workflow_id = workflow_id_for(item, None)
         config: RunnableConfig = {"configurable": {"thread_id": workflow_id}}
-        try:
-            snapshot = await self.graph.aget_state(config)
-            if snapshot.values.get("outcome") and not snapshot.next:
-                return snapshot.values["outcome"], "already_done"
-            if (request := pending_review(snapshot)) is not None:  # waiting for a person
-                return waiting_outcome(dict(snapshot.values), request), "awaiting_review"
-            if pending_wait(snapshot) is not None:  # following up: waits for events
-                return outcome_record(dict(snapshot.values)), "awaiting_followup"
-            how = "resumed" if snapshot.next else "processed"
-            result: dict[str, Any] = await self.graph.ainvoke(
-                None if snapshot.next else {"item": item}, config,
-                context=self.context, durability=self.durability,
-            )
-            if "__interrupt__" in result:
-                paused = await self.graph.aget_state(config)
-                request = pending_review(paused)
-                if request is not None:
-                    return waiting_outcome(dict(paused.values), request), how
-                if pending_wait(paused) is not None:
-                    return outcome_record(dict(paused.values)), how
-            return result["outcome"], how
-        except Exception as exc:  # noqa: BLE001 — one bad lead must not stop the batch
-            reason = f"processing error: {type(exc).__name__}: {exc}"[:500]
-            await asyncio.to_thread(self.tools.crm.enqueue, "manual_review", workflow_id,
-                                    reason, self.tools.clock.now(),
-                                    {"item": item_excerpt(item, 2000)})
-            return error_outcome(item, workflow_id, reason), "error"
+        for attempt in range(1, DB_ATTEMPTS + 1):
+            try:
+                return await self._process_once(item, config)
+            except Exception as exc:  # noqa: BLE001 — one bad lead must not stop the batch
+                if attempt < DB_ATTEMPTS and is_transient_db_error(exc):
+                    self.db_retries += 1
+                    await asyncio.sleep(DB_BACKOFF_S * 2 ** (attempt - 1)
+                                        * random.uniform(0.5, 1.5))
+                    continue
+                reason = f"processing error: {type(exc).__name__}: {exc}"[:500]
+                await asyncio.to_thread(self.tools.crm.enqueue, "manual_review", workflow_id,
+                                        reason, self.tools.clock.now(),
+                                        {"item": item_excerpt(item, 2000)})
+                return error_outcome(item, workflow_id, reason), "error"
+        raise AssertionError("unreachable: the last attempt returns")
+
+    async def _process_once(self, item: object,
+                            config: RunnableConfig) -> tuple[dict[str, Any], str]:
+        """One attempt: read the thread, then start it, resume it or report where it waits."""
+        snapshot = await self.graph.aget_state(config)
+        if snapshot.values.get("outcome") and not snapshot.next:
+            return snapshot.values["outcome"], "already_done"
+        if (request := pending_review(snapshot)) is not None:  # waiting for a person
+            return waiting_outcome(dict(snapshot.values), request), "awaiting_review"
+        if pending_wait(snapshot) is not None:  # following up: waits for events
+            return outcome_record(dict(snapshot.values)), "awaiting_followup"
+        how = "resumed" if snapshot.next else "processed"
+        result: dict[str, Any] = await self.graph.ainvoke(
+            None if snapshot.next else {"item": item}, config,
+            context=self.context, durability=self.durability,
+        )
+        if "__interrupt__" in result:
+            # Read the pause from the run's own result: re-reading the thread right away
+            # can miss the interrupt's pending write (seen with the Postgres saver).
+            paused = SimpleNamespace(interrupts=result["__interrupt__"])
+            values = {k: v for k, v in result.items() if k != "__interrupt__"}
+            request = pending_review(paused)
+            if request is not None:
+                return waiting_outcome(values, request), how
+            if pending_wait(paused) is not None:
+                return outcome_record(values), how
+        return result["outcome"], how
 
     async def run(
         self,

@@ -1,4 +1,4 @@
-"""The CRM: a real SQL database through SQLAlchemy 2 (SQLite by default, any URL works).
+"""The CRM: a real SQL database through SQLAlchemy 2 (SQLite by default, or PostgreSQL).
 
 Every write a node makes goes through an idempotent function keyed by lead and step (unique
 constraints + insert-or-ignore), so a retried or resumed node never repeats its side effects.
@@ -36,9 +36,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from leadflow.db import sqlalchemy_url, upgrade_to_head
+
 # rules_review: business-rule conflicts for the business-rules admin (the lead went on with
 # the safest default; nothing waits on it).
-QUEUES = ("manual_review", "nurture", "marketing", "retry_later", "rules_review")
+QUEUES = ("manual_review", "nurture", "marketing", "retry_later", "rules_review", "intake")
 STATUSES = ("routed", "nurture", "marketing", "manual_review", "escalated", "awaiting_followup")
 
 
@@ -236,6 +238,12 @@ class OutreachDraftRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+def column_length(model: type[Base], column: str) -> int | None:
+    """Declared length of a string column: PostgreSQL rejects longer values (SQLite does
+    not), so writers cut to it."""
+    return getattr(model.__table__.c[column].type, "length", None)
+
+
 _LEGAL_SUFFIXES = re.compile(
     r"\b(inc|incorporated|llc|ltd|limited|plc|gmbh|ag|kg|sa|s\.a|sas|sarl|srl|spa|s\.p\.a|bv|nv|"
     r"oy|ab|as|kk|k\.k|co|corp|corporation|company|pty|pte|group|holdings|ltda|sl|s\.l)\b\.?",
@@ -264,11 +272,14 @@ class CrmStore:
     """All CRM reads and writes. Thread-safe: one engine, short transactions."""
 
     def __init__(self, url: str) -> None:
+        """Open the CRM at `url` (`sqlite:///…`, `postgresql://…`) and bring its schema to
+        the latest migration."""
         self.url = url
-        self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
+        self.engine: Engine = create_engine(sqlalchemy_url(url), future=True,
+                                            pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        self.migrated_from: str | None = upgrade_to_head(self.engine)  # None: a new database
 
     def close(self) -> None:
         self.engine.dispose()
@@ -285,13 +296,13 @@ class CrmStore:
 
     def _insert_ignore_key(self, conn: Connection, table: Any,
                            values: Mapping[str, Any]) -> Any | None:
-        """Like _insert_ignore, returning the new row's primary key (None when it existed)."""
-        result = conn.execute(
-            _dialect_insert(conn)(table).values(**values).on_conflict_do_nothing())
-        if not result.rowcount:
-            return None
-        key = result.inserted_primary_key
-        return key[0] if key else True
+        """Like _insert_ignore, returning the new row's primary key (None when it existed).
+
+        RETURNING, not rowcount: psycopg reports rowcount -1 for INSERT … RETURNING, and
+        SQLite's lastrowid is stale after an ignored insert."""
+        insert_ignored = _dialect_insert(conn)(table).values(**values).on_conflict_do_nothing()
+        row = conn.execute(insert_ignored.returning(*table.primary_key.columns)).first()
+        return None if row is None else row[0]
 
     def capture_lead(
         self,
@@ -358,7 +369,7 @@ class CrmStore:
         domain = (company.get("domain") or "").lower() or None
         if not name and not domain:
             return None, None, None
-        key = name_key(name) if name else (domain or "")
+        key = (name_key(name) if name else (domain or ""))[:column_length(Account, "name_key")]
         row: Any = None
         matched_by = None
         if domain:
@@ -596,6 +607,15 @@ class CrmStore:
             ).mappings().all()
         return [dict(r) for r in rows]
 
+    def open_queue_item(self, queue: str, lead_id: str) -> dict[str, Any] | None:
+        """The lead's unresolved item in `queue`, if any."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(QueueItem.__table__).where(
+                    QueueItem.queue == queue, QueueItem.lead_id == lead_id,
+                    QueueItem.resolved_at.is_(None))).mappings().first()
+        return dict(row) if row else None
+
     def count(self, model: type[Base], **where: Any) -> int:
         query = select(func.count()).select_from(model)
         for key, value in where.items():
@@ -761,13 +781,18 @@ def _dialect_insert(conn: Connection) -> Any:
 
 
 def _parse_dt(value: object) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
+    """Aware datetime (naive → UTC); None when unparseable or out of range in UTC
+    ('0001-01-01T00:00+14:00' is year 0 there, which would crash the CRM write)."""
+    if value is None:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        parsed = (value if isinstance(value, datetime)
+                  else datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        parsed.astimezone(UTC)  # the CRM stores UTC: this must not overflow there
+    except (ValueError, OverflowError):
+        return None
+    return parsed
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -785,7 +810,8 @@ def parse_datetime(value: object) -> datetime | None:
 
 
 __all__: Sequence[str] = (
-    "CrmStore", "CaptureWrite", "QUEUES", "STATUSES", "name_key", "parse_datetime",
+    "CrmStore", "CaptureWrite", "QUEUES", "STATUSES", "column_length", "name_key",
+    "parse_datetime",
     "Account", "Contact", "Lead", "LeadSource", "Assignment", "MessageLog", "Notification",
     "RepStats",
     "QueueItem", "EngagementEvent", "SlaClock",

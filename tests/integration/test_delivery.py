@@ -21,6 +21,8 @@ from leadflow.tools.delivery import deliver_due
 from leadflow.tools.notifier import Notice
 from tests.conftest import RunItems, form_item
 
+pytestmark = pytest.mark.db_backends
+
 
 @pytest.fixture
 def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:

@@ -6,39 +6,42 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
+
+import pytest
 
 from leadflow.clock import FrozenClock
 from leadflow.followup import Wake, sweep, wake_lead
 from leadflow.graph import build_graph
-from leadflow.runner import BatchRunner, sqlite_checkpointer
+from leadflow.runner import BatchRunner
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import EngagementEvent, Notification
-from tests.conftest import form_item
+from tests.conftest import OpenCheckpoints, form_item
+
+pytestmark = pytest.mark.db_backends
 
 
-def with_graph(tools: Toolbox, tmp_path: Path, fn: Any) -> Any:
+def with_graph(tools: Toolbox, checkpoints: OpenCheckpoints, fn: Any) -> Any:
     async def go() -> Any:
-        async with sqlite_checkpointer(tmp_path / "checkpoints.db") as saver:
+        async with checkpoints() as saver:
             return await fn(build_graph(saver, toolbox=tools))
     return asyncio.run(go())
 
 
-def arrive(tools: Toolbox, tmp_path: Path, item: dict[str, Any]) -> dict[str, Any]:
-    return with_graph(tools, tmp_path,
+def arrive(tools: Toolbox, checkpoints: OpenCheckpoints, item: dict[str, Any]) -> dict[str, Any]:
+    return with_graph(tools, checkpoints,
                       lambda g: BatchRunner(g, tools).run([item]))[0]  # type: ignore[no-any-return]
 
 
-def test_the_whole_story(tools: Toolbox, clock: FrozenClock, tmp_path: Path) -> None:
-    lead = arrive(tools, tmp_path, form_item())
+def test_the_whole_story(tools: Toolbox, clock: FrozenClock, checkpoints: OpenCheckpoints) -> None:
+    lead = arrive(tools, checkpoints, form_item())
     lead_id, rep = lead["lead_id"], lead["assignment"]["rep_id"]
     assert lead["status"] == "awaiting_followup"
     sla = tools.crm.sla_for(lead_id)
     assert sla is not None and sla["due_at"] == clock.now() + timedelta(hours=1)  # hot
 
     def swept() -> dict[str, Any]:
-        return with_graph(tools, tmp_path, lambda g: sweep(g, tools))[0]  # type: ignore[no-any-return]
+        return with_graph(tools, checkpoints, lambda g: sweep(g, tools))[0]  # type: ignore[no-any-return]
 
     def audience(name: str) -> list[dict[str, Any]]:
         return [n for n in tools.crm.notifications(lead_id) if n["audience"] == name]
@@ -57,21 +60,21 @@ def test_the_whole_story(tools: Toolbox, clock: FrozenClock, tmp_path: Path) -> 
     assert manager_note["recipient"] == "dana.whitfield@leadflow.example"
 
     other = "rep-na-01" if rep != "rep-na-01" else "rep-na-02"
-    moved = with_graph(tools, tmp_path, lambda g: wake_lead(
+    moved = with_graph(tools, checkpoints, lambda g: wake_lead(
         g, lead_id, Wake(event="reassigned", rep_id=other)))
     assert moved["assignment"]["rep_id"] == other and moved["status"] == "awaiting_followup"
     assert tools.crm.get_assignment(lead_id)["rep_id"] == other  # type: ignore[index]
     assert tools.crm.rep_loads()[other][0] == 1 and tools.crm.rep_loads()[rep][0] == 0
 
     clock.advance(timedelta(minutes=20))
-    replied = with_graph(tools, tmp_path, lambda g: wake_lead(g, lead_id, Wake(event="replied")))
+    replied = with_graph(tools, checkpoints, lambda g: wake_lead(g, lead_id, Wake(event="replied")))
     assert replied["status"] == "awaiting_followup"
     assert tools.crm.sla_for(lead_id)["first_touch_at"] == clock.now()  # type: ignore[index]
     clock.advance(timedelta(days=3))
     swept()  # touched: no more reminders or escalations
     assert len(audience("sales_manager")) == 1
 
-    closed = with_graph(tools, tmp_path, lambda g: wake_lead(g, lead_id,
+    closed = with_graph(tools, checkpoints, lambda g: wake_lead(g, lead_id,
                                                              Wake(event="closed_won")))
     assert closed["status"] == "routed" and "closed_won" in closed["flags"]
     assert tools.crm.rep_loads()[other][0] == 0
@@ -79,12 +82,12 @@ def test_the_whole_story(tools: Toolbox, clock: FrozenClock, tmp_path: Path) -> 
         "reassigned", "replied", "closed_won"]
     assert tools.crm.waiting_sla_leads() == []
     # the finished thread no longer waits; a batch re-run reads its outcome back
-    again = arrive(tools, tmp_path, form_item())
+    again = arrive(tools, checkpoints, form_item())
     assert again["status"] == "routed"
 
 
 def test_an_out_of_office_rep_gets_the_lead_reassigned(tools: Toolbox, clock: FrozenClock,
-                                                      tmp_path: Path) -> None:
+                                                      checkpoints: OpenCheckpoints) -> None:
     from leadflow.config import RepDirectoryConfig
     from leadflow.tools.notifier import Notifier
     from leadflow.tools.reps import RepDirectory
@@ -92,7 +95,7 @@ def test_an_out_of_office_rep_gets_the_lead_reassigned(tools: Toolbox, clock: Fr
     german = form_item("OOO-1", **{"Work Email": "lena@brightwave-media.de", "Country": "DE",
                                    "Company": "Brightwave Media GmbH", "Employees": "450",
                                    "Industry": "Software"})
-    lead = arrive(tools, tmp_path, german)
+    lead = arrive(tools, checkpoints, german)
     first = lead["assignment"]["rep_id"]
     assert lead["status"] == "awaiting_followup" and first == "rep-emea-03"
     # ops mark the rep out of office in reps.yaml
@@ -103,7 +106,7 @@ def test_an_out_of_office_rep_gets_the_lead_reassigned(tools: Toolbox, clock: Fr
     tools.reps = RepDirectory(RepDirectoryConfig.model_validate(raw))
     tools.notifier = Notifier(tools.crm, tools.reps)
     clock.advance(timedelta(minutes=5))
-    after = with_graph(tools, tmp_path, lambda g: sweep(g, tools))[0]
+    after = with_graph(tools, checkpoints, lambda g: sweep(g, tools))[0]
     assert after["assignment"]["rep_id"] == "rep-emea-02"  # the other EMEA mid-market rep
     audit = tools.crm.get_assignment(lead["lead_id"])["audit"]  # type: ignore[index]
     assert audit["reassignments"][0]["from"] == first
@@ -112,19 +115,19 @@ def test_an_out_of_office_rep_gets_the_lead_reassigned(tools: Toolbox, clock: Fr
 
 
 def test_replayed_wakes_record_nothing_twice(tools: Toolbox, clock: FrozenClock,
-                                            tmp_path: Path) -> None:
-    lead_id = arrive(tools, tmp_path, form_item())["lead_id"]
+                                            checkpoints: OpenCheckpoints) -> None:
+    lead_id = arrive(tools, checkpoints, form_item())["lead_id"]
     at = clock.now().isoformat()
-    with_graph(tools, tmp_path, lambda g: wake_lead(g, lead_id, Wake(event="contacted", at=at)))
+    with_graph(tools, checkpoints, lambda g: wake_lead(g, lead_id, Wake(event="contacted", at=at)))
     notifications = tools.crm.count(Notification)
-    with_graph(tools, tmp_path, lambda g: wake_lead(g, lead_id, Wake(event="contacted", at=at)))
+    with_graph(tools, checkpoints, lambda g: wake_lead(g, lead_id, Wake(event="contacted", at=at)))
     assert tools.crm.count(EngagementEvent) == 1
     assert tools.crm.count(Notification) == notifications
 
 
 def test_three_drafts_a_judge_and_the_ab_credit(tools: Toolbox, clock: FrozenClock,
-                                               tmp_path: Path) -> None:
-    lead = arrive(tools, tmp_path, form_item())
+                                               checkpoints: OpenCheckpoints) -> None:
+    lead = arrive(tools, checkpoints, form_item())
     drafts = {d["style"]: d for d in tools.crm.drafts_for(lead["lead_id"])}
     assert set(drafts) == {"data_driven", "emotional", "benefit_focused"}
     assert all("Priya" in d["body"] and "Lumen Health Partners" in d["body"]
@@ -132,8 +135,8 @@ def test_three_drafts_a_judge_and_the_ab_credit(tools: Toolbox, clock: FrozenClo
     [chosen] = [d for d in drafts.values() if d["chosen"]]
     assert chosen["style"] == "data_driven"  # a VP: the rules judge prefers numbers
     assert "rules judge" in chosen["judge_reasons"]
-    with_graph(tools, tmp_path, lambda g: wake_lead(g, lead["lead_id"], Wake(event="replied")))
-    with_graph(tools, tmp_path, lambda g: wake_lead(g, lead["lead_id"],
+    with_graph(tools, checkpoints, lambda g: wake_lead(g, lead["lead_id"], Wake(event="replied")))
+    with_graph(tools, checkpoints, lambda g: wake_lead(g, lead["lead_id"],
                                                     Wake(event="reassigned",
                                                          rep_id="rep-na-01")))
     assert [r for r in tools.crm.outreach_results()] == [
@@ -141,17 +144,17 @@ def test_three_drafts_a_judge_and_the_ab_credit(tools: Toolbox, clock: FrozenClo
 
 
 def test_a_bad_reassignment_is_refused_and_does_not_jam_the_thread(
-        tools: Toolbox, tmp_path: Path) -> None:
+        tools: Toolbox, checkpoints: OpenCheckpoints) -> None:
     import pytest
 
-    lead_id = arrive(tools, tmp_path, form_item())["lead_id"]
+    lead_id = arrive(tools, checkpoints, form_item())["lead_id"]
     with pytest.raises(ValueError, match="known rep id"):
-        with_graph(tools, tmp_path, lambda g: wake_lead(
+        with_graph(tools, checkpoints, lambda g: wake_lead(
             g, lead_id, Wake(event="reassigned", rep_id="nobody"), tools))
     # without the pre-check the wake is recorded as ignored, and the next one still works
-    ignored = with_graph(tools, tmp_path, lambda g: wake_lead(
+    ignored = with_graph(tools, checkpoints, lambda g: wake_lead(
         g, lead_id, Wake(event="reassigned", rep_id="nobody")))
     assert "invalid_event" in ignored["flags"]
-    replied = with_graph(tools, tmp_path, lambda g: wake_lead(g, lead_id, Wake(event="replied")))
+    replied = with_graph(tools, checkpoints, lambda g: wake_lead(g, lead_id, Wake(event="replied")))
     assert replied["status"] == "awaiting_followup"
     assert tools.crm.sla_for(lead_id)["first_touch_at"] is not None  # type: ignore[index]

@@ -1,5 +1,6 @@
-"""The compiled graph end to end with a real SQLite CRM and checkpointer: the happy path,
-every failure/fallback edge of workflow.yaml (SPEC §5–§6), the message format and dedupe."""
+"""The compiled graph end to end with a real CRM and checkpointer (SQLite and PostgreSQL):
+the happy path, every failure/fallback edge of workflow.yaml (SPEC §5–§6), the message
+format and dedupe."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
 from leadflow.graph.state import LeadState
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import Assignment, MessageLog, Notification, QueueItem, SlaClock
-from tests.conftest import RunItems, form_item
+from tests.conftest import OpenCheckpoints, RunItems, form_item
+
+pytestmark = pytest.mark.db_backends
 
 AGENTS = ["LeadCapture Pro", "DataEnrichment Specialist", "LeadQualification Expert",
           "LeadRouting Coordinator", "FollowUp Monitor"]
@@ -242,17 +245,17 @@ def test_bad_items_do_not_stop_the_batch(run_items: RunItems) -> None:
     assert [o["status"] for o in outcomes] == ["manual_review", "awaiting_followup"]
 
 
-def test_concurrent_items_with_the_same_email_make_one_lead(tools: Toolbox,
-                                                            tmp_path: Path) -> None:
+def test_concurrent_items_with_the_same_email_make_one_lead(
+        tools: Toolbox, checkpoints: OpenCheckpoints) -> None:
     """Racing duplicates: the loser's insert hits the unique email key and becomes a
     duplicate of the winner instead of failing."""
     from leadflow.graph import build_graph
-    from leadflow.runner import BatchRunner, sqlite_checkpointer
+    from leadflow.runner import BatchRunner
 
     items = [form_item(f"RACE-{n}") for n in range(4)]
 
     async def go() -> list[dict[str, Any]]:
-        async with sqlite_checkpointer(tmp_path / "race.db") as saver:
+        async with checkpoints() as saver:
             graph = build_graph(saver, toolbox=tools)
             return await BatchRunner(graph, tools).run(items, concurrency=4)
 

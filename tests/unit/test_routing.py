@@ -1,5 +1,6 @@
 """leadflow.agents.routing: eligibility rules, specialty, load ratio, tie-breaks, manager
-escalation, account owners, queues and idempotent replay (SPEC §4.4), on a real SQLite CRM."""
+escalation, account owners, queues and idempotent replay (SPEC §4.4), on a real CRM (SQLite
+and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import Assignment, QueueItem, RepStats
 from leadflow.tools.notifier import Notifier
 from leadflow.tools.reps import RepDirectory
+
+pytestmark = pytest.mark.db_backends  # the CRM side: assignments, rep loads, owners, queues
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # = tests/conftest.py START
 MANAGERS = {

@@ -1,0 +1,118 @@
+"""Where LangGraph keeps its checkpoints: a WAL-mode SQLite file by default, or the same
+PostgreSQL database as the CRM when `LEADFLOW_DATABASE_URL` is `postgresql://…`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from leadflow.db import (
+    LOCK_KEY_SQL,
+    LOCK_POLL_SECONDS,
+    LOCK_WAIT_SECONDS,
+    create_schema_sql,
+    is_postgres,
+    libpq_conninfo,
+)
+from leadflow.settings import Settings
+
+
+@asynccontextmanager
+async def sqlite_checkpointer(path: Path) -> AsyncIterator[AsyncSqliteSaver]:
+    """AsyncSqliteSaver on a WAL-mode file (readers don't block the writer)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = await aiosqlite.connect(str(path))
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA synchronous=NORMAL")
+    await conn.execute("PRAGMA busy_timeout=10000")
+    saver = AsyncSqliteSaver(conn)
+    await saver.setup()
+    try:
+        yield saver
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def postgres_checkpointer(url: str, max_size: int = 10) -> AsyncIterator[AsyncPostgresSaver]:
+    """AsyncPostgresSaver on our own pool. Autocommit because the saver manages its own
+    statements (and its migrations create indexes CONCURRENTLY); no prepared statements, so
+    it also works behind a transaction-mode pooler such as PgBouncer."""
+    conninfo = libpq_conninfo(url)
+    kwargs: dict[str, Any] = {"autocommit": True, "prepare_threshold": None,
+                              "row_factory": dict_row}
+    # `check`: a pooled connection the server dropped (restart, failover, idle kill) is
+    # replaced at checkout instead of failing the next checkpoint read or write.
+    pool: AsyncConnectionPool[AsyncConnection[DictRow]] = AsyncConnectionPool(
+        conninfo, min_size=1, max_size=max(2, max_size), kwargs=kwargs, open=False,
+        check=AsyncConnectionPool.check_connection)
+    await pool.open()
+    try:
+        saver = AsyncPostgresSaver(pool)
+        async with pool.connection() as lock:
+            # Several processes may open at once: one creates and migrates at a time (the
+            # CRM's migrations take the same lock; see leadflow.db.LOCK_KEY_SQL).
+            await _wait_for_lock(lock)
+            try:
+                await _ensure_schema(lock)
+                await saver.setup()
+            finally:
+                await lock.execute(f"SELECT pg_advisory_unlock({LOCK_KEY_SQL})")
+        yield saver
+    finally:
+        await pool.close()
+
+
+async def _wait_for_lock(conn: AsyncConnection[DictRow]) -> None:
+    """Poll the schema's advisory lock (autocommit: nothing held while waiting)."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        cur = await conn.execute(f"SELECT pg_try_advisory_lock({LOCK_KEY_SQL}) AS got")
+        row = await cur.fetchone()
+        if row is not None and row["got"]:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"another process held the schema lock for over "
+                               f"{LOCK_WAIT_SECONDS:.0f} s")
+        await asyncio.sleep(LOCK_POLL_SECONDS)
+
+
+async def _ensure_schema(conn: AsyncConnection[DictRow]) -> None:
+    """Create the search_path's schema if the URL names one that is not there yet (the
+    CRM does the same), so the checkpointer may be opened first."""
+    row = await (await conn.execute("SELECT current_schema() AS name")).fetchone()
+    if row is not None and row["name"] is not None:
+        return
+    row = await (await conn.execute("SELECT current_setting('search_path') AS path")).fetchone()
+    await conn.execute(create_schema_sql(str(row["path"]) if row else ""))
+
+
+@asynccontextmanager
+async def open_checkpointer(
+    target: Settings | str | Path,
+) -> AsyncIterator[BaseCheckpointSaver[Any]]:
+    """The app's checkpointer: Settings (PostgreSQL when its database URL is, else the
+    SQLite checkpoint file), a `postgresql://…` / `sqlite:///…` URL, or a SQLite path."""
+    if isinstance(target, Settings):
+        target = (target.database_url if is_postgres(target.database_url)
+                  else target.checkpoint_path)
+    if isinstance(target, str):
+        if is_postgres(target):
+            async with postgres_checkpointer(target) as pg_saver:
+                yield pg_saver
+            return
+        target = Path(target.removeprefix("sqlite:///"))
+    async with sqlite_checkpointer(target) as sqlite_saver:
+        yield sqlite_saver
