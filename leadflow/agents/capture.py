@@ -18,8 +18,9 @@ from leadflow.graph.state import LeadState
 from leadflow.llm import RULES, model_settings
 from leadflow.toolbox import Toolbox
 from leadflow.tools import standardize as std
-from leadflow.tools.crm import parse_datetime
+from leadflow.tools.crm import Account, Contact, LeadSource, column_length, parse_datetime
 from leadflow.tools.ingest import (
+    CHANNELS,
     MAX_TEXT_CHARS,
     IngestError,
     ParsedFields,
@@ -60,6 +61,27 @@ def extract_rules(parsed: ParsedFields) -> ExtractedLead:
     )
 
 
+# One-line fields cut to their CRM column (PostgreSQL rejects longer values; SQLite does not).
+_FIELD_LIMITS = {
+    "first_name": column_length(Contact, "first_name"),
+    "last_name": column_length(Contact, "last_name"),
+    "title": column_length(Contact, "title"),
+    "company": column_length(Account, "name"),
+    "campaign": column_length(LeadSource, "campaign"),
+    "source_id": column_length(LeadSource, "source_id"),
+}
+
+
+def _fit(value: str | None, field: str, flags: list[str]) -> str | None:
+    """The value cut to its column's length, flagged `field_truncated` when cut."""
+    limit = _FIELD_LIMITS[field]
+    if value is None or limit is None or len(value) <= limit:
+        return value
+    if "field_truncated" not in flags:
+        flags.append("field_truncated")
+    return value[:limit].rstrip() or None
+
+
 def standardize_record(
     extracted: ExtractedLead, channel: str, item: dict[str, Any], rules: IcpConfig,
     utm: dict[str, str] | None = None,
@@ -71,7 +93,7 @@ def standardize_record(
     if email and std.is_freemail(email.split("@", 1)[1]):
         flags.append("freemail")
     country = std.country_code(extracted.country)
-    raw_phone = std.clean_text(extracted.phone) or None
+    raw_phone = std.clean_line(extracted.phone) or None
     phone = std.normalize_phone(raw_phone, country)
     if raw_phone and phone is None and not country:
         phone = std.normalize_phone(raw_phone, std.country_of_domain(domain))
@@ -88,15 +110,19 @@ def standardize_record(
             seg_low if high is None and seg_low == rules.segment_for(10**9) else "unknown")
     else:
         segment = "unknown"
-    title = std.standardize_title(extracted.title)
-    first = std.capitalize_name(extracted.first_name or "") or None
-    last = std.capitalize_name(extracted.last_name or "") or None
-    company_name = std.clean_text(extracted.company_name).strip(" ,;") or None
+    title = _fit(std.standardize_title(extracted.title), "title", flags)
+    first = _fit(std.capitalize_name(extracted.first_name or "") or None, "first_name", flags)
+    last = _fit(std.capitalize_name(extracted.last_name or "") or None, "last_name", flags)
+    company_name = std.clean_line(extracted.company_name).strip(" ,;") or None
     if company_name and company_name.lower() in ("n/a", "na", "none", "-", "self", "private"):
         company_name = None
+    company_name = _fit(company_name, "company", flags)
+    campaign = _fit(std.clean_line(extracted.campaign) or None, "campaign", flags)
+    source_id = _fit(std.clean_line(item.get("id")) or None, "source_id", flags)
     inquiry = std.clean_text(extracted.inquiry) or ""
-    if len(inquiry) >= MAX_TEXT_CHARS:
+    if len(inquiry) >= MAX_TEXT_CHARS:  # the parsers cut at MAX_TEXT_CHARS; an LLM may not
         flags.append("text_truncated")
+        inquiry = inquiry[:MAX_TEXT_CHARS]
     received_at = parse_datetime(item.get("received_at"))
     record = {
         "contact": {
@@ -112,9 +138,10 @@ def standardize_record(
             "segment": segment, "tech_stack": [], "funding": None,
         },
         "source": {
-            "channel": channel, "campaign": std.clean_text(extracted.campaign) or None,
-            "utm": utm or {}, "received_at": received_at.isoformat() if received_at else None,
-            "source_id": str(item["id"]) if item.get("id") not in (None, "") else None,
+            "channel": channel, "campaign": campaign,
+            "utm": {std.clean_line(k): std.clean_line(v) for k, v in (utm or {}).items()},
+            "received_at": received_at.isoformat() if received_at else None,
+            "source_id": source_id,
         },
         "inquiry": inquiry,
         "notes": None,
@@ -133,14 +160,16 @@ def missing_contact_reason(record: dict[str, Any]) -> str | None:
     return None
 
 
-def extract_lead(item: dict[str, Any]) -> dict[str, Any]:
+def extract_lead(item: object) -> dict[str, Any]:
     """Parse + rules extraction + standardisation of one item, without the CRM (for tests
     and tooling). Adds `usable_contact` and `flags`; an unreadable item gives an empty record."""
+    fields = item if isinstance(item, dict) else {}  # a JSON line may be any value
     try:
         channel, parsed = parse_item(item)
     except IngestError:
-        channel, parsed = str(item.get("source") or "api"), {}
-    record, flags = standardize_record(extract_rules(parsed), channel, item, icp(),
+        declared = std.clean_line(fields.get("source")).lower()
+        channel, parsed = declared if declared in CHANNELS else "api", {}
+    record, flags = standardize_record(extract_rules(parsed), channel, fields, icp(),
                                        parsed.get("utm"))
     return {**record, "usable_contact": missing_contact_reason(record) is None, "flags": flags}
 

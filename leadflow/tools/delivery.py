@@ -53,13 +53,21 @@ async def _send_webhook(row: dict[str, Any], client: httpx.AsyncClient) -> None:
     response.raise_for_status()
 
 
-def _send_email(row: dict[str, Any]) -> None:
+def email_message(row: dict[str, Any]) -> EmailMessage:
+    """The notification as an email. The subject carries lead text (company names, error
+    reasons): its line breaks become spaces, since a header value must be one line (the
+    email package raises on CR/LF, and a raw one would inject a header)."""
     message = EmailMessage()
     message["From"] = os.environ.get("LEADFLOW_SMTP_FROM", "leadflow@leadflow.example")
     message["To"] = row["recipient"]
-    message["Subject"] = row["subject"]
+    message["Subject"] = " ".join(str(row["subject"]).split())
     message["Message-ID"] = f"<{row['dedupe_key'].replace(':', '.')}@leadflow>"
     message.set_content(row["body"])
+    return message
+
+
+def _send_email(row: dict[str, Any]) -> None:
+    message = email_message(row)
     host = os.environ["LEADFLOW_SMTP_HOST"]
     port = int(os.environ.get("LEADFLOW_SMTP_PORT", "25"))
     with smtplib.SMTP(host, port, timeout=10) as smtp:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import email
+import email.errors
 import email.policy
 import hashlib
 import html
@@ -18,13 +19,21 @@ import json
 import mailbox
 import re
 from collections.abc import Iterator
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Any, TypedDict
 
 from leadflow.config import standardize_tables
-from leadflow.tools.standardize import EMAIL_RE, URL_RE, clean_text, first_matching
+from leadflow.tools.standardize import (
+    EMAIL_RE,
+    URL_RE,
+    clean_line,
+    clean_text,
+    first_matching,
+    replace_lone_surrogates,
+)
 
 CHANNELS = ("web_form", "email", "chat", "event", "api")
 MAX_TEXT_CHARS = 20_000  # a 1 MB paste is cut here; the flag says so
@@ -97,6 +106,8 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
             out[field] = text  # type: ignore[literal-required]
     if utm:
         out["utm"] = utm
+    if "inquiry" in out:
+        out["inquiry"] = out["inquiry"][:MAX_TEXT_CHARS]
     if "email" in out and not EMAIL_RE.search(out["email"]):
         # "email" column holding a phone or junk: keep it as text only.
         extra.append(f"email: {out.pop('email')}")
@@ -107,12 +118,20 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
     return out
 
 
+_HTML_TAG = re.compile(r"<(?:[a-zA-Z][\w:-]*|/[a-zA-Z][\w:-]*|!--)(?:\s[^<>]*)?/?>")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
 def _strip_html(text: str) -> str:
+    """Tags out and entities decoded when the value is HTML; plain text that merely holds
+    '<', '>' or '&' ('< 50 people', 'AT&T', 'Smith&copy') is left as typed."""
     if "<" not in text and "&" not in text:
         return text
-    text = re.sub(r"(?is)<(script|style).*?</\1>", " ", text)
+    if not _HTML_TAG.search(text):
+        return _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", text)
     text = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", text)
-    return html.unescape(re.sub(r"<[^>]+>", " ", text))
+    return html.unescape(_HTML_TAG.sub(" ", text))
 
 
 # ---------------------------------------------------------------------------- email
@@ -146,26 +165,24 @@ _PHONE_ANY = re.compile(r"(?<![\w/])(\+?\(?\d[\d ()./-]{7,}\d)(?![\w/])")
 def parse_email(payload: object) -> ParsedFields:
     """RFC 822 text (or {from, subject, body}) → fields from the From header and signature."""
     if isinstance(payload, dict):
-        sender = clean_text(payload.get("from"))
-        subject = clean_text(payload.get("subject"))
-        body = str(payload.get("body") or "")
+        display, address = _first_address(clean_line(payload.get("from")))
+        subject = clean_line(payload.get("subject"))
+        body = clean_text(payload.get("body") or "")
     elif isinstance(payload, str):
         # Parse bytes, not str: 8-bit UTF-8 bodies then decode with their declared charset.
-        message = email.message_from_bytes(payload.encode("utf-8", "surrogateescape"),
-                                           policy=email.policy.default)
-        sender = clean_text(message.get("From", ""))
-        subject = clean_text(message.get("Subject", ""))
-        body = _plain_body(message) if message.keys() else payload
+        message = email.message_from_bytes(_email_bytes(payload), policy=email.policy.default)
+        display, address = _from_address(message)
+        # Header values are one line: an encoded CR/LF ('=?utf-8?q?a=0D=0Ab?=') is a space.
+        subject = clean_line(_header(message, "Subject"))
+        body = clean_text(_plain_body(message) if message.keys() else payload)
     else:
         raise IngestError("email payload must be RFC 822 text or {from, subject, body}")
     out: ParsedFields = {}
-    addresses = getaddresses([sender]) if sender else []
-    if addresses:
-        display, address = addresses[0]
-        if address and EMAIL_RE.fullmatch(address.strip()):
-            out["email"] = address
-        if display and not EMAIL_RE.search(display):
-            out["full_name"] = display.strip("\"' ")
+    if address and EMAIL_RE.fullmatch(address.strip()):
+        out["email"] = address.strip()
+    display = clean_line(display).strip("\"' ")
+    if display and not EMAIL_RE.search(display):
+        out["full_name"] = display
     main, signature = _split_signature(body)
     out.update({k: v for k, v in _parse_signature(signature).items() if k not in out})  # type: ignore[typeddict-item]
     if "email" not in out:
@@ -178,6 +195,62 @@ def parse_email(payload: object) -> ParsedFields:
     return out
 
 
+def _first_address(sender: str) -> tuple[str, str]:
+    """(display name, address) of a From value's first address. The stdlib parser recurses
+    once per '(' of a comment, so '((((…' raised RecursionError: no usable pair then."""
+    if not sender:
+        return "", ""
+    try:
+        pairs = getaddresses([sender])
+    except (RecursionError, ValueError, IndexError):
+        return "", ""
+    return pairs[0] if pairs else ("", "")
+
+
+_HEADER_ERRORS = (ValueError, TypeError, IndexError, AttributeError, LookupError, RecursionError)
+
+
+def _raw_header(message: EmailMessage, name: str) -> str:
+    return next((str(v) for k, v in message.raw_items() if k.lower() == name.lower()), "")
+
+
+def _decoded(raw: str) -> str:
+    """RFC 2047 encoded words decoded ('=?utf-8?q?M=C3=BCller?=' → 'Müller')."""
+    try:
+        return str(make_header(decode_header(raw)))
+    except (ValueError, LookupError, UnicodeError, email.errors.HeaderParseError):
+        return raw
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    """A header's decoded value. The strict header parser raises on hostile values (an
+    encoded CR/LF); those fall back to decoding the raw value."""
+    try:
+        return str(message.get(name, ""))
+    except _HEADER_ERRORS:
+        return _decoded(_raw_header(message, name))
+
+
+def _from_address(message: EmailMessage) -> tuple[str, str]:
+    """(display name, address) of From. When the strict parser refuses the header, the raw
+    value is split into addresses *before* its encoded words are decoded: a name that
+    decodes to 'Ann CR LF Bcc: victim@example.com' must not become an address of its own."""
+    try:
+        return _first_address(clean_line(message.get("From", "")))
+    except _HEADER_ERRORS:
+        display, address = _first_address(clean_line(_raw_header(message, "From")))
+        return _decoded(display), address
+
+
+def _email_bytes(text: str) -> bytes:
+    """UTF-8 bytes of a raw message; surrogate-escaped bytes go back to what they were, and
+    any other lone surrogate (JSON '\\ud800') becomes U+FFFD instead of an encode error."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return replace_lone_surrogates(text).encode("utf-8", "surrogateescape")
+
+
 def _plain_body(message: Any) -> str:
     part = message
     if isinstance(message, EmailMessage):
@@ -188,8 +261,8 @@ def _plain_body(message: Any) -> str:
     charset = part.get_content_charset() or "utf-8"
     try:
         text = raw.decode(charset, errors="replace")
-    except LookupError:
-        text = raw.decode("utf-8", errors="replace")
+    except (LookupError, UnicodeError):  # unknown charset, or a codec like idna that can't
+        text = raw.decode("utf-8", errors="replace")  # replace: read it as UTF-8
     return _strip_html(text) if part.get_content_subtype() == "html" else text
 
 
@@ -302,11 +375,13 @@ _SELF_INTRO = re.compile(
     r"(?i:\bi am|\bi'm|\bim|\bmy name is|\bthis is|\bme llamo|\bsoy|\bje suis|\bje m'appelle|"
     r"\bich bin|\bmein name ist|\beu sou|\bmeu nome é|\bsono)\s+"
     r"([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2})"
-    r"|\b([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){1,2}) here\b"  # "Greg Lindahl here"
+    # "Greg Lindahl here"; a name starts a word run ("A'A'A'…" is one try, not one a letter)
+    r"|(?<![\w'’-])([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){1,2}) here\b"
 )
 _HEADCOUNT = re.compile(
-    r"(?i)(?:~|about |around |approx\.? |ca\. )?(\d[\d,.]*)\+?\s*(?:people|employees|staff|"
-    r"mitarbeiter(?:innen)?|empleados|funcionários|colaboradores|salariés|personnes)\b"
+    r"(?i)(?:~|about |around |approx\.? |ca\. )?(?<![\d,.])(\d[\d,.]*)\+?\s*"
+    r"(?:people|employees|staff|mitarbeiter(?:innen)?|empleados|funcionários|colaboradores|"
+    r"salariés|personnes)\b"
 )
 # A clause starts after punctuation + lowercase; "Sp. z o.o." and "Co., Ltd" are not breaks.
 _TEAM_SIZE = re.compile(r"(?i)\bteam|equipo|equipe|abteilung")
@@ -429,7 +504,10 @@ def parse_item(item: object) -> tuple[str, ParsedFields]:
     if source == "chat":
         return source, parse_chat(payload)
     if isinstance(payload, str) and source == "event":
-        rows = list(csv.DictReader(io.StringIO(payload)))
+        try:  # newline="": a CR inside a quoted field is data, not a broken row
+            rows = list(csv.DictReader(io.StringIO(payload, newline="")))
+        except csv.Error as exc:
+            raise IngestError(f"an event payload given as CSV text is not CSV: {exc}") from exc
         if len(rows) != 1:
             raise IngestError("an event payload given as CSV text must hold one header and one row")
         payload = rows[0]
@@ -450,6 +528,31 @@ def item_text(item: object) -> str:
         return "\n".join(f"{clean_text(t.get('role'))}: {clean_text(t.get('text'))}"
                          for t in payload if isinstance(t, dict))[:MAX_TEXT_CHARS]
     return clean_text(payload)[:MAX_TEXT_CHARS]
+
+
+MAX_ITEM_DEPTH = 64  # the checkpointer's msgpack stops at 255 levels; the state adds a few
+_MSGPACK_INTS = range(-(2**63), 2**64)
+
+
+def storable_item(value: Any, depth: int = 0) -> Any:
+    """The item as every store on its way can hold it, so it cannot fail a checkpoint write:
+    lone surrogates (JSON '\\ud800') → U+FFFD, integers beyond msgpack's 64 bits → their
+    digits as text, nesting deeper than MAX_ITEM_DEPTH → that subtree's JSON text. Anything
+    else is returned as it is (NUL included: msgpack and JSON columns hold it)."""
+    if isinstance(value, str):
+        return replace_lone_surrogates(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value in _MSGPACK_INTS:
+            return value
+        return str(value) if value.bit_length() < 14_000 else "<integer too large>"
+    if isinstance(value, dict | list | tuple) and depth >= MAX_ITEM_DEPTH:
+        return replace_lone_surrogates(json.dumps(value, default=str)[:MAX_TEXT_CHARS])
+    if isinstance(value, dict):
+        return {replace_lone_surrogates(k) if isinstance(k, str) else k:
+                storable_item(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_item(v, depth + 1) for v in value]
+    return value
 
 
 def item_excerpt(item: object, limit: int) -> object:
@@ -473,6 +576,32 @@ def item_fingerprint(item: object) -> str:
     return hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:16]
 
 
+def _message_text(raw: bytes) -> str:
+    """A raw message as text that keeps what its bytes say. UTF-8 (the usual 8-bit case) is
+    taken as is; other 8-bit bytes (a Latin-1 body) are re-encoded by the email package
+    into ASCII with their declared charset (base64/quoted-printable, RFC 2047 headers), so
+    the parser decodes them right. `Message.as_string()` on an mbox message did that for
+    every header, and encoded a UTF-8 From *with its address* into one unreadable word."""
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a BOM would hide the first header
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return email.message_from_bytes(raw, policy=email.policy.default).as_string()
+    except (ValueError, TypeError, LookupError, IndexError, RecursionError,
+            email.errors.MessageError):
+        return raw.decode("utf-8", errors="replace")
+
+
+def _json_problem(exc: Exception) -> str:
+    """json.loads' complaint in a few words (it also raises plain ValueError for a number of
+    more than 4300 digits, and RecursionError for deep nesting)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.msg
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(":")[0]
+
+
 def read_items(path: Path) -> Iterator[dict[str, Any]]:
     """Yield input items from JSONL, JSON, CSV (event rows), .eml or mbox.
 
@@ -486,31 +615,47 @@ def read_items(path: Path) -> Iterator[dict[str, Any]]:
     suffix = path.suffix.lower()
     if b"\x00" in raw[:8192] and suffix not in (".mbox",):
         raise UnreadableFile(f"{path}: binary file, expected JSONL, CSV, .eml or mbox")
-    text = raw.decode("utf-8", errors="replace")
+    text = raw.decode("utf-8-sig", errors="replace")  # a Windows BOM is not part of line 1
     if suffix == ".csv":
-        for n, row in enumerate(csv.DictReader(io.StringIO(text)), start=1):
-            yield {"id": f"{path.stem}-{n}", "source": "event", "payload": row}
+        rows = csv.DictReader(io.StringIO(text, newline=""))
+        try:
+            for n, row in enumerate(rows, start=1):
+                yield {"id": f"{path.stem}-{n}", "source": "event", "payload": row}
+        except csv.Error as exc:
+            raise UnreadableFile(f"{path}: line {rows.line_num} is not CSV: {exc}") from exc
     elif suffix == ".eml":
-        yield {"id": path.name, "source": "email", "payload": text}
+        yield {"id": path.name, "source": "email", "payload": _message_text(raw)}
     elif suffix == ".mbox":
-        for n, message in enumerate(mailbox.mbox(str(path)), start=1):
-            yield {"id": f"{path.stem}-{n}", "source": "email", "payload": message.as_string()}
+        box = mailbox.mbox(str(path))
+        for n, key in enumerate(box.keys(), start=1):
+            yield {"id": f"{path.stem}-{n}", "source": "email",
+                   "payload": _message_text(box.get_bytes(key))}
     elif suffix == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise UnreadableFile(
                 f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-        yield from (data if isinstance(data, list) else [data])
+        except (ValueError, RecursionError) as exc:  # a 5000-digit number; [[[[… too deep
+            raise UnreadableFile(f"{path}: not readable JSON ({_json_problem(exc)})") from exc
+        for n, item in enumerate(data if isinstance(data, list) else [data], start=1):
+            item = storable_item(item)
+            yield item if isinstance(item, dict) else {"id": f"{path.name}:{n}", "payload": item,
+                                                       "_error": "item is not a JSON object"}
     else:
-        for n, line in enumerate(text.splitlines(), start=1):
+        # Lines end at "\n" only: str.splitlines() would also cut at U+2028, U+0085 or
+        # U+001C, which JSON allows raw inside a string, and lose the item.
+        for n, line in enumerate(text.split("\n"), start=1):
+            line = line.removesuffix("\r")
             if not line.strip():
                 continue
             try:
                 item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield {"id": f"{path.name}:{n}", "_error": f"line {n} is not JSON: {exc.msg}",
+            except (ValueError, RecursionError) as exc:
+                yield {"id": f"{path.name}:{n}",
+                       "_error": f"line {n} is not JSON: {_json_problem(exc)}",
                        "payload": line[:2000]}
                 continue
+            item = storable_item(item)
             yield item if isinstance(item, dict) else {"id": f"{path.name}:{n}", "payload": item,
                                                        "_error": "item is not a JSON object"}

@@ -15,9 +15,13 @@ import pycountry
 
 from leadflow.config import standardize_tables
 
-EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}")
+# Each match starts where a run of its characters starts (the look-behinds): a search then
+# scans a 20 000-character run once, not once per position (that was O(n²): seconds per item).
+EMAIL_RE = re.compile(
+    r"(?<![A-Za-z0-9._%+'-])[A-Za-z0-9._%+'-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}")
 URL_RE = re.compile(
-    r"(?:https?://)?(?:www\.)?((?:[a-z0-9-]+\.)+[a-z]{2,24})(?:[/:?#]\S*)?", re.IGNORECASE
+    r"(?<![a-z0-9.-])(?:https?://)?(?:www\.)?((?:[a-z0-9-]+\.)+[a-z]{2,24})(?:[/:?#]\S*)?",
+    re.IGNORECASE,
 )
 # ccTLDs used as generic names (.io, .ai, .co ...) say nothing about where a company is.
 GENERIC_CCTLDS = frozenset({"io", "ai", "co", "tv", "me", "ly", "fm", "gg", "to", "ws", "cc", "sh",
@@ -36,18 +40,47 @@ def is_freemail(domain: str | None) -> bool:
     return bool(domain) and domain.lower() in freemail_domains()  # type: ignore[union-attr]
 
 
-def clean_text(value: object) -> str:
-    """Collapse whitespace and drop control characters; non-strings become ''."""
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_SPACES = re.compile(r"[^\S\n]+")  # any whitespace run except a line break
+_ANY_SPACES = re.compile(r"\s+")
+
+
+def replace_lone_surrogates(text: str) -> str:
+    """Unpaired UTF-16 surrogates (JSON '\\ud800') → U+FFFD: no UTF-8 store can hold them."""
+    if not _LONE_SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def clean_text(value: object, *, single_line: bool = False) -> str:
+    """Whitespace runs → one space (line breaks kept unless `single_line`), NUL dropped, lone
+    surrogates → U+FFFD; every other character, control and format characters included, is
+    kept verbatim: what the lead typed is what is stored (displays escape them).
+
+    NUL is dropped rather than rejected: it never carries meaning in a lead's text and
+    PostgreSQL text columns cannot store it. None → ''; other non-strings → str(value).
+    """
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
-    return re.sub(r"[ \t]+", " ", text).strip()
+    text = replace_lone_surrogates(text.replace("\x00", "")).replace("\r\n", "\n")
+    return (_ANY_SPACES if single_line else _SPACES).sub(" ", text).strip()
+
+
+def clean_line(value: object) -> str:
+    """clean_text for one-line fields (names, company, title): no line breaks, so a value
+    never smuggles a new header into an email subject or a CSV row."""
+    return clean_text(value, single_line=True)
+
+
+MAX_EMAIL_CHARS = 254  # RFC 5321's path limit; longer is not a deliverable address
+MAX_DOMAIN_CHARS = 253  # RFC 1035
 
 
 def normalize_email(value: object) -> str | None:
     match = EMAIL_RE.search(clean_text(value))
-    return match.group(0).lower().strip(".'") if match else None
+    email = match.group(0).lower().strip(".'") if match else None
+    return email if email and len(email) <= MAX_EMAIL_CHARS else None
 
 
 def domain_of(value: object) -> str | None:
@@ -62,7 +95,8 @@ def domain_of(value: object) -> str | None:
     if not match:
         return None
     host = match.group(1).lower()
-    return host[4:] if host.startswith("www.") else host
+    host = host[4:] if host.startswith("www.") else host
+    return host if len(host) <= MAX_DOMAIN_CHARS else None
 
 
 def company_domain(email: str | None, website: str | None) -> str | None:
@@ -79,7 +113,7 @@ _NAME_PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "di", "del"
 
 def capitalize_name(value: str) -> str:
     """'PRIYA' → 'Priya', "o'brien" → "O'Brien", 'jean-luc' → 'Jean-Luc'; mixed case is kept."""
-    value = clean_text(value).strip(" ,;:.")
+    value = clean_line(value).strip(" ,;:.")
     if not value or (not value.isupper() and not value.islower()):
         return value
     words = []
@@ -94,7 +128,7 @@ def capitalize_name(value: str) -> str:
 
 def split_name(full: str) -> tuple[str | None, str | None]:
     """'Priya Nair' → ('Priya', 'Nair'); 'Nair, Priya' → ('Priya', 'Nair'); CJK kept whole."""
-    full = clean_text(full).strip(" ,;:.")
+    full = clean_line(full).strip(" ,;:.")
     full = re.sub(r"^(mr|mrs|ms|miss|dr|prof|sr|sra|herr|frau|m|mme)\.?\s+", "", full, flags=re.I)
     if not full:
         return None, None
@@ -136,12 +170,12 @@ def country_of_phone(e164: str | None) -> str | None:
 
 def country_code(value: object) -> str | None:
     """ISO 3166-1 alpha-2 from a name, code or local spelling ('Deutschland' → 'DE')."""
-    raw = clean_text(value).strip(" ,;").lower()
+    raw = clean_line(value).strip(" ,;").lower()
     aliases = standardize_tables().country_aliases
     if raw in aliases:  # "u.s." before its dots are stripped
         return aliases[raw]
     text = raw.strip(".")
-    if not text:
+    if not text or len(text) > 120:  # a paste, not a place: one lookup per part is slow
         return None
     if text in aliases:
         return aliases[text]
@@ -203,7 +237,7 @@ _TITLE_SMALL_WORDS = frozenset({"of", "and", "for", "the", "de", "del", "la", "y
 
 def standardize_title(value: object) -> str | None:
     """Expand abbreviations and fill the 'of': 'sr. dir mktg' → 'Senior Director of Marketing'."""
-    text = clean_text(value).strip(" ,;|")
+    text = clean_line(value).strip(" ,;|")
     if not text:
         return None
     expansions = standardize_tables().title_expansions
@@ -247,22 +281,39 @@ def industry_of(value: object) -> str | None:
     return first_matching(standardize_tables().industry, text) or "other"
 
 
+MAX_EMPLOYEES = 10_000_000  # above the largest employer on earth: junk, not a headcount
+
+
+def _headcount(digits: str, scale: int = 1) -> int | None:
+    """int(digits) × scale when it is a plausible headcount; never int() 5000 digits."""
+    if len(digits) > len(str(MAX_EMPLOYEES)):
+        return None
+    count = int(digits) * scale
+    return count if count <= MAX_EMPLOYEES else None
+
+
 def parse_employees(value: object) -> tuple[int | None, tuple[int, int | None] | None]:
-    """Plain number → (n, None); a range '200-499' / '1000+' → (None, (low, high|None))."""
+    """Plain number → (n, None); a range '200-499' / '1000+' → (None, (low, high|None)).
+
+    A number above MAX_EMPLOYEES is unreadable (None, None): it would overflow the CRM's
+    integer column and says nothing about the company's size."""
     text = clean_text(value).lower().replace(",", "").replace(".", "").replace(" ", "")
     text = text.replace("〜", "-").replace("~", "-").replace("～", "-").rstrip("名人")
     if not text:
         return None, None
     if re.fullmatch(r"\d+", text):
-        return int(text), None
+        return _headcount(text), None
     match = re.fullmatch(r"(\d+)[-–to]+(\d+)\w*", text)
     if match:
-        return None, (int(match.group(1)), int(match.group(2)))
+        low, high = _headcount(match.group(1)), _headcount(match.group(2))
+        return (None, (low, high)) if low is not None and high is not None else (None, None)
     match = re.fullmatch(r"(morethan|over|>)?(\d+)(k?)(\+?)[a-z]*", text)
     if match:  # "5k" → 5000; "1000+" / "more than 1000" → a lower bound
-        count = int(match.group(2)) * (1000 if match.group(3) else 1)
+        count = _headcount(match.group(2), 1000 if match.group(3) else 1)
+        if count is None:
+            return None, None
         return (None, (count, None)) if match.group(1) or match.group(4) else (count, None)
     match = re.fullmatch(r"(?:<|under|lessthan)(\d+)\w*", text)
-    if match:
-        return None, (0, int(match.group(1)) - 1)
+    if match and (below := _headcount(match.group(1))) is not None:
+        return None, (0, below - 1)
     return None, None
