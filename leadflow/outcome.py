@@ -44,10 +44,14 @@ def outcome_record(state: dict[str, Any]) -> dict[str, Any]:
         "flags": list(state.get("flags") or []),
         "trajectory": trajectory(state),
         # Which level decided each step (rules | llm | human), with model, prompt version
-        # and token usage: what prompt engineers compare across runs (SPEC §7).
+        # and token usage: what prompt engineers compare across runs (SPEC §7); and how the
+        # step ended and how long it took, which the dashboard aggregates per agent (§9).
         "decisions": [
-            {"step": s.get("step"), "decided_by": s.get("decided_by"), "model": s.get("model"),
-             "prompt_version": s.get("prompt_version"), "usage": s.get("usage")}
+            {"step": s.get("step"), "agent": s.get("agent"), "decided_by": s.get("decided_by"),
+             "model": s.get("model"), "prompt_version": s.get("prompt_version"),
+             "usage": s.get("usage"), "outcome": s.get("outcome"),
+             "error_type": s.get("error_type"), "started_at": s.get("started_at"),
+             "duration_ms": s.get("duration_ms")}
             for s in state.get("steps") or []
         ],
         "messages": list(state.get("messages") or []),

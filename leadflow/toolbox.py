@@ -44,6 +44,11 @@ _opened: dict[str, Toolbox] = {}
 _lock = threading.Lock()
 
 
+def opened_toolbox(database_url: str = "") -> Toolbox | None:
+    """The toolbox already opened for this URL, without blocking; None before first use."""
+    return _opened.get(database_url)
+
+
 def toolbox_for(database_url: str = "") -> Toolbox:
     """Toolbox for a database URL ('' → settings), created on first use."""
     found = _opened.get(database_url)

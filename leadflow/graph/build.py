@@ -6,6 +6,7 @@ checkpointer: the LangGraph server brings its own) is what `langgraph.json` poin
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from leadflow.graph.state import LeadInput, LeadState
 from leadflow.graph.supervisor import make_supervisor
 from leadflow.graph.workflow import END as WF_END
 from leadflow.graph.workflow import Workflow, load_workflow, parse_duration
-from leadflow.toolbox import Toolbox, toolbox_for
+from leadflow.toolbox import Toolbox, opened_toolbox, toolbox_for
 
 # Transient database trouble (locked SQLite, dropped connection) is retried with backoff and
 # jitter; anything else — including a step timeout — takes the workflow's failure edge.
@@ -72,10 +73,12 @@ def build_graph(
     wf = workflow if isinstance(workflow, Workflow) else load_workflow(workflow)
     implementations = {**default_agents(wf), **(agents or {})}
 
-    def tools_for(runtime: Runtime[LeadflowContext]) -> Toolbox:
+    async def tools_for(runtime: Runtime[LeadflowContext]) -> Toolbox:
         if toolbox is not None:
             return toolbox
-        return toolbox_for(runtime.context.database_url if runtime.context else "")
+        url = runtime.context.database_url if runtime.context else ""
+        opened = opened_toolbox(url)  # after the first step: a dict lookup
+        return opened if opened is not None else await asyncio.to_thread(toolbox_for, url)
 
     builder = StateGraph(LeadState, context_schema=LeadflowContext, input_schema=LeadInput)
     supervisor_targets = (*wf.steps, *wf.actions, "__end__")

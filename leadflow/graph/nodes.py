@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from langgraph.errors import NodeError, NodeTimeoutError
@@ -26,7 +26,8 @@ from leadflow.toolbox import Toolbox
 from leadflow.tools.ingest import item_excerpt
 from leadflow.tools.notifier import Notice
 
-ToolResolver = Callable[[Runtime[LeadflowContext]], Toolbox]
+# Async: opening a toolbox (database, knowledge base) blocks, so it happens off the loop.
+ToolResolver = Callable[[Runtime[LeadflowContext]], Awaitable[Toolbox]]
 SUPERVISOR_NODE = "supervisor"
 
 
@@ -43,7 +44,7 @@ def make_agent_node(step: Step, agent: Agent, tools_for: ToolResolver) -> Callab
     async def run_agent_step(
         state: LeadState, runtime: Runtime[LeadflowContext]
     ) -> Command[Any]:
-        tools = tools_for(runtime)
+        tools = await tools_for(runtime)
         started = tools.clock.now()
         t0 = time.perf_counter()
         out = await agent.run(state, tools, run_config(runtime))
@@ -53,6 +54,7 @@ def make_agent_node(step: Step, agent: Agent, tools_for: ToolResolver) -> Callab
             "outcome": out.outcome, "decision": out.decision, "error": out.error,
             "review": out.review,
             "failure_kind": "data" if out.outcome == "failure" else None,
+            "error_type": "data_quality" if out.outcome == "failure" else None,
             "notes": out.notes, "retries": 0, "started_at": iso(started),
             "duration_ms": round((time.perf_counter() - t0) * 1000, 3),
         }]}
@@ -98,8 +100,11 @@ def make_step_error_handler(step: Step, max_attempts: int) -> Callable[..., Any]
                 "steps": [{
                     "step": step.name, "agent": AGENT_NAMES[step.agent], "decided_by": "rules",
                     "outcome": "failure", "decision": None, "error": message[:500],
-                    "failure_kind": "timeout" if timed_out else "error",
+                    "failure_kind": "timeout" if timed_out else "error", "error_type": kind,
                     "notes": message[:500], "retries": 0 if timed_out else max_attempts - 1,
+                    # a timed-out step did spend its time; a raised one reports none
+                    "duration_ms": (round(exc.elapsed * 1000, 3)
+                                    if isinstance(exc, NodeTimeoutError) else None),
                 }],
             },
         )
@@ -163,7 +168,7 @@ def make_action_node(action: Action, tools_for: ToolResolver,
 
     async def wait_for_engagement(state: LeadState,
                                   runtime: Runtime[LeadflowContext]) -> Command[Any]:
-        tools = tools_for(runtime)
+        tools = await tools_for(runtime)
         await asyncio.to_thread(persist_outcome, tools, dict(state))  # idempotent
         wake = interrupt({"waiting_for": "engagement", "lead_id": state.get("lead_id"),
                           "sla": state.get("sla")})
@@ -180,7 +185,7 @@ def make_action_node(action: Action, tools_for: ToolResolver,
         return wait_for_engagement
 
     async def settle_lead(state: LeadState, runtime: Runtime[LeadflowContext]) -> Command[Any]:
-        tools = tools_for(runtime)
+        tools = await tools_for(runtime)
         update = await asyncio.to_thread(dispose, state, tools)  # idempotent: re-run on resume
         if not action.review:
             return Command(goto=END, update=update)

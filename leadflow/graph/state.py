@@ -23,10 +23,11 @@ class StepResult(TypedDict, total=False):
     error: str | None
     review: str | None  # why a person should look before the workflow goes on
     failure_kind: Literal["data", "timeout", "error"] | None  # who hears about it (SPEC §6)
+    error_type: str | None  # data_quality | timeout | the exception's class (dashboard)
     notes: str  # processing notes handed to the next agent
     retries: int
     started_at: str
-    duration_ms: float
+    duration_ms: float | None  # wall time of the step (None: it raised)
 
 
 def merge_flags(left: list[str] | None, right: list[str] | None) -> list[str]:

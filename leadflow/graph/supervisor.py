@@ -121,7 +121,7 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
         if runtime.context is not None and not state.get("workflow_id"):
             for agent in {s.agent for s in workflow.steps.values()}:
                 validate_model_name(model_for(agent, runtime.context.model))
-        tools = tools_for(runtime)
+        tools = await tools_for(runtime)
         return await decide(dict(state), tools, config)
 
     return supervisor

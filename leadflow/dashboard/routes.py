@@ -1,0 +1,50 @@
+"""The dashboard's routes: the page, its static files (shipped in the package, no CDN) and
+the metrics snapshot it polls."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import HTMLResponse, Response
+
+from leadflow.dashboard.deps import get_toolbox
+from leadflow.metrics import snapshot
+from leadflow.toolbox import Toolbox
+
+router = APIRouter(tags=["dashboard"])
+STATIC_TYPES = {
+    "dashboard.js": "text/javascript; charset=utf-8",
+    "dashboard.css": "text/css; charset=utf-8",
+}
+
+
+@cache
+def static_text(name: str) -> str:
+    return resources.files("leadflow.dashboard").joinpath("static", name).read_text("utf-8")
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard_page() -> HTMLResponse:
+    """The sales-ops page; it fetches data.json itself (`?refresh=N` seconds, default 30)."""
+    return HTMLResponse(static_text("dashboard.html"), headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/dashboard/static/{name}", responses={404: {"description": "no such asset"}})
+def dashboard_static(name: str) -> Response:
+    """The page's script and style sheet; only these names, nothing else from disk."""
+    media_type = STATIC_TYPES.get(name)
+    if media_type is None:
+        raise HTTPException(404, "not found")
+    return Response(static_text(name), media_type=media_type,
+                    headers={"Cache-Control": "no-cache"})
+
+
+# A sync route: FastAPI runs it in its thread pool, so the SQL never blocks the event loop.
+@router.get("/dashboard/data.json")
+def dashboard_data(tools: Annotated[Toolbox, Depends(get_toolbox)]) -> dict[str, Any]:
+    """Every SPEC §9 metric as of now (see leadflow.metrics.DashboardMetrics)."""
+    metrics = snapshot(tools.crm, tools.reps, tools.clock.now(), rules=tools.icp)
+    return metrics.model_dump(mode="json")

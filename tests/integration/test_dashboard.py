@@ -1,0 +1,95 @@
+"""The dashboard's HTTP surface without a browser: the page, its packaged static files, the
+data feed (through the `get_toolbox` dependency), and `leadflow dashboard` as a process."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from leadflow.dashboard import create_app
+from leadflow.metrics import snapshot
+from leadflow.toolbox import Toolbox
+from leadflow.tools.crm import Lead
+from tests.conftest import RunItems, form_item
+
+
+@pytest.fixture
+def client(tools: Toolbox) -> TestClient:
+    return TestClient(create_app(tools))
+
+
+def test_the_page_is_self_contained(client: TestClient) -> None:
+    page = client.get("/dashboard")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "http://" not in page.text and "https://" not in page.text  # no CDN, no network
+    for name, kind in (("dashboard.js", "text/javascript"), ("dashboard.css", "text/css")):
+        assert f'"dashboard/static/{name}"' in page.text
+        asset = client.get(f"/dashboard/static/{name}")
+        assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind)
+        assert "http://" not in asset.text.replace("http://www.w3.org/2000/svg", "")
+    for section in ("processing", "success", "queues", "errors", "qualification",
+                    "enrichment", "routing", "first-touch", "sla", "conversion", "workload"):
+        assert f'id="{section}"' in page.text
+
+
+@pytest.mark.parametrize("name", ["../deps.py", "..%2Fdeps.py", "dashboard.html", "x.js"])
+def test_only_the_page_assets_are_served(client: TestClient, name: str) -> None:
+    assert client.get(f"/dashboard/static/{name}").status_code == 404
+
+
+def test_data_json_is_the_snapshot_of_the_toolbox_crm(client: TestClient, tools: Toolbox,
+                                                      run_items: RunItems) -> None:
+    run_items([form_item("H-1"), form_item("M-1", **{"Work Email": None})])
+    data = client.get("/dashboard/data.json").json()
+    expected = snapshot(tools.crm, tools.reps, tools.clock.now()).model_dump(mode="json")
+    assert data == expected
+    assert data["leads_total"] == tools.crm.count(Lead) == 2
+    assert data["generated_at"] == "2026-11-24T09:00:00Z"  # the toolbox's (frozen) clock
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_leadflow_dashboard_serves_the_configured_crm(run_items: RunItems, tools: Toolbox,
+                                                      database_url: str,
+                                                      tmp_path: Path) -> None:
+    run_items([form_item("H-1")])
+    port = free_port()
+    env = {**os.environ, "LEADFLOW_DATABASE_URL": database_url,
+           "LEADFLOW_HOME": str(tmp_path / "home")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "leadflow.cli", "dashboard", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        data = None
+        deadline = time.monotonic() + 30
+        while data is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/dashboard/data.json", timeout=2) as reply:
+                    data = json.load(reply)
+            except OSError:
+                assert server.poll() is None, server.communicate()[0]
+                time.sleep(0.2)
+        assert data is not None, "leadflow dashboard did not answer within 30 s"
+        assert data["leads_total"] == 1
+        assert {t["tier"]: t["leads"] for t in data["qualification"]["tiers"]}["hot"] == 1
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as reply:
+            assert reply.url.endswith("/dashboard") and b'id="qualification"' in reply.read()
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0]
+    assert f"http://127.0.0.1:{port}/dashboard" in output
