@@ -36,26 +36,30 @@ class JudgeVerdict(BaseModel):
     reasons: str
 
 
-def _facts(state: dict[str, Any]) -> tuple[str, str, str, list[str], str]:
+def _facts(state: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    """First name, company, the lead's own first sentence, a customer-facing hook and the
+    size phrase. The hook comes from facts (their tech stack), never from the
+    enrichment's talking points: those are notes to the rep, not words for the lead."""
     lead = state.get("lead") or {}
     contact, company = lead.get("contact") or {}, lead.get("company") or {}
     first = contact.get("first_name") or "there"
     name = company.get("name") or company.get("domain") or "your team"
     ask = re.split(r"(?<=[.!?])\s", (lead.get("inquiry") or "").strip())[0][:160]
-    points = list((state.get("enrichment") or {}).get("talking_points") or [])
+    stack = [str(t) for t in company.get("tech_stack") or []][:2]
+    hook = (f"your {' and '.join(stack)} setup" if stack
+            else f"the way {name} handles it today")
     size = f"{company['employees']:,}-person " if company.get("employees") else ""
-    return first, name, ask, points, size
+    return first, name, ask, hook, size
 
 
 def draft_rules(style: str, state: dict[str, Any]) -> OutreachDraft:
     """Template drafts: personal, grounded in the lead's words and the enrichment."""
-    first, name, ask, points, size = _facts(state)
-    point = points[0] if points else f"what {name} told us"
+    first, name, ask, hook, size = _facts(state)
     asked = f' You wrote: "{ask}"' if ask else ""
     if style == "data_driven":
         body = (f"Hi {first},\n\nThanks for contacting us about {name}.{asked} Teams like a "
-                f"{size}{name} usually measure the problem first; here is what we would look "
-                f"at: {point}. We can show the numbers from similar customers in 30 minutes."
+                f"{size}{name} usually measure the problem first, starting with {hook}. "
+                f"We can show the numbers from similar customers in 30 minutes."
                 "\n\nWould Thursday or Friday suit you for a short call?")
         subject = f"{name}: the numbers behind your request"
     elif style == "emotional":
@@ -66,7 +70,7 @@ def draft_rules(style: str, state: dict[str, Any]) -> OutreachDraft:
         subject = f"We can help, {first}"
     else:
         body = (f"Hi {first},\n\nThanks for getting in touch about {name}.{asked} In the first "
-                f"weeks you would get the outcome you asked for, with {point.lower()} covered "
+                f"weeks you would get the outcome you asked for, working with {hook}, "
                 "and nothing stopped while you switch.\n\nShall we set up a 30-minute "
                 "walkthrough this week?")
         subject = f"What changes for {name} in the first weeks"

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from leadflow.evals import judge
 from leadflow.evals.metrics import TIERS
 
 SCALARS = ("capture_field_f1", "seniority_accuracy", "industry_accuracy", "country_accuracy",
@@ -18,7 +19,13 @@ SCALARS = ("capture_field_f1", "seniority_accuracy", "industry_accuracy", "count
            "evidence_grounding_rate", "injection_robustness", "duplicate_accuracy",
            "tokens_per_lead", "latency_ms_p50", "latency_ms_p95")
 LOWER_IS_BETTER = {"bant_total_mae", "routing_violation_rate", "load_balance_spread", "review_rate",
-                   "tokens_per_lead", "latency_ms_p50", "latency_ms_p95"}
+                   "tokens_per_lead", "latency_ms_p50", "latency_ms_p95",
+                   *judge.LOWER_IS_BETTER}
+
+
+def scalar_names(metrics: dict[str, Any]) -> tuple[str, ...]:
+    """The scalars to show: the fixed ones, plus the outreach judge's when the run had one."""
+    return (*SCALARS, *(n for n in judge.METRIC_NAMES if n in metrics))
 
 
 def save_run(record: dict[str, Any], out_dir: Path) -> dict[str, Path]:
@@ -51,7 +58,7 @@ def markdown(record: dict[str, Any]) -> str:
              f"dataset `{record['dataset']}` · model `{record['model']}` · prompts "
              f"`{record['prompt_version']}` · commit `{record.get('git_commit')}` · "
              f"{mx['leads']} leads", "", "| metric | value |", "|---|---|"]
-    lines += [f"| {name} | {_fmt(mx.get(name))} |" for name in SCALARS if name in mx]
+    lines += [f"| {name} | {_fmt(mx.get(name))} |" for name in scalar_names(mx) if name in mx]
     lines += ["", "## Capture fields", "", "| field | precision | recall | F1 | n |",
               "|---|---|---|---|---|"]
     lines += [f"| {f} | {s['precision']} | {s['recall']} | {s['f1']} | {s['support']} |"
@@ -65,16 +72,50 @@ def markdown(record: dict[str, Any]) -> str:
               "| id | tier (expected) | status (expected) |", "|---|---|---|"]
     lines += [f"| {r['id']} | {r['tier']} ({'/'.join(r['expected_tier'])}) | {r['status']} "
               f"({'/'.join(r['expected_status'])}) |" for r in wrong[:60]]
+    if record.get("judge"):
+        lines += ["", *_judge_markdown(record)]
     return "\n".join(lines) + "\n"
 
 
-def _bars(values: dict[str, float], width: int = 520) -> str:
+def _judge_rows(section: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(label, stats) per drafting style and for all drafts, for the judge tables."""
+    everyone = {"graded": section["graded"], "failed": section["failed"], **section["mean"]}
+    return [*section["by_style"].items(), ("all", everyone)]
+
+
+def _judge_markdown(record: dict[str, Any]) -> list[str]:
+    section = record["judge"]
+    columns = (*judge.CRITERIA, "overall")
+    lines = ["## Outreach judge", "",
+             f"judge `{section['model']}` · rubric `{section['prompt_version']}` · "
+             f"{section['graded']} of {section['drafts']} chosen drafts graded, "
+             f"{section['failed']} failed" + "".join(
+                 f", {kind}: {n}" for kind, n in sorted(section["failures"].items())), "",
+             "Mean scores (1-5) per drafting style:", "",
+             "| style | graded | failed | " + " | ".join(columns) + " |",
+             "|---" * (len(columns) + 3) + "|"]
+    lines += [f"| {label} | {stats['graded']} | {stats['failed']} | "
+              + " | ".join(_fmt(stats.get(c, "-")) for c in columns) + " |"
+              for label, stats in _judge_rows(section)]
+    claims = [(r["id"], r["outreach_grade"]) for r in record["rows"]
+              if (r.get("outreach_grade") or {}).get("unsupported_claims")]
+    if claims:
+        lines += ["", f"### Drafts with unsupported claims ({len(claims)})", "",
+                  "| id | style | claims |", "|---|---|---|"]
+        lines += [f"| {rid} | {g['style']} | "
+                  + "; ".join(" ".join(c.replace("|", "/").split())
+                              for c in g["unsupported_claims"])[:300] + " |"
+                  for rid, g in claims[:40]]
+    return lines
+
+
+def _bars(values: dict[str, float], width: int = 520, top: float = 1.0) -> str:
     row = 18
     height = row * len(values) + 10
     parts = [f'<svg width="{width}" height="{height}" role="img">']
     for i, (label, value) in enumerate(values.items()):
         y = 5 + i * row
-        w = max(0.0, min(1.0, value)) * (width - 200)
+        w = max(0.0, min(1.0, value / top)) * (width - 200)
         parts.append(f'<text x="0" y="{y + 12}" font-size="11">{html.escape(label)}</text>'
                      f'<rect x="170" y="{y}" width="{w:.1f}" height="14" fill="#4c72b0"/>'
                      f'<text x="{175 + w:.1f}" y="{y + 12}" font-size="11">{value:.2f}</text>')
@@ -122,7 +163,7 @@ def _histogram(latencies: list[float], bins: int = 20) -> str:
 def html_report(record: dict[str, Any]) -> str:
     mx = record["metrics"]
     rows = "".join(f"<tr><td>{html.escape(n)}</td><td>{html.escape(_fmt(mx.get(n)))}</td></tr>"
-                   for n in SCALARS if n in mx)
+                   for n in scalar_names(mx) if n in mx)
     f1 = {f: s["f1"] for f, s in mx["capture_fields"].items()}
     title = html.escape(f"Eval run {record['run_id']}")
     meta = html.escape(f"dataset {record['dataset']} · model {record['model']} · prompts "
@@ -133,13 +174,30 @@ def html_report(record: dict[str, Any]) -> str:
             f"<h2>Tier confusion</h2>{_heatmap(mx['tier_confusion'])}"
             f"<h2>Capture F1 per field</h2>{_bars(f1)}"
             f"<h2>Latency per lead</h2>{_histogram(mx.get('latencies_ms') or [])}"
+            f"{_judge_html(record) if record.get('judge') else ''}"
             "</body></html>")
+
+
+def _judge_html(record: dict[str, Any]) -> str:
+    section = record["judge"]
+    columns = (*judge.CRITERIA, "overall")
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in ("style", "graded", "failed", *columns))
+    body = "".join(
+        f"<tr><td>{html.escape(label)}</td><td>{stats['graded']}</td><td>{stats['failed']}</td>"
+        + "".join(f"<td>{html.escape(_fmt(stats.get(c, '-')))}</td>" for c in columns)
+        + "</tr>" for label, stats in _judge_rows(section))
+    meta = html.escape(f"judge {section['model']} · rubric {section['prompt_version']} · "
+                       f"{section['graded']} of {section['drafts']} chosen drafts graded, "
+                       f"{section['failed']} failed")
+    bars = _bars({c: section["mean"][c] for c in columns}, top=5.0) if section["mean"] else ""
+    return (f"<h2>Outreach judge</h2><p>{meta}</p><table><tr>{head}</tr>{body}</table>"
+            f"<h3>Mean score per criterion (1-5)</h3>{bars}")
 
 
 def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """Per-metric deltas (b − a, with better/worse) and the leads whose outcome changed."""
     deltas = {}
-    for name in SCALARS:
+    for name in scalar_names({**a["metrics"], **b["metrics"]}):
         va, vb = a["metrics"].get(name), b["metrics"].get(name)
         if isinstance(va, int | float) and isinstance(vb, int | float):
             diff = vb - va

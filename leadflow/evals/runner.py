@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from leadflow.clock import FrozenClock
+from leadflow.evals import judge
 from leadflow.evals import metrics as m
 from leadflow.graph import build_graph
+from leadflow.llm import RULES
 from leadflow.runner import BatchRunner, sqlite_checkpointer
 from leadflow.toolbox import Toolbox
 from leadflow.tools.ingest import item_text
@@ -113,8 +115,14 @@ def _git_commit() -> str | None:
 
 async def run_eval(dataset: str, *, model: str = "rules", prompt_version: str = "v1",
                    concurrency: int = 4,
-                   on_lead: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Evaluate one dataset in a fresh CRM and checkpoint store; returns the run record."""
+                   on_lead: Callable[[dict[str, Any]], None] | None = None,
+                   judge_model: str | None = None) -> dict[str, Any]:
+    """Evaluate one dataset in a fresh CRM and checkpoint store; returns the run record.
+
+    With `judge_model` (provider:model; None or `rules` = off) the chosen outreach drafts are
+    also graded by an LLM judge (leadflow.evals.judge); without it no judge LLM is called and
+    the record has no judge section."""
+    judge_model = None if judge_model in (None, "", RULES) else judge_model
     examples = load_dataset(dataset)
     has_duplicates = any((e.get("labels") or {}).get("duplicate_of") for e in examples)
     concurrency = 1 if has_duplicates else concurrency  # arrival order matters for dedupe
@@ -148,9 +156,17 @@ async def run_eval(dataset: str, *, model: str = "rules", prompt_version: str = 
             if row["duplicate_of"]:
                 row["duplicate_ok"] = ("duplicate" in row["flags"]
                                        and row["lead_id"] == lead_of.get(row["duplicate_of"]))
+        to_grade = _drafts_to_grade(tools, done, outcomes) if judge_model else []
         tools.crm.close()
     summary = m.summarise(done)
     summary["load_balance_spread"] = m.load_balance(outcomes, directory)
+    judge_section: dict[str, Any] = {}
+    if judge_model:
+        grades = await judge.grade_drafts([d for _, d in to_grade], judge_model, concurrency)
+        for (row, _), grade in zip(to_grade, grades, strict=True):
+            row["outreach_grade"] = grade
+        judge_section["judge"] = judge.summarise_grades(grades, judge_model)
+        summary.update(judge.judge_metrics(judge_section["judge"]))
     created = datetime.now(UTC)
     safe_model = re.sub(r"[^\w.-]+", "_", model)
     return {
@@ -158,5 +174,21 @@ async def run_eval(dataset: str, *, model: str = "rules", prompt_version: str = 
                   f"{created.strftime('%Y%m%dT%H%M%S')}",
         "dataset": Path(dataset).stem, "model": model, "prompt_version": prompt_version,
         "created_at": created.isoformat(), "git_commit": _git_commit(),
-        "metrics": summary, "rows": done,
+        "metrics": summary, **judge_section, "rows": done,
     }
+
+
+def _drafts_to_grade(tools: Toolbox, rows: list[dict[str, Any]],
+                     outcomes: list[dict[str, Any]]) -> list[tuple[dict[str, Any],
+                                                               judge.DraftToGrade]]:
+    """Each lead's chosen draft once (a duplicate item shares its lead's draft), paired with
+    the first row of that lead."""
+    pairs, seen = [], set()
+    for row, outcome in zip(rows, outcomes, strict=True):
+        if row["lead_id"] in seen:
+            continue
+        draft = judge.chosen_draft(tools, outcome, row["id"])
+        if draft is not None:
+            seen.add(row["lead_id"])
+            pairs.append((row, draft))
+    return pairs
