@@ -17,11 +17,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.highlighter import JSONHighlighter
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from leadflow.llm import batch_usage
-from leadflow.runner import BATCH_DURABILITY, BatchRunner, Durability, sqlite_checkpointer
+from leadflow.runner import BATCH_DURABILITY, BatchRunner, Durability, open_checkpointer
 from leadflow.settings import Settings
 from leadflow.tools.ingest import UnreadableFile, read_items
 
@@ -36,6 +39,35 @@ console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 
+def _escape_char(ch: str, json_style: bool) -> str:
+    code = ord(ch)
+    if json_style and code > 0xFFFF:  # JSON spells astral code points as a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    if json_style or code > 0xFF:
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    return f"\\x{code:02x}"
+
+
+def visible(value: object) -> Text:
+    """Stored text for a table cell, shown as stored: rich markup ('[red]') stays literal,
+    and control/format characters (ESC, BEL, U+202E …) show as escapes ('\\x1b', '\\u202e')
+    instead of acting on the terminal."""
+    text = "" if value is None else str(value)
+    return Text("".join(ch if ch.isprintable() or ch == "\n" else _escape_char(ch, False)
+                        for ch in text))
+
+
+def print_json_verbatim(data: Any) -> None:
+    """Pretty JSON in which control/format characters are \\u escapes (rich's print_json
+    would re-emit U+202E or C1 controls raw): the output is valid JSON whose strings load
+    back to the stored values exactly, and nothing in it acts on the terminal."""
+    dumped = json.dumps(data, default=str, ensure_ascii=False, indent=2)
+    dumped = "".join(ch if ch.isprintable() or ch in " \n" else _escape_char(ch, True)
+                     for ch in dumped)
+    console.print(JSONHighlighter()(dumped), soft_wrap=True)
+
+
 def _load_items(paths: list[Path]) -> tuple[list[dict[str, Any]], int]:
     items: list[dict[str, Any]] = []
     bad = 0
@@ -43,7 +75,7 @@ def _load_items(paths: list[Path]) -> tuple[list[dict[str, Any]], int]:
         try:
             items.extend(read_items(path))
         except UnreadableFile as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
             bad += 1
     return items, bad
 
@@ -65,7 +97,7 @@ async def _run_batch(settings: Settings, items: list[dict[str, Any]], out: Path 
     tools = Toolbox.open(settings.database_url, kb_dir=settings.kb_dir)
     how_counts: Counter[str] = Counter()
     started = time.perf_counter()
-    async with sqlite_checkpointer(settings.checkpoint_path) as saver:
+    async with open_checkpointer(settings) as saver:
         graph = build_graph(saver, toolbox=tools, timeout_scale=settings.timeout_scale)
         runner = BatchRunner(graph, tools, durability=durability,
                              context={"model": settings.model})
@@ -135,6 +167,9 @@ def run(
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
     rpm: Annotated[float | None, typer.Option(
         min=0, help="LLM requests per minute per model (0 = unlimited)")] = None,
+    distributed: Annotated[bool, typer.Option(
+        help="send the items to `leadflow worker`s (Celery) instead of processing here")] = False,
+    wait: Annotated[bool, typer.Option(help="with --distributed: wait for the workers")] = True,
 ) -> None:
     """Process a batch of inbound items; re-running the same batch resumes it."""
     if durability not in ("sync", "async", "exit"):
@@ -143,6 +178,14 @@ def run(
         os.environ["LEADFLOW_LLM_RPM"] = str(rpm)
     settings = Settings.from_env()
     items, bad_files = _load_items(input)
+    if distributed:
+        from leadflow.worker import enqueue
+
+        ids = enqueue(items)
+        console.print(f"sent {len(ids)} items to the workers ({len(set(ids))} leads)")
+        if not wait:
+            return
+        _await_workers(set(ids), progress)
     _summary(asyncio.run(
         _run_batch(settings, items, out, concurrency, durability, progress)  # type: ignore[arg-type]
     ))
@@ -150,6 +193,21 @@ def run(
         console.print(f"outcomes → {out}")
     if bad_files:
         raise typer.Exit(code=1)
+
+
+def _await_workers(ids: set[str], show_progress: bool) -> None:
+    """Until every lead sent is settled by a worker (its intake row resolved)."""
+    crm = _crm()
+    with Progress(TextColumn("[bold]workers"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, disable=not show_progress) as bar:
+        task = bar.add_task("", total=len(ids))
+        while True:
+            pending = ids & {row["lead_id"] for row in crm.queue_items("intake", 10_000_000)}
+            bar.update(task, completed=len(ids) - len(pending))
+            if not pending:
+                break
+            time.sleep(0.5)
+    crm.close()
 
 
 def bundled_samples() -> list[Path]:
@@ -210,10 +268,10 @@ def leads_list(
         table.add_column(col, overflow="fold")
     for lead in _crm().list_leads(status=status, tier=tier, limit=limit):
         record = lead.get("record") or {}
-        table.add_row(lead["id"], lead.get("email_key") or "—",
-                      (record.get("company") or {}).get("name") or "—", lead.get("tier") or "—",
-                      str(lead.get("bant_total") or "—"), lead.get("status") or "—",
-                      (lead.get("status_reason") or "")[:60])
+        table.add_row(visible(lead["id"]), visible(lead.get("email_key") or "—"),
+                      visible((record.get("company") or {}).get("name") or "—"),
+                      lead.get("tier") or "—", str(lead.get("bant_total") or "—"),
+                      lead.get("status") or "—", visible((lead.get("status_reason") or "")[:60]))
     console.print(table)
 
 
@@ -223,13 +281,13 @@ def leads_show(lead_id: str) -> None:
     crm = _crm()
     lead = crm.get_lead(lead_id)
     if lead is None:
-        err.print(f"[red]error:[/red] no lead {lead_id}")
+        err.print(f"[red]error:[/red] no lead {escape(lead_id)}")
         raise typer.Exit(code=1)
     body = lead.get("outcome") or {"lead_id": lead_id, "status": lead.get("status"),
                                    "record": lead.get("record")}
     body = {**body, "messages": crm.messages_for(lead_id),
             "assignment_audit": (crm.get_assignment(lead_id) or {}).get("audit")}
-    console.print_json(json.dumps(body, default=str, ensure_ascii=False))
+    print_json_verbatim(body)
 
 
 @app.command()
@@ -250,7 +308,7 @@ def queues(
     for col in ("lead", "reason", "since"):
         table.add_column(col, overflow="fold")
     for row in crm.queue_items(name):
-        table.add_row(row["lead_id"], row["reason"], str(row["created_at"]))
+        table.add_row(visible(row["lead_id"]), visible(row["reason"]), str(row["created_at"]))
     console.print(table)
 
 
@@ -278,7 +336,7 @@ async def _retry(settings: Settings, limit: int) -> list[Any]:
     from leadflow.toolbox import Toolbox
 
     tools = Toolbox.open(settings.database_url, kb_dir=settings.kb_dir)
-    async with sqlite_checkpointer(settings.checkpoint_path) as saver:
+    async with open_checkpointer(settings) as saver:
         graph = build_graph(saver, toolbox=tools)
         return await retry_parked(graph, tools, default_agents(load_workflow()),
                                   RunConfig(model=settings.model), limit)
@@ -296,7 +354,7 @@ def review_list(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
     for col in ("lead", "reason", "since"):
         table.add_column(col, overflow="fold")
     for row in _crm().queue_items("manual_review", limit):
-        table.add_row(row["lead_id"], row["reason"], str(row["created_at"]))
+        table.add_row(visible(row["lead_id"]), visible(row["reason"]), str(row["created_at"]))
     console.print(table)
 
 
@@ -306,7 +364,7 @@ async def _with_graph(fn: Any) -> Any:
 
     settings = Settings.from_env()
     tools = Toolbox.open(settings.database_url, kb_dir=settings.kb_dir)
-    async with sqlite_checkpointer(settings.checkpoint_path) as saver:
+    async with open_checkpointer(settings) as saver:
         return await fn(build_graph(saver, toolbox=tools), tools)
 
 
@@ -320,9 +378,9 @@ def review_show(lead_id: str) -> None:
 
     request = asyncio.run(_with_graph(show))
     if request is None:
-        err.print(f"[red]error:[/red] {lead_id} is not waiting for review")
+        err.print(f"[red]error:[/red] {escape(lead_id)} is not waiting for review")
         raise typer.Exit(code=1)
-    console.print_json(json.dumps(request, default=str, ensure_ascii=False))
+    print_json_verbatim(request)
 
 
 @review_app.command("decide")
@@ -473,14 +531,23 @@ def eval_run(
     concurrency: Annotated[int, typer.Option(min=1)] = 4,
     out: Annotated[Path, typer.Option(help="where run records and reports go")] =
     Path("evals/reports"),
+    judge_model: Annotated[str | None, typer.Option(
+        help="provider:model grading the chosen outreach drafts (default "
+             "LEADFLOW_EVAL_JUDGE_MODEL; unset or rules: no judge)")] = None,
 ) -> None:
     """Run the graph over a labelled dataset; write a run record and reports."""
     if ctx.invoked_subcommand is not None:
         return
     from leadflow.evals import langsmith_bridge
-    from leadflow.evals.report import SCALARS, save_run
+    from leadflow.evals.judge import resolve_judge_model
+    from leadflow.evals.report import save_run, scalar_names
     from leadflow.evals.runner import run_eval
 
+    try:
+        judge = resolve_judge_model(judge_model)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] judge model: {exc}")
+        raise typer.Exit(code=2) from exc
     if langsmith_bridge.enabled():
         console.print("LANGSMITH_API_KEY set: running the experiment through LangSmith")
         asyncio.run(langsmith_bridge.run_on_langsmith(
@@ -488,7 +555,7 @@ def eval_run(
 
     try:
         record = asyncio.run(run_eval(dataset, model=model, prompt_version=prompt_version,
-                                      concurrency=concurrency))
+                                      concurrency=concurrency, judge_model=judge))
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
@@ -496,9 +563,12 @@ def eval_run(
     table = Table(title=f"{record['run_id']} ({record['metrics']['leads']} leads)")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for name in SCALARS:
+    for name in scalar_names(record["metrics"]):
         value = record["metrics"].get(name)
         table.add_row(name, f"{value:.4g}" if isinstance(value, float) else str(value))
+    if record.get("judge"):
+        console.print(f"outreach judge {judge}: {record['judge']['graded']} drafts graded, "
+                      f"{record['judge']['failed']} failed")
     console.print(table)
     console.print(f"record → {paths['json']}\nreports → {paths['md']}, {paths['html']}")
 
@@ -532,6 +602,103 @@ def eval_compare(
                         " → ".join(map(str, c["status"])), "/".join(c["expected_tier"]),
                         "fixed" if c["fixed"] else "broken" if c["broken"] else "")
     console.print(changed)
+
+
+db_app = typer.Typer(help="The database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate LEADFLOW_DATABASE_URL to the latest schema (CRM, and checkpoints on PostgreSQL)."""
+    from leadflow.db import head_revision, is_postgres
+    from leadflow.tools.crm import CrmStore
+
+    settings = Settings.from_env()
+    crm = CrmStore(settings.database_url)  # opening migrates
+    crm.close()
+    if is_postgres(settings.database_url):  # the checkpointer's tables live there too
+        async def setup_checkpoints() -> None:
+            async with open_checkpointer(settings):
+                pass
+        asyncio.run(setup_checkpoints())
+    console.print(f"CRM schema: {crm.migrated_from or 'empty'} → {head_revision()} (head)")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's schema revision and the latest one; exit 1 when behind."""
+    from sqlalchemy import create_engine
+
+    from leadflow.db import current_revision, head_revision, sqlalchemy_url
+
+    engine = create_engine(sqlalchemy_url(Settings.from_env().database_url))
+    try:
+        with engine.connect() as conn:
+            current = current_revision(conn)
+    finally:
+        engine.dispose()
+    console.print(f"current: {current or 'none'}\nhead: {head_revision()}")
+    if current != head_revision():
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
+) -> None:
+    """The HTTP API, the LangServe-style /graph routes and the dashboard (needs
+    LEADFLOW_API_KEY)."""
+    import uvicorn
+
+    from leadflow.api import ApiSettings
+
+    try:
+        ApiSettings.from_env()
+    except RuntimeError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    uvicorn.run("leadflow.api.asgi:app", host=host, port=port, workers=workers,
+                proxy_headers=False, server_header=False)
+
+
+@app.command()
+def dashboard(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8050,
+) -> None:
+    """Only the sales-ops dashboard (SPEC §9 charts) over the configured CRM; no API key, so
+    keep it on localhost — `leadflow serve` puts the same page behind the API key."""
+    import uvicorn
+    from sqlalchemy.engine import make_url
+
+    from leadflow.dashboard import create_app
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"[yellow]warning:[/yellow] the dashboard has no authentication and "
+                  f"listens on {host}")
+    crm = make_url(Settings.from_env().database_url).render_as_string(hide_password=True)
+    console.print(f"dashboard: http://{host}:{port}/dashboard  (CRM {crm})", highlight=False,
+                  soft_wrap=True)
+    uvicorn.run(create_app(), host=host, port=port, server_header=False)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="worker processes (prefork)")] = 1,
+    name: Annotated[str | None, typer.Option(help="node name (default: leadflow-<pid>@host)")]
+    = None,
+    loglevel: Annotated[str, typer.Option(help="Celery log level")] = "INFO",
+) -> None:
+    """A Celery worker that processes leads sent by `run --distributed` or the API
+    (broker: LEADFLOW_BROKER_URL; database: LEADFLOW_DATABASE_URL, PostgreSQL to share)."""
+    from leadflow.worker import QUEUE, celery_app
+
+    celery_app.worker_main(["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}",
+                            "--pool=prefork", "-Q", QUEUE, "--without-gossip",
+                            "--without-mingle", "-n", name or f"leadflow-{os.getpid()}@%h"])
 
 
 README_GRAPH = re.compile(r"(<!-- graph:start -->\n```mermaid\n)(.*?)(\n```\n<!-- graph:end -->)",

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from leadflow.outcome import outcome_record
 from leadflow.toolbox import Toolbox
@@ -37,11 +37,20 @@ class ReviewDecision(BaseModel):
     """A reviewer's answer: approve (continue as if the step had succeeded), reject (not a
     lead: marketing queue), set_tier (qualify by hand, then route), assign (to a rep)."""
 
+    # The same rule as `_needs`, stated in the JSON schema so API clients see it.
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        {"if": {"properties": {"action": {"const": "set_tier"}}},
+         "then": {"required": ["tier"], "properties": {"tier": {"type": "string"}}}},
+        {"if": {"properties": {"action": {"const": "assign"}}},
+         "then": {"required": ["rep_id"],
+                  "properties": {"rep_id": {"type": "string", "minLength": 1}}}},
+    ]})
+
     action: ReviewAction
     tier: Literal["hot", "warm", "cold", "unqualified"] | None = None
-    rep_id: str | None = None
-    reviewer: str = "unknown"
-    note: str = ""
+    rep_id: str | None = Field(default=None, min_length=1, max_length=64)
+    reviewer: str = Field(default="unknown", max_length=200)
+    note: str = Field(default="", max_length=5000)
 
     @model_validator(mode="after")
     def _needs(self) -> ReviewDecision:

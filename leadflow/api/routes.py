@@ -1,0 +1,171 @@
+"""The HTTP routes (SPEC §8): leads in and out, reviews, engagement and form webhooks,
+metrics and health. Thin: the work is in `LeadService`, `review` and `followup`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
+from fastapi.responses import PlainTextResponse
+from pydantic import Field
+from sqlalchemy import text
+
+from leadflow.api.schemas import (
+    AcceptedLeads,
+    EngagementEvent,
+    FormWebhook,
+    InboundItem,
+    LeadSummary,
+    LeadView,
+    Problem,
+    ReviewItem,
+)
+from leadflow.api.service import LeadService
+from leadflow.followup import Wake
+from leadflow.review import ReviewDecision
+
+MAX_BATCH = 1000
+Status = Literal["routed", "nurture", "marketing", "manual_review", "escalated",
+                 "awaiting_followup"]
+Tier = Literal["hot", "warm", "cold", "unqualified"]
+
+# Documented on every route so clients (and the schemathesis contract test) know them.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "missing or wrong API key"},
+    413: {"model": Problem, "description": "request body too large"},
+    422: {"model": Problem, "description": "invalid request: each problem with its location"},
+}
+router = APIRouter(responses=ERRORS)
+
+
+def service_of(request: Request) -> LeadService:
+    service: LeadService = request.app.state.service
+    return service
+
+
+async def _accept(request: Request, items: list[dict[str, Any]]) -> AcceptedLeads:
+    ids = await service_of(request).accept(items)
+    return AcceptedLeads(lead_ids=ids, accepted=len(ids),
+                         status_url=[f"/leads/{lead_id}" for lead_id in ids])
+
+
+@router.post("/leads", status_code=202, response_model=AcceptedLeads, tags=["leads"])
+async def post_leads(
+    request: Request,
+    body: Annotated[InboundItem | Annotated[list[InboundItem], Field(
+        min_length=1, max_length=MAX_BATCH)], Body(
+        description=f"one SPEC §8 item, or a list of 1 to {MAX_BATCH}")],
+) -> AcceptedLeads:
+    """Accept one item or a batch; the ids come back at once, processing goes on behind."""
+    items = body if isinstance(body, list) else [body]
+    return await _accept(request, [item.as_item() for item in items])
+
+
+@router.get("/leads/{lead_id}", response_model=LeadView, tags=["leads"],
+            responses={404: {"model": Problem, "description": "no such lead"}})
+async def get_lead(request: Request, lead_id: str) -> dict[str, Any]:
+    """The outcome record, the message log and the trajectory (status `processing` while
+    the lead is on its way)."""
+    view = await service_of(request).view(lead_id)
+    if view is None:
+        raise HTTPException(404, f"no lead {lead_id}")
+    return view
+
+
+@router.get("/leads", response_model=list[LeadSummary], tags=["leads"])
+async def list_leads(
+    request: Request,
+    status: Status | None = None,
+    tier: Tier | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> list[dict[str, Any]]:
+    """The newest leads, filtered by status and tier."""
+    rows = await asyncio.to_thread(service_of(request).tools.crm.list_leads,
+                                   status=status, tier=tier, limit=limit)
+    return [{"lead_id": r["id"], **{k: r.get(k) for k in LeadSummary.model_fields
+                                     if k != "lead_id"}} for r in rows]
+
+
+@router.get("/review", response_model=list[ReviewItem], tags=["review"])
+async def review_list(request: Request,
+                      limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[dict[str, Any]]:
+    """Leads waiting for a person, oldest first."""
+    rows = await asyncio.to_thread(service_of(request).tools.crm.queue_items,
+                                   "manual_review", limit)
+    return [{"lead_id": r["lead_id"], "reason": r["reason"], "since": r["created_at"]}
+            for r in rows]
+
+
+@router.get("/review/{lead_id}", tags=["review"],
+            responses={404: {"model": Problem, "description": "not waiting for review"}})
+async def review_show(request: Request, lead_id: str) -> dict[str, Any]:
+    """The review request a paused lead waits on: question, options, evidence."""
+    review = await service_of(request).review_request(lead_id)
+    if review is None:
+        raise HTTPException(404, f"{lead_id} is not waiting for review")
+    return review
+
+
+@router.post("/review/{lead_id}/decide", tags=["review"],
+             responses={409: {"model": Problem, "description": "not waiting for review"}})
+async def review_decide(request: Request, lead_id: str,
+                        decision: ReviewDecision) -> dict[str, Any]:
+    """Resume the paused lead with a decision (the same logic as `leadflow review decide`
+    and a resume from Studio); returns the lead's outcome afterwards."""
+    try:
+        return await service_of(request).decide(lead_id, decision)
+    except ValueError as exc:
+        raise HTTPException(409, str(exc)) from exc
+
+
+@router.post("/events", tags=["follow-up"],
+             responses={409: {"model": Problem, "description": "not waiting for follow-up"}})
+async def post_event(request: Request, event: EngagementEvent) -> dict[str, Any]:
+    """Engagement webhook (contacted, replied, meeting booked, closed won/lost,
+    reassigned): records it and wakes the lead's follow-up."""
+    wake = Wake(event=event.event, rep_id=event.rep_id,
+                at=event.at.isoformat() if event.at else None)
+    try:
+        return await service_of(request).engagement(event.lead_id, wake)
+    except ValueError as exc:
+        raise HTTPException(409, str(exc)) from exc
+
+
+@router.post("/ingest/form", status_code=202, response_model=AcceptedLeads, tags=["leads"])
+async def ingest_form(request: Request, form: FormWebhook) -> AcceptedLeads:
+    """Web-form webhook: the form's fields as posted, any field names."""
+    item: dict[str, Any] = {"source": "web_form", "payload": form.fields}
+    if form.id:
+        item["id"] = form.id
+    if form.received_at:
+        item["received_at"] = form.received_at
+    return await _accept(request, [item])
+
+
+@router.get("/metrics", response_class=PlainTextResponse, tags=["ops"])
+async def metrics(request: Request) -> Response:
+    """Prometheus text exposition of the dashboard's numbers."""
+    from leadflow.metrics import prometheus_text, snapshot
+
+    tools = service_of(request).tools
+    numbers = await asyncio.to_thread(snapshot, tools.crm, tools.reps, tools.clock.now())
+    return PlainTextResponse(prometheus_text(numbers),
+                             media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+@router.get("/healthz", tags=["ops"],
+            responses={503: {"model": Problem, "description": "database unreachable"}})
+async def healthz(request: Request) -> dict[str, str]:
+    """Liveness and database reachability; the one route without an API key."""
+    tools = service_of(request).tools
+
+    def ping() -> None:
+        with tools.crm.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    try:
+        await asyncio.to_thread(ping)
+    except Exception as exc:  # noqa: BLE001 — report, don't crash the probe
+        raise HTTPException(503, "database unreachable") from exc
+    return {"status": "ok"}

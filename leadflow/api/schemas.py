@@ -1,0 +1,144 @@
+"""Request and response bodies of the HTTP API (pydantic: validated at the edge, with the
+error messages a caller reads in a 422)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+
+from leadflow.followup import EventType
+
+_DATETIME = TypeAdapter(datetime)
+Source = Literal["web_form", "email", "chat", "event", "api"]
+
+
+class ChatTurn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: str = Field(max_length=40)
+    text: str = Field(max_length=100_000)
+
+
+class EmailParts(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    body: str = Field(max_length=1_000_000)
+    subject: str = Field(default="", max_length=2_000)
+    from_: str = Field(default="", alias="from", max_length=1_000)
+
+
+class InboundItem(BaseModel):
+    """One inbound item in the SPEC §8 format. The shape is checked here; what it says
+    (a form without an email, say) is the graph's business and ends in a defined status."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "id": "form-123", "source": "web_form", "received_at": "2026-11-24T08:55:00Z",
+        "payload": {"First Name": "Priya", "Work Email": "priya@lumenhealth.com",
+                    "Company": "Lumen Health", "message": "Budget approved, sign this month."},
+    }]})
+
+    id: str | None = Field(default=None, max_length=200,
+                           description="the sender's id for the item; makes resubmits no-ops")
+    source: Source
+    received_at: str | None = Field(default=None, max_length=64,
+                                    description="arrival time, ISO-8601 / RFC 3339",
+                                    json_schema_extra={"format": "date-time"})
+    payload: (Annotated[dict[str, JsonValue], Field(min_length=1)]
+              | Annotated[list[ChatTurn], Field(min_length=1)]
+              | EmailParts
+              | Annotated[str, Field(min_length=1)]) = Field(
+        description="form/event fields, chat turns, raw RFC 822 text or {from, subject, body}")
+
+    @field_validator("received_at")
+    @classmethod
+    def _iso(cls, value: str | None) -> str | None:
+        """Checked as a date-time but kept as sent, so the item (and the lead id derived
+        from it) is the same whichever door it came in by."""
+        if value is not None:
+            try:
+                _DATETIME.validate_python(value)
+            except ValidationError:
+                raise ValueError(f"received_at is not an ISO-8601 time: {value[:40]!r}") from None
+        return value
+
+    def as_item(self) -> dict[str, Any]:
+        """The item as sent (only the fields given), so the same item has the same lead id
+        whether it came through the API, the CLI or a file."""
+        item: dict[str, Any] = self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        return item
+
+
+class AcceptedLeads(BaseModel):
+    """Returned at once by POST /leads: the lead ids to poll; processing goes on behind."""
+
+    lead_ids: list[str]
+    accepted: int
+    status_url: list[str]
+
+
+class FormWebhook(BaseModel):
+    """A web-form submission as form tools post it: the fields, plus optional metadata."""
+
+    model_config = ConfigDict(extra="forbid")
+    fields: dict[str, JsonValue] = Field(min_length=1, max_length=200)
+    id: str | None = Field(default=None, max_length=200)
+    received_at: str | None = Field(default=None, max_length=64,
+                                    json_schema_extra={"format": "date-time"})
+
+    @field_validator("received_at")
+    @classmethod
+    def _iso(cls, value: str | None) -> str | None:
+        return InboundItem._iso(value)
+
+
+class EngagementEvent(BaseModel):
+    """An engagement webhook from the CRM or mail tool: it wakes the lead's follow-up."""
+
+    model_config = ConfigDict(extra="forbid")
+    lead_id: str = Field(pattern=r"^LEAD-[A-Za-z0-9_-]{1,60}$")
+    event: EventType
+    at: datetime | None = None
+    rep_id: str | None = Field(default=None, max_length=64,
+                               description="for `reassigned`: the new rep")
+
+
+class LeadView(BaseModel):
+    """GET /leads/{id}: the outcome record, its message log and trajectory."""
+
+    lead_id: str
+    status: str
+    outcome: dict[str, Any] | None = None
+    messages: list[dict[str, Any]] = []
+    trajectory: list[str] = []
+    review: dict[str, Any] | None = None
+
+
+class LeadSummary(BaseModel):
+    lead_id: str
+    status: str | None
+    status_reason: str | None
+    tier: str | None
+    bant_total: int | None
+    channel: str | None
+    received_at: datetime | None
+    updated_at: datetime | None
+
+
+class ReviewItem(BaseModel):
+    lead_id: str
+    reason: str
+    since: datetime | None
+
+
+class Problem(BaseModel):
+    """Every error body: a short reason a caller can act on, never a stack trace."""
+
+    detail: str | list[dict[str, Any]]

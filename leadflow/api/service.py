@@ -1,0 +1,141 @@
+"""What the HTTP API does, apart from HTTP: accept leads durably, process them in the
+background with bounded concurrency, read outcomes back, and resume paused threads.
+
+Accepting writes the item to the CRM's `intake` queue before the caller hears "accepted", so
+a server that dies before the graph's first checkpoint still finishes the lead on restart."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.state import CompiledStateGraph
+
+from leadflow.followup import Wake, pending_wait, wake_lead
+from leadflow.graph.supervisor import workflow_id_for
+from leadflow.outcome import outcome_record
+from leadflow.review import ReviewDecision, decide_review, pending_review, waiting_outcome
+from leadflow.runner import BatchRunner
+from leadflow.toolbox import Toolbox
+
+log = logging.getLogger(__name__)
+INTAKE = "intake"
+
+
+class LeadService:
+    def __init__(self, graph: CompiledStateGraph[Any, Any, Any, Any], tools: Toolbox,
+                 *, concurrency: int = 8, context: dict[str, Any] | None = None,
+                 distributed: bool = False) -> None:
+        self.graph = graph
+        self.tools = tools
+        self.context = context
+        self.distributed = distributed  # leads go to `leadflow worker`s through Celery
+        self.runner = BatchRunner(graph, tools, context=context)
+        self._slots = asyncio.Semaphore(max(1, concurrency))
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    # ------------------------------------------------------------------ intake
+    async def accept(self, items: list[dict[str, Any]]) -> list[str]:
+        """Record every item durably, start processing, return their lead ids at once."""
+        now = self.tools.clock.now()
+        ids = [workflow_id_for(item, None) for item in items]
+        await asyncio.to_thread(self._record_intake, ids, items, now)
+        if self.distributed:
+            from leadflow.worker import send
+
+            await asyncio.to_thread(send, items)
+            return ids
+        for lead_id, item in zip(ids, items, strict=True):
+            self._start(lead_id, item)
+        return ids
+
+    def _record_intake(self, ids: list[str], items: list[dict[str, Any]], now: Any) -> None:
+        for lead_id, item in zip(ids, items, strict=True):
+            self.tools.crm.enqueue(INTAKE, lead_id, "accepted by the API", now, {"item": item})
+
+    def _start(self, lead_id: str, item: dict[str, Any]) -> None:
+        if lead_id in self._tasks:  # the same item twice in flight: one run is enough
+            return
+        task = asyncio.create_task(self._process(lead_id, item), name=f"lead {lead_id}")
+        self._tasks[lead_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(lead_id, None))
+
+    async def _process(self, lead_id: str, item: dict[str, Any]) -> None:
+        async with self._slots:
+            outcome, how = await self.runner.process(item)
+        await asyncio.to_thread(self.tools.crm.resolve, INTAKE, lead_id, self.tools.clock.now(),
+                                f"{how}: {outcome['status']}")
+
+    async def resume_intake(self) -> int:
+        """On start-up: finish whatever was accepted but not finished before a restart
+        (distributed: the broker still holds those tasks, the workers finish them)."""
+        if self.distributed:
+            return 0
+        pending = await asyncio.to_thread(self.tools.crm.queue_items, INTAKE, 100_000)
+        for row in pending:
+            item = (row.get("payload") or {}).get("item")
+            if isinstance(item, dict):
+                self._start(row["lead_id"], item)
+        return len(pending)
+
+    def in_flight(self, lead_id: str) -> bool:
+        return lead_id in self._tasks
+
+    async def drain(self, timeout: float) -> None:
+        """Give running leads a moment to finish at shutdown; the rest resume on restart."""
+        tasks = list(self._tasks.values())
+        if not tasks:
+            return
+        _done, pending = await asyncio.wait(tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    # ------------------------------------------------------------------ reading
+    async def view(self, lead_id: str) -> dict[str, Any] | None:
+        """Outcome + message log + trajectory; status `processing` while in flight."""
+        config: RunnableConfig = {"configurable": {"thread_id": lead_id}}
+        snapshot = await self.graph.aget_state(config)
+        values = dict(snapshot.values or {})
+        review = pending_review(snapshot)
+        if values.get("outcome") and not snapshot.next:
+            outcome = values["outcome"]
+        elif review is not None:
+            outcome = waiting_outcome(values, review)
+        elif pending_wait(snapshot) is not None:
+            outcome = outcome_record(values)
+        elif self.in_flight(lead_id) or (await asyncio.to_thread(
+                self.tools.crm.open_queue_item, INTAKE, lead_id)) is not None:
+            return {"lead_id": lead_id, "status": "processing", "outcome": None,
+                    "messages": list(values.get("messages") or []),
+                    "trajectory": [], "review": None}
+        else:
+            row = await asyncio.to_thread(self.tools.crm.get_lead, lead_id)
+            if row is not None and row.get("outcome"):
+                outcome = row["outcome"]
+            else:  # the graph could not finish it: filed for a person
+                filed = await asyncio.to_thread(self.tools.crm.open_queue_item,
+                                                "manual_review", lead_id)
+                if filed is None:
+                    return None
+                return {"lead_id": lead_id, "status": "manual_review", "outcome": None,
+                        "messages": [], "trajectory": [],
+                        "review": {"reason": filed["reason"]}}
+        canonical = outcome.get("lead_id") or lead_id
+        messages = await asyncio.to_thread(self.tools.crm.messages_for, canonical)
+        return {"lead_id": lead_id, "status": outcome["status"], "outcome": outcome,
+                "messages": messages or outcome.get("messages") or [],
+                "trajectory": outcome.get("trajectory") or [], "review": review}
+
+    # ------------------------------------------------------------------ resuming
+    async def review_request(self, lead_id: str) -> dict[str, Any] | None:
+        snapshot = await self.graph.aget_state({"configurable": {"thread_id": lead_id}})
+        return pending_review(snapshot)
+
+    async def decide(self, lead_id: str, decision: ReviewDecision) -> dict[str, Any]:
+        return await decide_review(self.graph, self.tools, lead_id, decision, self.context)
+
+    async def engagement(self, lead_id: str, wake: Wake) -> dict[str, Any]:
+        return await wake_lead(self.graph, lead_id, wake, self.tools)
