@@ -63,6 +63,10 @@ class ModelParams:
             merged["requests_per_minute"] = float(os.environ["LEADFLOW_LLM_RPM"])
         if os.environ.get("LEADFLOW_LLM_STRUCTURED_METHOD"):  # json_schema for llama.cpp
             merged["structured_output_method"] = os.environ["LEADFLOW_LLM_STRUCTURED_METHOD"]
+        if os.environ.get("LEADFLOW_LLM_TIMEOUT_S"):  # per request; a local server is quick
+            merged["timeout_s"] = float(os.environ["LEADFLOW_LLM_TIMEOUT_S"])
+        if os.environ.get("LEADFLOW_LLM_MAX_RETRIES"):
+            merged["max_retries"] = int(os.environ["LEADFLOW_LLM_MAX_RETRIES"])
         return cls(**{k: merged[k] for k in cls.__dataclass_fields__})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -88,6 +89,31 @@ def bant_args(budget: tuple[str, float, str], authority: tuple[str, float, str],
 
 
 
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def plausible_arguments(tool_name: str, text: str) -> dict[str, Any]:
+    """Valid arguments for one of leadflow's structured-output tools, grounded in the
+    prompt's <lead_data> (shared by SchemaAwareFake and the scripted HTTP server)."""
+    lead = text.split("<lead_data>")[-1].split("</lead_data>")[0].strip()
+    quote = (lead.split(".")[0] or lead)[:80].strip() or "n/a"
+    if tool_name == "BantProposal":
+        return bant_args(("unclear_possible", 0.5, quote), ("some_influence", 0.5, quote),
+                         ("clear_improvement", 0.5, quote), ("within_6_months", 0.5, quote))
+    if tool_name == "EnrichmentSummary":
+        return {"summary": "Scripted summary.", "talking_points": [quote, "Follow up."]}
+    if tool_name == "RoutingReview":
+        return {"action": "escalate", "reason": "scripted"}
+    if tool_name == "OutreachDraft":
+        return {"subject": "Following up", "body": f"Hello, about: {quote}. Call this week?"}
+    if tool_name == "JudgeVerdict":
+        return {"winner": "benefit_focused", "reasons": "scripted judge"}
+    if tool_name == "ExtractedLead":  # only what is literally in the item: the email
+        found = _EMAIL.search(lead)
+        return {"email": found.group(0)} if found else {}
+    return {}
+
+
 class SchemaAwareFake(BaseChatModel):
     """Answers whichever structured-output tool it is bound to, plausibly and grounded in the
     prompt: for eval plumbing runs, not for quality."""
@@ -103,21 +129,7 @@ class SchemaAwareFake(BaseChatModel):
         return self.model_copy(update={"tool_name": getattr(tool, "__name__", str(tool))})
 
     def _reply(self, messages: list[BaseMessage]) -> dict[str, Any]:
-        text = prompt_text(messages)
-        lead = text.split("<lead_data>")[-1].split("</lead_data>")[0].strip()
-        quote = (lead.split(".")[0] or lead)[:80].strip() or "n/a"
-        if self.tool_name == "BantProposal":
-            return bant_args(("unclear_possible", 0.5, quote), ("some_influence", 0.5, quote),
-                             ("clear_improvement", 0.5, quote), ("within_6_months", 0.5, quote))
-        if self.tool_name == "EnrichmentSummary":
-            return {"summary": "Scripted summary.", "talking_points": [quote, "Follow up."]}
-        if self.tool_name == "RoutingReview":
-            return {"action": "escalate", "reason": "scripted"}
-        if self.tool_name == "OutreachDraft":
-            return {"subject": "Following up", "body": f"Hello, about: {quote}. Call this week?"}
-        if self.tool_name == "JudgeVerdict":
-            return {"winner": "benefit_focused", "reasons": "scripted judge"}
-        return {}
+        return plausible_arguments(self.tool_name, prompt_text(messages))
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,
@@ -127,4 +139,4 @@ class SchemaAwareFake(BaseChatModel):
 
 
 __all__ = ["ScriptedChatModel", "SchemaAwareFake", "tool_reply", "prompt_text", "bant_args",
-           "json"]
+           "plausible_arguments", "json"]

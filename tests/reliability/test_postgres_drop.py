@@ -1,0 +1,144 @@
+"""PostgreSQL drops every connection of a running batch, twice: the CRM's pool and the
+checkpointer's pool reconnect, the leads whose connection died resume from their last
+checkpoint, and every lead still settles once — none lost, none sent to manual review for a
+"processing error"."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from leadflow.clock import SystemClock
+from leadflow.graph import build_graph
+from leadflow.runner import BatchRunner, open_checkpointer, sqlite_checkpointer
+from leadflow.toolbox import Toolbox
+from tests.reliability.conftest import (
+    LEAD_REF,
+    REPORT,
+    PgSchema,
+    audit_crm,
+    llm_env,
+    tagged_leads,
+    terminate_backends,
+)
+from tests.scripted_llm import ScriptedLLM
+
+pytestmark = pytest.mark.reliability
+
+LEADS = 300
+DROP_AT = (LEADS // 4, LEADS * 3 // 5)  # leads done when the connections are cut
+DB_ERRORS = {"OperationalError", "InterfaceError", "PoolTimeout", "AdminShutdown"}
+
+
+@pytest.mark.postgres
+def test_leads_survive_dropped_database_connections(
+        pg_schema: PgSchema, monkeypatch: pytest.MonkeyPatch) -> None:
+    items = tagged_leads(LEADS, seed=41, prefix="PGDROP")
+    cuts: list[int] = []
+    cutters: list[threading.Thread] = []
+    done = 0
+
+    def cut() -> None:
+        cuts.append(terminate_backends(pg_schema.app))
+
+    def on_done(outcome: dict[str, Any], how: str) -> None:
+        nonlocal done
+        done += 1
+        if done in DROP_AT:  # from another thread: the batch's own loop keeps running
+            cutters.append(threading.Thread(target=cut))
+            cutters[-1].start()
+
+    async def run(tools: Toolbox) -> tuple[list[dict[str, Any]], int]:
+        async with open_checkpointer(pg_schema.url) as saver:
+            runner = BatchRunner(build_graph(saver, toolbox=tools), tools,
+                                 context={"model": "openai:scripted-pg"})
+            outcomes = await runner.run(items, concurrency=32, on_done=on_done)
+            return outcomes, runner.db_retries
+
+    with ScriptedLLM(delay_ms=20, lead_pattern=LEAD_REF) as llm:
+        llm_env(monkeypatch, llm.url, timeout_s=10)
+        tools = Toolbox.open(pg_schema.url, clock=SystemClock())
+        try:
+            started = time.monotonic()
+            outcomes, resumed = asyncio.run(run(tools))
+            seconds = time.monotonic() - started
+            for thread in cutters:
+                thread.join(30)
+            figures = audit_crm(tools.crm, items, "PostgreSQL connections dropped x2")
+            manual = tools.crm.queue_items("manual_review", limit=LEADS)
+        finally:
+            tools.crm.close()
+    figures.retries = f"{resumed} leads resumed, {sum(cuts)} connections cut"
+    figures.seconds = seconds
+    REPORT.append(figures)
+
+    assert len(cuts) == 2 and all(cuts), cuts  # both cuts hit live connections
+    figures.assert_clean()
+    assert len(outcomes) == LEADS
+    errors = [o["status_reason"] for o in outcomes if "processing_error" in o["flags"]]
+    assert not errors, errors[:3]
+    assert not [m["reason"] for m in manual if m["reason"].startswith("processing error")]
+    # no step gave up on the database either (its failure edge would have changed the lead)
+    failed_steps = Counter(d["error_type"] for o in outcomes for d in o["decisions"]
+                           if d.get("error_type") in DB_ERRORS)
+    assert not failed_steps, failed_steps
+
+
+class FlakyCheckpoints:
+    """Fails the checkpointer's `n`-th write once with `error` (what psycopg raises when the
+    server closed the connection), so a resume can be watched deterministically."""
+
+    def __init__(self, saver: Any, n: int, error: Exception) -> None:
+        self.saver, self.n, self.error, self.writes = saver, n, error, 0
+        self.original = saver.aput
+        saver.aput = self.aput
+
+    async def aput(self, *args: Any, **kwargs: Any) -> Any:
+        self.writes += 1
+        if self.writes == self.n:
+            raise self.error
+        return await self.original(*args, **kwargs)
+
+
+@pytest.mark.parametrize(("error", "resumed"), [
+    (psycopg.OperationalError("consuming input failed: server closed the connection"), 1),
+    (ValueError("a bug, not the network"), 0),
+], ids=["connection-lost", "bug"])
+def test_a_lead_resumes_from_its_checkpoint_after_a_lost_connection(
+        error: Exception, resumed: int, tmp_path: Path) -> None:
+    item = tagged_leads(1, seed=5, prefix="FLAKY")[0]
+
+    def run(home: Path, fail_write: int | None) -> tuple[dict[str, Any], str, int, list[Any]]:
+        home.mkdir()
+        tools = Toolbox.open(f"sqlite:///{home / 'crm.db'}", clock=SystemClock())
+
+        async def go() -> tuple[dict[str, Any], str, int]:
+            async with sqlite_checkpointer(home / "checkpoints.db") as saver:
+                if fail_write:
+                    FlakyCheckpoints(saver, n=fail_write, error=error)
+                runner = BatchRunner(build_graph(saver, toolbox=tools), tools)
+                outcome, how = await runner.process(item)
+                return outcome, how, runner.db_retries
+
+        try:
+            return (*asyncio.run(go()), tools.crm.queue_items("manual_review"))
+        finally:
+            tools.crm.close()
+
+    clean, _, _, _ = run(tmp_path / "clean", None)
+    outcome, how, retries, manual = run(tmp_path / "flaky", 6)  # mid-lead, after capture
+    assert retries == resumed
+    if resumed:  # the thread went on from its last checkpoint: the same lead, the same path
+        assert how in ("resumed", "processed") and not manual
+        assert (outcome["status"], outcome["trajectory"]) == (clean["status"],
+                                                              clean["trajectory"])
+    else:  # anything else is not retried: the lead lands in manual review with the reason
+        assert how == "error" and outcome["status"] == "manual_review"
+        assert [m["reason"] for m in manual] == [f"processing error: ValueError: {error}"]
