@@ -27,7 +27,9 @@ from leadflow.followup import TOUCHES
 from leadflow.graph.messages import AGENT_NAMES
 from leadflow.tools.crm import (
     QUEUES,
+    Account,
     Assignment,
+    Contact,
     CrmStore,
     EngagementEvent,
     Lead,
@@ -47,6 +49,8 @@ COMPANY_FIELDS = ("domain", "industry", "employees", "revenue_usd", "country", "
 LLM_FAILURE_FLAGS = ("llm_error", "llm_invalid_output", "circuit_open")
 # A queue item open longer than this counts as backlog.
 STALE_AFTER = timedelta(hours=24)
+# The dashboard lists at most this many open manual-review items (newest first).
+REVIEW_QUEUE_LIMIT = 50
 
 
 class Stat(BaseModel):
@@ -200,6 +204,23 @@ class RepWorkload(BaseModel):
     available: bool
 
 
+class ReviewItem(BaseModel):
+    """An open manual-review item with who it is about; the text is the CRM's, unescaped
+    (the page puts it in the DOM as text)."""
+
+    lead_id: str
+    reason: str
+    since: datetime
+    contact: str | None  # "first last" as the CRM holds them
+    company: str | None  # the account's name, else the name on the lead's record
+
+
+class ReviewQueue(BaseModel):
+    open: int  # every open item; `items` holds the newest `limit` of them
+    limit: int
+    items: list[ReviewItem]
+
+
 class DashboardMetrics(BaseModel):
     """Every SPEC §9 metric at one moment; `model_dump(mode="json")` is the dashboard feed."""
 
@@ -216,6 +237,7 @@ class DashboardMetrics(BaseModel):
     sla: SlaMetrics
     conversion: ConversionMetrics
     reps: list[RepWorkload]
+    review_queue: ReviewQueue
 
 
 # ------------------------------------------------------------------------------- snapshot
@@ -239,6 +261,7 @@ def snapshot(crm: CrmStore, reps: RepDirectory, now: datetime, *,
             enrichment=scan.enrichment(), routing=routing, first_touch=_first_touch(conn),
             sla=sla, conversion=_conversion(conn, leads_total, routing.to_rep),
             reps=_reps(conn, reps, now, breaches_by_rep),
+            review_queue=_review_queue(conn),
         )
 
 
@@ -382,6 +405,28 @@ def _backlog(conn: Connection, now: datetime, stale_after: timedelta,
                             .where(undelivered)),
         outbox_failed=_one(conn, select(func.count()).select_from(Notification)
                            .where(Notification.failed_at.is_not(None))))
+
+
+def _review_queue(conn: Connection, limit: int = REVIEW_QUEUE_LIMIT) -> ReviewQueue:
+    """The open manual-review items, newest first, with the lead's contact and company."""
+    is_open = and_(QueueItem.queue == "manual_review", QueueItem.resolved_at.is_(None))
+    rows = conn.execute(
+        select(QueueItem.lead_id, QueueItem.reason, QueueItem.created_at, Contact.first_name,
+               Contact.last_name, Account.name, Lead.record)
+        .select_from(QueueItem)
+        .outerjoin(Lead, Lead.id == QueueItem.lead_id)
+        .outerjoin(Contact, Contact.id == Lead.contact_id)
+        .outerjoin(Account, Account.id == Lead.account_id)
+        .where(is_open).order_by(QueueItem.created_at.desc(), QueueItem.id.desc())
+        .limit(limit)).all()
+    items = []
+    for lead_id, reason, since, first, last, account, record in rows:
+        company = account or ((record or {}).get("company") or {}).get("name")
+        items.append(ReviewItem(lead_id=lead_id, reason=reason, since=since,
+                                contact=" ".join(filter(None, (first, last))) or None,
+                                company=company or None))
+    return ReviewQueue(open=_one(conn, select(func.count()).select_from(QueueItem)
+                                 .where(is_open)), limit=limit, items=items)
 
 
 def _qualification(conn: Connection) -> QualificationMetrics:
@@ -619,4 +664,5 @@ def _summary(name: str, doc: str, labels: list[str], rows: Mapping[tuple[str, ..
     return family
 
 
-__all__ = ["DashboardMetrics", "Stat", "snapshot", "prometheus_text"]
+__all__ = ["DashboardMetrics", "ReviewItem", "ReviewQueue", "Stat", "prometheus_text",
+           "snapshot"]

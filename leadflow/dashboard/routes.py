@@ -15,9 +15,13 @@ from leadflow.metrics import snapshot
 from leadflow.toolbox import Toolbox
 
 router = APIRouter(tags=["dashboard"])
+# Chart.js 4.6.1 (MIT), vendored from npm's `chart.js` dist/chart.umd.min.js with its
+# source-map comment removed; chart.LICENSE.md is its licence, served next to it.
 STATIC_TYPES = {
     "dashboard.js": "text/javascript; charset=utf-8",
     "dashboard.css": "text/css; charset=utf-8",
+    "chart.umd.min.js": "text/javascript; charset=utf-8",
+    "chart.LICENSE.md": "text/markdown; charset=utf-8",
 }
 
 
@@ -34,7 +38,8 @@ def dashboard_page() -> HTMLResponse:
 
 @router.get("/dashboard/static/{name}", responses={404: {"description": "no such asset"}})
 def dashboard_static(name: str) -> Response:
-    """The page's script and style sheet; only these names, nothing else from disk."""
+    """The page's script, style sheet and vendored Chart.js; only these names, nothing else
+    from disk."""
     media_type = STATIC_TYPES.get(name)
     if media_type is None:
         raise HTTPException(404, "not found")

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from fastapi.testclient import TestClient
 from leadflow.dashboard import create_app
 from leadflow.metrics import snapshot
 from leadflow.toolbox import Toolbox
-from leadflow.tools.crm import Lead
+from leadflow.tools.crm import Lead, QueueItem
 from tests.conftest import RunItems, form_item
 
 
@@ -37,8 +38,22 @@ def test_the_page_is_self_contained(client: TestClient) -> None:
         assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind)
         assert "http://" not in asset.text.replace("http://www.w3.org/2000/svg", "")
     for section in ("processing", "success", "queues", "errors", "qualification",
-                    "enrichment", "routing", "first-touch", "sla", "conversion", "workload"):
+                    "enrichment", "routing", "first-touch", "sla", "conversion", "workload",
+                    "review"):
         assert f'id="{section}"' in page.text
+
+
+def test_chart_js_is_vendored_with_its_licence(client: TestClient) -> None:
+    page = client.get("/dashboard").text
+    # loaded from this server, before the script that uses it (both deferred: in order)
+    assert page.index('"dashboard/static/chart.umd.min.js"') < page.index(
+        '"dashboard/static/dashboard.js"')
+    chart = client.get("/dashboard/static/chart.umd.min.js")
+    assert chart.status_code == 200
+    assert chart.headers["content-type"].startswith("text/javascript")
+    assert chart.text.startswith("/*!\n * Chart.js v4.") and "sourceMappingURL" not in chart.text
+    licence = client.get("/dashboard/static/chart.LICENSE.md")
+    assert licence.status_code == 200 and "The MIT License" in licence.text
 
 
 @pytest.mark.parametrize("name", ["../deps.py", "..%2Fdeps.py", "dashboard.html", "x.js"])
@@ -54,6 +69,30 @@ def test_data_json_is_the_snapshot_of_the_toolbox_crm(client: TestClient, tools:
     assert data == expected
     assert data["leads_total"] == tools.crm.count(Lead) == 2
     assert data["generated_at"] == "2026-11-24T09:00:00Z"  # the toolbox's (frozen) clock
+
+
+def test_the_review_queue_lists_open_items_newest_first_with_who(
+        client: TestClient, tools: Toolbox, run_items: RunItems) -> None:
+    (failed,) = run_items([form_item("M-1", **{"Work Email": None})])  # capture: no contact
+    now = tools.clock.now()
+    for n in range(60):  # more than the page shows; bare items with no lead behind them
+        tools.crm.enqueue("manual_review", f"LEAD-x{n:02d}", f"check {n}",
+                          now - timedelta(minutes=n + 1))
+    tools.crm.enqueue("nurture", "LEAD-other", "not a review item", now)
+    tools.crm.enqueue("manual_review", "LEAD-done", "resolved", now)
+    tools.crm.resolve("manual_review", "LEAD-done", now, "looked at it")
+
+    review = client.get("/dashboard/data.json").json()["review_queue"]
+    assert review["open"] == 61 == tools.crm.queue_counts()["manual_review"]
+    assert review["limit"] == len(review["items"]) == 50
+    first, second, last = review["items"][0], review["items"][1], review["items"][-1]
+    assert first == {"lead_id": failed["lead_id"], "since": "2026-11-24T09:00:00Z",
+                     "reason": "no usable contact: neither an email address nor a phone number",
+                     "contact": "Priya Nair", "company": "Lumen Health Partners"}
+    assert (second["lead_id"], second["contact"], second["company"]) == (
+        "LEAD-x00", None, None)
+    assert last["lead_id"] == "LEAD-x48"  # the oldest eleven are left off
+    assert tools.crm.count(QueueItem, queue="manual_review") == 62
 
 
 def free_port() -> int:

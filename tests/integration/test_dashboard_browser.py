@@ -1,7 +1,8 @@
 """The dashboard in a real headless Chromium (Debian's /usr/bin/chromium, driven by
 Playwright; no browser download): a CRM filled by the real graph, served by uvicorn on
-127.0.0.1, every chart drawn, the numbers in the page equal to the CRM's, no console errors,
-and the page refreshing itself when new leads arrive."""
+127.0.0.1, every chart drawn by the vendored Chart.js, the numbers in the page equal to the
+CRM's, hostile lead text shown as text, no console errors, and the page refreshing itself
+(charts updated in place) when new leads arrive."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,10 @@ pytestmark = pytest.mark.browser
 CHROMIUM = Path(os.environ.get("LEADFLOW_CHROMIUM", "/usr/bin/chromium"))
 SECTIONS = ("processing", "success", "queues", "errors", "qualification", "enrichment",
             "routing", "first-touch", "sla", "conversion", "workload")
+# Lead text that would run if it ever reached the page as HTML.
+XSS_FIRST, XSS_LAST = "<script>alert(1)</script>", "<img src=x onerror=alert(2)>"
+XSS_COMPANY = "<script>alert(3)</script> & <b>Co</b>"
+XSS_REASON = "imported record needs a look: <svg onload=alert(4)>"
 
 
 @pytest.fixture
@@ -66,18 +72,47 @@ def cell(page: Any, section: str, row: str, field: str) -> str:
     return str(page.locator(f"#{section} tr[{row}] td[data-field='{field}']").inner_text())
 
 
+def add_hostile_lead(tools: Toolbox) -> str:
+    """A lead whose name and company are markup (as an import or a CRM user could write
+    them), waiting in manual review: written through the CRM's own API."""
+    lead_id, now = "LEAD-xss", START + timedelta(hours=2)
+    tools.crm.capture_lead(
+        lead_id=lead_id, fingerprint="xss-1", source_id="XSS-1", now=now,
+        record={"contact": {"first_name": XSS_FIRST, "last_name": XSS_LAST, "email": None},
+                "company": {"name": XSS_COMPANY, "domain": None},
+                "source": {"channel": "web_form"}})
+    tools.crm.update_lead(lead_id, now, status="manual_review")
+    tools.crm.enqueue("manual_review", lead_id, XSS_REASON, now)
+    return lead_id
+
+
+def chart_values(page: Any, section: str) -> dict[str, Any]:
+    """The first chart's label → first-series value, read from Chart.js itself."""
+    return dict(page.evaluate(
+        """section => {
+             const chart = Chart.getChart(document.querySelector(`#${section} canvas`));
+             return Object.fromEntries(chart.data.labels.map(
+               (label, i) => [label, chart.data.datasets[0].data[i]]));
+           }""", section))
+
+
 def test_the_dashboard_draws_every_metric_in_chromium(
         chromium: Path, run_items: RunItems, tools: Toolbox, clock: FrozenClock,
         checkpoints: OpenCheckpoints, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     fill_crm(run_items, tools, checkpoints, tmp_path)
+    hostile = add_hostile_lead(tools)
     clock.advance(NOW - START)  # the page's "now" is the story's
     expected = snapshot(tools.crm, tools.reps, NOW)
     problems: list[str] = []
     with serving(create_app(tools)) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium))
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        # reduced motion: the page turns Chart.js animations off, so screenshots are final
+        page = browser.new_page(viewport={"width": 1400, "height": 1000},
+                                reduced_motion="reduce")
+        page.on("dialog", lambda d: (problems.append(f"dialog opened: {d.message}"),
+                                     d.dismiss()))
         page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
                 if m.type in ("error", "warning") else None)
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
@@ -87,20 +122,27 @@ def test_the_dashboard_draws_every_metric_in_chromium(
         page.goto(f"{base}/dashboard?refresh=1")
         page.wait_for_selector("body[data-loads]", timeout=15_000)
 
-        # every §9 section has a labelled chart and a captioned table
+        # every §9 section has a labelled canvas Chart.js drew, and a captioned table
         for section in SECTIONS:
-            charts = page.locator(f"#{section} .chart svg[role='img']")
-            assert charts.count() >= 1, section
-            assert charts.first.locator(":scope > title").text_content(), section
+            canvases = page.locator(f"#{section} .chart canvas[role='img']")
+            assert canvases.count() >= 1, section
+            for i in range(canvases.count()):
+                drawn = canvases.nth(i).evaluate(
+                    "c => { const chart = Chart.getChart(c); return chart ? "
+                    "[chart.width, chart.height, chart.data.datasets.length] : null; }")
+                assert drawn and drawn[0] > 100 and drawn[1] > 30 and drawn[2] >= 1, section
+                assert canvases.nth(i).get_attribute("aria-label"), section
             assert page.locator(f"#{section} table caption").count() >= 1, section
             assert page.locator(f"#{section} table tbody tr").count() >= 1, section
 
-        # the tier counts on the page are the CRM's, in the table and in the bars
-        for tier in ("hot", "warm", "cold", "unqualified"):
-            in_crm = tools.crm.count(Lead, tier=tier)
+        # the tier counts on the page are the CRM's, in the table, the bars and the label
+        tiers = {tier: tools.crm.count(Lead, tier=tier)
+                 for tier in ("hot", "warm", "cold", "unqualified")}
+        assert chart_values(page, "qualification") == tiers
+        label = page.locator("#qualification canvas").get_attribute("aria-label")
+        for tier, in_crm in tiers.items():
             assert cell(page, "qualification", f"data-tier='{tier}'", "leads") == str(in_crm)
-            bar = page.locator(f"#qualification svg rect[data-label='{tier}']")
-            assert bar.get_attribute("data-value") == str(in_crm)
+            assert f"{tier}: {in_crm}" in str(label)
         assert page.locator("[data-kpi='leads'] dd").inner_text() == str(
             tools.crm.count(Lead))
         for stage in expected.conversion.stages:
@@ -113,9 +155,26 @@ def test_the_dashboard_draws_every_metric_in_chromium(
             assert cell(page, "sla", f"data-tier='{clocks.tier}'", "breached") == str(
                 clocks.breached)
         assert page.locator("[data-kpi='sla-breaches'] dd").inner_text() == "3 (75.0 %)"
+
+        # the manual-review queue: the CRM's open items, newest first, markup as plain text
+        review = page.locator("#review tbody tr")
+        assert [review.nth(i).get_attribute("data-lead") for i in range(review.count())] == [
+            item.lead_id for item in expected.review_queue.items]
+        assert review.first.get_attribute("data-lead") == hostile  # queued last
+        row = f"data-lead='{hostile}'"
+        assert cell(page, "review", row, "contact") == f"{XSS_FIRST} {XSS_LAST}"
+        assert cell(page, "review", row, "company") == XSS_COMPANY
+        assert cell(page, "review", row, "reason") == XSS_REASON
+        assert page.locator("#review script, #review img, #review svg, #review b").count() == 0
+        assert page.evaluate("document.images.length") == 0
+        assert page.evaluate("[...document.scripts].map(s => s.getAttribute('src'))") == [
+            "dashboard/static/chart.umd.min.js", "dashboard/static/dashboard.js"]
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
 
-        # a new hot lead shows up on the next refresh, with no reload
+        # a new hot lead shows up on the next refresh, with no reload; the charts are the
+        # same Chart.js objects, their data updated
+        chart_ids = page.evaluate(
+            "[...document.querySelectorAll('canvas')].map(c => Chart.getChart(c).id)")
         hot_before = tools.crm.count(Lead, tier="hot")
         with ThreadPoolExecutor(1) as pool:  # the graph's event loop, off Playwright's thread
             pool.submit(run_items, [person("H-9", "nina.berg@lumenhealth.com",
@@ -125,6 +184,10 @@ def test_the_dashboard_draws_every_metric_in_chromium(
             "n => document.querySelector(`#qualification tr[data-tier='hot'] "
             "td[data-field='leads']`).textContent === String(n)", arg=hot_before + 1,
             timeout=10_000)
+        assert chart_values(page, "qualification")["hot"] == hot_before + 1
+        assert page.evaluate(
+            "[...document.querySelectorAll('canvas')].map(c => Chart.getChart(c).id)"
+        ) == chart_ids
 
         # a phone-sized window: charts redraw to fit and nothing widens the page
         page.set_viewport_size({"width": 390, "height": 800})

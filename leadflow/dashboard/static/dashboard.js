@@ -1,18 +1,18 @@
 // leadflow sales-ops dashboard: fetches dashboard/data.json and draws every SPEC §9 metric
-// as an inline SVG chart with a table of the same numbers under it. No libraries, no network
-// beyond this server. Data text only ever reaches the page through textContent.
+// as a Chart.js chart (vendored: dashboard/static/chart.umd.min.js) with a table of the same
+// numbers under it, plus the open manual-review queue. No network beyond this server. Text
+// from the data only ever reaches the page through text nodes (never innerHTML); on a
+// refresh the charts are updated in place, not recreated.
 "use strict";
 
 (() => {
-  const SVG = "http://www.w3.org/2000/svg";
   const params = new URLSearchParams(window.location.search);
   const refreshSeconds = Math.max(1, Number(params.get("refresh")) || 30);
   const DATA_URL = "dashboard/data.json";
-  const SERIES = ["var(--c1)", "var(--c2)"];
-  const TIER_COLOR = { hot: "var(--hot)", warm: "var(--warm)", cold: "var(--cold)",
-                       unqualified: "var(--unqualified)" };
+  const SERIES = ["--c1", "--c2"];
+  const TIER_COLOR = { hot: "--hot", warm: "--warm", cold: "--cold", unqualified: "--unqualified" };
+  const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   let loads = 0;
-
   // ---------------------------------------------------------------- formatting
   const dash = "—";
   const num = (v) => (v == null ? dash : Number(v).toLocaleString("en-US"));
@@ -40,78 +40,82 @@
     }
     return node;
   }
-  function svg(tag, attrs = {}, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs)) {
-      if (value != null) node.setAttribute(key, value);
-    }
-    if (text != null) node.textContent = String(text);
-    return node;
-  }
-  let uid = 0;
 
-  // A horizontal bar chart. rows: [{label, key, values: [n…], color?, text?}];
-  // series: [{name, color}]; stacked: parts side by side in one bar, else grouped bars.
-  function barChart({ title, rows, series, stacked = false, max, format = num, width = 640 }) {
-    const figure = el("figure", { class: "bars" });
-    if (!rows.length) {
-      figure.append(el("p", { class: "empty" }, "No data yet."));
-      return figure;
+  // Canvas cannot read CSS variables, so colours named "--x" are looked up in the style sheet.
+  const rootStyle = getComputedStyle(document.documentElement);
+  const color = (name) => (String(name).startsWith("--")
+    ? rootStyle.getPropertyValue(name).trim() || "#888" : name);
+  Chart.defaults.font.family = rootStyle.fontFamily;
+  Chart.defaults.font.size = 12;
+  Chart.defaults.color = color("--muted");
+  Chart.defaults.borderColor = color("--line");
+
+  const charts = new Map();  // chart key → its Chart, kept across refreshes
+
+  // A horizontal bar chart in a section's .chart box, created once and then updated in place.
+  // labels: row labels; series: [{name, data: [n…], color: "--var" | ["--var"…]}];
+  // stacked: the series' parts side by side in one bar, else grouped bars.
+  function barChart(sectionId, key, { title, labels, series, stacked = false, max,
+                                        format = num }) {
+    const box = document.querySelector(`#${sectionId} .chart`);
+    let figure = box.querySelector(`figure[data-chart="${key}"]`);
+    if (!figure) {
+      figure = el("figure", { "data-chart": key },
+                  el("figcaption", {}, title),
+                  el("div", { class: "frame" }, el("canvas", { role: "img", "data-chart": key })),
+                  el("p", { class: "empty", hidden: "" }, "No data yet."));
+      box.append(figure);
     }
-    if (series.length > 1) {
-      const legend = el("ul", { class: "legend" });
-      series.forEach((s, i) => {
-        const swatch = el("i", { "aria-hidden": "true" });
-        swatch.style.background = s.color || SERIES[i % SERIES.length];
-        legend.append(el("li", {}, swatch, s.name));
+    const canvas = figure.querySelector("canvas");
+    const rowHeight = stacked || series.length === 1 ? 26 : 12 + 13 * series.length;
+    figure.querySelector(".frame").style.height =
+      `${Math.max(1, labels.length) * rowHeight + 34 + (series.length > 1 ? 26 : 0)}px`;
+    figure.querySelector(".empty").hidden = labels.length > 0;
+    const described = labels.map((label, row) => `${label}: ${series.map((s) =>
+      (series.length > 1 ? `${s.name} ` : "") + format(s.data[row])).join(", ")}`).join("; ");
+    canvas.setAttribute("aria-label", `${title}. ${described || "No data yet."}`);
+
+    const datasets = series.map((s, i) => ({
+      label: s.name, data: s.data.map((v) => v ?? 0), borderRadius: 2, maxBarThickness: 22,
+      backgroundColor: Array.isArray(s.color) ? s.color.map(color)
+                                              : color(s.color || SERIES[i % SERIES.length]),
+    }));
+    const existing = charts.get(key);
+    if (existing) {
+      existing.data.labels = labels;
+      datasets.forEach((dataset, i) => {
+        if (existing.data.datasets[i]) Object.assign(existing.data.datasets[i], dataset);
+        else existing.data.datasets.push(dataset);
       });
-      figure.append(legend);
+      existing.data.datasets.length = datasets.length;
+      existing.options.scales.x.max = max;
+      existing.update();
+      return existing;
     }
-    const labelW = Math.min(200, Math.round(width * 0.36)), valueW = stacked ? 140 : 96;
-    const barArea = Math.max(40, width - labelW - valueW);
-    const barH = stacked ? 18 : 13, gap = 10;
-    const rowH = stacked ? barH + gap : barH * series.length + gap;
-    const height = rows.length * rowH + 6;
-    const sum = (r) => r.values.reduce((a, b) => a + (b || 0), 0);
-    const top = max ?? Math.max(...rows.map((r) => (stacked ? sum(r) : Math.max(...r.values.map((v) => v || 0)))));
-    const scale = (v) => ((v || 0) / (top > 0 ? top : 1)) * barArea;
-    const id = `chart-${++uid}`;
-    const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img",
-                              "aria-labelledby": `${id}-t ${id}-d`, "data-chart": title });
-    root.append(svg("title", { id: `${id}-t` }, title));
-    root.append(svg("desc", { id: `${id}-d` }, rows.map((r) => `${r.label}: ${
-      r.values.map((v, i) => (series.length > 1 ? `${series[i].name} ` : "") + format(v)).join(", ")
-    }`).join("; ")));
-    root.append(svg("line", { class: "axis", x1: labelW, x2: labelW, y1: 0, y2: height }));
-    rows.forEach((row, r) => {
-      const y = r * rowH + gap / 2;
-      const fits = Math.max(6, Math.floor((labelW - 12) / 7.2));  // characters at 12px
-      root.append(svg("text", { x: labelW - 8, y: y + (rowH - gap) / 2 + 4, "text-anchor": "end" },
-                      row.label.length > fits ? `${row.label.slice(0, fits - 1)}…` : row.label));
-      let x = labelW;
-      row.values.forEach((value, i) => {
-        const w = scale(value);
-        const by = stacked ? y : y + i * barH;
-        const rect = svg("rect", { x, y: by, width: Math.max(w, value ? 1 : 0), height: barH - 2,
-                                   rx: 2, "data-label": row.key ?? row.label,
-                                   "data-series": series[i].name, "data-value": value ?? "" });
-        rect.style.fill = row.color || series[i].color || SERIES[i % SERIES.length];
-        rect.append(svg("title", {}, `${row.label} · ${series[i].name}: ${format(value)}`));
-        root.append(rect);
-        if (stacked) {
-          x += w;
-        } else {
-          root.append(svg("text", { class: "value", x: labelW + w + 6, y: by + barH - 4 },
-                          format(value)));
-        }
-      });
-      if (stacked) {
-        root.append(svg("text", { class: "value", x: x + 6, y: y + barH - 4 },
-                        row.text ?? format(sum(row))));
-      }
+    const chart = new Chart(canvas, {
+      type: "bar",
+      data: { labels, datasets },
+      options: {
+        indexAxis: "y", responsive: true, maintainAspectRatio: false,
+        animation: reducedMotion ? false : { duration: 300 },
+        plugins: {
+          legend: { display: series.length > 1, position: "top", align: "start",
+                    labels: { boxWidth: 12, boxHeight: 12 } },
+          tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${format(ctx.raw)}` } },
+        },
+        scales: {
+          x: { stacked, beginAtZero: true, max, ticks: { callback: (v) => format(v), maxTicksLimit: 6 } },
+          y: { stacked, grid: { display: false },
+               ticks: { autoSkip: false,
+                        callback(value) {
+                          const label = String(this.getLabelForValue(value));
+                          return label.length > 28 ? `${label.slice(0, 27)}…` : label;
+                        } } },
+        },
+      },
     });
-    figure.append(root);
-    return figure;
+    charts.set(key, chart);
+    return chart;
   }
 
   // A table; rows: [{key, cells: [..]}], the first cell is the row header.
@@ -130,16 +134,8 @@
     return el("table", {}, el("caption", {}, caption), el("thead", {}, head), body);
   }
 
-  // Charts are drawn at the pixel width of their card, so text stays at its CSS size.
-  const chartWidth = (sectionId) =>
-    Math.max(260, document.querySelector(`#${sectionId} .chart`).clientWidth || 640);
-
-  function fill(sectionId, ...parts) {
-    const section = document.getElementById(sectionId);
-    const [chart, tables] = [section.querySelector(".chart"), section.querySelector(".table")];
-    chart.replaceChildren(...parts.filter((p) => p.tagName === "FIGURE"));
-    tables.replaceChildren(...parts.filter((p) => p.tagName !== "FIGURE"));
-  }
+  const tables = (sectionId, ...parts) =>
+    document.querySelector(`#${sectionId} .table`).replaceChildren(...parts);
 
   // ---------------------------------------------------------------- sections
   function kpis(d) {
@@ -161,11 +157,12 @@
   function processing(d) {
     const rows = [{ label: "Per lead (all steps)", key: "per_lead", stat: d.processing.per_lead_ms },
                   ...d.processing.agents.map((a) => ({ label: a.agent, key: a.agent, stat: a.duration_ms }))];
-    fill("processing",
-      barChart({ width: chartWidth("processing"), title: "Processing time per lead and per agent (ms)", format: ms,
-                 series: [{ name: "mean" }, { name: "p95" }],
-                 rows: rows.filter((r) => r.stat.count).map((r) => ({ label: r.label, key: r.key,
-                                                                       values: [r.stat.mean, r.stat.p95] })) }),
+    const timed = rows.filter((r) => r.stat.count);
+    barChart("processing", "processing", {
+      title: "Processing time per lead and per agent", format: ms, labels: timed.map((r) => r.label),
+      series: [{ name: "mean", data: timed.map((r) => r.stat.mean) },
+               { name: "p95", data: timed.map((r) => r.stat.p95) }] });
+    tables("processing",
       table("Processing time", ["", "timed", "mean", "median", "p95", "max"],
             rows.map((r) => ({ key: r.key, fields: [null, "count", "mean", "p50", "p95", "max"],
                                cells: [r.label, num(r.stat.count), ms(r.stat.mean), ms(r.stat.p50),
@@ -174,11 +171,12 @@
 
   function success(d) {
     const agents = d.processing.agents;
-    fill("success",
-      barChart({ width: chartWidth("success"), title: "Success rate by agent", format: pct, max: 1, series: [{ name: "success rate" }],
-                 rows: agents.filter((a) => a.runs).map((a) => ({
-                   label: a.agent, key: a.agent, values: [a.success_rate],
-                   color: a.success_rate >= 0.95 ? "var(--ok)" : a.success_rate >= 0.8 ? "var(--warn)" : "var(--bad)" })) }),
+    const ran = agents.filter((a) => a.runs);
+    barChart("success", "success", {
+      title: "Success rate by agent", format: pct, max: 1, labels: ran.map((a) => a.agent),
+      series: [{ name: "success rate", data: ran.map((a) => a.success_rate),
+                 color: ran.map((a) => (a.success_rate >= 0.95 ? "--ok" : a.success_rate >= 0.8 ? "--warn" : "--bad")) }] });
+    tables("success",
       table("Steps per agent", ["agent", "steps", "succeeded", "failed", "success rate"],
             agents.map((a) => ({ key: a.agent, fields: [null, "runs", "succeeded", "failed", "success_rate"],
                                  cells: [a.agent, num(a.runs), num(a.succeeded), num(a.failed), pct(a.success_rate)] })),
@@ -188,15 +186,17 @@
   function queues(d) {
     const b = d.backlog;
     const limit = `older than ${dur(b.stale_after_hours * 3600)}`;
-    const rows = b.queues.map((q) => ({ label: words(q.queue), key: q.queue, values: [q.open - q.stale, q.stale] }));
     const other = [["awaiting_followup", "awaiting follow-up", b.awaiting_followup],
                    ["in_progress", "in progress", b.in_progress],
                    ["outbox_pending", "notifications pending", b.outbox_pending],
                    ["outbox_failed", "notifications failed", b.outbox_failed]];
-    fill("queues",
-      barChart({ width: chartWidth("queues"), title: "Open queue items", stacked: true,
-                 series: [{ name: "recent", color: "var(--c2)" }, { name: limit, color: "var(--c1)" }],
-                 rows: [...rows, ...other.map(([key, label, n]) => ({ label, key, values: [n, 0] }))] }),
+    const rows = [...b.queues.map((q) => ({ label: words(q.queue), values: [q.open - q.stale, q.stale] })),
+                  ...other.map(([, label, n]) => ({ label, values: [n, 0] }))];
+    barChart("queues", "queues", {
+      title: "Open queue items and other backlogs", stacked: true, labels: rows.map((r) => r.label),
+      series: [{ name: "recent", color: "--c2", data: rows.map((r) => r.values[0]) },
+               { name: limit, color: "--c1", data: rows.map((r) => r.values[1]) }] });
+    tables("queues",
       table("Queues", ["queue", "open", limit, "oldest item"],
             b.queues.map((q) => ({ key: q.queue, fields: [null, "open", "stale", "oldest"],
                                    cells: [words(q.queue), num(q.open), num(q.stale), hours(q.oldest_age_hours)] })),
@@ -207,21 +207,25 @@
 
   function errors(d) {
     const e = d.errors;
-    const rows = [...Object.entries(e.by_type).map(([type, n]) => ({ key: type, label: words(type), values: [n], source: "failed step" })),
-                  ...Object.entries(e.llm_fallbacks).filter(([, n]) => n).map(([flag, n]) => ({ key: flag, label: `LLM: ${words(flag)}`, values: [n], source: "LLM fallback (rules decided)", color: "var(--warn)" }))];
-    fill("errors",
-      barChart({ width: chartWidth("errors"), title: "Errors by type", series: [{ name: "count", color: "var(--bad)" }], rows }),
+    const rows = [...Object.entries(e.by_type).map(([type, n]) => ({ key: type, label: words(type), n, source: "failed step", color: "--bad" })),
+                  ...Object.entries(e.llm_fallbacks).filter(([, n]) => n).map(([flag, n]) => ({ key: flag, label: `LLM: ${words(flag)}`, n, source: "LLM fallback (rules decided)", color: "--warn" }))];
+    barChart("errors", "errors", {
+      title: "Errors by type", labels: rows.map((r) => r.label),
+      series: [{ name: "count", data: rows.map((r) => r.n), color: rows.map((r) => r.color) }] });
+    tables("errors",
       table(`Step error rate ${pct(e.error_rate)} (${num(e.failed_steps)} of ${num(e.steps)} steps); leads with a failed step ${pct(e.lead_error_rate)} (${num(e.leads_with_errors)})`,
             ["type", "source", "count"],
-            rows.length ? rows.map((r) => ({ key: r.key, fields: [null, "source", "count"], cells: [r.label, r.source, num(r.values[0])] }))
+            rows.length ? rows.map((r) => ({ key: r.key, fields: [null, "source", "count"], cells: [r.label, r.source, num(r.n)] }))
                         : [{ key: "none", cells: ["no errors", dash, "0"] }], "type"));
   }
 
   function qualification(d) {
     const q = d.qualification;
-    fill("qualification",
-      barChart({ width: chartWidth("qualification"), title: "Leads per qualification tier", series: [{ name: "leads" }],
-                 rows: q.tiers.map((t) => ({ label: t.tier, key: t.tier, values: [t.leads], color: TIER_COLOR[t.tier] })) }),
+    barChart("qualification", "qualification", {
+      title: "Leads per qualification tier", labels: q.tiers.map((t) => t.tier),
+      series: [{ name: "leads", data: q.tiers.map((t) => t.leads),
+                 color: q.tiers.map((t) => TIER_COLOR[t.tier] || "--c1") }] });
+    tables("qualification",
       table(`${num(q.scored)} leads scored, ${num(q.unscored)} not scored`, ["tier", "leads", "share", "avg BANT"],
             q.tiers.map((t) => ({ key: t.tier, fields: [null, "leads", "share", "avg_bant"],
                                   cells: [t.tier, num(t.leads), pct(t.share), t.avg_bant == null ? dash : t.avg_bant.toFixed(1)] })),
@@ -231,9 +235,10 @@
   function enrichment(d) {
     const e = d.enrichment;
     const fields = Object.entries(e.field_fill);
-    fill("enrichment",
-      barChart({ width: chartWidth("enrichment"), title: "Share of enriched leads with each field", format: pct, max: 1, series: [{ name: "filled" }],
-                 rows: fields.map(([f, v]) => ({ label: words(f), key: f, values: [v] })) }),
+    barChart("enrichment", "enrichment", {
+      title: "Share of enriched leads with each field", format: pct, max: 1,
+      labels: fields.map(([f]) => words(f)), series: [{ name: "filled", data: fields.map(([, v]) => v) }] });
+    tables("enrichment",
       table("Enrichment summary", ["measure", "value"], [
         { key: "enriched", fields: [null, "value"], cells: ["leads enriched", num(e.enriched)] },
         { key: "kb_match_rate", fields: [null, "value"], cells: ["knowledge-base match rate", `${pct(e.kb_match_rate)} (${num(e.kb_matched)})`] },
@@ -248,40 +253,46 @@
   function routing(d) {
     const r = d.routing;
     const s = r.speed_to_lead_s;
-    fill("routing",
-      barChart({ width: chartWidth("routing"), title: "Assignments: rep versus manager escalation", series: [{ name: "assignments" }],
-                 rows: [{ label: "assigned to a rep", key: "rep", values: [r.to_rep], color: "var(--ok)" },
-                        { label: "escalated to a manager", key: "manager", values: [r.to_manager], color: "var(--bad)" }] }),
-      barChart({ width: chartWidth("routing"), title: "Assignments by routing rule", series: [{ name: "assignments" }],
-                 rows: Object.entries(r.by_rule).map(([rule, n]) => ({ label: words(rule), key: rule, values: [n] })) }),
+    const rules = Object.entries(r.by_rule);
+    barChart("routing", "routing-kind", {
+      title: "Assignments: rep versus manager escalation",
+      labels: ["assigned to a rep", "escalated to a manager"],
+      series: [{ name: "assignments", data: [r.to_rep, r.to_manager], color: ["--ok", "--bad"] }] });
+    barChart("routing", "routing-rule", {
+      title: "Assignments by routing rule", labels: rules.map(([rule]) => words(rule)),
+      series: [{ name: "assignments", data: rules.map(([, n]) => n) }] });
+    tables("routing",
       table(`Routing success ${pct(r.success_rate)}; speed-to-lead median ${dur(s.p50)}, p95 ${dur(s.p95)}`,
             ["assignment", "count"],
             [{ key: "rep", fields: [null, "count"], cells: ["assigned to a rep", num(r.to_rep)] },
              { key: "manager", fields: [null, "count"], cells: ["escalated to a manager", num(r.to_manager)] },
-             ...Object.entries(r.by_rule).map(([rule, n]) => ({ key: `rule:${rule}`, fields: [null, "count"], cells: [`rule: ${words(rule)}`, num(n)] }))],
+             ...rules.map(([rule, n]) => ({ key: `rule:${rule}`, fields: [null, "count"], cells: [`rule: ${words(rule)}`, num(n)] }))],
             "routing"));
   }
 
   function firstTouch(d) {
     const f = d.first_touch;
-    const rows = [["all", f.seconds], ...Object.entries(f.by_tier)];
-    fill("first-touch",
-      barChart({ width: chartWidth("first-touch"), title: "Response time to first touch", format: dur, series: [{ name: "mean" }, { name: "p95" }],
-                 rows: Object.entries(f.by_tier).map(([tier, s]) => ({ label: tier, key: tier, values: [s.mean, s.p95] })) }),
+    const tiers = Object.entries(f.by_tier);
+    barChart("first-touch", "first-touch", {
+      title: "Response time to first touch", format: dur, labels: tiers.map(([tier]) => tier),
+      series: [{ name: "mean", data: tiers.map(([, s]) => s.mean) },
+               { name: "p95", data: tiers.map(([, s]) => s.p95) }] });
+    tables("first-touch",
       table(`${num(f.touched)} leads touched`, ["tier", "touched", "mean", "median", "p95", "max"],
-            rows.map(([tier, s]) => ({ key: tier, fields: [null, "count", "mean", "p50", "p95", "max"],
-                                       cells: [tier, num(s.count), dur(s.mean), dur(s.p50), dur(s.p95), dur(s.max)] })),
+            [["all", f.seconds], ...tiers].map(([tier, s]) => ({
+              key: tier, fields: [null, "count", "mean", "p50", "p95", "max"],
+              cells: [tier, num(s.count), dur(s.mean), dur(s.p50), dur(s.p95), dur(s.max)] })),
             "tier"));
   }
 
   function sla(d) {
     const s = d.sla;
-    fill("sla",
-      barChart({ width: chartWidth("sla"), title: "SLA clocks per tier", stacked: true,
-                 series: [{ name: "met or running", color: "var(--ok)" }, { name: "touched late", color: "var(--warn)" },
-                          { name: "overdue, untouched", color: "var(--bad)" }],
-                 rows: s.by_tier.map((t) => ({ label: t.tier, key: t.tier, values: [t.met, t.breached_late, t.breached_overdue],
-                                               text: `${t.breached} breached of ${t.clocks}` })) }),
+    barChart("sla", "sla", {
+      title: "SLA clocks per tier", stacked: true, labels: s.by_tier.map((t) => t.tier),
+      series: [{ name: "met or running", color: "--ok", data: s.by_tier.map((t) => t.met) },
+               { name: "touched late", color: "--warn", data: s.by_tier.map((t) => t.breached_late) },
+               { name: "overdue, untouched", color: "--bad", data: s.by_tier.map((t) => t.breached_overdue) }] });
+    tables("sla",
       table(`${num(s.breached)} breaches of ${num(s.clocks)} clocks (${pct(s.breach_rate)}); ${num(s.escalated)} escalated`,
             ["tier", "clocks", "met or running", "late", "overdue", "breached", "escalated"],
             s.by_tier.map((t) => ({ key: t.tier, fields: [null, "clocks", "met", "late", "overdue", "breached", "escalated"],
@@ -292,9 +303,10 @@
 
   function conversion(d) {
     const stages = d.conversion.stages;
-    fill("conversion",
-      barChart({ width: chartWidth("conversion"), title: "Conversion funnel", series: [{ name: "leads" }],
-                 rows: stages.map((s) => ({ label: s.label, key: s.stage, values: [s.leads] })) }),
+    barChart("conversion", "conversion", {
+      title: "Conversion funnel", labels: stages.map((s) => s.label),
+      series: [{ name: "leads", data: stages.map((s) => s.leads) }] });
+    tables("conversion",
       table("Funnel", ["stage", "leads", "of previous", "of all leads"],
             stages.map((s) => ({ key: s.stage, fields: [null, "leads", "of_previous", "of_leads"],
                                  cells: [s.label, num(s.leads), pct(s.of_previous), pct(s.of_leads)] })),
@@ -303,11 +315,12 @@
 
   function workload(d) {
     const reps = d.reps;
-    fill("workload",
-      barChart({ width: chartWidth("workload"), title: "Rep load ratio (open leads / capacity)", format: pct, series: [{ name: "load" }],
-                 max: Math.max(1, ...reps.map((r) => r.load_ratio)),
-                 rows: reps.map((r) => ({ label: `${r.name} (${r.region})`, key: r.rep_id, values: [r.load_ratio],
-                                          color: r.load_ratio > 0.9 ? "var(--bad)" : r.load_ratio > 0.7 ? "var(--warn)" : "var(--c1)" })) }),
+    barChart("workload", "workload", {
+      title: "Rep load ratio (open leads / capacity)", format: pct,
+      max: Math.max(1, ...reps.map((r) => r.load_ratio)), labels: reps.map((r) => `${r.name} (${r.region})`),
+      series: [{ name: "load", data: reps.map((r) => r.load_ratio),
+                 color: reps.map((r) => (r.load_ratio > 0.9 ? "--bad" : r.load_ratio > 0.7 ? "--warn" : "--c1")) }] });
+    tables("workload",
       table("Rep workload", ["rep", "region", "open", "capacity", "load", "assigned (all time)", "SLA breaches", "available"],
             reps.map((r) => ({ key: r.rep_id, fields: [null, "region", "open", "capacity", "load", "assigned", "breaches", "available"],
                                cells: [`${r.name} (${r.rep_id})`, r.region, num(r.open_leads), num(r.capacity), pct(r.load_ratio),
@@ -315,20 +328,32 @@
             "rep"));
   }
 
+  // The open manual-review items: CRM text, so text nodes only (el() never parses HTML).
+  function review(d) {
+    const q = d.review_queue;
+    const now = new Date(d.generated_at);
+    const since = (iso) => {
+      const at = new Date(iso);
+      return `${at.toLocaleString("en-GB", { timeZone: "UTC" })} UTC (${dur((now - at) / 1000)} ago)`;
+    };
+    const shown = q.items.length < q.open ? `, the newest ${num(q.items.length)} shown` : "";
+    tables("review",
+      table(`${num(q.open)} open item${q.open === 1 ? "" : "s"}${shown}`,
+            ["lead", "contact", "company", "reason", "waiting since"],
+            q.items.length
+              ? q.items.map((i) => ({ key: i.lead_id, fields: [null, "contact", "company", "reason", "since"],
+                                      cells: [i.lead_id, i.contact ?? dash, i.company ?? dash, i.reason, since(i.since)] }))
+              : [{ key: "none", cells: ["no open items", dash, dash, dash, dash] }],
+            "lead"));
+  }
+
   const SECTIONS = [kpis, processing, success, queues, errors, qualification, enrichment, routing,
-                    firstTouch, sla, conversion, workload];
+                    firstTouch, sla, conversion, workload, review];
 
   // ---------------------------------------------------------------- refresh loop
-  let lastData = null;
   function draw(data) {
-    lastData = data;
     for (const section of SECTIONS) section(data);
   }
-  let resizeTimer = 0;
-  window.addEventListener("resize", () => {
-    window.clearTimeout(resizeTimer);
-    resizeTimer = window.setTimeout(() => lastData && draw(lastData), 200);
-  });
 
   const status = document.getElementById("status");
   async function load() {
