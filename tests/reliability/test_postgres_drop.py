@@ -32,7 +32,7 @@ from tests.scripted_llm import ScriptedLLM
 
 pytestmark = pytest.mark.reliability
 
-LEADS = 300
+LEADS = 1000
 DROP_AT = (LEADS // 4, LEADS * 3 // 5)  # leads done when the connections are cut
 DB_ERRORS = {"OperationalError", "InterfaceError", "PoolTimeout", "AdminShutdown"}
 
