@@ -4,9 +4,10 @@ PostgreSQL database as the CRM when `LEADFLOW_DATABASE_URL` is `postgresql://…
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +26,24 @@ from leadflow.db import (
     create_schema_sql,
     is_postgres,
     libpq_conninfo,
+    use_wal,
 )
 from leadflow.settings import Settings
+
+
+def _wal_file(path: Path) -> None:
+    with closing(sqlite3.connect(str(path))) as conn:
+        use_wal(conn)
 
 
 @asynccontextmanager
 async def sqlite_checkpointer(path: Path) -> AsyncIterator[AsyncSqliteSaver]:
     """AsyncSqliteSaver on a WAL-mode file (readers don't block the writer)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(_wal_file, path)  # the CRM's retrying switch, not a second copy
     conn = await aiosqlite.connect(str(path))
-    await conn.execute("PRAGMA journal_mode=WAL")
-    await conn.execute("PRAGMA synchronous=NORMAL")
     await conn.execute("PRAGMA busy_timeout=10000")
+    await conn.execute("PRAGMA synchronous=NORMAL")
     saver = AsyncSqliteSaver(conn)
     await saver.setup()
     try:

@@ -7,6 +7,7 @@ to the head revision under a lock, so several processes starting at once migrate
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from collections.abc import Callable
 from functools import cache
@@ -182,3 +183,22 @@ if __name__ == "__main__":  # python -m leadflow.db revision "message"
     if len(sys.argv) != 3 or sys.argv[1] != "revision":
         sys.exit('usage: python -m leadflow.db revision "what changed"')
     print(make_revision(Settings.from_env().database_url, sys.argv[2]))
+
+
+def use_wal(dbapi_conn: Any) -> None:
+    """Put a SQLite file in WAL mode (readers don't block the writer). The switch needs a
+    lock SQLite's busy handler does not wait for, so several processes opening a fresh
+    file at once retry it briefly. WAL is a property of the file: once is enough."""
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout=10000")
+        for attempt in range(100):
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 99:
+                    raise
+                time.sleep(0.02)
+    finally:
+        cursor.close()

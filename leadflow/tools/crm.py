@@ -7,8 +7,6 @@ constraints + insert-or-ignore), so a retried or resumed node never repeats its 
 from __future__ import annotations
 
 import re
-import sqlite3
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,11 +36,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from leadflow.db import sqlalchemy_url, upgrade_to_head
+from leadflow.db import sqlalchemy_url, upgrade_to_head, use_wal
 
 # rules_review: business-rule conflicts for the business-rules admin (the lead went on with
 # the safest default; nothing waits on it).
-QUEUES = ("manual_review", "nurture", "marketing", "retry_later", "rules_review", "intake")
+INTAKE = "intake"  # accepted items not yet settled (API, distributed runs)
+QUEUES = ("manual_review", "nurture", "marketing", "retry_later", "rules_review", INTAKE)
 STATUSES = ("routed", "nurture", "marketing", "manual_review", "escalated", "awaiting_followup")
 
 
@@ -475,6 +474,16 @@ class CrmStore:
                 "payload": dict(payload) if payload else None, "created_at": now,
             })
 
+    def record_intake(self, items: Sequence[tuple[str, Mapping[str, Any]]], reason: str,
+                      now: datetime) -> None:
+        """Put accepted items (lead id, item) on the intake queue in one transaction, before
+        anyone is told they were accepted; resolved when their lead is settled."""
+        with self.transaction() as conn:
+            for lead_id, item in items:
+                self._insert_ignore(conn, QueueItem.__table__, {
+                    "queue": INTAKE, "lead_id": lead_id, "reason": reason,
+                    "payload": {"item": dict(item)}, "created_at": now})
+
     def resolve(self, queue: str, lead_id: str, now: datetime, note: str) -> bool:
         """Close an open queue item, keeping why; False when there was none open."""
         with self.transaction() as conn:
@@ -798,18 +807,8 @@ def _parse_dt(value: object) -> datetime | None:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    use_wal(dbapi_conn)  # also sets busy_timeout
     cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA busy_timeout=10000")
-    # Switching a new file to WAL needs a lock the busy handler does not wait for: several
-    # processes opening a fresh database at once retry it briefly.
-    for attempt in range(100):
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            break
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == 99:
-                raise
-            time.sleep(0.02)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -821,7 +820,7 @@ def parse_datetime(value: object) -> datetime | None:
 
 
 __all__: Sequence[str] = (
-    "CrmStore", "CaptureWrite", "QUEUES", "STATUSES", "column_length", "name_key",
+    "CrmStore", "CaptureWrite", "INTAKE", "QUEUES", "STATUSES", "column_length", "name_key",
     "parse_datetime",
     "Account", "Contact", "Lead", "LeadSource", "Assignment", "MessageLog", "Notification",
     "RepStats",
