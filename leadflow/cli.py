@@ -197,12 +197,14 @@ def run(
 
 def _await_workers(ids: set[str], show_progress: bool) -> None:
     """Until every lead sent is settled by a worker (its intake row resolved)."""
+    from leadflow.tools.crm import INTAKE
+
     crm = _crm()
     with Progress(TextColumn("[bold]workers"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, disable=not show_progress) as bar:
         task = bar.add_task("", total=len(ids))
         while True:
-            pending = ids & {row["lead_id"] for row in crm.queue_items("intake", 10_000_000)}
+            pending = ids & {row["lead_id"] for row in crm.queue_items(INTAKE, 10_000_000)}
             bar.update(task, completed=len(ids) - len(pending))
             if not pending:
                 break

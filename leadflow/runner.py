@@ -54,6 +54,19 @@ def is_transient_db_error(exc: BaseException) -> bool:
     return False
 
 
+def thread_outcome(snapshot: Any) -> tuple[dict[str, Any], str] | None:
+    """What a lead's thread already says, as (outcome, how): settled (`already_done`),
+    paused for a person (`awaiting_review`) or for engagement (`awaiting_followup`);
+    None while it still has work to do."""
+    if snapshot.values.get("outcome") and not snapshot.next:
+        return snapshot.values["outcome"], "already_done"
+    if (request := pending_review(snapshot)) is not None:
+        return waiting_outcome(dict(snapshot.values), request), "awaiting_review"
+    if pending_wait(snapshot) is not None:
+        return outcome_record(dict(snapshot.values)), "awaiting_followup"
+    return None
+
+
 def error_outcome(item: object, workflow_id: str, reason: str) -> dict[str, Any]:
     """Outcome of an item the graph could not process at all: it still lands somewhere."""
     source_id = item.get("id") if isinstance(item, dict) else None
@@ -105,12 +118,8 @@ class BatchRunner:
                             config: RunnableConfig) -> tuple[dict[str, Any], str]:
         """One attempt: read the thread, then start it, resume it or report where it waits."""
         snapshot = await self.graph.aget_state(config)
-        if snapshot.values.get("outcome") and not snapshot.next:
-            return snapshot.values["outcome"], "already_done"
-        if (request := pending_review(snapshot)) is not None:  # waiting for a person
-            return waiting_outcome(dict(snapshot.values), request), "awaiting_review"
-        if pending_wait(snapshot) is not None:  # following up: waits for events
-            return outcome_record(dict(snapshot.values)), "awaiting_followup"
+        if (known := thread_outcome(snapshot)) is not None:
+            return known
         how = "resumed" if snapshot.next else "processed"
         result: dict[str, Any] = await self.graph.ainvoke(
             None if snapshot.next else {"item": item}, config,

@@ -29,6 +29,7 @@ from redis import Redis
 from redis.exceptions import LockError
 
 from leadflow.graph.supervisor import workflow_id_for
+from leadflow.tools.crm import INTAKE
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -136,7 +137,7 @@ def process_lead(self: Task, item: dict[str, Any]) -> dict[str, Any]:
         raise self.retry(countdown=1.0)
     try:
         outcome, how = rt.run(rt.runner.process(item))
-        rt.tools.crm.resolve("intake", lead_id, rt.tools.clock.now(),
+        rt.tools.crm.resolve(INTAKE, lead_id, rt.tools.clock.now(),
                              f"{how}: {outcome['status']}")
     finally:
         with contextlib.suppress(LockError):  # expired while we worked: nothing to release
@@ -144,19 +145,17 @@ def process_lead(self: Task, item: dict[str, Any]) -> dict[str, Any]:
     return {"lead_id": lead_id, "status": outcome["status"], "how": how}
 
 
-def enqueue(items: list[dict[str, Any]], *, record_intake: bool = True) -> list[str]:
-    """Send items to the workers (each once per call); returns their lead ids. With
-    `record_intake`, each is first written to the CRM's intake queue, so what was accepted
-    is on record even before a worker picks it up."""
+def enqueue(items: list[dict[str, Any]]) -> list[str]:
+    """Send items to the workers (each once per call); returns their lead ids. Each is
+    first written to the CRM's intake queue, so what was accepted is on record even before
+    a worker picks it up."""
     from leadflow.settings import Settings
     from leadflow.toolbox import toolbox_for
 
     ids = [workflow_id_for(item, None) for item in items]
-    if record_intake:
-        tools = toolbox_for(Settings.from_env().database_url)
-        now = tools.clock.now()
-        for lead_id, item in zip(ids, items, strict=True):
-            tools.crm.enqueue("intake", lead_id, "sent to the workers", now, {"item": item})
+    tools = toolbox_for(Settings.from_env().database_url)
+    tools.crm.record_intake(list(zip(ids, items, strict=True)), "sent to the workers",
+                            tools.clock.now())
     send(items)
     return ids
 

@@ -88,7 +88,8 @@ class LeadGraphRunnable(Runnable[InboundItem, Any]):
             mode: StreamMode = "updates"
             try:
                 async for update in self.service.graph.astream(
-                        {"item": item}, thread, stream_mode=mode, context=self.service.context):
+                        {"item": item}, thread, stream_mode=mode, context=self.service.context,
+                        durability=self.service.runner.durability):
                     for node, values in (update or {}).items():
                         if not node.startswith("__"):
                             yield {"node": node, "lead_id": lead_id, **_step_view(values)}

@@ -13,15 +13,14 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
-from leadflow.followup import Wake, pending_wait, wake_lead
+from leadflow.followup import Wake, wake_lead
 from leadflow.graph.supervisor import workflow_id_for
-from leadflow.outcome import outcome_record
-from leadflow.review import ReviewDecision, decide_review, pending_review, waiting_outcome
-from leadflow.runner import BatchRunner
+from leadflow.review import ReviewDecision, decide_review, pending_review
+from leadflow.runner import BatchRunner, thread_outcome
 from leadflow.toolbox import Toolbox
+from leadflow.tools.crm import INTAKE
 
 log = logging.getLogger(__name__)
-INTAKE = "intake"
 
 
 class LeadService:
@@ -41,7 +40,8 @@ class LeadService:
         """Record every item durably, start processing, return their lead ids at once."""
         now = self.tools.clock.now()
         ids = [workflow_id_for(item, None) for item in items]
-        await asyncio.to_thread(self._record_intake, ids, items, now)
+        await asyncio.to_thread(self.tools.crm.record_intake, list(zip(ids, items, strict=True)),
+                                "accepted by the API", now)
         if self.distributed:
             from leadflow.worker import send
 
@@ -50,10 +50,6 @@ class LeadService:
         for lead_id, item in zip(ids, items, strict=True):
             self._start(lead_id, item)
         return ids
-
-    def _record_intake(self, ids: list[str], items: list[dict[str, Any]], now: Any) -> None:
-        for lead_id, item in zip(ids, items, strict=True):
-            self.tools.crm.enqueue(INTAKE, lead_id, "accepted by the API", now, {"item": item})
 
     def _start(self, lead_id: str, item: dict[str, Any]) -> None:
         if lead_id in self._tasks:  # the same item twice in flight: one run is enough
@@ -100,12 +96,8 @@ class LeadService:
         snapshot = await self.graph.aget_state(config)
         values = dict(snapshot.values or {})
         review = pending_review(snapshot)
-        if values.get("outcome") and not snapshot.next:
-            outcome = values["outcome"]
-        elif review is not None:
-            outcome = waiting_outcome(values, review)
-        elif pending_wait(snapshot) is not None:
-            outcome = outcome_record(values)
+        if (known := thread_outcome(snapshot)) is not None:
+            outcome = known[0]
         elif self.in_flight(lead_id) or (await asyncio.to_thread(
                 self.tools.crm.open_queue_item, INTAKE, lead_id)) is not None:
             return {"lead_id": lead_id, "status": "processing", "outcome": None,
