@@ -8,15 +8,12 @@ import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-import yaml
-
-from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
 from leadflow.followup import Wake, sweep, wake_lead
 from leadflow.graph import build_graph
-from leadflow.graph.state import LeadState
 from leadflow.toolbox import Toolbox
+from tests.agent_fakes import BrokenAgent, SlowAgent, with_timeouts
 from tests.conftest import START, OpenCheckpoints, RunItems, form_item
 
 # When the snapshot is taken: 30 h after the leads arrived (the warm lead's 24 h SLA is over).
@@ -48,27 +45,6 @@ ENRICHMENT_TIMES_OUT = person("T-1", "tom.reed@quillmetrics.com", "Quill Metrics
                               "Head of Data")
 
 
-class RaisingRouting:
-    """A routing agent that crashes: the step's error handler takes the failure edge."""
-
-    step: ClassVar[str] = "routing"
-
-    async def run(self, state: LeadState, tools: Toolbox,
-                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
-        raise RuntimeError("routing exploded")
-
-
-class HangingEnrichment:
-    """An enrichment agent slower than its step timeout."""
-
-    step: ClassVar[str] = "enrichment"
-
-    async def run(self, state: LeadState, tools: Toolbox,
-                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
-        await asyncio.sleep(5)
-        raise AssertionError("the timeout should have cancelled this")
-
-
 @dataclass
 class Story:
     by_source: dict[str, dict[str, Any]]  # outcome record per source id, as first run
@@ -83,14 +59,9 @@ class Story:
 def fill_crm(run_items: RunItems, tools: Toolbox, checkpoints: OpenCheckpoints,
              tmp_path: Path) -> Story:
     outcomes = run_items(ITEMS)
-    outcomes += run_items([ROUTING_FAILS], agents={"routing": RaisingRouting()})
-    spec = yaml.safe_load((Path(__file__).parents[1] / "leadflow/config/workflow.yaml")
-                          .read_text())
-    spec["steps"]["enrichment"]["timeout"] = "50ms"
-    workflow = tmp_path / "workflow-fast-enrichment.yaml"
-    workflow.write_text(yaml.safe_dump(spec))
-    outcomes += run_items([ENRICHMENT_TIMES_OUT], agents={"enrichment": HangingEnrichment()},
-                          workflow=workflow)
+    outcomes += run_items([ROUTING_FAILS], agents={"routing": BrokenAgent("routing")})
+    outcomes += run_items([ENRICHMENT_TIMES_OUT], agents={"enrichment": SlowAgent()},
+                          workflow=with_timeouts(tmp_path, enrichment="50ms"))
     story = Story({o["source_id"]: o for o in outcomes})
 
     def at(minutes: float) -> str:

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 import yaml
 
-from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
-from leadflow.graph.state import LeadState
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import Assignment, MessageLog, Notification, QueueItem, SlaClock
+from tests.agent_fakes import BrokenAgent, SlowAgent, with_timeouts
 from tests.conftest import OpenCheckpoints, RunItems, form_item
 
 pytestmark = pytest.mark.db_backends
@@ -76,35 +75,6 @@ def test_capture_failure_goes_to_manual_review(run_items: RunItems, tools: Toolb
     assert outcome["messages"][-1]["message_type"] == "escalation"
     assert [q["lead_id"] for q in tools.crm.queue_items("manual_review")] == [outcome["lead_id"]]
     assert [n["audience"] for n in tools.crm.notifications()] == ["data_quality", "operations"]
-
-
-class SlowAgent:
-    step: ClassVar[str] = "enrichment"
-
-    async def run(self, state: LeadState, tools: Toolbox,
-                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
-        await asyncio.sleep(5)
-        raise AssertionError("the timeout should have cancelled this")
-
-
-class BrokenAgent:
-    def __init__(self, step: str) -> None:
-        self.step = step  # type: ignore[misc]
-
-    async def run(self, state: LeadState, tools: Toolbox,
-                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
-        raise RuntimeError(f"{self.step} exploded")
-
-
-def with_timeouts(tmp_path: Path, **timeouts: str) -> Path:
-    """The bundled workflow.yaml with some step timeouts replaced."""
-    spec = yaml.safe_load((Path(__file__).parents[2] / "leadflow/config/workflow.yaml")
-                          .read_text())
-    for step, timeout in timeouts.items():
-        spec["steps"][step]["timeout"] = timeout
-    path = tmp_path / "workflow.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    return path
 
 
 def test_enrichment_timeout_passes_with_limited_data(run_items: RunItems, tools: Toolbox,

@@ -117,7 +117,7 @@ def test_500_storm_falls_back_and_the_lead_goes_on(stub_env: Any, run_items: Run
 def test_slower_than_the_step_timeout_takes_the_failure_edge(stub_env: Any, run_items: RunItems,
                                                              tmp_path: Any) -> None:
     stub_env([Reply(WARM, delay_s=3.0)])
-    from tests.integration.test_graph import with_timeouts
+    from tests.agent_fakes import with_timeouts
 
     [outcome] = run_items([middling()], workflow=with_timeouts(tmp_path, qualification="600ms"))
     # workflow.yaml: a timed-out qualification escalates to the human backup
