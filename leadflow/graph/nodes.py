@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.errors import NodeError, NodeTimeoutError
 from langgraph.graph import END
 from langgraph.runtime import Runtime
@@ -17,6 +18,7 @@ from leadflow.agents.base import Agent, RunConfig, StepOutput
 from leadflow.clock import iso
 from leadflow.followup import handle_wake
 from leadflow.graph.context import LeadflowContext
+from leadflow.graph.handled_errors import keep_until_run_ends
 from leadflow.graph.messages import AGENT_NAMES, SUPERVISOR, make_message
 from leadflow.graph.state import LeadState, last_step, merge_flags
 from leadflow.graph.workflow import Action, Step, Workflow
@@ -87,8 +89,10 @@ def park_for_llm_retry(tools: Toolbox, state: LeadState, step: str, out: StepOut
 def make_step_error_handler(step: Step, max_attempts: int) -> Callable[..., Any]:
     """A step that raised or timed out takes its workflow failure edge (SPEC §6)."""
 
-    def on_step_error(state: LeadState, error: NodeError) -> Command[Any]:
+    def on_step_error(state: LeadState, error: NodeError,
+                      config: RunnableConfig) -> Command[Any]:
         exc = error.error
+        keep_until_run_ends(exc, config)  # works around LangGraph's id()-keyed bookkeeping
         timed_out = isinstance(exc, NodeTimeoutError)
         kind = "timeout" if timed_out else type(exc).__name__
         message = (f"{step.name} timed out after {exc.elapsed:.2f}s"

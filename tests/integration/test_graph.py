@@ -5,12 +5,21 @@ format and dedupe."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
+from langchain_core.runnables import RunnableConfig
 
+from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
+from leadflow.agents.routing import RoutingAgent
+from leadflow.followup import pending_wait
+from leadflow.graph import build_graph
+from leadflow.graph.state import LeadState
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import Assignment, MessageLog, Notification, QueueItem, SlaClock
 from tests.agent_fakes import BrokenAgent, SlowAgent, with_timeouts
@@ -117,6 +126,56 @@ def test_routing_failure_escalates_to_the_region_manager(run_items: RunItems,
     assert tools.crm.get_assignment(outcome["lead_id"])["kind"] == "manager"  # type: ignore[index]
     assert any(n["recipient"] == "dana.whitfield@leadflow.example"
                for n in tools.crm.notifications())
+
+
+class Boom(Exception):
+    """A step's crash that, unlike built-in exceptions, can be watched through a weakref."""
+
+
+class EnrichmentRaisesBoom:
+    step: ClassVar[str] = "enrichment"
+
+    def __init__(self) -> None:
+        self.raised: Callable[[], object] = lambda: None
+
+    async def run(self, state: LeadState, tools: Toolbox,
+                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
+        boom = Boom("enrichment exploded")
+        self.raised = weakref.ref(boom)
+        raise boom
+
+
+class RoutingWatchesTheBoom(RoutingAgent):
+    def __init__(self, boom: EnrichmentRaisesBoom) -> None:
+        super().__init__()
+        self.boom, self.boom_alive = boom, []
+
+    async def run(self, state: LeadState, tools: Toolbox,
+                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
+        gc.collect()
+        self.boom_alive.append(self.boom.raised() is not None)
+        return await super().run(state, tools, run)
+
+
+def test_a_handled_step_error_lives_as_long_as_its_run(run_items: RunItems,
+                                                      checkpoints: OpenCheckpoints) -> None:
+    """LangGraph remembers the errors it handed to an error handler by id() for the rest of
+    the run: were one freed, a later interrupt could get its id and be swallowed, and the lead
+    would stop waiting for follow-up (seen under load: leadflow/graph/handled_errors.py)."""
+    enrichment = EnrichmentRaisesBoom()
+    routing = RoutingWatchesTheBoom(enrichment)
+    [outcome] = run_items([form_item()], agents={"enrichment": enrichment, "routing": routing})
+    assert outcome["status"] == "awaiting_followup" and "enrichment_error" in outcome["flags"]
+    assert routing.boom_alive == [True]  # still pinned three steps later, mid-run
+    gc.collect()
+    assert enrichment.raised() is None  # and freed with the run: nothing accumulates
+
+    async def waiting() -> bool:
+        async with checkpoints() as saver:
+            config: RunnableConfig = {"configurable": {"thread_id": outcome["lead_id"]}}
+            return pending_wait(await build_graph(saver).aget_state(config)) is not None
+
+    assert asyncio.run(waiting())
 
 
 def test_followup_failure_leaves_the_lead_routed(run_items: RunItems) -> None:
