@@ -1,64 +1,84 @@
 """LLM-path concurrency: leads/s through the full graph with every agent on an LLM served by
-a scripted OpenAI-compatible server (200 ms per call, separate process), at concurrency 1,
-8 and 32, beside the bound concurrency / (LLM calls per lead × latency).
+the scripted OpenAI-compatible server (tests/scripted_llm.py: every structured-output tool
+answered, 200 ms per call, in its own process), at concurrency 1, 8 and 32, beside the bound
+concurrency / (LLM calls per lead × latency).
 
     python benchmarks/llm_concurrency.py [--leads 96] [--latency 0.2]
+
+It also prints the process's CPU time per lead, because that is the other ceiling: one Python
+process cannot go faster than 1 / (CPU seconds per lead), whatever the concurrency. A warm-up
+batch runs first so imports and model set-up are not counted. Any lead the LLM failed (and
+the rules decided instead) is counted: a benchmark that silently fell back would flatter.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
+import json
 import os
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from leadflow.clock import SystemClock  # noqa: E402
 from leadflow.data.synthetic import synthetic_leads  # noqa: E402
 from leadflow.graph import build_graph  # noqa: E402
 from leadflow.runner import BatchRunner, sqlite_checkpointer  # noqa: E402
 from leadflow.toolbox import Toolbox  # noqa: E402
-from tests.openai_stub import Reply, openai_stub  # noqa: E402
 
-ANSWERS: dict[str, dict[str, Any]] = {
-    "BantProposal": {c: {"band": b, "strength": 0.5, "evidence": "x"} for c, b in (
-        ("budget", "unclear_possible"), ("authority", "significant_influence"),
-        ("need", "clear_improvement"), ("timeline", "within_3_months"))} | {"conflicts": []},
-    "EnrichmentSummary": {"summary": "A company.", "talking_points": ["One.", "Two."]},
-    "ExtractedLead": {},
-}
+FELL_BACK = {"llm_fallback", "llm_error", "circuit_open"}
 
 
-def answer(body: dict[str, Any]) -> dict[str, Any]:
-    return ANSWERS[body["tools"][0]["function"]["name"]]
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
-def serve(latency: float, ready: Any, port: Any) -> None:
-    with openai_stub([], default=Reply(answer, delay_s=latency)) as stub:
-        port.value = int(stub.url.split(":")[2].split("/")[0])
-        ready.set()
-        while True:
-            time.sleep(3600)
+def start_llm(latency_s: float) -> tuple[subprocess.Popen[bytes], str]:
+    """The scripted LLM in its own process, so its threads don't share our GIL."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.scripted_llm", "--port", str(port),
+         "--delay-ms", str(latency_s * 1000)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{url}/stats", timeout=1).read()
+            return server, url
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("the scripted LLM did not start")
 
 
-async def run(items: list[dict[str, Any]], concurrency: int, home: Path) -> float:
+async def run(items: list[dict[str, Any]], concurrency: int, home: Path,
+              warm_up: list[dict[str, Any]]) -> dict[str, float]:
     tools = Toolbox.open(f"sqlite:///{home / 'crm.db'}", clock=SystemClock())
-    async with sqlite_checkpointer(home / "cp.db") as saver:
-        runner = BatchRunner(build_graph(saver, toolbox=tools), tools,
-                             context={"model": "openai:stub"})
-        started = time.perf_counter()
-        outcomes = await runner.run(items, concurrency=concurrency)
-        seconds = time.perf_counter() - started
+    try:
+        async with sqlite_checkpointer(home / "cp.db") as saver:
+            runner = BatchRunner(build_graph(saver, toolbox=tools), tools,
+                                 context={"model": "openai:scripted"})
+            await runner.run(warm_up, concurrency=min(concurrency, 8))
+            cpu, started = time.process_time(), time.perf_counter()
+            outcomes = await runner.run(items, concurrency=concurrency)
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        tools.crm.close()
     calls = sum((d.get("usage") or {}).get("calls", 0) for o in outcomes
                 for d in o.get("decisions") or [])
-    tools.crm.close()
-    return len(items) / seconds, calls / len(items)
+    fell_back = sum(bool(FELL_BACK & set(o.get("flags") or [])) for o in outcomes)
+    return {"rate": len(items) / seconds, "calls": calls / len(items),
+            "cpu_ms": cpu / len(items) * 1000, "fell_back": fell_back}
 
 
 def main() -> None:
@@ -66,29 +86,31 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=96)
     parser.add_argument("--latency", type=float, default=0.2)
     args = parser.parse_args()
-    ready, port = multiprocessing.Event(), multiprocessing.Value("i", 0)
-    server = multiprocessing.Process(target=serve, args=(args.latency, ready, port),
-                                     daemon=True)
-    server.start()
-    ready.wait(10)
-    os.environ["OPENAI_BASE_URL"] = f"http://127.0.0.1:{port.value}/v1"
-    os.environ["OPENAI_API_KEY"] = "bench"
+    server, url = start_llm(args.latency)
+    os.environ.update(OPENAI_BASE_URL=url, OPENAI_API_KEY="bench")
     results = []
     try:
         for concurrency in (1, 8, 32):
             leads = args.leads if concurrency > 1 else max(16, args.leads // 6)
             items = synthetic_leads(leads, seed=concurrency, prefix=f"C{concurrency}")
+            warm_up = synthetic_leads(8, seed=100 + concurrency, prefix=f"W{concurrency}")
             with tempfile.TemporaryDirectory() as tmp:
-                rate, calls = asyncio.run(run(items, concurrency, Path(tmp)))
-            bound = concurrency / (calls * args.latency) if calls else float("inf")
-            results.append((concurrency, rate, calls, bound))
-            print(f"concurrency={concurrency:>2} leads={leads} calls/lead={calls:.2f} "
-                  f"rate={rate:.1f} leads/s bound={bound:.1f} leads/s ratio={rate / bound:.2f}")
+                r = asyncio.run(run(items, concurrency, Path(tmp), warm_up))
+            bound = concurrency / (r["calls"] * args.latency) if r["calls"] else float("inf")
+            results.append((concurrency, r, bound))
+            print(f"concurrency={concurrency:>2} leads={leads} calls/lead={r['calls']:.2f} "
+                  f"rate={r['rate']:.1f} leads/s bound={bound:.1f} leads/s "
+                  f"ratio={r['rate'] / bound:.2f} cpu={r['cpu_ms']:.1f} ms/lead "
+                  f"(one process: at most {1000 / r['cpu_ms']:.1f} leads/s) "
+                  f"llm_fell_back={r['fell_back']}", flush=True)
+        stats = json.loads(urllib.request.urlopen(f"{url}/stats", timeout=5).read())
+        print(f"scripted LLM: {stats.get('calls')} calls, failures {stats.get('failures')}")
     finally:
         server.terminate()
-    top = results[-1]
-    print(f"llm_concurrency: c32={top[1]:.1f} leads/s bound={top[3]:.1f} "
-          f"ratio={top[1] / top[3]:.2f}")
+        server.wait(10)
+    concurrency, top, bound = results[-1]
+    print(f"llm_concurrency: c{concurrency}={top['rate']:.1f} leads/s bound={bound:.1f} "
+          f"ratio={top['rate'] / bound:.2f} cpu_ceiling={1000 / top['cpu_ms']:.1f} leads/s")
 
 
 if __name__ == "__main__":

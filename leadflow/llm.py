@@ -7,8 +7,11 @@ OPENAI_BASE_URL). `rules` means no LLM: the agent's rules implementation decides
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Generic, TypeVar
@@ -81,7 +84,6 @@ def register_chat_model(name: str, model: BaseChatModel) -> None:
         _registered[name] = model
 
 
-@cache
 def _init(name: str, params: ModelParams, base_url: str | None) -> BaseChatModel:
     from langchain.chat_models import init_chat_model
 
@@ -93,7 +95,12 @@ def _init(name: str, params: ModelParams, base_url: str | None) -> BaseChatModel
             requests_per_second=params.requests_per_minute / 60, check_every_n_seconds=0.05,
             max_bucket_size=max(1.0, params.requests_per_minute / 60))
     if provider == "openai":  # also any OpenAI-compatible server through OPENAI_BASE_URL
-        kwargs.update(timeout=params.timeout_s, max_retries=params.max_retries)
+        import openai
+
+        kwargs.update(timeout=params.timeout_s, max_retries=params.max_retries,
+                      # its own pool: LangChain's default async client is one per base URL
+                      # for the whole process, whatever loop it was first used on
+                      http_async_client=openai.DefaultAsyncHttpxClient(timeout=params.timeout_s))
         if base_url:
             kwargs["base_url"] = base_url
             if not os.environ.get("OPENAI_API_KEY"):
@@ -103,11 +110,36 @@ def _init(name: str, params: ModelParams, base_url: str | None) -> BaseChatModel
     return chat
 
 
+# One model per event loop: an async HTTP client's pooled connections belong to the loop
+# that opened them, so a model reused by a second `asyncio.run` in the same process (the
+# CLI's commands, evals, tests, benchmarks) failed every call with "Event loop is closed",
+# until its circuit breaker opened. Key → (the loop it was built on, the model).
+_models: dict[tuple[str, ModelParams, str | None], tuple[Callable[[], object], BaseChatModel]] = {}
+
+
+def _no_loop() -> None:
+    return None
+
+
 def chat_model(name: str, agent: str) -> BaseChatModel:
     validate_model_name(name)
     if name in _registered:
         return _registered[name]
-    return _init(name, ModelParams.for_agent(agent), os.environ.get("OPENAI_BASE_URL") or None)
+    key = (name, ModelParams.for_agent(agent), os.environ.get("OPENAI_BASE_URL") or None)
+    try:
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    with _lock:
+        cached = _models.get(key)
+        if cached is not None and cached[0]() is loop:
+            return cached[1]
+        model = _init(*key)
+        _models[key] = (weakref.ref(loop) if loop else _no_loop, model)
+        if cached is not None:  # its structured runnables go with it
+            for stale in [k for k, (m, _) in _structured_cache.items() if m is cached[1]]:
+                del _structured_cache[stale]
+        return model
 
 
 class CircuitBreaker:

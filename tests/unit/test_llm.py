@@ -113,3 +113,37 @@ def test_structured_runnable_cache_survives_a_reused_object_id() -> None:
     runnable = _structured(fresh, Probe, "function_calling")
     assert runnable != "stale runnable"
     assert runnable.invoke("hi")["parsed"] == Probe(x=1)
+
+
+def test_a_model_works_in_each_event_loop_a_process_runs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`asyncio.run` twice in one process (CLI commands, evals, benchmarks): the second run
+    once got the first loop's pooled connections and failed every call with "Event loop is
+    closed", until the agent's circuit breaker opened and rules decided every lead."""
+    import asyncio
+
+    from langchain_core.messages import HumanMessage
+    from pydantic import BaseModel
+
+    from leadflow.llm import call_structured
+    from tests.openai_stub import Reply, openai_stub
+
+    class Probe(BaseModel):
+        x: int
+
+    async def ask() -> tuple[BaseModel | None, int]:
+        model = chat_model("openai:stub", "enrichment")
+        params = ModelParams.for_agent("enrichment")
+        answers = await asyncio.gather(*(call_structured(
+            model, Probe, [HumanMessage("x?")], params) for _ in range(3)))
+        return answers[0].parsed, id(model)
+
+    with openai_stub([], default=Reply({"x": 7})) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test")
+        monkeypatch.setenv("LEADFLOW_LLM_MAX_RETRIES", "0")
+        first, first_model = asyncio.run(ask())
+        second, second_model = asyncio.run(ask())
+    assert first == second == Probe(x=7)
+    assert first_model != second_model  # a model (and HTTP pool) per loop
+    assert len(stub.requests) == 6
