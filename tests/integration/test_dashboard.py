@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from leadflow.metrics import snapshot
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import Lead, QueueItem
 from tests.conftest import RunItems, form_item
+from tests.ports import free_port
 
 
 @pytest.fixture
@@ -95,10 +95,6 @@ def test_the_review_queue_lists_open_items_newest_first_with_who(
     assert tools.crm.count(QueueItem, queue="manual_review") == 62
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.slow

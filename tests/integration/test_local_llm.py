@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,15 +22,12 @@ from leadflow.graph import build_graph
 from leadflow.runner import BatchRunner, sqlite_checkpointer
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import STATUSES
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.local_llm, pytest.mark.slow]
 SAMPLES = Path(__file__).parents[2] / "leadflow" / "data" / "sample_leads.jsonl"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
