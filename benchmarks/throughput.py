@@ -27,9 +27,10 @@ from leadflow.data.synthetic import synthetic_leads
 from leadflow.graph import build_graph
 from leadflow.graph.build import DB_RETRY, default_agents
 from leadflow.graph.nodes import make_step_error_handler
-from leadflow.graph.state import LeadState
 from leadflow.graph.workflow import load_workflow
+from leadflow.identity import thread_config
 from leadflow.runner import sqlite_checkpointer
+from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
 
 
@@ -41,7 +42,7 @@ async def run_graph(items: list[dict[str, Any]], home: Path, durability: str,
         started = time.perf_counter()
         for n, item in enumerate(items):
             await graph.ainvoke({"item": item},
-                                {"configurable": {"thread_id": f"LEAD-{tag}{n}"}},
+                                thread_config(f"LEAD-{tag}{n}"),
                                 durability=durability)  # type: ignore[arg-type]
         return len(items) / (time.perf_counter() - started)
 
@@ -103,7 +104,7 @@ async def run_floor(items: list[dict[str, Any]], home: Path, durability: str,
         started = time.perf_counter()
         for n, item in enumerate(items):
             await graph.ainvoke({"item": item},
-                                {"configurable": {"thread_id": f"LEAD-{tag}{n}"}},
+                                thread_config(f"LEAD-{tag}{n}"),
                                 durability=durability)
         return len(items) / (time.perf_counter() - started)
 

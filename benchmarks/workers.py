@@ -141,7 +141,7 @@ class Cluster:
 
 
 def lead_ids(items: list[dict[str, Any]]) -> list[str]:
-    from leadflow.graph.supervisor import workflow_id_for
+    from leadflow.identity import workflow_id_for
 
     return [workflow_id_for(item, None) for item in items]
 

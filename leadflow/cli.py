@@ -23,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from leadflow.identity import thread_config
 from leadflow.llm import batch_usage
 from leadflow.runner import BATCH_DURABILITY, BatchRunner, Durability, open_checkpointer
 from leadflow.settings import Settings
@@ -330,7 +331,7 @@ def retry(
 
 
 async def _retry(settings: Settings, limit: int) -> list[Any]:
-    from leadflow.agents.base import RunConfig
+    from leadflow.context import LeadflowContext
     from leadflow.graph import build_graph
     from leadflow.graph.build import default_agents
     from leadflow.graph.workflow import load_workflow
@@ -341,7 +342,7 @@ async def _retry(settings: Settings, limit: int) -> list[Any]:
     async with open_checkpointer(settings) as saver:
         graph = build_graph(saver, toolbox=tools)
         return await retry_parked(graph, tools, default_agents(load_workflow()),
-                                  RunConfig(model=settings.model), limit)
+                                  LeadflowContext(model=settings.model), limit)
 
 
 review_app = typer.Typer(help="Manual review: leads paused for a person.",
@@ -376,7 +377,7 @@ def review_show(lead_id: str) -> None:
     from leadflow.review import pending_review
 
     async def show(graph: Any, tools: Any) -> Any:
-        return pending_review(await graph.aget_state({"configurable": {"thread_id": lead_id}}))
+        return pending_review(await graph.aget_state(thread_config(lead_id)))
 
     request = asyncio.run(_with_graph(show))
     if request is None:
@@ -455,8 +456,8 @@ def followup_sweep(
     now: Annotated[str | None, typer.Option(help="ISO time to sweep at (default: now)")] = None,
 ) -> None:
     """Wake every waiting lead: reminders, 24 h escalations, out-of-office reassignment."""
+    from leadflow.clock import parse_datetime
     from leadflow.followup import sweep
-    from leadflow.tools.crm import parse_datetime
 
     moment = parse_datetime(now) if now else None
     outcomes = asyncio.run(_with_graph(lambda graph, tools: sweep(graph, tools, moment)))

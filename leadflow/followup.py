@@ -18,9 +18,10 @@ from langgraph.types import Command
 from pydantic import BaseModel
 
 from leadflow.agents.routing import choose_rep
+from leadflow.clock import parse_datetime
+from leadflow.identity import thread_config
 from leadflow.outcome import outcome_record
 from leadflow.toolbox import Toolbox
-from leadflow.tools.crm import parse_datetime
 from leadflow.tools.notifier import Notice
 
 EventType = Literal["contacted", "replied", "meeting_booked", "closed_won", "closed_lost",
@@ -143,7 +144,7 @@ async def wake_lead(graph: CompiledStateGraph[Any, Any, Any, Any], lead_id: str,
     if wake.event == "reassigned" and tools is not None and tools.reps.get(
             wake.rep_id or "") is None:
         raise ValueError(f"reassigned needs a known rep id (--rep), got {wake.rep_id!r}")
-    config: RunnableConfig = {"configurable": {"thread_id": lead_id}}
+    config: RunnableConfig = thread_config(lead_id)
     if pending_wait(await graph.aget_state(config)) is None:
         raise ValueError(f"{lead_id} is not waiting for follow-up")
     await graph.ainvoke(Command(resume=wake.model_dump()), config)

@@ -8,12 +8,10 @@ OPENAI_BASE_URL). `rules` means no LLM: the agent's rules implementation decides
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, Generic, TypeVar
 
 from langchain_core.language_models import BaseChatModel
@@ -21,22 +19,16 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langchain_core.rate_limiters import InMemoryRateLimiter
 from pydantic import BaseModel
 
-from leadflow.config import CONFIG_DIR, read_yaml
+from leadflow.config import model_settings
+from leadflow.settings import RULES, LlmSettings
 
-RULES = "rules"
 Schema = TypeVar("Schema", bound=BaseModel)
-
-
-@cache
-def model_settings() -> dict[str, Any]:
-    return read_yaml(CONFIG_DIR / "models.yaml")
 
 
 def model_for(agent: str, run_model: str | None = None) -> str:
     """The agent's model: LEADFLOW_MODEL_<AGENT>, else the run's (context) model, else
     LEADFLOW_MODEL, else `rules`."""
-    override = os.environ.get(f"LEADFLOW_MODEL_{agent.upper()}")
-    return (override or run_model or os.environ.get("LEADFLOW_MODEL") or RULES).strip()
+    return LlmSettings.from_env().model_for(agent, run_model)
 
 
 def validate_model_name(name: str) -> None:
@@ -62,14 +54,15 @@ class ModelParams:
     def for_agent(cls, agent: str) -> ModelParams:
         settings = model_settings()
         merged = {**settings["defaults"], **(settings.get("agents", {}).get(agent) or {})}
-        if os.environ.get("LEADFLOW_LLM_RPM"):
-            merged["requests_per_minute"] = float(os.environ["LEADFLOW_LLM_RPM"])
-        if os.environ.get("LEADFLOW_LLM_STRUCTURED_METHOD"):  # json_schema for llama.cpp
-            merged["structured_output_method"] = os.environ["LEADFLOW_LLM_STRUCTURED_METHOD"]
-        if os.environ.get("LEADFLOW_LLM_TIMEOUT_S"):  # per request; a local server is quick
-            merged["timeout_s"] = float(os.environ["LEADFLOW_LLM_TIMEOUT_S"])
-        if os.environ.get("LEADFLOW_LLM_MAX_RETRIES"):
-            merged["max_retries"] = int(os.environ["LEADFLOW_LLM_MAX_RETRIES"])
+        env = LlmSettings.from_env()
+        if env.requests_per_minute is not None:
+            merged["requests_per_minute"] = env.requests_per_minute
+        if env.structured_output_method:  # json_schema for llama.cpp
+            merged["structured_output_method"] = env.structured_output_method
+        if env.timeout_s is not None:  # per request; a local server is quick
+            merged["timeout_s"] = env.timeout_s
+        if env.max_retries is not None:
+            merged["max_retries"] = env.max_retries
         return cls(**{k: merged[k] for k in cls.__dataclass_fields__})
 
 
@@ -103,7 +96,7 @@ def _init(name: str, params: ModelParams, base_url: str | None) -> BaseChatModel
                       http_async_client=openai.DefaultAsyncHttpxClient(timeout=params.timeout_s))
         if base_url:
             kwargs["base_url"] = base_url
-            if not os.environ.get("OPENAI_API_KEY"):
+            if not LlmSettings.from_env().has_openai_key:
                 kwargs["api_key"] = "not-needed"  # local servers ignore it; the client insists
     chat = init_chat_model(model, model_provider=provider, **kwargs)
     assert isinstance(chat, BaseChatModel)
@@ -125,7 +118,7 @@ def chat_model(name: str, agent: str) -> BaseChatModel:
     validate_model_name(name)
     if name in _registered:
         return _registered[name]
-    key = (name, ModelParams.for_agent(agent), os.environ.get("OPENAI_BASE_URL") or None)
+    key = (name, ModelParams.for_agent(agent), LlmSettings.from_env().openai_base_url)
     try:
         loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from leadflow.agents.qualification import CRITERIA
-from leadflow.graph.state import trajectory
+from leadflow.state import trajectory
 from leadflow.tools.crm import STATUSES
 
 

@@ -13,8 +13,10 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
-from leadflow.agents.base import Agent, RunConfig
+from leadflow.agents.base import Agent
+from leadflow.context import LeadflowContext
 from leadflow.graph.nodes import LLM_UNAVAILABLE
+from leadflow.identity import thread_config
 from leadflow.toolbox import Toolbox
 from leadflow.tools.notifier import Notice
 
@@ -43,12 +45,12 @@ def _compare(step: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> 
 
 
 async def retry_parked(graph: CompiledStateGraph[Any, Any, Any, Any], tools: Toolbox,
-                       agents: Mapping[str, Agent], run: RunConfig,
+                       agents: Mapping[str, Agent], run: LeadflowContext,
                        limit: int = 500) -> list[RetryResult]:
     results = []
     for item in await asyncio.to_thread(tools.crm.queue_items, "retry_later", limit):
         lead_id, step = item["lead_id"], (item.get("payload") or {}).get("step", "")
-        snapshot = await graph.aget_state({"configurable": {"thread_id": lead_id}})
+        snapshot = await graph.aget_state(thread_config(lead_id))
         state = dict(snapshot.values or {})
         if not state or step not in agents:
             results.append(RetryResult(lead_id, step, "no_checkpoint",

@@ -16,6 +16,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from leadflow.identity import thread_config
 from leadflow.outcome import outcome_record
 from leadflow.toolbox import Toolbox
 
@@ -82,7 +83,7 @@ async def decide_review(graph: CompiledStateGraph[Any, Any, Any, Any], tools: To
                         lead_id: str, decision: ReviewDecision,
                         context: dict[str, Any] | None = None) -> dict[str, Any]:
     """Resume a paused lead with a decision; returns its outcome afterwards."""
-    config: RunnableConfig = {"configurable": {"thread_id": lead_id}}
+    config: RunnableConfig = thread_config(lead_id)
     snapshot = await graph.aget_state(config)
     request = pending_review(snapshot)
     if request is None:

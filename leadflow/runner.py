@@ -18,7 +18,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from leadflow.checkpoint import open_checkpointer, sqlite_checkpointer
 from leadflow.followup import pending_wait
-from leadflow.graph.supervisor import workflow_id_for
+from leadflow.identity import thread_config, workflow_id_for
 from leadflow.outcome import outcome_record
 from leadflow.review import pending_review, waiting_outcome
 from leadflow.toolbox import Toolbox
@@ -97,7 +97,7 @@ class BatchRunner:
         and jitter (every step's side effects are idempotent, so a replayed step is safe)."""
         item = storable_item(item)  # lone surrogates or 100-digit ints fail a checkpoint write
         workflow_id = workflow_id_for(item, None)
-        config: RunnableConfig = {"configurable": {"thread_id": workflow_id}}
+        config: RunnableConfig = thread_config(workflow_id)
         for attempt in range(1, DB_ATTEMPTS + 1):
             try:
                 return await self._process_once(item, config)

@@ -1,16 +1,146 @@
-"""Process settings from `.env` / the environment (SPEC §8), read once."""
+"""Process settings from `.env` / the environment (SPEC §8): the one module that reads them.
+
+`Settings` is what a process opens its runtime with (model, database, checkpoints); the
+sections below it (`LlmSettings`, `DeliverySettings`, `ApiSettings`, `WorkerSettings`) are
+read where they are used, at that moment, so a changed environment (a test's monkeypatch, a
+`--rpm` flag) takes effect without restarting the process. Every default is written here once.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import load_dotenv
 
+RULES = "rules"  # the model name that means "no LLM: the rules decide"
+DEFAULT_HOME = ".leadflow"
+DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
+DEFAULT_SMTP_FROM = "leadflow@leadflow.example"
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name) or default
+
+
+def _float(name: str) -> float | None:
+    value = os.environ.get(name)
+    return float(value) if value else None
+
+
+@dataclass(frozen=True)
+class LlmSettings:
+    """Which model decides, and per-request overrides of `config/models.yaml`."""
+
+    model: str = RULES  # LEADFLOW_MODEL
+    prompt_version: str | None = None  # LEADFLOW_PROMPT_VERSION (else models.yaml's)
+    agent_models: dict[str, str] = field(default_factory=dict)  # LEADFLOW_MODEL_<AGENT>
+    requests_per_minute: float | None = None  # LEADFLOW_LLM_RPM
+    structured_output_method: str | None = None  # LEADFLOW_LLM_STRUCTURED_METHOD
+    timeout_s: float | None = None  # LEADFLOW_LLM_TIMEOUT_S
+    max_retries: int | None = None  # LEADFLOW_LLM_MAX_RETRIES
+    openai_base_url: str | None = None  # OPENAI_BASE_URL (any OpenAI-compatible server)
+    has_openai_key: bool = False  # OPENAI_API_KEY is set (its value is never kept here)
+    judge_model: str = ""  # LEADFLOW_EVAL_JUDGE_MODEL
+
+    @classmethod
+    def from_env(cls) -> LlmSettings:
+        prefix = "LEADFLOW_MODEL_"
+        retries = os.environ.get("LEADFLOW_LLM_MAX_RETRIES")
+        return cls(
+            model=_env("LEADFLOW_MODEL", RULES),
+            prompt_version=os.environ.get("LEADFLOW_PROMPT_VERSION") or None,
+            agent_models={k[len(prefix):].lower(): v for k, v in os.environ.items()
+                          if k.startswith(prefix) and v},
+            requests_per_minute=_float("LEADFLOW_LLM_RPM"),
+            structured_output_method=os.environ.get("LEADFLOW_LLM_STRUCTURED_METHOD") or None,
+            timeout_s=_float("LEADFLOW_LLM_TIMEOUT_S"),
+            max_retries=int(retries) if retries else None,
+            openai_base_url=os.environ.get("OPENAI_BASE_URL") or None,
+            has_openai_key=bool(os.environ.get("OPENAI_API_KEY")),
+            judge_model=_env("LEADFLOW_EVAL_JUDGE_MODEL"),
+        )
+
+    def model_for(self, agent: str, run_model: str | None = None) -> str:
+        """The agent's model: LEADFLOW_MODEL_<AGENT>, else the run's (context) model, else
+        LEADFLOW_MODEL, else `rules`."""
+        override = self.agent_models.get(agent.lower())
+        return (override or run_model or self.model or RULES).strip()
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """Where notifications go besides the log: a webhook and/or an SMTP server."""
+
+    webhook_url: str = ""  # LEADFLOW_WEBHOOK_URL
+    smtp_host: str = ""  # LEADFLOW_SMTP_HOST
+    smtp_port: int = 25  # LEADFLOW_SMTP_PORT
+    smtp_from: str = DEFAULT_SMTP_FROM  # LEADFLOW_SMTP_FROM
+
+    @classmethod
+    def from_env(cls) -> DeliverySettings:
+        return cls(webhook_url=_env("LEADFLOW_WEBHOOK_URL"),
+                   smtp_host=_env("LEADFLOW_SMTP_HOST"),
+                   smtp_port=int(_env("LEADFLOW_SMTP_PORT", "25")),
+                   smtp_from=_env("LEADFLOW_SMTP_FROM", DEFAULT_SMTP_FROM))
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The HTTP API's key and guards (`leadflow serve`)."""
+
+    api_key: str
+    max_body_bytes: int = 1_048_576
+    concurrency: int = 8
+    drain_seconds: float = 10.0
+    distributed: bool = False  # hand leads to `leadflow worker`s (Celery) instead
+
+    @classmethod
+    def from_env(cls) -> ApiSettings:
+        key = _env("LEADFLOW_API_KEY")
+        if not key:
+            raise RuntimeError("LEADFLOW_API_KEY is not set: the API refuses to start without "
+                               "a key (put one in .env; every route but /healthz needs it)")
+        return cls(api_key=key,
+                   max_body_bytes=int(_env("LEADFLOW_API_MAX_BODY_BYTES", "1048576")),
+                   concurrency=int(_env("LEADFLOW_API_CONCURRENCY", "8")),
+                   distributed=_env("LEADFLOW_DISTRIBUTED") in ("1", "true"))
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """The Celery broker and the lead lock of `leadflow worker`."""
+
+    broker_url: str = DEFAULT_BROKER  # LEADFLOW_BROKER_URL
+    visibility_timeout_s: float = 600.0  # LEADFLOW_TASK_VISIBILITY_TIMEOUT
+    lead_lock_s: float = 300.0  # LEADFLOW_LEAD_LOCK_SECONDS
+
+    @classmethod
+    def from_env(cls) -> WorkerSettings:
+        return cls(broker_url=_env("LEADFLOW_BROKER_URL", DEFAULT_BROKER),
+                   visibility_timeout_s=float(_env("LEADFLOW_TASK_VISIBILITY_TIMEOUT", "600")),
+                   lead_lock_s=float(_env("LEADFLOW_LEAD_LOCK_SECONDS", "300")))
+
+
+def langsmith_enabled() -> bool:
+    """LangSmith is used (tracing, the eval bridge) only when its key is set."""
+    return bool(os.environ.get("LANGSMITH_API_KEY"))
+
+
+def set_requests_per_minute(rpm: float) -> None:
+    """`leadflow run --rpm`: the limit every model of this process is built with."""
+    os.environ["LEADFLOW_LLM_RPM"] = str(rpm)
+
+
+def current_user(default: str = "cli") -> str:
+    return _env("USER", default)
+
 
 @dataclass(frozen=True)
 class Settings:
+    """What a process opens its runtime with: the database section and the run's model."""
+
     model: str
     home: Path
     database_url: str
@@ -21,16 +151,34 @@ class Settings:
     @classmethod
     def from_env(cls, home: Path | None = None) -> Settings:
         load_dotenv(override=False)
-        base = home or Path(os.environ.get("LEADFLOW_HOME", ".leadflow"))
+        base = home or Path(_env("LEADFLOW_HOME", DEFAULT_HOME))
         base.mkdir(parents=True, exist_ok=True)
         kb_dir = os.environ.get("LEADFLOW_KB_DIR")
         return cls(
-            model=os.environ.get("LEADFLOW_MODEL", "rules"),
+            model=LlmSettings.from_env().model,
             home=base,
             database_url=os.environ.get("LEADFLOW_DATABASE_URL")
             or f"sqlite:///{(base / 'crm.db').resolve()}",
             checkpoint_path=Path(os.environ.get("LEADFLOW_CHECKPOINT_DB")
                                  or base / "checkpoints.db"),
-            timeout_scale=float(os.environ.get("LEADFLOW_TIMEOUT_SCALE", "1.0")),
+            timeout_scale=float(_env("LEADFLOW_TIMEOUT_SCALE", "1.0")),
             kb_dir=Path(kb_dir) if kb_dir else None,
         )
+
+    @classmethod
+    def local(cls, home: Path, model: str = RULES) -> Settings:
+        """Everything in one directory (the demo, evals, tests): SQLite CRM + checkpoints."""
+        return cls(model=model, home=home, database_url=f"sqlite:///{home / 'crm.db'}",
+                   checkpoint_path=home / "checkpoints.db", timeout_scale=1.0, kb_dir=None)
+
+    @property
+    def llm(self) -> LlmSettings:
+        return LlmSettings.from_env()
+
+    @property
+    def delivery(self) -> DeliverySettings:
+        return DeliverySettings.from_env()
+
+    @property
+    def worker(self) -> WorkerSettings:
+        return WorkerSettings.from_env()

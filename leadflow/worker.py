@@ -28,7 +28,7 @@ from celery import Celery, Task
 from redis import Redis
 from redis.exceptions import LockError
 
-from leadflow.graph.supervisor import workflow_id_for
+from leadflow.identity import workflow_id_for
 from leadflow.tools.crm import INTAKE
 
 log = logging.getLogger(__name__)

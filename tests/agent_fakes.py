@@ -9,8 +9,9 @@ from typing import ClassVar
 
 import yaml
 
-from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
-from leadflow.graph.state import LeadState
+from leadflow.agents.base import StepOutput
+from leadflow.context import DEFAULT_RUN, LeadflowContext
+from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
 
 WORKFLOW = Path(__file__).parents[1] / "leadflow/config/workflow.yaml"
@@ -22,7 +23,7 @@ class SlowAgent:
     step: ClassVar[str] = "enrichment"
 
     async def run(self, state: LeadState, tools: Toolbox,
-                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
+                  run: LeadflowContext = DEFAULT_RUN) -> StepOutput:
         await asyncio.sleep(5)
         raise AssertionError("the timeout should have cancelled this")
 
@@ -34,7 +35,7 @@ class BrokenAgent:
         self.step = step  # type: ignore[misc]
 
     async def run(self, state: LeadState, tools: Toolbox,
-                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
+                  run: LeadflowContext = DEFAULT_RUN) -> StepOutput:
         raise RuntimeError(f"{self.step} exploded")
 
 

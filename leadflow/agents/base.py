@@ -5,23 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from leadflow.graph.state import LeadState, Outcome
-from leadflow.llm import RULES, model_for
+from leadflow.context import LeadflowContext
+from leadflow.settings import RULES
+from leadflow.state import LeadState, Outcome
 from leadflow.toolbox import Toolbox
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """What the caller chose for this run (runtime context): the model and prompt version."""
-
-    model: str = RULES
-    prompt_version: str = "v1"
-
-    def model_for(self, agent: str) -> str:
-        return model_for(agent, self.model)
-
-
-DEFAULT_RUN = RunConfig()
 
 
 @dataclass
@@ -40,7 +27,6 @@ class StepOutput:
     prompt_version: str | None = None
     usage: dict[str, int] | None = None
 
-
     def decision_fields(self) -> dict[str, Any]:
         """Who decided, with which model and prompt, at what token cost."""
         return {"decided_by": self.decided_by, "model": self.model,
@@ -52,4 +38,4 @@ class Agent(Protocol):
 
     step: ClassVar[str]
 
-    async def run(self, state: LeadState, tools: Toolbox, run: RunConfig) -> StepOutput: ...
+    async def run(self, state: LeadState, tools: Toolbox, run: LeadflowContext) -> StepOutput: ...

@@ -11,11 +11,13 @@ from typing import Any, ClassVar
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
-from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
+from leadflow.agents.base import StepOutput
 from leadflow.agents.llm_step import ask_llm, provenance
-from leadflow.config import IcpConfig, icp
-from leadflow.graph.state import LeadState
-from leadflow.llm import RULES, model_settings
+from leadflow.config import IcpConfig, icp, model_settings
+from leadflow.context import DEFAULT_RUN, LeadflowContext
+from leadflow.identity import item_fingerprint
+from leadflow.llm import RULES
+from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
 from leadflow.tools import standardize as std
 from leadflow.tools.crm import Account, Contact, LeadSource, column_length, parse_datetime
@@ -24,7 +26,6 @@ from leadflow.tools.ingest import (
     MAX_TEXT_CHARS,
     IngestError,
     ParsedFields,
-    item_fingerprint,
     item_text,
     parse_item,
 )
@@ -210,7 +211,7 @@ class CaptureAgent:
         self.model = model  # a fixed chat model (tests, apps); else the run's model
 
     async def _extract(self, channel: str, parsed: ParsedFields, item: Any,
-                       run: RunConfig) -> tuple[ExtractedLead, StepOutput]:
+                       run: LeadflowContext) -> tuple[ExtractedLead, StepOutput]:
         """The extraction, and a StepOutput stub carrying who decided and the LLM's flags."""
         rules = extract_rules(parsed)
         meta = StepOutput("success")
@@ -234,7 +235,7 @@ class CaptureAgent:
         return merged, meta
 
     async def run(self, state: LeadState, tools: Toolbox,
-                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
+                  run: LeadflowContext = DEFAULT_RUN) -> StepOutput:
         item = state.get("item") or {}
         workflow_id = state["workflow_id"]
         parsed: ParsedFields = {}

@@ -11,12 +11,13 @@ from typing import Any, ClassVar
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
-from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
+from leadflow.agents.base import StepOutput
 from leadflow.agents.llm_step import ask_llm, provenance
 from leadflow.agents.qualification import strip_injection
 from leadflow.config import IcpConfig, standardize_tables
-from leadflow.graph.state import LeadState
+from leadflow.context import DEFAULT_RUN, LeadflowContext
 from leadflow.llm import RULES
+from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
 from leadflow.tools.knowledge_base import KbMatch
 from leadflow.tools.standardize import first_matching
@@ -135,7 +136,7 @@ class EnrichmentAgent:
         self.model = model  # a fixed chat model (tests, apps); else the run's model
 
     async def run(self, state: LeadState, tools: Toolbox,
-                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
+                  run: LeadflowContext = DEFAULT_RUN) -> StepOutput:
         record = state["lead"]
         company = record["company"]
         match = await asyncio.to_thread(

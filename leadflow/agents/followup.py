@@ -10,11 +10,12 @@ from typing import ClassVar
 
 from langchain_core.language_models import BaseChatModel
 
-from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
+from leadflow.agents.base import StepOutput
 from leadflow.agents.outreach import compete
-from leadflow.graph.state import LeadState
+from leadflow.clock import parse_datetime
+from leadflow.context import DEFAULT_RUN, LeadflowContext
+from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
-from leadflow.tools.crm import parse_datetime
 
 
 class FollowUpAgent:
@@ -26,7 +27,7 @@ class FollowUpAgent:
         self.model = model  # a fixed chat model for the drafters and judge (tests, apps)
 
     async def run(self, state: LeadState, tools: Toolbox,
-                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
+                  run: LeadflowContext = DEFAULT_RUN) -> StepOutput:
         out = await asyncio.to_thread(self._start_clock, state, tools)
         if out.outcome != "success":
             return out

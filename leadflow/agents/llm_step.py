@@ -9,7 +9,7 @@ from typing import Any, Generic
 
 from langchain_core.language_models import BaseChatModel
 
-from leadflow.agents.base import RunConfig
+from leadflow.context import LeadflowContext
 from leadflow.llm import RULES, ModelParams, Schema, breaker_for, call_structured, chat_model
 from leadflow.prompts import load_prompt
 
@@ -33,7 +33,7 @@ def provenance(answer: LlmAnswer[Any] | None) -> dict[str, Any]:
             "usage": answer.usage}
 
 
-async def ask_llm(agent: str, run: RunConfig, schema: type[Schema], fields: dict[str, Any],
+async def ask_llm(agent: str, run: LeadflowContext, schema: type[Schema], fields: dict[str, Any],
                   model: BaseChatModel | None = None) -> LlmAnswer[Schema]:
     """One structured call (plus its repair retry). Transport errors that outlive the
     client's own retries, and output still invalid after the repair, both return

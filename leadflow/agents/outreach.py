@@ -13,9 +13,9 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel
 
-from leadflow.agents.base import RunConfig
 from leadflow.agents.llm_step import ask_llm
 from leadflow.config import icp
+from leadflow.context import LeadflowContext
 from leadflow.llm import RULES
 
 STYLES = ("data_driven", "emotional", "benefit_focused")
@@ -99,7 +99,7 @@ def judge_rules(drafts: dict[str, OutreachDraft], state: dict[str, Any]) -> Judg
         f"{seniority or 'unknown'} seniority prefers {preferred}")})
 
 
-async def compete(state: dict[str, Any], run: RunConfig, rep_name: str,
+async def compete(state: dict[str, Any], run: LeadflowContext, rep_name: str,
                   model: BaseChatModel | None = None) -> dict[str, Any]:
     """Three drafts and a verdict; LLM where configured, rules otherwise or on failure."""
     profile = json.dumps({"company": ((state.get("lead") or {}).get("company") or {}).get("name"),

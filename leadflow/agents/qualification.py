@@ -16,13 +16,14 @@ from typing import Any, ClassVar, Literal, Protocol
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
-from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
+from leadflow.agents.base import StepOutput
 from leadflow.agents.llm_step import ask_llm, provenance
-from leadflow.config import Criterion, IcpConfig
-from leadflow.graph.state import LeadState
-from leadflow.llm import RULES, model_settings
+from leadflow.clock import parse_datetime
+from leadflow.config import Criterion, IcpConfig, model_settings
+from leadflow.context import DEFAULT_RUN, LeadflowContext
+from leadflow.llm import RULES
+from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
-from leadflow.tools.crm import parse_datetime
 from leadflow.tools.standardize import contains_phrase
 
 CRITERIA = ("budget", "authority", "need", "timeline")
@@ -434,7 +435,7 @@ class QualificationAgent:
         self.model = model  # a fixed chat model (tests, apps); else the run's model
 
     async def run(self, state: LeadState, tools: Toolbox,
-                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
+                  run: LeadflowContext = DEFAULT_RUN) -> StepOutput:
         lead = state["lead"]
         raw_text = "\n".join(filter(None, (lead.get("inquiry"), state.get("lead_text"))))
         text, injected = strip_injection(raw_text, tools.icp)

@@ -14,14 +14,15 @@ from typing import Any, ClassVar, Literal
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel
 
-from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
+from leadflow.agents.base import StepOutput
 from leadflow.agents.llm_step import ask_llm, provenance
 from leadflow.agents.qualification import strip_injection
+from leadflow.clock import parse_datetime
 from leadflow.config import Rep
-from leadflow.graph.state import LeadState
+from leadflow.context import DEFAULT_RUN, LeadflowContext
 from leadflow.llm import RULES
+from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
-from leadflow.tools.crm import parse_datetime
 from leadflow.tools.notifier import Notice
 
 
@@ -135,7 +136,7 @@ class RoutingAgent:
         self.model = model
 
     async def run(self, state: LeadState, tools: Toolbox,
-                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
+                  run: LeadflowContext = DEFAULT_RUN) -> StepOutput:
         tier = (state.get("bant") or {}).get("tier", "unqualified")
         if tier not in tools.icp.routing["assign_tiers"]:
             return await asyncio.to_thread(self._queue, state, tools, tier)
@@ -178,7 +179,7 @@ class RoutingAgent:
         return decision.model_copy(update={"conflicts": conflicts}) if conflicts else decision
 
     async def _review(self, decision: RoutingDecision, state: LeadState, tools: Toolbox,
-                      run: RunConfig, tier: str) -> tuple[RoutingDecision, StepOutput]:
+                      run: LeadflowContext, tier: str) -> tuple[RoutingDecision, StepOutput]:
         meta = StepOutput("success")
         stretch = [c for c in decision.candidates
                    if c.excluded_by and c.excluded_by.startswith(SOFT_EXCLUSIONS)]

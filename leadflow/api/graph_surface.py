@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from leadflow.api.schemas import InboundItem
 from leadflow.api.service import LeadService
-from leadflow.graph.supervisor import workflow_id_for
+from leadflow.identity import thread_config, workflow_id_for
 
 
 class OutcomeRecord(BaseModel):
@@ -82,7 +82,7 @@ class LeadGraphRunnable(Runnable[InboundItem, Any]):
                       **kwargs: Any | None) -> AsyncIterator[dict[str, Any]]:
         item = _item(input)
         lead_id = workflow_id_for(item, None)
-        thread: RunnableConfig = {"configurable": {"thread_id": lead_id}}
+        thread: RunnableConfig = thread_config(lead_id)
         snapshot = await self.service.graph.aget_state(thread)
         if not snapshot.values:  # new lead: stream its run node by node
             mode: StreamMode = "updates"

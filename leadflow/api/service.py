@@ -14,7 +14,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
 from leadflow.followup import Wake, wake_lead
-from leadflow.graph.supervisor import workflow_id_for
+from leadflow.identity import thread_config, workflow_id_for
 from leadflow.review import ReviewDecision, decide_review, pending_review
 from leadflow.runner import BatchRunner, thread_outcome
 from leadflow.toolbox import Toolbox
@@ -92,7 +92,7 @@ class LeadService:
     # ------------------------------------------------------------------ reading
     async def view(self, lead_id: str) -> dict[str, Any] | None:
         """Outcome + message log + trajectory; status `processing` while in flight."""
-        config: RunnableConfig = {"configurable": {"thread_id": lead_id}}
+        config: RunnableConfig = thread_config(lead_id)
         snapshot = await self.graph.aget_state(config)
         values = dict(snapshot.values or {})
         review = pending_review(snapshot)
@@ -123,7 +123,7 @@ class LeadService:
 
     # ------------------------------------------------------------------ resuming
     async def review_request(self, lead_id: str) -> dict[str, Any] | None:
-        snapshot = await self.graph.aget_state({"configurable": {"thread_id": lead_id}})
+        snapshot = await self.graph.aget_state(thread_config(lead_id))
         return pending_review(snapshot)
 
     async def decide(self, lead_id: str, decision: ReviewDecision) -> dict[str, Any]:

@@ -29,6 +29,16 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+@cache
+def model_settings() -> dict[str, Any]:
+    """`models.yaml`: LLM parameters per agent, the default prompt version, prices."""
+    return read_yaml(CONFIG_DIR / "models.yaml")
+
+
+def default_prompt_version() -> str:
+    return str(model_settings()["prompt_version"])
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -20,10 +20,10 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
-from leadflow.agents.base import RunConfig
 from leadflow.agents.llm_step import ask_llm
 from leadflow.agents.outreach import STYLES
 from leadflow.agents.qualification import enrichment_facts
+from leadflow.context import LeadflowContext
 from leadflow.llm import RULES, validate_model_name
 from leadflow.toolbox import Toolbox
 
@@ -104,7 +104,7 @@ async def grade_draft(draft: DraftToGrade, judge_model: str,
                       model: BaseChatModel | None = None) -> dict[str, Any]:
     """One rubric grade (a JSON-ready dict). On failure: `failure` says which kind and
     `error` why, so the summary can count it."""
-    answer = await ask_llm(JUDGE_AGENT, RunConfig(judge_model, JUDGE_PROMPT_VERSION),
+    answer = await ask_llm(JUDGE_AGENT, LeadflowContext(judge_model, JUDGE_PROMPT_VERSION),
                            OutreachGrade, {"facts": draft.facts, "lead_text": draft.lead_text,
                                            "subject": draft.subject, "body": draft.body}, model)
     base = {"lead_id": draft.lead_id, "style": draft.style, "written_by": draft.written_by,

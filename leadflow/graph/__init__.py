@@ -1,7 +1,7 @@
-"""The lead graph: state, supervisor, workflow loader, `build_graph()` and `graph`.
+"""The lead graph: supervisor, workflow loader, nodes, `build_graph()` and `graph`.
 
-Attributes load lazily so `leadflow.graph.state` can be imported by the agents without
-building the graph.
+`build_graph` and `graph` load on first access, so importing `leadflow.graph.workflow` (the
+CLI, the API) does not compile the module-level graph.
 """
 
 from typing import Any

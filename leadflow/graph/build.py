@@ -23,17 +23,17 @@ from leadflow.agents.enrichment import EnrichmentAgent
 from leadflow.agents.followup import FollowUpAgent
 from leadflow.agents.qualification import QualificationAgent
 from leadflow.agents.routing import RoutingAgent
-from leadflow.graph.context import LeadflowContext
+from leadflow.context import LeadflowContext
 from leadflow.graph.nodes import (
     SUPERVISOR_NODE,
     make_action_node,
     make_agent_node,
     make_step_error_handler,
 )
-from leadflow.graph.state import LeadInput, LeadState
 from leadflow.graph.supervisor import make_supervisor
 from leadflow.graph.workflow import END as WF_END
 from leadflow.graph.workflow import Workflow, load_workflow, parse_duration
+from leadflow.state import LeadInput, LeadState
 from leadflow.toolbox import Toolbox, opened_toolbox, toolbox_for
 
 # Transient database trouble (locked SQLite, dropped connection) is retried with backoff and

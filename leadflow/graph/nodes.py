@@ -14,16 +14,16 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
-from leadflow.agents.base import Agent, RunConfig, StepOutput
+from leadflow.agents.base import Agent, StepOutput
 from leadflow.clock import iso
+from leadflow.context import DEFAULT_RUN, LeadflowContext
 from leadflow.followup import handle_wake
-from leadflow.graph.context import LeadflowContext
 from leadflow.graph.handled_errors import keep_until_run_ends
 from leadflow.graph.messages import AGENT_NAMES, SUPERVISOR, make_message
-from leadflow.graph.state import LeadState, last_step, merge_flags
 from leadflow.graph.workflow import Action, Step, Workflow
 from leadflow.outcome import outcome_record, settled_status
 from leadflow.review import ReviewDecision, ReviewRequest
+from leadflow.state import LeadState, last_step, merge_flags
 from leadflow.toolbox import Toolbox
 from leadflow.tools.ingest import item_excerpt
 from leadflow.tools.notifier import Notice
@@ -33,11 +33,9 @@ ToolResolver = Callable[[Runtime[LeadflowContext]], Awaitable[Toolbox]]
 SUPERVISOR_NODE = "supervisor"
 
 
-def run_config(runtime: Runtime[LeadflowContext]) -> RunConfig:
-    context = runtime.context
-    if context is None:
-        return RunConfig()
-    return RunConfig(model=context.model, prompt_version=context.prompt_version)
+def run_config(runtime: Runtime[LeadflowContext]) -> LeadflowContext:
+    """The run's context; without one (a bare invoke) every agent decides by its rules."""
+    return runtime.context or DEFAULT_RUN
 
 
 def make_agent_node(step: Step, agent: Agent, tools_for: ToolResolver) -> Callable[..., Any]:

@@ -12,24 +12,17 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from leadflow.graph.context import LeadflowContext
+from leadflow.context import LeadflowContext
 from leadflow.graph.messages import AGENT_NAMES, SUPERVISOR, MessageType, make_message
 from leadflow.graph.nodes import ToolResolver, persist_outcome
-from leadflow.graph.state import LeadState, last_step, merge_flags
 from leadflow.graph.workflow import END as WF_END
 from leadflow.graph.workflow import Workflow
+from leadflow.identity import workflow_id_for
 from leadflow.llm import model_for, validate_model_name
 from leadflow.outcome import settled_status
+from leadflow.state import LeadState, last_step, merge_flags
 from leadflow.toolbox import Toolbox
-from leadflow.tools.ingest import item_fingerprint
 from leadflow.tools.notifier import Notice, delivery_settings
-
-
-def workflow_id_for(item: object, thread_id: str | None) -> str:
-    """The lead's workflow id = its thread id; derived from the item when no thread is set."""
-    if thread_id and thread_id.startswith("LEAD-"):
-        return thread_id
-    return f"LEAD-{item_fingerprint(item)}"
 
 
 def _lead_data(state: dict[str, Any]) -> dict[str, Any]:

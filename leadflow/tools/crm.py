@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from leadflow.clock import parse_datetime
 from leadflow.db import sqlalchemy_url, upgrade_to_head, use_wal
 
 # rules_review: business-rule conflicts for the business-rules admin (the lead went on with
@@ -345,7 +346,7 @@ class CrmStore:
                     insert(Lead).values(
                         id=lead_id, email_key=email, contact_id=contact_id, account_id=account_id,
                         status=None, channel=source.get("channel"), record=record,
-                        received_at=_parse_dt(source.get("received_at")), ingested_at=now,
+                        received_at=parse_datetime(source.get("received_at")), ingested_at=now,
                         updated_at=now,
                     )
                 )
@@ -353,7 +354,7 @@ class CrmStore:
                 "fingerprint": fingerprint, "lead_id": canonical, "channel": source.get("channel"),
                 "source_id": source_id, "campaign": source.get("campaign"),
                 "utm": source.get("utm") or None,
-                "received_at": _parse_dt(source.get("received_at")),
+                "received_at": parse_datetime(source.get("received_at")),
             })
         return CaptureWrite(
             lead_id=canonical,
@@ -451,7 +452,7 @@ class CrmStore:
             "message_id": message["message_id"], "lead_id": lead_id,
             "workflow_id": message["workflow_id"], "from_agent": message["from_agent"],
             "to_agent": message["to_agent"], "message_type": message["message_type"],
-            "body": dict(message), "created_at": _parse_dt(message["metadata"]["timestamp"]),
+            "body": dict(message), "created_at": parse_datetime(message["metadata"]["timestamp"]),
         } for message in messages])
         return None
 
@@ -791,21 +792,6 @@ def _dialect_insert(conn: Connection) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
-def _parse_dt(value: object) -> datetime | None:
-    """Aware datetime (naive → UTC); None when unparseable or out of range in UTC
-    ('0001-01-01T00:00+14:00' is year 0 there, which would crash the CRM write)."""
-    if value is None:
-        return None
-    try:
-        parsed = (value if isinstance(value, datetime)
-                  else datetime.fromisoformat(str(value).replace("Z", "+00:00")))
-        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        parsed.astimezone(UTC)  # the CRM stores UTC: this must not overflow there
-    except (ValueError, OverflowError):
-        return None
-    return parsed
-
-
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     use_wal(dbapi_conn)  # also sets busy_timeout
     cursor = dbapi_conn.cursor()
@@ -814,14 +800,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def parse_datetime(value: object) -> datetime | None:
-    """ISO-8601 text (with Z) → aware UTC datetime; None when unparseable."""
-    return _parse_dt(value)
-
-
 __all__: Sequence[str] = (
     "CrmStore", "CaptureWrite", "INTAKE", "QUEUES", "STATUSES", "column_length", "name_key",
-    "parse_datetime",
     "Account", "Contact", "Lead", "LeadSource", "Assignment", "MessageLog", "Notification",
     "RepStats",
     "QueueItem", "EngagementEvent", "SlaClock",

@@ -12,7 +12,6 @@ import csv
 import email
 import email.errors
 import email.policy
-import hashlib
 import html
 import io
 import json
@@ -565,15 +564,6 @@ def item_excerpt(item: object, limit: int) -> object:
 # ----------------------------------------------------------------------------- files
 class UnreadableFile(ValueError):
     """A whole input file cannot be read (not found, binary, wrong format)."""
-
-
-def item_fingerprint(item: object) -> str:
-    """Stable id of an input item: its own id when it has one, else a hash of its content."""
-    if isinstance(item, dict) and item.get("id") not in (None, ""):
-        basis = f"{item.get('source')}|{item['id']}"
-    else:
-        basis = json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def _message_text(raw: bytes) -> str:

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
+from leadflow.identity import item_fingerprint
 from leadflow.tools.ingest import (
     CHANNELS,
     MAX_TEXT_CHARS,
@@ -24,7 +25,6 @@ from leadflow.tools.ingest import (
     ParsedFields,
     UnreadableFile,
     item_excerpt,
-    item_fingerprint,
     item_text,
     parse_chat,
     parse_email,

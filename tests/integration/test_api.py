@@ -249,7 +249,7 @@ def test_items_accepted_before_a_crash_are_finished_on_restart(tools: Toolbox,
                                                                 tmp_path: Path) -> None:
     """The intake row is written before the 202; a server that died right after finds it
     at start-up and finishes the lead."""
-    from leadflow.graph.supervisor import workflow_id_for
+    from leadflow.identity import workflow_id_for
 
     item = form_item("CRASH-1")
     lead_id = workflow_id_for(item, None)

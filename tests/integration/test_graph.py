@@ -15,11 +15,13 @@ import pytest
 import yaml
 from langchain_core.runnables import RunnableConfig
 
-from leadflow.agents.base import DEFAULT_RUN, RunConfig, StepOutput
+from leadflow.agents.base import StepOutput
 from leadflow.agents.routing import RoutingAgent
+from leadflow.context import DEFAULT_RUN, LeadflowContext
 from leadflow.followup import pending_wait
 from leadflow.graph import build_graph
-from leadflow.graph.state import LeadState
+from leadflow.identity import thread_config
+from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import Assignment, MessageLog, Notification, QueueItem, SlaClock
 from tests.agent_fakes import BrokenAgent, SlowAgent, with_timeouts
@@ -139,7 +141,7 @@ class EnrichmentRaisesBoom:
         self.raised: Callable[[], object] = lambda: None
 
     async def run(self, state: LeadState, tools: Toolbox,
-                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
+                  run: LeadflowContext = DEFAULT_RUN) -> StepOutput:
         boom = Boom("enrichment exploded")
         self.raised = weakref.ref(boom)
         raise boom
@@ -151,7 +153,7 @@ class RoutingWatchesTheBoom(RoutingAgent):
         self.boom, self.boom_alive = boom, []
 
     async def run(self, state: LeadState, tools: Toolbox,
-                  run: RunConfig = DEFAULT_RUN) -> StepOutput:
+                  run: LeadflowContext = DEFAULT_RUN) -> StepOutput:
         gc.collect()
         self.boom_alive.append(self.boom.raised() is not None)
         return await super().run(state, tools, run)
@@ -172,7 +174,7 @@ def test_a_handled_step_error_lives_as_long_as_its_run(run_items: RunItems,
 
     async def waiting() -> bool:
         async with checkpoints() as saver:
-            config: RunnableConfig = {"configurable": {"thread_id": outcome["lead_id"]}}
+            config: RunnableConfig = thread_config(outcome["lead_id"])
             return pending_wait(await build_graph(saver).aget_state(config)) is not None
 
     assert asyncio.run(waiting())

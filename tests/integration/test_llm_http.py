@@ -172,7 +172,7 @@ def test_leadflow_retry_takes_a_second_look(stub_env: Any, run_items: RunItems, 
     manual-review item for sales operations (the lead itself is not moved)."""
     import asyncio
 
-    from leadflow.agents.base import RunConfig
+    from leadflow.context import DEFAULT_RUN
     from leadflow.graph import build_graph
     from leadflow.graph.build import default_agents
     from leadflow.graph.workflow import load_workflow
@@ -204,7 +204,7 @@ def test_leadflow_retry_takes_a_second_look(stub_env: Any, run_items: RunItems, 
         async with sqlite_checkpointer(tmp_path / "checkpoints.db") as saver:
             graph = build_graph(saver, toolbox=tools)
             return await retry_parked(graph, tools, default_agents(load_workflow()),
-                                      RunConfig())
+                                      DEFAULT_RUN)
 
     results = {r.lead_id: r for r in asyncio.run(go())}
     assert results[first["lead_id"]].result == "disagreed"

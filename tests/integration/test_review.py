@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from leadflow.graph import build_graph
+from leadflow.identity import thread_config
 from leadflow.review import ReviewDecision, decide_review, pending_review
 from leadflow.runner import BatchRunner
 from leadflow.toolbox import Toolbox
@@ -50,7 +51,7 @@ def test_a_failed_capture_waits_for_a_person(tools: Toolbox, checkpoints: OpenCh
     async def snapshot() -> Any:
         async with checkpoints() as saver:
             graph = build_graph(saver, toolbox=tools)
-            return await graph.aget_state({"configurable": {"thread_id": outcome["lead_id"]}})
+            return await graph.aget_state(thread_config(outcome["lead_id"]))
     request = pending_review(asyncio.run(snapshot()))
     assert request is not None and request["kind"] == "capture_failed"
     assert set(request["options"]) == {"approve", "reject", "set_tier", "assign"}

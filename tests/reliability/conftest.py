@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from leadflow.data.synthetic import synthetic_leads
-from leadflow.graph.supervisor import workflow_id_for
+from leadflow.identity import workflow_id_for
 from leadflow.tools.crm import STATUSES, Assignment, CrmStore, Lead, LeadSource, Notification
 from tests.conftest import POSTGRES_URL, postgres_admin, with_search_path
 

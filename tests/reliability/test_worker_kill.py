@@ -21,7 +21,7 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from leadflow.graph.supervisor import workflow_id_for
+from leadflow.identity import workflow_id_for
 from leadflow.tools.crm import CrmStore, Lead, QueueItem
 from leadflow.worker import QUEUE
 from tests.reliability.conftest import (

@@ -28,7 +28,7 @@ from leadflow.agents.enrichment import (
     score_quality,
 )
 from leadflow.config import icp
-from leadflow.graph.state import LeadState
+from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox, shared_kb
 from leadflow.tools.knowledge_base import (
     HashingNgramEmbedding,

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from leadflow.identity import item_fingerprint
 from leadflow.tools.ingest import (
     IngestError,
     UnreadableFile,
     field_for_key,
-    item_fingerprint,
     parse_chat,
     parse_email,
     parse_fields,

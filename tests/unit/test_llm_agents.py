@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from leadflow.agents.base import RunConfig
 from leadflow.agents.capture import CaptureAgent, extract_lead
 from leadflow.agents.enrichment import EnrichmentAgent
+from leadflow.context import LeadflowContext
 from leadflow.toolbox import Toolbox
 from tests.llm_fakes import ScriptedChatModel
 
-LLM_RUN = RunConfig(model="scripted:test")
+LLM_RUN = LeadflowContext(model="scripted:test")
 CHAT = {"id": "C-9", "source": "chat", "received_at": "2026-11-20T10:00:00Z", "payload": [
     {"role": "bot", "text": "Hi! How can we help?"},
     {"role": "visitor", "text": "hola, soy quien lleva los datos en Tiendas Roble Sereno, "

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from langchain_core.messages import BaseMessage
 
-from leadflow.agents.base import RunConfig
 from leadflow.agents.qualification import QualificationAgent
+from leadflow.context import DEFAULT_RUN, LeadflowContext
 from leadflow.toolbox import Toolbox
 from tests.llm_fakes import ScriptedChatModel, bant_args, prompt_text
 from tests.unit.test_qualification import INJECTIONS, make_lead
 
-LLM_RUN = RunConfig(model="scripted:test")
+LLM_RUN = LeadflowContext(model="scripted:test")
 MIDDLING = ("We are evaluating tools to consolidate our reporting. Budget approved: $40k. "
             "We would like to decide by 15 January.")
 
@@ -33,7 +33,7 @@ def honest(messages: list[BaseMessage]) -> dict[str, Any]:
 
 
 def qualify(lead: dict[str, Any], tools: Toolbox, script: list[Any],
-            run: RunConfig = LLM_RUN) -> tuple[Any, ScriptedChatModel]:
+            run: LeadflowContext = LLM_RUN) -> tuple[Any, ScriptedChatModel]:
     model = ScriptedChatModel(schema_name="BantProposal", script=script)
     agent = QualificationAgent(model=model)
     out = asyncio.run(agent.run({"lead": lead, "lead_text": ""}, tools, run))
@@ -72,7 +72,7 @@ def test_invalid_output_gets_one_repair_with_the_error(tools: Toolbox) -> None:
 
 
 def test_still_invalid_after_repair_falls_back_to_rules(tools: Toolbox) -> None:
-    rules_only, _ = qualify(middling_lead(), tools, [], run=RunConfig())
+    rules_only, _ = qualify(middling_lead(), tools, [], run=DEFAULT_RUN)
     out, model = qualify(middling_lead(), tools, ["{not json", "{still not json"])
     assert len(model.calls) == 2
     assert out.decided_by == "rules"

@@ -21,7 +21,7 @@ from leadflow.agents.qualification import (
     strip_injection,
 )
 from leadflow.config import icp
-from leadflow.graph.state import LeadState
+from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
 
 RULES = icp()

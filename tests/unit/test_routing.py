@@ -13,7 +13,7 @@ import pytest
 from leadflow.agents.routing import RepCandidate, RoutingAgent, RoutingDecision, choose_rep
 from leadflow.clock import FrozenClock
 from leadflow.config import RepDirectoryConfig
-from leadflow.graph.state import LeadState
+from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import Assignment, QueueItem, RepStats
 from leadflow.tools.notifier import Notifier
