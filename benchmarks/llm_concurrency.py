@@ -28,10 +28,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from leadflow.checkpoint import sqlite_checkpointer  # noqa: E402
 from leadflow.clock import SystemClock  # noqa: E402
 from leadflow.data.synthetic import synthetic_leads  # noqa: E402
 from leadflow.graph import build_graph  # noqa: E402
-from leadflow.runner import BatchRunner, sqlite_checkpointer  # noqa: E402
+from leadflow.runner import BatchRunner  # noqa: E402
 from leadflow.toolbox import Toolbox  # noqa: E402
 from tests.ports import free_port  # noqa: E402
 

@@ -22,6 +22,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
 
 from leadflow.agents.base import StepOutput
+from leadflow.checkpoint import sqlite_checkpointer
 from leadflow.clock import SystemClock
 from leadflow.data.synthetic import synthetic_leads
 from leadflow.graph import build_graph
@@ -29,7 +30,6 @@ from leadflow.graph.build import DB_RETRY, default_agents
 from leadflow.graph.nodes import make_step_error_handler
 from leadflow.graph.workflow import load_workflow
 from leadflow.identity import thread_config
-from leadflow.runner import sqlite_checkpointer
 from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
 

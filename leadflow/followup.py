@@ -138,27 +138,31 @@ def _sweep_one(state: dict[str, Any], tools: Toolbox, sla: dict[str, Any], at: d
 
 
 async def wake_lead(graph: CompiledStateGraph[Any, Any, Any, Any], lead_id: str,
-                    wake: Wake, tools: Toolbox | None = None) -> dict[str, Any]:
-    """Resume a waiting lead with an event or a sweep; returns its outcome afterwards.
-    With `tools`, a reassignment to an unknown rep is refused before resuming."""
+                    wake: Wake, tools: Toolbox | None = None,
+                    context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Resume a waiting lead with an event or a sweep (in the run context it was started
+    with); returns its outcome afterwards. With `tools`, a reassignment to an unknown rep is
+    refused before resuming."""
     if wake.event == "reassigned" and tools is not None and tools.reps.get(
             wake.rep_id or "") is None:
         raise ValueError(f"reassigned needs a known rep id (--rep), got {wake.rep_id!r}")
     config: RunnableConfig = thread_config(lead_id)
     if pending_wait(await graph.aget_state(config)) is None:
         raise ValueError(f"{lead_id} is not waiting for follow-up")
-    await graph.ainvoke(Command(resume=wake.model_dump()), config)
+    await graph.ainvoke(Command(resume=wake.model_dump()), config, context=context)
     return outcome_record(dict((await graph.aget_state(config)).values))
 
 
 async def sweep(graph: CompiledStateGraph[Any, Any, Any, Any], tools: Toolbox,
-                at: datetime | None = None) -> list[dict[str, Any]]:
+                at: datetime | None = None,
+                context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Wake every lead whose follow-up clock still runs (`leadflow followup sweep`)."""
     moment = (at or tools.clock.now()).isoformat()
     outcomes = []
     for lead_id in await asyncio.to_thread(tools.crm.waiting_sla_leads):
         try:
-            outcomes.append(await wake_lead(graph, lead_id, Wake(sweep=True, at=moment)))
+            outcomes.append(await wake_lead(graph, lead_id, Wake(sweep=True, at=moment),
+                                            context=context))
         except ValueError:
             continue  # its thread is not waiting (e.g. closed meanwhile)
     return outcomes

@@ -1,4 +1,5 @@
-"""The outcome record per lead (SPEC §8) and the settling of a lead's final status."""
+"""The outcome record per lead (SPEC §8): built by one function for every path, and stored
+with the lead's settled status when it settles."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from leadflow.agents.qualification import CRITERIA
 from leadflow.state import trajectory
+from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import STATUSES
 
 
@@ -56,3 +58,25 @@ def outcome_record(state: dict[str, Any]) -> dict[str, Any]:
         ],
         "messages": list(state.get("messages") or []),
     }
+
+
+def error_outcome(item: object, workflow_id: str, reason: str) -> dict[str, Any]:
+    """Outcome of an item the graph could not process at all: it still lands somewhere
+    (manual review), in the same record shape as every other lead."""
+    return outcome_record({"workflow_id": workflow_id, "item": item, "status": "manual_review",
+                           "status_reason": reason, "flags": ["processing_error"]})
+
+
+def persist_outcome(tools: Toolbox, state: dict[str, Any]) -> dict[str, Any]:
+    """Store the message log and, unless the lead was merged into an existing one as a
+    duplicate, its settled status and outcome — in one CRM transaction."""
+    record = outcome_record(state)
+    bant = state.get("bant") or {}
+    values = {} if "duplicate" in record["flags"] else {
+        "status": record["status"], "status_reason": record["status_reason"],
+        "tier": bant.get("tier"), "bant_total": bant.get("total"),
+        "record": state.get("lead") or {},
+        "outcome": {**record, "messages": []},  # the messages live in the message log
+    }
+    tools.crm.settle_lead(record["lead_id"], tools.clock.now(), record["messages"], **values)
+    return record

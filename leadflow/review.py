@@ -62,6 +62,21 @@ class ReviewDecision(BaseModel):
         return self
 
 
+REVIEW_QUESTIONS = {
+    "default": "This lead could not be processed automatically. Approve it (continue with the "
+               "data there is), reject it, qualify it by hand, or assign it.",
+    "big_deal": "A deal above the size the rules may route alone. Approve the qualification "
+                "(route it), set another tier, assign it to a rep, or reject it.",
+    "conflicting_signals": "The lead's signals contradict each other (see the conflicts). "
+                           "Approve the tier, set another one, assign it, or reject it.",
+}
+
+
+def question_for(kind: str) -> str:
+    """What a reviewer is asked about a lead paused for `kind` (capture_failed, big_deal…)."""
+    return REVIEW_QUESTIONS.get(kind, REVIEW_QUESTIONS["default"])
+
+
 def pending_review(snapshot: Any) -> dict[str, Any] | None:
     """The ReviewRequest a paused thread is waiting on, or None."""
     for interrupt in getattr(snapshot, "interrupts", ()) or ():

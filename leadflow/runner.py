@@ -16,10 +16,9 @@ import sqlalchemy.exc
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
-from leadflow.checkpoint import open_checkpointer, sqlite_checkpointer
 from leadflow.followup import pending_wait
 from leadflow.identity import thread_config, workflow_id_for
-from leadflow.outcome import outcome_record
+from leadflow.outcome import error_outcome, outcome_record
 from leadflow.review import pending_review, waiting_outcome
 from leadflow.toolbox import Toolbox
 from leadflow.tools.ingest import item_excerpt, storable_item
@@ -29,9 +28,7 @@ Durability = Literal["sync", "async", "exit"]
 # flight, and that step's side effects are idempotent, so resuming is always safe.
 BATCH_DURABILITY: Durability = "sync"
 
-# The checkpointers are opened through here by the CLI, the evals, tests and benchmarks.
-__all__ = ["BATCH_DURABILITY", "BatchRunner", "Durability", "error_outcome", "open_checkpointer",
-           "sqlite_checkpointer"]
+__all__ = ["BATCH_DURABILITY", "BatchRunner", "Durability", "thread_outcome"]
 
 
 # A lead whose database connection dropped is resumed from its checkpoint up to this many
@@ -65,17 +62,6 @@ def thread_outcome(snapshot: Any) -> tuple[dict[str, Any], str] | None:
     if pending_wait(snapshot) is not None:
         return outcome_record(dict(snapshot.values)), "awaiting_followup"
     return None
-
-
-def error_outcome(item: object, workflow_id: str, reason: str) -> dict[str, Any]:
-    """Outcome of an item the graph could not process at all: it still lands somewhere."""
-    source_id = item.get("id") if isinstance(item, dict) else None
-    return {
-        "lead_id": workflow_id, "source_id": str(source_id) if source_id else None,
-        "status": "manual_review", "status_reason": reason, "contact": None, "company": None,
-        "bant": None, "assignment": None, "flags": ["processing_error"], "trajectory": [],
-        "decisions": [], "messages": [],
-    }
 
 
 class BatchRunner:

@@ -29,26 +29,22 @@ from redis import Redis
 from redis.exceptions import LockError
 
 from leadflow.identity import workflow_id_for
+from leadflow.settings import Settings, WorkerSettings
 from leadflow.tools.crm import INTAKE
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 QUEUE = "leadflow.leads"
 TASK = "leadflow.process_lead"
 
 
 def broker_url() -> str:
-    return os.environ.get("LEADFLOW_BROKER_URL", DEFAULT_BROKER)
-
-
-def _seconds(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
+    return WorkerSettings.from_env().broker_url
 
 
 def make_celery() -> Celery:
     app = Celery("leadflow", broker=broker_url())
-    visibility = _seconds("LEADFLOW_TASK_VISIBILITY_TIMEOUT", 600)
+    visibility = WorkerSettings.from_env().visibility_timeout_s
     app.conf.update(
         task_default_queue=QUEUE,
         task_serializer="json", accept_content=["json"],
@@ -78,8 +74,6 @@ class WorkerRuntime:
     checkpointer and the compiled graph, opened once and reused by every task."""
 
     def __init__(self) -> None:
-        from leadflow.settings import Settings
-
         self.settings = Settings.from_env()
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="leadflow-loop",
@@ -90,25 +84,16 @@ class WorkerRuntime:
         self.run(self._open())
 
     async def _open(self) -> None:
-        from leadflow.checkpoint import open_checkpointer
-        from leadflow.graph import build_graph
-        from leadflow.runner import BatchRunner
-        from leadflow.toolbox import Toolbox
+        from leadflow.runtime import open_runtime
 
-        settings = self.settings
-        self.tools = await asyncio.to_thread(Toolbox.open, settings.database_url,
-                                             kb_dir=settings.kb_dir)
-        saver = await self._stack.enter_async_context(open_checkpointer(settings))
-        self.graph = build_graph(saver, toolbox=self.tools,
-                                 timeout_scale=settings.timeout_scale)
-        self.runner = BatchRunner(self.graph, self.tools, context={"model": settings.model})
+        opened = await self._stack.enter_async_context(open_runtime(self.settings))
+        self.tools, self.runner = opened.tools, opened.runner
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     def close(self) -> None:
-        self.run(self._stack.aclose())
-        self.tools.crm.close()
+        self.run(self._stack.aclose())  # closes the checkpointer and the CRM
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
@@ -132,7 +117,7 @@ def process_lead(self: Task, item: dict[str, Any]) -> dict[str, Any]:
     rt = runtime()
     lead_id = workflow_id_for(item, None)
     lock = rt.redis.lock(f"leadflow:lead-lock:{lead_id}",
-                         timeout=_seconds("LEADFLOW_LEAD_LOCK_SECONDS", 300), blocking=False)
+                         timeout=WorkerSettings.from_env().lead_lock_s, blocking=False)
     if not lock.acquire():
         raise self.retry(countdown=1.0)
     try:
@@ -149,7 +134,6 @@ def enqueue(items: list[dict[str, Any]]) -> list[str]:
     """Send items to the workers (each once per call); returns their lead ids. Each is
     first written to the CRM's intake queue, so what was accepted is on record even before
     a worker picks it up."""
-    from leadflow.settings import Settings
     from leadflow.toolbox import toolbox_for
 
     ids = [workflow_id_for(item, None) for item in items]

@@ -22,10 +22,11 @@ import psycopg
 import pytest
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from leadflow.checkpoint import open_checkpointer
 from leadflow.clock import FrozenClock
 from leadflow.db import libpq_conninfo
 from leadflow.graph import build_graph
-from leadflow.runner import BatchRunner, open_checkpointer
+from leadflow.runner import BatchRunner
 from leadflow.toolbox import Toolbox
 
 POSTGRES_URL = os.environ.get("LEADFLOW_TEST_POSTGRES_URL",

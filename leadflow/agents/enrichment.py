@@ -12,8 +12,8 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from leadflow.agents.base import StepOutput
+from leadflow.agents.evidence import strip_injection
 from leadflow.agents.llm_step import ask_llm, provenance
-from leadflow.agents.qualification import strip_injection
 from leadflow.config import IcpConfig, standardize_tables
 from leadflow.context import DEFAULT_RUN, LeadflowContext
 from leadflow.llm import RULES

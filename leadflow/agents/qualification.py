@@ -17,6 +17,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from leadflow.agents.base import StepOutput
+from leadflow.agents.evidence import enrichment_facts, is_grounded, strip_injection
 from leadflow.agents.llm_step import ask_llm, provenance
 from leadflow.clock import parse_datetime
 from leadflow.config import Criterion, IcpConfig, model_settings
@@ -50,7 +51,6 @@ _MONTH_CONTEXT = (r"in|by|until|before|end of|early|mid|late|from|starting|this|
                   r"im|bis|ende|bis ende|avant|fin|para|hasta|até|antes de|d'ici|ab|vor|zum|il")
 # A sentence ends at .!? followed by space or the end ("$1.5M" is not an end), at CJK full
 # stops, or at a blank line; a single line break does not end it (hard-wrapped emails).
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?=\s|$)|(?<=[。！？])|(?<=\n)(?=[ \t]*\n)")
 
 
 class CriterionProposal(BaseModel):
@@ -73,34 +73,6 @@ class BantProposer(Protocol):
     async def propose(self, lead: dict[str, Any], text: str, rules: IcpConfig,
                       now: datetime) -> BantProposal:
         ...
-
-
-def strip_injection(text: str, rules: IcpConfig) -> tuple[str, bool]:
-    """Drop sentences that address the scorer, and the rest of the line each one is on (an
-    injected form field goes whole); a header such as "Rules for the AI:" takes its whole
-    paragraph with it. True when something was dropped."""
-    pattern = rules.injection_regex
-    kept: list[str] = []
-    dropped = rest_of_line = rest_of_paragraph = False
-    previous = ""
-    for sentence in _SENTENCE_END.split(text):
-        blank_line_before = previous.endswith("\n") and sentence.lstrip(" \t").startswith("\n")
-        previous = sentence
-        if rest_of_paragraph:
-            if not blank_line_before:
-                continue  # still inside the injected paragraph
-            rest_of_paragraph = False
-        elif rest_of_line:
-            newline = sentence.find("\n")
-            if newline < 0:
-                continue
-            sentence, rest_of_line = sentence[newline:], False
-        if pattern.search(sentence):
-            dropped = rest_of_line = True
-            rest_of_paragraph = bool(re.search(r":\s*(?:\d+[.)]?\s*)?$", sentence.strip()))
-        else:
-            kept.append(sentence)
-    return "".join(kept), dropped
 
 
 @cache
@@ -361,18 +333,6 @@ def score_bant(proposal: BantProposal, rules: IcpConfig,
     return result
 
 
-def _normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", text.lower()).strip(" .,;:'\"“”‘’")
-
-
-def is_grounded(evidence: str, source: str) -> bool:
-    """Every quoted part of the evidence (split at '...' or ' / ') occurs in the source."""
-    parts = [_normalise(p) for p in re.split(r"\.\.\.|…| / ", evidence or "")]
-    parts = [p for p in parts if len(p) >= 3]
-    normalised = _normalise(source)
-    return bool(parts) and all(p in normalised for p in parts)
-
-
 def ground(proposal: BantProposal, source: str) -> tuple[BantProposal, list[str]]:
     """A criterion whose evidence is not in the lead or enrichment text keeps its band but
     drops to the band's floor (strength 0), and is flagged."""
@@ -396,25 +356,6 @@ def never_above(bant: dict[str, Any], ceiling: dict[str, Any], rules: IcpConfig)
     capped["total"] = sum(capped[name]["score"] for name in CRITERIA)
     capped["tier"] = rules.tier_for(capped["total"])
     return capped
-
-
-def enrichment_facts(lead: dict[str, Any]) -> str:
-    """Trusted facts the LLM may cite as evidence (and that grounding accepts)."""
-    contact, company = lead.get("contact") or {}, lead.get("company") or {}
-    facts = [f"title: {contact.get('title') or 'unknown'}",
-             f"seniority: {contact.get('seniority') or 'unknown'}",
-             f"company: {company.get('name') or 'unknown'}",
-             f"industry: {company.get('industry') or 'unknown'}",
-             f"country: {company.get('country') or 'unknown'}"]
-    if company.get("employees"):
-        facts.append(f"employees: {company['employees']} ({company['employees']:,})")
-    if company.get("revenue_usd"):
-        facts.append(f"revenue_usd: {company['revenue_usd']} ({company['revenue_usd']:,})")
-    for key in ("funding", "tech_stack", "recent_news"):
-        if company.get(key):
-            value = company[key]
-            facts.append(f"{key}: {'; '.join(value) if isinstance(value, list) else value}")
-    return "\n".join(facts)
 
 
 def band_guide(rules: IcpConfig) -> str:

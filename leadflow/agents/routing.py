@@ -15,8 +15,8 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel
 
 from leadflow.agents.base import StepOutput
+from leadflow.agents.evidence import strip_injection
 from leadflow.agents.llm_step import ask_llm, provenance
-from leadflow.agents.qualification import strip_injection
 from leadflow.clock import parse_datetime
 from leadflow.config import Rep
 from leadflow.context import DEFAULT_RUN, LeadflowContext

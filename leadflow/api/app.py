@@ -4,64 +4,38 @@ surface, the dashboard, and the guards, around one compiled graph with a checkpo
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
-from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from leadflow.api.graph_surface import LeadGraphRunnable
 from leadflow.api.routes import router
 from leadflow.api.security import BodySizeLimit, install_error_handlers, require_api_key
 from leadflow.api.service import LeadService
-from leadflow.checkpoint import open_checkpointer as open_app_checkpointer
-from leadflow.settings import Settings
-from leadflow.toolbox import Toolbox
+from leadflow.settings import ApiSettings, Settings
+
+if TYPE_CHECKING:  # the runtime (graph, agents, knowledge base) loads when the app starts
+    from leadflow.runtime import CheckpointerFactory
+    from leadflow.toolbox import Toolbox
 
 log = logging.getLogger(__name__)
-CheckpointerFactory = Callable[[], AbstractAsyncContextManager[BaseCheckpointSaver[Any]]]
-
-
-@dataclass(frozen=True)
-class ApiSettings:
-    api_key: str
-    max_body_bytes: int = 1_048_576
-    concurrency: int = 8
-    drain_seconds: float = 10.0
-    distributed: bool = False  # hand leads to `leadflow worker`s (Celery) instead
-
-    @classmethod
-    def from_env(cls) -> ApiSettings:
-        key = os.environ.get("LEADFLOW_API_KEY", "")
-        if not key:
-            raise RuntimeError("LEADFLOW_API_KEY is not set: the API refuses to start without "
-                               "a key (put one in .env; every route but /healthz needs it)")
-        return cls(api_key=key,
-                   max_body_bytes=int(os.environ.get("LEADFLOW_API_MAX_BODY_BYTES", 1_048_576)),
-                   concurrency=int(os.environ.get("LEADFLOW_API_CONCURRENCY", 8)),
-                   distributed=os.environ.get("LEADFLOW_DISTRIBUTED", "") in ("1", "true"))
 
 
 def create_app(settings: Settings | None = None, api: ApiSettings | None = None, *,
                tools: Toolbox | None = None,
                checkpointer: CheckpointerFactory | None = None) -> FastAPI:
     """The app; `tools` and `checkpointer` let tests bring a frozen clock or a temp DB."""
-    from leadflow.graph import build_graph
+    from leadflow.runtime import open_runtime
 
     settings = settings or Settings.from_env()
     api = api or ApiSettings.from_env()
-    open_checkpointer = checkpointer or (lambda: open_app_checkpointer(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        toolbox = tools or Toolbox.open(settings.database_url, kb_dir=settings.kb_dir)
-        async with open_checkpointer() as saver:
-            graph = build_graph(saver, toolbox=toolbox, timeout_scale=settings.timeout_scale)
-            service = LeadService(graph, toolbox, concurrency=api.concurrency,
-                                  context={"model": settings.model},
+        async with open_runtime(settings, tools=tools, checkpointer=checkpointer) as runtime:
+            service = LeadService(runtime, concurrency=api.concurrency,
                                   distributed=api.distributed)
             app.state.service = service
             resumed = await service.resume_intake()
@@ -71,8 +45,6 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None,
                 yield
             finally:
                 await service.drain(api.drain_seconds)
-        if tools is None:
-            toolbox.crm.close()
 
     app = FastAPI(title="leadflow", version="0.1.0", lifespan=lifespan,
                   description="Multi-agent lead management on LangGraph (SPEC §8). Every route "

@@ -11,27 +11,25 @@ import logging
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.graph.state import CompiledStateGraph
 
 from leadflow.followup import Wake, wake_lead
 from leadflow.identity import thread_config, workflow_id_for
 from leadflow.review import ReviewDecision, decide_review, pending_review
-from leadflow.runner import BatchRunner, thread_outcome
-from leadflow.toolbox import Toolbox
+from leadflow.runner import thread_outcome
+from leadflow.runtime import Runtime
 from leadflow.tools.crm import INTAKE
 
 log = logging.getLogger(__name__)
 
 
 class LeadService:
-    def __init__(self, graph: CompiledStateGraph[Any, Any, Any, Any], tools: Toolbox,
-                 *, concurrency: int = 8, context: dict[str, Any] | None = None,
+    def __init__(self, runtime: Runtime, *, concurrency: int = 8,
                  distributed: bool = False) -> None:
-        self.graph = graph
-        self.tools = tools
-        self.context = context
+        self.graph = runtime.graph
+        self.tools = runtime.tools
+        self.context = runtime.context
         self.distributed = distributed  # leads go to `leadflow worker`s through Celery
-        self.runner = BatchRunner(graph, tools, context=context)
+        self.runner = runtime.runner
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
@@ -130,4 +128,4 @@ class LeadService:
         return await decide_review(self.graph, self.tools, lead_id, decision, self.context)
 
     async def engagement(self, lead_id: str, wake: Wake) -> dict[str, Any]:
-        return await wake_lead(self.graph, lead_id, wake, self.tools)
+        return await wake_lead(self.graph, lead_id, wake, self.tools, self.context)

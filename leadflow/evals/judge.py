@@ -10,7 +10,6 @@ call is counted, never fatal: the pipeline's scores are the point of the run."""
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,18 +19,18 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
+from leadflow.agents.evidence import enrichment_facts
 from leadflow.agents.llm_step import ask_llm
 from leadflow.agents.outreach import STYLES
-from leadflow.agents.qualification import enrichment_facts
 from leadflow.context import LeadflowContext
 from leadflow.llm import RULES, validate_model_name
+from leadflow.settings import LlmSettings
 from leadflow.toolbox import Toolbox
 
 JUDGE_AGENT = "eval_outreach_judge"  # prompt folder, model params and breaker key
 # The rubric keeps its own version: runs that compare drafter prompt versions must be graded
 # by the same rubric, or the deltas measure the rubric.
 JUDGE_PROMPT_VERSION = "v1"
-ENV_VAR = "LEADFLOW_EVAL_JUDGE_MODEL"
 CRITERIA = ("personalisation", "accuracy", "clarity", "call_to_action", "tone_fit")
 MAX_LEAD_TEXT = 3000  # what the drafters saw (leadflow.agents.outreach cuts the same)
 
@@ -52,7 +51,7 @@ class OutreachGrade(BaseModel):
 def resolve_judge_model(option: str | None) -> str | None:
     """The judge model: the option, else LEADFLOW_EVAL_JUDGE_MODEL; None (off) when neither
     names one or it is `rules`. A malformed name raises ValueError before any lead runs."""
-    name = (option if option is not None else os.environ.get(ENV_VAR, "")).strip()
+    name = (option if option is not None else LlmSettings.from_env().judge_model).strip()
     if not name or name == RULES:
         return None
     validate_model_name(name)

@@ -3,7 +3,6 @@ set; without it the eval runs locally and offline (leadflow.evals.runner)."""
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -11,9 +10,8 @@ from typing import Any
 
 from leadflow.clock import FrozenClock
 from leadflow.evals.runner import EVAL_NOW, load_dataset, score_row
-from leadflow.graph import build_graph
-from leadflow.runner import BatchRunner, sqlite_checkpointer
-from leadflow.toolbox import Toolbox
+from leadflow.runtime import open_runtime
+from leadflow.settings import Settings, langsmith_enabled
 
 # score_row keys that are per-lead booleans (None = not applicable): one LangSmith
 # feedback key each.
@@ -23,7 +21,7 @@ FEEDBACK_KEYS = ("tier_ok", "status_ok", "trajectory_ok", "seniority_ok", "indus
 
 
 def enabled() -> bool:
-    return bool(os.environ.get("LANGSMITH_API_KEY"))
+    return langsmith_enabled()
 
 
 def feedback_from_row(row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -67,13 +65,11 @@ async def run_on_langsmith(dataset: str, *, model: str, prompt_version: str,
             outputs=[e.get("labels") or {} for e in examples],
         )
     with tempfile.TemporaryDirectory() as tmp:
-        tools = Toolbox.open(f"sqlite:///{Path(tmp) / 'crm.db'}", clock=FrozenClock(EVAL_NOW))
-        async with sqlite_checkpointer(Path(tmp) / "cp.db") as saver:
-            runner = BatchRunner(build_graph(saver, toolbox=tools), tools,
-                                 context={"model": model, "prompt_version": prompt_version})
+        async with open_runtime(Settings.local(Path(tmp), model), clock=FrozenClock(EVAL_NOW),
+                                context={"prompt_version": prompt_version}) as runtime:
 
             async def target(inputs: dict[str, Any]) -> dict[str, Any]:
-                outcome, _ = await runner.process(inputs["item"])
+                outcome, _ = await runtime.runner.process(inputs["item"])
                 return {"outcome": outcome}
 
             return await aevaluate(target, data=name, evaluators=[make_evaluator(dataset)],

@@ -8,7 +8,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from leadflow.agents.qualification import CRITERIA, enrichment_facts, is_grounded
+from leadflow.agents.evidence import enrichment_facts, is_grounded
+from leadflow.agents.qualification import CRITERIA
 from leadflow.config import icp
 from leadflow.tools.reps import RepDirectory
 

@@ -17,9 +17,9 @@ from typing import Any
 from leadflow.clock import FrozenClock
 from leadflow.evals import judge
 from leadflow.evals import metrics as m
-from leadflow.graph import build_graph
 from leadflow.llm import RULES
-from leadflow.runner import BatchRunner, sqlite_checkpointer
+from leadflow.runtime import open_runtime
+from leadflow.settings import Settings
 from leadflow.toolbox import Toolbox
 from leadflow.tools.ingest import item_text
 
@@ -128,16 +128,14 @@ async def run_eval(dataset: str, *, model: str = "rules", prompt_version: str = 
     concurrency = 1 if has_duplicates else concurrency  # arrival order matters for dedupe
     rows: list[dict[str, Any] | None] = [None] * len(examples)
     with tempfile.TemporaryDirectory() as tmp:
-        tools = Toolbox.open(f"sqlite:///{Path(tmp) / 'crm.db'}", clock=FrozenClock(EVAL_NOW))
-        async with sqlite_checkpointer(Path(tmp) / "cp.db") as saver:
-            runner = BatchRunner(build_graph(saver, toolbox=tools), tools,
-                                 context={"model": model, "prompt_version": prompt_version})
+        async with open_runtime(Settings.local(Path(tmp), model), clock=FrozenClock(EVAL_NOW),
+                                context={"prompt_version": prompt_version}) as runtime:
             semaphore = asyncio.Semaphore(concurrency)
 
             async def one(index: int, example: dict[str, Any]) -> None:
                 async with semaphore:
                     started = time.perf_counter()
-                    outcome, _ = await runner.process(example["item"])
+                    outcome, _ = await runtime.runner.process(example["item"])
                     latency = (time.perf_counter() - started) * 1000
                 rows[index] = score_row(example, outcome, latency, dataset)
                 rows[index]["_outcome"] = outcome  # type: ignore[index]
@@ -145,19 +143,18 @@ async def run_eval(dataset: str, *, model: str = "rules", prompt_version: str = 
                     on_lead(outcome)
 
             await asyncio.gather(*(one(i, e) for i, e in enumerate(examples)))
-        directory = tools.reps
-        done = [r for r in rows if r is not None]
-        lead_of = {r["id"]: r["lead_id"] for r in done}
-        outcomes = [r.pop("_outcome") for r in done]
-        for row, outcome in zip(done, outcomes, strict=True):
-            if (outcome.get("assignment") or {}).get("rep_id", "").startswith("rep-"):
-                row["routing_violation"] = 1.0 if m.routing_violations(
-                    outcome, directory, EVAL_NOW.date()) else 0.0
-            if row["duplicate_of"]:
-                row["duplicate_ok"] = ("duplicate" in row["flags"]
-                                       and row["lead_id"] == lead_of.get(row["duplicate_of"]))
-        to_grade = _drafts_to_grade(tools, done, outcomes) if judge_model else []
-        tools.crm.close()
+            directory = runtime.tools.reps
+            done = [r for r in rows if r is not None]
+            lead_of = {r["id"]: r["lead_id"] for r in done}
+            outcomes = [r.pop("_outcome") for r in done]
+            for row, outcome in zip(done, outcomes, strict=True):
+                if (outcome.get("assignment") or {}).get("rep_id", "").startswith("rep-"):
+                    row["routing_violation"] = 1.0 if m.routing_violations(
+                        outcome, directory, EVAL_NOW.date()) else 0.0
+                if row["duplicate_of"]:
+                    row["duplicate_ok"] = ("duplicate" in row["flags"]
+                                           and row["lead_id"] == lead_of.get(row["duplicate_of"]))
+            to_grade = _drafts_to_grade(runtime.tools, done, outcomes) if judge_model else []
     summary = m.summarise(done)
     summary["load_balance_spread"] = m.load_balance(outcomes, directory)
     judge_section: dict[str, Any] = {}

@@ -24,12 +24,8 @@ from leadflow.agents.followup import FollowUpAgent
 from leadflow.agents.qualification import QualificationAgent
 from leadflow.agents.routing import RoutingAgent
 from leadflow.context import LeadflowContext
-from leadflow.graph.nodes import (
-    SUPERVISOR_NODE,
-    make_action_node,
-    make_agent_node,
-    make_step_error_handler,
-)
+from leadflow.graph.dispositions import make_action_node
+from leadflow.graph.nodes import SUPERVISOR_NODE, make_agent_node, make_step_error_handler
 from leadflow.graph.supervisor import make_supervisor
 from leadflow.graph.workflow import END as WF_END
 from leadflow.graph.workflow import Workflow, load_workflow, parse_duration

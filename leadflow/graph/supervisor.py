@@ -14,12 +14,12 @@ from langgraph.types import Command
 
 from leadflow.context import LeadflowContext
 from leadflow.graph.messages import AGENT_NAMES, SUPERVISOR, MessageType, make_message
-from leadflow.graph.nodes import ToolResolver, persist_outcome
+from leadflow.graph.nodes import ToolResolver
 from leadflow.graph.workflow import END as WF_END
 from leadflow.graph.workflow import Workflow
 from leadflow.identity import workflow_id_for
 from leadflow.llm import model_for, validate_model_name
-from leadflow.outcome import settled_status
+from leadflow.outcome import persist_outcome, settled_status
 from leadflow.state import LeadState, last_step, merge_flags
 from leadflow.toolbox import Toolbox
 from leadflow.tools.notifier import Notice, delivery_settings

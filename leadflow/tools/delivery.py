@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import smtplib
 from dataclasses import dataclass, field
@@ -17,7 +16,9 @@ from typing import Any
 
 import httpx
 
-from leadflow.toolbox import Toolbox
+from leadflow.clock import Clock
+from leadflow.settings import DeliverySettings
+from leadflow.tools.crm import CrmStore
 from leadflow.tools.notifier import delivery_settings
 
 log = logging.getLogger("leadflow.notifications")
@@ -33,8 +34,8 @@ class DeliveryReport:
 
 def usable(channel: str) -> str:
     """The channel if its endpoint is configured now, else the default (console)."""
-    configured = {"console": True, "webhook": bool(os.environ.get("LEADFLOW_WEBHOOK_URL")),
-                  "email": bool(os.environ.get("LEADFLOW_SMTP_HOST"))}
+    env = DeliverySettings.from_env()
+    configured = {"console": True, "webhook": bool(env.webhook_url), "email": bool(env.smtp_host)}
     return channel if configured.get(channel) else str(delivery_settings()["default"])
 
 
@@ -46,7 +47,7 @@ def backoff(attempt: int) -> timedelta:
 
 async def _send_webhook(row: dict[str, Any], client: httpx.AsyncClient) -> None:
     response = await client.post(
-        os.environ["LEADFLOW_WEBHOOK_URL"],
+        DeliverySettings.from_env().webhook_url,
         json={"text": f"*{row['subject']}*\n{row['body']}", "lead_id": row["lead_id"],
               "audience": row["audience"], "recipient": row["recipient"]},
         headers={"X-Leadflow-Dedupe": row["dedupe_key"]}, timeout=10)
@@ -58,7 +59,7 @@ def email_message(row: dict[str, Any]) -> EmailMessage:
     reasons): its line breaks become spaces, since a header value must be one line (the
     email package raises on CR/LF, and a raw one would inject a header)."""
     message = EmailMessage()
-    message["From"] = os.environ.get("LEADFLOW_SMTP_FROM", "leadflow@leadflow.example")
+    message["From"] = DeliverySettings.from_env().smtp_from
     message["To"] = row["recipient"]
     message["Subject"] = " ".join(str(row["subject"]).split())
     message["Message-ID"] = f"<{row['dedupe_key'].replace(':', '.')}@leadflow>"
@@ -68,17 +69,16 @@ def email_message(row: dict[str, Any]) -> EmailMessage:
 
 def _send_email(row: dict[str, Any]) -> None:
     message = email_message(row)
-    host = os.environ["LEADFLOW_SMTP_HOST"]
-    port = int(os.environ.get("LEADFLOW_SMTP_PORT", "25"))
-    with smtplib.SMTP(host, port, timeout=10) as smtp:
+    env = DeliverySettings.from_env()
+    with smtplib.SMTP(env.smtp_host, env.smtp_port, timeout=10) as smtp:
         smtp.send_message(message)
 
 
-async def deliver_due(tools: Toolbox, limit: int = 100) -> DeliveryReport:
-    """One pass over the due notifications."""
+async def deliver_due(crm: CrmStore, clock: Clock, limit: int = 100) -> DeliveryReport:
+    """One pass over the outbox's due notifications."""
     report = DeliveryReport()
     max_attempts = int(delivery_settings()["retry"]["max_attempts"])
-    rows = await asyncio.to_thread(tools.crm.due_notifications, tools.clock.now(), limit)
+    rows = await asyncio.to_thread(crm.due_notifications, clock.now(), limit)
     async with httpx.AsyncClient() as client:
         for row in rows:
             channel = usable(row["channel"])
@@ -92,9 +92,9 @@ async def deliver_due(tools: Toolbox, limit: int = 100) -> DeliveryReport:
             except (httpx.HTTPError, OSError, smtplib.SMTPException) as exc:
                 attempt = row["attempts"] + 1
                 error = f"{channel}: {type(exc).__name__}: {exc}"[:500]
-                retry_at = (tools.clock.now() + backoff(attempt)
+                retry_at = (clock.now() + backoff(attempt)
                             if attempt < max_attempts else None)
-                await asyncio.to_thread(tools.crm.mark_delivery, row["id"], tools.clock.now(),
+                await asyncio.to_thread(crm.mark_delivery, row["id"], clock.now(),
                                         delivered=False, error=error, retry_at=retry_at)
                 report.errors.append(error)
                 if retry_at is None:
@@ -102,7 +102,7 @@ async def deliver_due(tools: Toolbox, limit: int = 100) -> DeliveryReport:
                 else:
                     report.retried += 1
                 continue
-            await asyncio.to_thread(tools.crm.mark_delivery, row["id"], tools.clock.now(),
+            await asyncio.to_thread(crm.mark_delivery, row["id"], clock.now(),
                                     delivered=True)
             report.delivered += 1
     return report

@@ -18,9 +18,9 @@ import httpx
 import pytest
 import uvicorn
 
-from leadflow.api import ApiSettings, create_app
-from leadflow.runner import sqlite_checkpointer
-from leadflow.settings import Settings
+from leadflow.api import create_app
+from leadflow.checkpoint import sqlite_checkpointer
+from leadflow.settings import ApiSettings, Settings
 from leadflow.toolbox import Toolbox
 from tests.conftest import form_item
 

@@ -17,12 +17,17 @@ from aiosmtpd.controller import Controller
 
 from leadflow.clock import FrozenClock
 from leadflow.toolbox import Toolbox
-from leadflow.tools.delivery import deliver_due
+from leadflow.tools.delivery import DeliveryReport, deliver_due
 from leadflow.tools.notifier import Notice
 from tests.conftest import RunItems, form_item
 
 pytestmark = pytest.mark.db_backends
 
+
+
+def deliver(tools: Toolbox) -> DeliveryReport:
+    """One pass of the outbox's delivery, as `leadflow notify deliver` runs it."""
+    return asyncio.run(deliver_due(tools.crm, tools.clock))
 
 @pytest.fixture
 def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
@@ -74,13 +79,13 @@ def test_a_routed_lead_emails_its_rep_and_posts_to_ops(run_items: RunItems, tool
                                                        webhook: dict[str, Any],
                                                        smtp: list[Any]) -> None:
     run_items([form_item(), form_item("BAD", **{"Work Email": None})])
-    report = asyncio.run(deliver_due(tools))
+    report = deliver(tools)
     assert report.delivered == len(tools.crm.notifications()) and report.failed == 0
     assert any(b"New hot lead" in e.content for e in smtp)  # the rep's email
     assert any("Message-ID" in e.content.decode() for e in smtp)
     assert {body["audience"] for _, body in webhook["received"]} >= {"operations"}
     # a second pass delivers nothing again
-    assert asyncio.run(deliver_due(tools)).delivered == 0
+    assert deliver(tools).delivered == 0
     assert len(webhook["received"]) + len(smtp) == report.delivered
 
 
@@ -92,13 +97,13 @@ def test_failed_webhooks_retry_with_backoff_then_deliver_once(tools: Toolbox,
     tools.notifier.send(Notice(audience="operations", subject="step failed", body="x"),
                         lead_id="LEAD-1", step="capture", now=clock.now())  # a replay
     webhook["fail"] = 2
-    first = asyncio.run(deliver_due(tools))
+    first = deliver(tools)
     assert first.retried == 1 and first.delivered == 0
-    assert asyncio.run(deliver_due(tools)).delivered == 0  # not due yet: backing off
+    assert deliver(tools).delivered == 0  # not due yet: backing off
     clock.advance(timedelta(seconds=40))
-    assert asyncio.run(deliver_due(tools)).retried == 1  # second failure, longer backoff
+    assert deliver(tools).retried == 1  # second failure, longer backoff
     clock.advance(timedelta(seconds=90))
-    assert asyncio.run(deliver_due(tools)).delivered == 1
+    assert deliver(tools).delivered == 1
     assert [k for k, _ in webhook["received"]] == ["LEAD-1:capture:operations:"
                                                    "ops@leadflow.example"]
     row = tools.crm.notifications("LEAD-1")[0]
@@ -111,7 +116,7 @@ def test_unreachable_webhook_is_given_up_after_max_attempts(
     tools.notifier.send(Notice(audience="technical", subject="down", body="x"),
                         lead_id="LEAD-2", step="x", now=clock.now())
     for _ in range(6):
-        asyncio.run(deliver_due(tools))
+        deliver(tools)
         clock.advance(timedelta(hours=2))
     row = tools.crm.notifications("LEAD-2")[0]
     assert row["failed_at"] is not None and row["attempts"] == 6

@@ -109,7 +109,7 @@ def register_judge(name: str, rule: Rule) -> RubricJudge:
 def subset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The first 20 labelled leads: seven reach follow-up and get a first email."""
     monkeypatch.chdir(ROOT)
-    monkeypatch.delenv(judge.ENV_VAR, raising=False)
+    monkeypatch.delenv("LEADFLOW_EVAL_JUDGE_MODEL", raising=False)
     monkeypatch.delenv("LANGSMITH_API_KEY", raising=False)
     path = tmp_path / "subset.jsonl"
     lines = (ROOT / "evals" / "datasets" / "leads.jsonl").read_text().splitlines()[:20]
@@ -254,7 +254,7 @@ def test_without_a_judge_model_no_judge_is_called_and_the_record_is_unchanged(
     assert not any("outreach_grade" in row for row in plain["rows"])
     assert "Outreach judge" not in next((tmp_path / "plain").glob("*.md")).read_text()
 
-    monkeypatch.setenv(judge.ENV_VAR, "scripted:rubric-env")
+    monkeypatch.setenv("LEADFLOW_EVAL_JUDGE_MODEL", "scripted:rubric-env")
     switched_off = eval_run("off", "--judge-model", "rules")
     assert model.log == [] and "judge" not in switched_off
 

@@ -172,12 +172,12 @@ def test_leadflow_retry_takes_a_second_look(stub_env: Any, run_items: RunItems, 
     manual-review item for sales operations (the lead itself is not moved)."""
     import asyncio
 
+    from leadflow.checkpoint import sqlite_checkpointer
     from leadflow.context import DEFAULT_RUN
     from leadflow.graph import build_graph
     from leadflow.graph.build import default_agents
     from leadflow.graph.workflow import load_workflow
     from leadflow.retry import retry_parked
-    from leadflow.runner import sqlite_checkpointer
 
     stub_env([], default=Reply(status=500))
     items = [form_item(f"RT-{n}", **{**MIDDLING, "Work Email": f"r{n}@northwind-analytics.com"})

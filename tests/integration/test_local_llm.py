@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
+from leadflow.checkpoint import sqlite_checkpointer
 from leadflow.graph import build_graph
-from leadflow.runner import BatchRunner, sqlite_checkpointer
+from leadflow.runner import BatchRunner
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import STATUSES
 from tests.ports import free_port

@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from leadflow.checkpoint import sqlite_checkpointer
 from leadflow.clock import SystemClock
 from leadflow.graph import build_graph
-from leadflow.runner import BatchRunner, sqlite_checkpointer
+from leadflow.runner import BatchRunner
 from leadflow.toolbox import Toolbox
 from tests.reliability.conftest import LEAD_REF, tagged_leads
 from tests.scripted_llm import ScriptedLLM

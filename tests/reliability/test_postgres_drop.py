@@ -15,9 +15,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from leadflow.checkpoint import open_checkpointer, sqlite_checkpointer
 from leadflow.clock import SystemClock
 from leadflow.graph import build_graph
-from leadflow.runner import BatchRunner, open_checkpointer, sqlite_checkpointer
+from leadflow.runner import BatchRunner
 from leadflow.toolbox import Toolbox
 from tests.reliability.conftest import (
     LEAD_REF,

@@ -45,14 +45,14 @@ def test_judge_model_comes_from_the_option_then_the_variable(
         monkeypatch: pytest.MonkeyPatch, option: str | None, env: str | None,
         expected: str | None) -> None:
     if env is None:
-        monkeypatch.delenv(judge.ENV_VAR, raising=False)
+        monkeypatch.delenv("LEADFLOW_EVAL_JUDGE_MODEL", raising=False)
     else:
-        monkeypatch.setenv(judge.ENV_VAR, env)
+        monkeypatch.setenv("LEADFLOW_EVAL_JUDGE_MODEL", env)
     assert judge.resolve_judge_model(option) == expected
 
 
 def test_a_malformed_judge_model_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(judge.ENV_VAR, "gpt-4o")
+    monkeypatch.setenv("LEADFLOW_EVAL_JUDGE_MODEL", "gpt-4o")
     with pytest.raises(ValueError, match="provider:model"):
         judge.resolve_judge_model(None)
 

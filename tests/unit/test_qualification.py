@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadflow.agents.capture import extract_lead
+from leadflow.agents.evidence import strip_injection
 from leadflow.agents.qualification import (
     CRITERIA,
     BantProposal,
@@ -18,7 +19,6 @@ from leadflow.agents.qualification import (
     QualificationAgent,
     propose_rules,
     score_bant,
-    strip_injection,
 )
 from leadflow.config import icp
 from leadflow.state import LeadState

@@ -1,0 +1,5 @@
+"""`python -m leadflow.cli …` (tests and subprocess workers start the CLI this way)."""
+
+from leadflow.cli import app
+
+app()

@@ -1,0 +1,43 @@
+"""How commands reach their data: the CRM, the input files, and the opened runtime."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+
+from leadflow.cli.terminal import err
+from leadflow.settings import Settings
+from leadflow.tools.ingest import UnreadableFile, read_items
+
+if TYPE_CHECKING:
+    from leadflow.runtime import Runtime
+    from leadflow.tools.crm import CrmStore
+
+
+def crm_store() -> CrmStore:
+    from leadflow.tools.crm import CrmStore
+
+    return CrmStore(Settings.from_env().database_url)
+
+
+def load_items(paths: list[Path]) -> tuple[list[dict[str, Any]], int]:
+    items: list[dict[str, Any]] = []
+    bad = 0
+    for path in paths:
+        try:
+            items.extend(read_items(path))
+        except UnreadableFile as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+            bad += 1
+    return items, bad
+
+
+async def with_runtime(fn: Callable[[Runtime], Awaitable[Any]]) -> Any:
+    """Open the configured runtime, call `fn` with it, close it."""
+    from leadflow.runtime import open_runtime
+
+    async with open_runtime(Settings.from_env()) as runtime:
+        return await fn(runtime)

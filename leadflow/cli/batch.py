@@ -1,0 +1,218 @@
+"""`leadflow run`, `demo` and `retry`: processing batches of inbound items."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from leadflow.cli.access import crm_store, load_items
+from leadflow.cli.app import app
+from leadflow.cli.terminal import console
+from leadflow.llm import batch_usage
+from leadflow.runner import BATCH_DURABILITY, Durability
+from leadflow.settings import Settings, set_requests_per_minute
+
+
+@dataclass
+@dataclass
+class BatchReport:
+    outcomes: list[dict[str, Any]]
+    runs: Counter[str]  # processed | resumed | already_done | error
+    seconds: float
+    speed_to_lead: list[float]  # arrival → rep, for every lead in the CRM
+
+
+async def run_batch(settings: Settings, items: list[dict[str, Any]], out: Path | None,
+                    concurrency: int, durability: Durability,
+                    show_progress: bool) -> BatchReport:
+    from leadflow.runtime import open_runtime
+
+    how_counts: Counter[str] = Counter()
+    started = time.perf_counter()
+    async with open_runtime(settings, durability=durability) as runtime:
+        with Progress(TextColumn("[bold]leads"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), TextColumn("{task.description}"), console=console,
+                      disable=not show_progress, transient=False) as progress:
+            task = progress.add_task("", total=len(items))
+
+            def done(outcome: dict[str, Any], how: str) -> None:
+                how_counts[how] += 1
+                progress.update(task, advance=1, description=f"{outcome['status']}")
+
+            outcomes = await runtime.runner.run(items, out=out, concurrency=concurrency,
+                                                on_done=done)
+        seconds = time.perf_counter() - started
+        speeds = await asyncio.to_thread(runtime.tools.crm.speed_to_lead_seconds)
+    return BatchReport(outcomes, how_counts, seconds, speeds)
+
+
+def _summary(report: BatchReport) -> None:
+    outcomes, seconds = report.outcomes, report.seconds
+    statuses = Counter(o["status"] for o in outcomes)
+    tiers = Counter((o.get("bant") or {}).get("tier") or "—" for o in outcomes)
+    reps = Counter(o["assignment"]["rep_id"] for o in outcomes if o.get("assignment"))
+    table = Table(title=f"{len(outcomes)} leads in {seconds:.2f} s "
+                        f"({len(outcomes) / seconds if seconds else 0:.1f} leads/s)")
+    table.add_column("status")
+    table.add_column("leads", justify="right")
+    for status, n in statuses.most_common():
+        table.add_row(status, str(n))
+    console.print(table)
+    tier_table = Table(title="tiers")
+    for name in ("hot", "warm", "cold", "unqualified", "—"):
+        tier_table.add_column(name, justify="right")
+    tier_table.add_row(*(str(tiers.get(n, 0)) for n in ("hot", "warm", "cold", "unqualified",
+                                                        "—")))
+    console.print(tier_table)
+    if reps:
+        rep_table = Table(title="assignments")
+        rep_table.add_column("rep")
+        rep_table.add_column("leads", justify="right")
+        for rep, n in reps.most_common():
+            rep_table.add_row(rep, str(n))
+        console.print(rep_table)
+    if report.speed_to_lead:
+        speeds = sorted(report.speed_to_lead)
+        p95 = speeds[min(len(speeds) - 1, round(0.95 * (len(speeds) - 1)))]
+        console.print(f"speed to lead (arrival → rep): median {statistics.median(speeds):.3f} s, "
+                      f"p95 {p95:.3f} s over {len(speeds)} assigned leads")
+    usage = batch_usage(outcomes)
+    if usage["calls"]:
+        tokens = usage["input_tokens"] + usage["output_tokens"]
+        console.print(f"LLM: {int(usage['calls'])} calls, {tokens / len(outcomes):.0f} tokens/lead "
+                      f"({int(usage['input_tokens'])} in, {int(usage['output_tokens'])} out), "
+                      f"estimated cost ${usage['cost_usd']:.4f}")
+    console.print("runs: " + ", ".join(f"{k} {v}" for k, v in sorted(report.runs.items())))
+
+
+@app.command()
+def run(
+    input: Annotated[list[Path], typer.Option("--input", "-i", help="JSONL, JSON, CSV, .eml or "
+                                              "mbox files")],
+    out: Annotated[Path | None, typer.Option(help="write outcome records (JSONL) here")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="leads processed at once")] = 1,
+    durability: Annotated[str, typer.Option(help="checkpoint durability: sync|async|exit")] =
+    BATCH_DURABILITY,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    rpm: Annotated[float | None, typer.Option(
+        min=0, help="LLM requests per minute per model (0 = unlimited)")] = None,
+    distributed: Annotated[bool, typer.Option(
+        help="send the items to `leadflow worker`s (Celery) instead of processing here")] = False,
+    wait: Annotated[bool, typer.Option(help="with --distributed: wait for the workers")] = True,
+) -> None:
+    """Process a batch of inbound items; re-running the same batch resumes it."""
+    if durability not in ("sync", "async", "exit"):
+        raise typer.BadParameter("durability must be sync, async or exit")
+    if rpm is not None:
+        set_requests_per_minute(rpm)
+    settings = Settings.from_env()
+    items, bad_files = load_items(input)
+    if distributed:
+        from leadflow.worker import enqueue
+
+        ids = enqueue(items)
+        console.print(f"sent {len(ids)} items to the workers ({len(set(ids))} leads)")
+        if not wait:
+            return
+        _await_workers(set(ids), progress)
+    _summary(asyncio.run(
+        run_batch(settings, items, out, concurrency, durability, progress)  # type: ignore[arg-type]
+    ))
+    if out:
+        console.print(f"outcomes → {out}")
+    if bad_files:
+        raise typer.Exit(code=1)
+
+
+def _await_workers(ids: set[str], show_progress: bool) -> None:
+    """Until every lead sent is settled by a worker (its intake row resolved)."""
+    from leadflow.tools.crm import INTAKE
+
+    crm = crm_store()
+    with Progress(TextColumn("[bold]workers"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, disable=not show_progress) as bar:
+        task = bar.add_task("", total=len(ids))
+        while True:
+            pending = ids & {row["lead_id"] for row in crm.queue_items(INTAKE, 10_000_000)}
+            bar.update(task, completed=len(ids) - len(pending))
+            if not pending:
+                break
+            time.sleep(0.5)
+    crm.close()
+
+
+def bundled_samples() -> list[Path]:
+    data = resources.files("leadflow.data")
+    names = ["sample_leads.jsonl", "sample_events.csv", "sample_email_1.eml", "sample_email_2.eml"]
+    return [Path(str(data.joinpath(n))) for n in names if data.joinpath(n).is_file()]
+
+
+@app.command()
+def demo(
+    home: Annotated[Path, typer.Option(help="where the demo CRM and checkpoints live")] =
+    Path(".leadflow/demo"),
+    keep: Annotated[bool, typer.Option(help="keep the previous demo database")] = False,
+) -> None:
+    """Process the bundled sample leads offline (SQLite, rules model) and print a summary."""
+    if home.exists() and not keep:
+        shutil.rmtree(home)
+    settings = Settings.local(home)
+    home.mkdir(parents=True, exist_ok=True)
+    items, _ = load_items(bundled_samples())
+    console.print(f"[bold]leadflow demo[/bold]: {len(items)} sample leads, model=rules, "
+                  f"CRM {settings.database_url}")
+    out = home / "outcomes.jsonl"
+    report = asyncio.run(run_batch(settings, items, out, 1, BATCH_DURABILITY, True))
+    _summary(report)
+    outcomes = report.outcomes
+    examples = Table(title="examples")
+    for col in ("lead", "contact", "company", "region/segment", "tier", "status", "rep"):
+        examples.add_column(col, overflow="fold")
+    for o in outcomes[:12]:
+        contact, company = o.get("contact") or {}, o.get("company") or {}
+        examples.add_row(
+            o["lead_id"], contact.get("email") or contact.get("phone") or "—",
+            company.get("name") or "—",
+            f"{company.get('region', '—')}/{company.get('segment', '—')}",
+            (o.get("bant") or {}).get("tier") or "—", o["status"],
+            (o.get("assignment") or {}).get("rep_id") or "—")
+    console.print(examples)
+    console.print(f"outcomes → {out}   (try: LEADFLOW_HOME={home} leadflow leads list)")
+
+
+@app.command()
+def retry(
+    limit: Annotated[int, typer.Option(min=1, help="queue items to look at")] = 500,
+) -> None:
+    """Ask the LLM again about leads it could not see (the retry_later queue)."""
+    settings = Settings.from_env()
+    results = asyncio.run(_retry(settings, limit))
+    table = Table(title=f"retry_later: {len(results)} items")
+    for col in ("lead", "step", "result", "detail"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        table.add_row(r.lead_id, r.step, r.result, r.detail)
+    console.print(table)
+
+
+async def _retry(settings: Settings, limit: int) -> list[Any]:
+    from leadflow.context import LeadflowContext
+    from leadflow.graph.build import default_agents
+    from leadflow.graph.workflow import load_workflow
+    from leadflow.retry import retry_parked
+    from leadflow.runtime import open_runtime
+
+    async with open_runtime(settings) as runtime:
+        return await retry_parked(runtime.graph, runtime.tools, default_agents(load_workflow()),
+                                  LeadflowContext(model=settings.model), limit)

@@ -1,0 +1,59 @@
+"""`leadflow followup sweep` and `event`: waking leads that wait for engagement."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Annotated
+
+import typer
+
+from leadflow.cli.access import with_runtime
+from leadflow.cli.app import app
+from leadflow.cli.terminal import console, err
+
+followup_app = typer.Typer(help="Follow-up timers.", no_args_is_help=True)
+app.add_typer(followup_app, name="followup")
+
+
+@followup_app.command("sweep")
+def followup_sweep(
+    now: Annotated[str | None, typer.Option(help="ISO time to sweep at (default: now)")] = None,
+) -> None:
+    """Wake every waiting lead: reminders, 24 h escalations, out-of-office reassignment."""
+    from leadflow.clock import parse_datetime
+    from leadflow.followup import sweep
+
+    moment = parse_datetime(now) if now else None
+    outcomes = asyncio.run(with_runtime(
+        lambda rt: sweep(rt.graph, rt.tools, moment, rt.context)))
+    counts = Counter(o["status"] for o in outcomes)
+    console.print(f"swept {len(outcomes)} waiting leads: "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+
+@app.command()
+def event(
+    lead_id: str,
+    kind: Annotated[str, typer.Argument(help="contacted|replied|meeting_booked|closed_won|"
+                                             "closed_lost|reassigned")],
+    rep: Annotated[str | None, typer.Option(help="for reassigned: the new rep")] = None,
+    at: Annotated[str | None, typer.Option(help="ISO time of the event (default: now)")] =
+    None,
+) -> None:
+    """Record an engagement event; it wakes the lead's follow-up."""
+    from pydantic import ValidationError
+
+    from leadflow.followup import Wake, wake_lead
+
+    try:
+        wake = Wake(event=kind, rep_id=rep, at=at)  # type: ignore[arg-type]
+        outcome = asyncio.run(with_runtime(
+            lambda rt: wake_lead(rt.graph, lead_id, wake, rt.tools, rt.context)))
+    except ValidationError as exc:
+        err.print(f"[red]error:[/red] {exc.errors()[0]['msg']} ({kind!r})")
+        raise typer.Exit(code=1) from exc
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from exc
+    console.print(f"{lead_id}: {outcome['status']} ({outcome.get('status_reason')})")

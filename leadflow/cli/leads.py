@@ -1,0 +1,72 @@
+"""`leadflow leads` and `queues`: looking at leads and queues in the CRM."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from leadflow.cli.access import crm_store
+from leadflow.cli.app import app
+from leadflow.cli.terminal import console, err, print_json_verbatim, visible
+
+leads_app = typer.Typer(help="Look at leads in the CRM.", no_args_is_help=True)
+app.add_typer(leads_app, name="leads")
+
+
+@leads_app.command("list")
+def leads_list(
+    status: Annotated[str | None, typer.Option(help="filter by status")] = None,
+    tier: Annotated[str | None, typer.Option(help="filter by tier")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+) -> None:
+    """List leads, newest first."""
+    table = Table()
+    for col in ("lead", "email", "company", "tier", "total", "status", "reason"):
+        table.add_column(col, overflow="fold")
+    for lead in crm_store().list_leads(status=status, tier=tier, limit=limit):
+        record = lead.get("record") or {}
+        table.add_row(visible(lead["id"]), visible(lead.get("email_key") or "—"),
+                      visible((record.get("company") or {}).get("name") or "—"),
+                      lead.get("tier") or "—", str(lead.get("bant_total") or "—"),
+                      lead.get("status") or "—", visible((lead.get("status_reason") or "")[:60]))
+    console.print(table)
+
+
+@leads_app.command("show")
+def leads_show(lead_id: str) -> None:
+    """Show one lead's outcome record and message log as JSON."""
+    crm = crm_store()
+    lead = crm.get_lead(lead_id)
+    if lead is None:
+        err.print(f"[red]error:[/red] no lead {escape(lead_id)}")
+        raise typer.Exit(code=1)
+    body = lead.get("outcome") or {"lead_id": lead_id, "status": lead.get("status"),
+                                   "record": lead.get("record")}
+    body = {**body, "messages": crm.messages_for(lead_id),
+            "assignment_audit": (crm.get_assignment(lead_id) or {}).get("audit")}
+    print_json_verbatim(body)
+
+
+@app.command()
+def queues(
+    name: Annotated[str | None, typer.Argument(help="show this queue's items")] = None,
+) -> None:
+    """Queue lengths (manual_review, nurture, marketing, retry_later) or one queue's items."""
+    crm = crm_store()
+    if name is None:
+        table = Table(title="queues")
+        table.add_column("queue")
+        table.add_column("open items", justify="right")
+        for queue, n in crm.queue_counts().items():
+            table.add_row(queue, str(n))
+        console.print(table)
+        return
+    table = Table(title=name)
+    for col in ("lead", "reason", "since"):
+        table.add_column(col, overflow="fold")
+    for row in crm.queue_items(name):
+        table.add_row(visible(row["lead_id"]), visible(row["reason"]), str(row["created_at"]))
+    console.print(table)
