@@ -1,0 +1,44 @@
+"""The CRM: a real SQL database through SQLAlchemy 2 (SQLite by default, or PostgreSQL).
+
+Every write a node makes goes through an idempotent function keyed by lead and step (unique
+constraints + insert-or-ignore), so a retried or resumed node never repeats its side effects.
+
+One concept per module: `schema` (tables, queue and status names), `base` (engine,
+transactions, insert-or-ignore), `leads` (capture and dedupe), `queues`, `assignments`
+(assignments, rep loads, SLA clocks), `engagement` (events, outreach drafts), `outbox`
+(notifications, message log); `store.CrmStore` composes them. Import from here.
+"""
+
+from collections.abc import Sequence
+
+from leadflow.clock import parse_datetime
+from leadflow.tools.crm.leads import CaptureWrite, name_key
+from leadflow.tools.crm.schema import (
+    INTAKE,
+    QUEUES,
+    STATUSES,
+    Account,
+    Assignment,
+    Base,
+    Contact,
+    EngagementEvent,
+    Lead,
+    LeadSource,
+    MessageLog,
+    Notification,
+    QueueItem,
+    RepStats,
+    SlaClock,
+    UtcDateTime,
+    column_length,
+)
+from leadflow.tools.crm.store import CrmStore
+
+__all__: Sequence[str] = (
+    "CrmStore", "CaptureWrite", "INTAKE", "QUEUES", "STATUSES", "column_length", "name_key",
+    "Account", "Contact", "Lead", "LeadSource", "Assignment", "MessageLog", "Notification",
+    "RepStats",
+    "QueueItem", "EngagementEvent", "SlaClock",
+    # imported by name elsewhere: Alembic's env (Base, UtcDateTime), capture (parse_datetime)
+    "Base", "UtcDateTime", "parse_datetime",
+)

@@ -1,0 +1,69 @@
+"""What the lead did and what was written to it: engagement events (once per lead, event
+and moment) and the first-outreach drafts, credited with the best engagement that followed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from leadflow.tools.crm.base import StoreBase, dialect_insert
+from leadflow.tools.crm.schema import EngagementEvent, OutreachDraftRow
+
+
+class EngagementStore(StoreBase):
+    """Engagement events and outreach drafts."""
+
+    def record_event(self, lead_id: str, event_type: str, at: datetime,
+                     payload: Mapping[str, Any] | None = None) -> bool:
+        """One row per (lead, event, moment): a replayed resume records nothing twice."""
+        with self.transaction() as conn:
+            return self._insert_ignore(conn, EngagementEvent.__table__, {
+                "dedupe_key": f"{lead_id}:{event_type}:{at.isoformat()}",
+                "lead_id": lead_id, "event_type": event_type, "occurred_at": at,
+                "payload": dict(payload) if payload else None})
+
+    def events_for(self, lead_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(EngagementEvent.__table__)
+                                .where(EngagementEvent.lead_id == lead_id)
+                                .order_by(EngagementEvent.occurred_at)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def store_drafts(self, lead_id: str, contest: Mapping[str, Any], now: datetime) -> None:
+        with self.transaction() as conn:
+            conn.execute(dialect_insert(conn)(OutreachDraftRow).on_conflict_do_nothing(), [{
+                "lead_id": lead_id, "style": style, "subject": draft["subject"][:500],
+                "body": draft["body"], "written_by": contest["written_by"][style],
+                "chosen": style == contest["chosen"],
+                "judge_reasons": contest["reasons"] if style == contest["chosen"] else None,
+                "created_at": now} for style, draft in contest["variants"].items()])
+
+    def credit_outreach(self, lead_id: str, event: str, rank: Mapping[str, int]) -> None:
+        """Keep the best engagement that followed the chosen draft."""
+        with self.transaction() as conn:
+            row = conn.execute(select(OutreachDraftRow.id, OutreachDraftRow.engagement)
+                               .where(OutreachDraftRow.lead_id == lead_id,
+                                      OutreachDraftRow.chosen.is_(True))).first()
+            if row is not None and rank.get(event, 0) >= rank.get(row.engagement or "", 0):
+                conn.execute(update(OutreachDraftRow).where(OutreachDraftRow.id == row.id)
+                             .values(engagement=event))
+
+    def outreach_results(self) -> list[dict[str, Any]]:
+        """Per style: times chosen, and how often the lead then engaged."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(OutreachDraftRow.style, OutreachDraftRow.engagement, func.count())
+                .where(OutreachDraftRow.chosen.is_(True))
+                .group_by(OutreachDraftRow.style, OutreachDraftRow.engagement)).all()
+        return [{"style": s, "engagement": e, "leads": int(n)} for s, e, n in rows]
+
+    def drafts_for(self, lead_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(OutreachDraftRow.__table__)
+                                .where(OutreachDraftRow.lead_id == lead_id)
+                                .order_by(OutreachDraftRow.style)).mappings().all()
+        return [dict(r) for r in rows]

@@ -1,0 +1,78 @@
+"""The work queues (manual review, nurture, marketing, retry_later, rules_review) and the
+intake queue: items filed once per (queue, lead) and resolved with a note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from leadflow.tools.crm.base import StoreBase
+from leadflow.tools.crm.schema import INTAKE, QUEUES, QueueItem
+
+
+class QueueStore(StoreBase):
+    """Filing, resolving and listing queue items."""
+
+    def enqueue(self, queue: str, lead_id: str, reason: str, now: datetime,
+                payload: Mapping[str, Any] | None = None) -> bool:
+        if queue not in QUEUES:
+            raise ValueError(f"unknown queue {queue!r}")
+        with self.transaction() as conn:
+            return self._insert_ignore(conn, QueueItem.__table__, {
+                "queue": queue, "lead_id": lead_id, "reason": reason,
+                "payload": dict(payload) if payload else None, "created_at": now,
+            })
+
+    def record_intake(self, items: Sequence[tuple[str, Mapping[str, Any]]], reason: str,
+                      now: datetime) -> None:
+        """Put accepted items (lead id, item) on the intake queue in one transaction, before
+        anyone is told they were accepted; resolved when their lead is settled."""
+        with self.transaction() as conn:
+            for lead_id, item in items:
+                self._insert_ignore(conn, QueueItem.__table__, {
+                    "queue": INTAKE, "lead_id": lead_id, "reason": reason,
+                    "payload": {"item": dict(item)}, "created_at": now})
+
+    def resolve(self, queue: str, lead_id: str, now: datetime, note: str) -> bool:
+        """Close an open queue item, keeping why; False when there was none open."""
+        with self.transaction() as conn:
+            row = conn.execute(select(QueueItem.id, QueueItem.payload).where(
+                QueueItem.queue == queue, QueueItem.lead_id == lead_id,
+                QueueItem.resolved_at.is_(None))).first()
+            if row is None:
+                return False
+            conn.execute(update(QueueItem).where(QueueItem.id == row.id).values(
+                resolved_at=now, payload={**(row.payload or {}), "resolution": note}))
+            return True
+
+    def queue_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(QueueItem.queue, func.count()).where(QueueItem.resolved_at.is_(None))
+                .group_by(QueueItem.queue)
+            ).all()
+        counts = dict.fromkeys(QUEUES, 0)
+        counts.update({q: int(n) for q, n in rows})
+        return counts
+
+    def queue_items(self, queue: str, limit: int = 50) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(QueueItem.__table__)
+                .where(QueueItem.queue == queue, QueueItem.resolved_at.is_(None))
+                .order_by(QueueItem.created_at).limit(limit)
+            ).mappings().all()
+        return [dict(r) for r in rows]
+
+    def open_queue_item(self, queue: str, lead_id: str) -> dict[str, Any] | None:
+        """The lead's unresolved item in `queue`, if any."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(QueueItem.__table__).where(
+                    QueueItem.queue == queue, QueueItem.lead_id == lead_id,
+                    QueueItem.resolved_at.is_(None))).mappings().first()
+        return dict(row) if row else None

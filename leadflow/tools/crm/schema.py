@@ -1,0 +1,230 @@
+"""The CRM's schema: the SQLAlchemy tables, their column type for UTC datetimes, and the
+names stored in them (queues, statuses).
+
+Kept apart from the store so the tables read in one place, and so Alembic (migrations/env.py)
+and the metrics' direct SQL see the same `Base.metadata` the store writes through.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# rules_review: business-rule conflicts for the business-rules admin (the lead went on with
+# the safest default; nothing waits on it).
+INTAKE = "intake"  # accepted items not yet settled (API, distributed runs)
+QUEUES = ("manual_review", "nurture", "marketing", "retry_later", "rules_review", INTAKE)
+STATUSES = ("routed", "nurture", "marketing", "manual_review", "escalated", "awaiting_followup")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the CRM; use timezone-aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain: Mapped[str | None] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    name_key: Mapped[str] = mapped_column(String(300), index=True)
+    owner_rep_id: Mapped[str | None] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(16))
+    segment: Mapped[str | None] = mapped_column(String(16))
+    industry: Mapped[str | None] = mapped_column(String(40))
+    employees: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(300))
+    seniority: Mapped[str | None] = mapped_column(String(32))
+    department: Mapped[str | None] = mapped_column(String(32))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email_key: Mapped[str | None] = mapped_column(String(320), unique=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    status: Mapped[str | None] = mapped_column(String(32), index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    tier: Mapped[str | None] = mapped_column(String(16), index=True)
+    bant_total: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ingested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LeadSource(Base):
+    """One row per inbound item (source attribution); the fingerprint makes replays no-ops."""
+
+    __tablename__ = "lead_sources"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"), index=True)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    source_id: Mapped[str | None] = mapped_column(String(200))
+    campaign: Mapped[str | None] = mapped_column(String(300))
+    utm: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[str] = mapped_column(ForeignKey("leads.id"), unique=True)
+    rep_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # rep | manager
+    region: Mapped[str | None] = mapped_column(String(16))
+    segment: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    audit: Mapped[dict[str, Any]] = mapped_column(JSON)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    speed_to_lead_seconds: Mapped[float | None] = mapped_column()
+
+
+class RepStats(Base):
+    """Running open-lead count per rep, kept in the assignment transaction so routing reads
+    one small row per rep instead of aggregating every assignment ever made."""
+
+    __tablename__ = "rep_stats"
+    rep_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    open_leads: Mapped[int] = mapped_column(Integer, default=0)
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class MessageLog(Base):
+    __tablename__ = "messages"
+    message_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    lead_id: Mapped[str] = mapped_column(String(40), index=True)
+    workflow_id: Mapped[str] = mapped_column(String(40))
+    from_agent: Mapped[str] = mapped_column(String(64))
+    to_agent: Mapped[str] = mapped_column(String(64))
+    message_type: Mapped[str] = mapped_column(String(16))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Notification(Base):
+    """Outbox: written in the step that decides it; delivered later by workers."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    lead_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    audience: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # gave up (dead letter)
+
+
+class QueueItem(Base):
+    __tablename__ = "queue_items"
+    __table_args__ = (UniqueConstraint("queue", "lead_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(32), index=True)
+    lead_id: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class EngagementEvent(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    lead_id: Mapped[str] = mapped_column(String(40), index=True)
+    event_type: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SlaClock(Base):
+    __tablename__ = "sla_clocks"
+    lead_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    rep_id: Mapped[str] = mapped_column(String(64), index=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    remind_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    escalate_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    first_touch_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | touched | closed
+
+
+class OutreachDraftRow(Base):
+    """Every first-outreach variant, the judge's pick, and what the lead did afterwards."""
+
+    __tablename__ = "outreach_drafts"
+    __table_args__ = (UniqueConstraint("lead_id", "style"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[str] = mapped_column(String(40), index=True)
+    style: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    written_by: Mapped[str] = mapped_column(String(16))
+    chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    judge_reasons: Mapped[str | None] = mapped_column(Text)
+    engagement: Mapped[str | None] = mapped_column(String(32))  # best event after sending
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+def column_length(model: type[Base], column: str) -> int | None:
+    """Declared length of a string column: PostgreSQL rejects longer values (SQLite does
+    not), so writers cut to it."""
+    return getattr(model.__table__.c[column].type, "length", None)

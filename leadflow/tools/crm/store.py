@@ -1,0 +1,15 @@
+"""The one `CrmStore` the rest of leadflow holds, composed from the concern mixins so each
+part of the CRM can be read on its own.
+"""
+
+from __future__ import annotations
+
+from leadflow.tools.crm.assignments import AssignmentStore
+from leadflow.tools.crm.engagement import EngagementStore
+from leadflow.tools.crm.leads import LeadStore
+from leadflow.tools.crm.outbox import OutboxStore
+from leadflow.tools.crm.queues import QueueStore
+
+
+class CrmStore(LeadStore, QueueStore, AssignmentStore, EngagementStore, OutboxStore):
+    """All CRM reads and writes. Thread-safe: one engine, short transactions."""
