@@ -1,0 +1,143 @@
+"""The chat-transcript parser: fields from the bot's questions and the visitor's answers,
+plus what the visitor says unasked ('I'm Ana, CTO at Acme', '200 employees').
+"""
+
+from __future__ import annotations
+
+import re
+
+from leadflow.config import standardize_tables
+from leadflow.tools.ingest.parsed import IngestError, ParsedFields
+from leadflow.tools.ingest.patterns import PHONE_ANY
+from leadflow.tools.ingest.text import MAX_TEXT_CHARS
+from leadflow.tools.standardize import EMAIL_RE, clean_text, first_matching
+
+_ASKS = (
+    ("email", r"e-?mail|correo|courriel|メール"),
+    ("phone", r"phone|number to reach|teléfono|telefone|telefon|téléphone|電話"),
+    ("company", r"company(?! size)|organi[sz]ation|work for|employer|empresa|firma|entreprise|"
+                r"société|unternehmen|会社"),
+    ("title", r"role|title|position|job|cargo|puesto|poste|fonction|funktion|役職"),
+    ("country", r"where are you|country|based|located|país|pays|land|どちら|国"),
+    ("employees", r"how many (people|employees)|company size|team size|employees|empleados|"
+                  r"mitarbeiter"),
+    ("full_name", r"name|nombre|nome|nom\b|お名前|wie heißen|who am i speaking"),
+    ("inquiry", r"help|looking for|need|interest|bring you|assist you|ayudar|ajudar|helfen|aider|"
+                r"can we do|ご用件"),
+)
+_SELF_INTRO = re.compile(
+    r"(?i:\bi am|\bi'm|\bim|\bmy name is|\bthis is|\bme llamo|\bsoy|\bje suis|\bje m'appelle|"
+    r"\bich bin|\bmein name ist|\beu sou|\bmeu nome é|\bsono)\s+"
+    r"([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2})"
+    # "Greg Lindahl here"; a name starts a word run ("A'A'A'…" is one try, not one a letter)
+    r"|(?<![\w'’-])([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){1,2}) here\b"
+)
+_HEADCOUNT = re.compile(
+    r"(?i)(?:~|about |around |approx\.? |ca\. )?(?<![\d,.])(\d[\d,.]*)\+?\s*"
+    r"(?:people|employees|staff|mitarbeiter(?:innen)?|empleados|funcionários|colaboradores|"
+    r"salariés|personnes)\b"
+)
+# A clause starts after punctuation + lowercase; "Sp. z o.o." and "Co., Ltd" are not breaks.
+_TEAM_SIZE = re.compile(r"(?i)\bteam|equipo|equipe|abteilung")
+_CLAUSE_BREAK = re.compile(r"(?:[,;:!?]|(?<!\b\w\w)(?<!\b\w)\.|\s[-–])\s+(?=[a-z¿¡])|\s+\(")
+_ROLE_AT = re.compile(
+    r"(?:,|\bas|\bI'm|\bI am|\bwork as)\s+(?:the\s+|an?\s+)?([A-Z][\w&/ .-]{1,60}?)\s+(?:at|@|from|"
+    r"with|en|bei|chez|na|no)\s+([A-Z0-9][\w&.' -]{1,60}?)(?=[,.;!()]|\s+\(|\s+and\b|$)"
+)
+
+
+def _asked_fields(turn: str) -> list[str]:
+    """Fields a bot turn asks for, in the order asked ('company, and your role?'); only the
+    turn's last question counts ("I'm Flo, the assistant. What's your name?" asks a name)."""
+    sentences = [s for s in re.split(r"(?<=[.!?。！？])\s*", turn) if s.strip()]
+    questions = [s for s in sentences if "?" in s or "？" in s]
+    question = (questions or sentences or [turn])[-1]
+    found = [(m.start(), field) for field, rx in _ASKS
+             if (m := re.search(rx, question, re.IGNORECASE))]
+    fields = [field for _, field in sorted(found)]
+    return fields if len(fields) <= 2 else fields[:1]
+
+
+def _answers(asked: list[str], text: str) -> list[tuple[str, str]]:
+    """Map a visitor's reply to the asked fields; a title-looking part goes to `title`."""
+    fields = [f for f in asked if f not in ("email", "phone")]
+    if not fields:
+        return []
+    answer = PHONE_ANY.sub("", EMAIL_RE.sub("", text)).strip(" ,;-!")
+    answer = re.sub(r"(?i)^(it's|it is|i'm|i am|my name is|we are|we're|i work (at|for)|"
+                    r"at|from|in|soy|je suis|ich bin|sou)\s+", "", answer).strip()
+    answer = re.sub(r"(?i)^(the|a|an)\s+", "", answer)
+    if fields == ["inquiry"]:
+        return [("inquiry", answer)] if answer else []
+    if len(fields) == 2:
+        parts = [p.strip() for p in re.split(r",\s*|\s+[-–]\s+|\.\s+", answer, maxsplit=2)]
+        pairs: list[tuple[str, str]] = []
+        remaining = list(fields)
+        for part in parts[:2]:
+            looks_like_title = bool(first_matching(standardize_tables().seniority, part))
+            field = "title" if "title" in remaining and looks_like_title else next(
+                (f for f in remaining if f != "title"), None)
+            if field is None:  # only `title` is left and this part is not a job title
+                break
+            remaining.remove(field)
+            pairs.append((field, _first_clause(part)))
+        return [(f, v) for f, v in pairs if v]
+    field = fields[0]
+    if field == "full_name":
+        value = re.sub(r"(です|と申します|といいます)$", "", answer.split(",")[0].strip())
+    else:
+        value = _first_clause(answer)
+    value = re.sub(r"(?<=\w\w\w)\.$", "", value.strip())  # sentence stop, not "K.K."
+    return [(field, value)] if value and len(value) <= 80 else []
+
+
+def _first_clause(answer: str) -> str:
+    """'cafe nandu, soy analista…' → 'cafe nandu'; 'Australia (Melbourne)' → 'Australia'."""
+    return _CLAUSE_BREAK.split(answer, maxsplit=1)[0].strip(" ,;")
+
+
+def parse_chat(payload: object) -> ParsedFields:
+    """Chat transcript → fields from bot Q&A pairs and the visitor's own words."""
+    if not isinstance(payload, list):
+        raise IngestError("chat payload must be a list of {role, text} turns")
+    out: ParsedFields = {}
+    visitor_lines: list[str] = []
+    asked: list[str] = []
+    introduced: str | None = None  # "I'm X": used only when no Q&A answer gave the name
+    for turn in payload:
+        if not isinstance(turn, dict):
+            continue
+        role = clean_text(turn.get("role")).lower()
+        text = clean_text(turn.get("text"))
+        if not text:
+            continue
+        if role not in ("visitor", "user", "customer", "lead", "human", "prospect"):
+            asked = _asked_fields(text)
+            continue
+        visitor_lines.append(text)
+        if (found := EMAIL_RE.search(text)) and "email" not in out:
+            out["email"] = found.group(0)
+        if (phone := PHONE_ANY.search(text)) and "phone" not in out:
+            out["phone"] = phone.group(1)
+        for field, answer in _answers(asked, text):
+            out.setdefault(field, answer)  # type: ignore[misc]
+        if (intro := _SELF_INTRO.search(text)) and not introduced:
+            introduced = intro.group(1) or intro.group(2)
+        if (role_at := _ROLE_AT.search(text)) and first_matching(
+            standardize_tables().seniority, role_at.group(1)
+        ):
+            out.setdefault("title", role_at.group(1).strip())
+            out.setdefault("company", role_at.group(2).strip())
+        size = _HEADCOUNT.search(text)
+        if "employees" not in out and size and not _TEAM_SIZE.search(
+                text[max(0, size.start() - 30):size.start()]):  # "my team (8 people)"
+            out["employees"] = size.group(1)
+        asked = []
+    if introduced:
+        out.setdefault("full_name", introduced)
+    all_text = "\n".join(visitor_lines)
+    out.setdefault("inquiry", all_text)
+    out["text"] = all_text[:MAX_TEXT_CHARS]
+    if "inquiry" in out:
+        out["inquiry"] = out["inquiry"][:MAX_TEXT_CHARS]
+    return out

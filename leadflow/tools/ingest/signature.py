@@ -1,0 +1,130 @@
+"""Signature blocks: where an email's own words end (quoted replies, disclaimers, 'Kind
+regards,') and which name, title, company, phone and website its sign-off holds. The
+heuristics are the bulk of email parsing and know nothing of RFC 822, hence their own
+module.
+"""
+
+from __future__ import annotations
+
+import re
+
+from leadflow.config import standardize_tables
+from leadflow.tools.ingest.parsed import ParsedFields
+from leadflow.tools.ingest.patterns import PHONE_ANY
+from leadflow.tools.standardize import EMAIL_RE, URL_RE, clean_text, first_matching
+
+_CLOSING_PHRASES = (
+    r"best|best regards|best wishes|kind regards|warm regards|regards|many thanks|thanks|"
+    r"thanks (?:&|and) regards|att\.?|atte\.?|abs\.?|cumprimentos|saludos cordiales|"
+    r"thank you|thanks again|cheers|sincerely|yours|yours sincerely|all the best|saludos|"
+    r"saludos cordiales|un saludo|atentamente|cordialmente|atenciosamente|abraços|obrigado|"
+    r"obrigada|mit freundlichen grüßen|mit freundlichen grüssen|viele grüße|beste grüße|"
+    r"freundliche grüße|grüße|cordialement|bien cordialement|bien à vous|merci|distinti saluti|"
+    r"cordiali saluti|met vriendelijke groet|groeten|saygılarımla|よろしくお願いいたします|"
+    r"よろしくお願いします|敬具"
+)
+# "Kind regards," or bilingual "Met vriendelijke groet / Kind regards,"
+_CLOSINGS = re.compile(
+    rf"^\s*(?:{_CLOSING_PHRASES})(?:\s*[/|]\s*(?:{_CLOSING_PHRASES}))*\s*[,.!]?\s*$",
+    re.IGNORECASE,
+)
+_QUOTE_START = re.compile(
+    r"^\s*(>|on .+wrote:|el .+escribió:|am .+schrieb|le .+a écrit|-----\s*original message|"
+    r"from:\s.+|de:\s.+|von:\s.+|_{5,}|confidentiality notice|disclaimer:|this e-?mail and any)",
+    re.IGNORECASE,
+)
+_PHONE_LINE = re.compile(
+    r"(?i)^\s*(?:m|t|p|d|o|tel|tél|phone|mobile|mob|cell|fon|telefon|teléfono|telefone|tlf|"
+    r"direct|office|móvil|celular|handy)?\.?\s*[:.]?\s*(\+?[\d][\d ()./-]{6,}\d)\s*$"
+)
+
+
+def split_signature(body: str) -> tuple[str, str]:
+    """Cut quoted replies/disclaimers, then split the message from its signature block."""
+    lines = body.replace("\r\n", "\n").split("\n")
+    for i, line in enumerate(lines):
+        if i > 0 and _QUOTE_START.match(line):
+            lines = lines[:i]
+            break
+    while lines and not lines[-1].strip():
+        lines.pop()
+    for i, line in enumerate(lines):
+        if line.rstrip() in ("--", "-- ", "—", "__"):
+            return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
+    for i in range(len(lines) - 1, -1, -1):
+        if _CLOSINGS.match(lines[i]) and len(lines) - i <= 10:
+            return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
+    # No marker: the last short lines after a blank line, if they look like a signature.
+    tail_start = max((i for i, ln in enumerate(lines) if not ln.strip()), default=-1) + 1
+    tail = [ln for ln in lines[tail_start:] if ln.strip()]
+    contact_line = any(PHONE_ANY.search(ln) or EMAIL_RE.search(ln) or "www." in ln.lower()
+                       or first_matching(standardize_tables().seniority, ln) for ln in tail)
+    if 1 < len(tail) <= 6 and all(len(ln) < 70 for ln in tail) and contact_line:
+        return "\n".join(lines[:tail_start]), "\n".join(tail)
+    return "\n".join(lines), ""
+
+
+def _looks_like_name(line: str) -> bool:
+    words = line.split()
+    if not 1 <= len(words) <= 4 or any(ch.isdigit() for ch in line) or "@" in line:
+        return False
+    if any(ord(ch) >= 0x2E80 for ch in line):
+        return len(line) <= 12
+    particles = {"de", "van", "von", "da", "del", "la"}
+    return all(w[0].isupper() or w.lower() in particles for w in words)
+
+
+def parse_signature(signature: str) -> ParsedFields:
+    """Name, title, company, phone, website from a signature block.
+
+    Lines are split into segments on ' | '; the name is the longest name-like segment before
+    the title ('Gareth' then 'Gareth Pryce' → 'Gareth Pryce'); the company is the title
+    line's own 'Title, Company' part or the first segment after it.
+    """
+    out: ParsedFields = {}
+    segments: list[str] = []
+    for raw in signature.split("\n"):
+        for part in re.split(r"\s+[|•·]\s+|^[|•·]\s*|\s*[|•·]$", clean_text(raw)):
+            part = (part or "").strip(" ,;")
+            if email_match := EMAIL_RE.search(part):
+                out.setdefault("email", email_match.group(0))
+                part = EMAIL_RE.sub("", part).strip(" ,:-")
+            if phone := _PHONE_LINE.match(part) or PHONE_ANY.search(part):
+                out.setdefault("phone", phone.group(1))
+                part = part.replace(phone.group(0), "").strip(" ,:-")
+            url = URL_RE.search(part)
+            if url and ("www." in part.lower() or "http" in part.lower()
+                        or part.strip() == url.group(0)):
+                out.setdefault("website", url.group(0))
+                part = part.replace(url.group(0), "").strip(" ,:-")
+            if part:
+                segments.append(part)
+    title_at = next((i for i, seg in enumerate(segments) if _title_and_company(seg)[0]), None)
+    before = segments[:title_at] if title_at is not None else segments[:1]
+    names = [seg for seg in before if _looks_like_name(seg)]
+    if names:
+        out["full_name"] = max(names, key=len)
+    if title_at is not None:
+        title, company = _title_and_company(segments[title_at])
+        after = segments[title_at + 1 :]
+        if company and after and first_matching(standardize_tables().department, company):
+            # "Director, Client Analytics & Reporting" + a company line: all of it is the title
+            title, company = segments[title_at], None
+        out["title"] = title  # type: ignore[typeddict-item]
+        if company or after:
+            out["company"] = company or after[0]
+    elif len(segments) > 1 and names:
+        out["company"] = segments[segments.index(names[0]) + 1]
+    return out
+
+
+def _title_and_company(line: str) -> tuple[str | None, str | None]:
+    """'VP Sales | Acme' / 'VP Sales, Acme' / 'VP Sales at Acme' → ('VP Sales', 'Acme')."""
+    for sep in (" | ", " at ", " @ ", " – ", " - ", ", ", " bei ", " chez ", " en "):
+        if sep in line:
+            left, right = line.split(sep, 1)
+            if first_matching(standardize_tables().seniority, left):
+                return left.strip(), right.strip() or None
+    if first_matching(standardize_tables().seniority, line):
+        return line, None
+    return None, None
