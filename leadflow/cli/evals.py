@@ -11,6 +11,7 @@ from rich.table import Table
 
 from leadflow.cli.app import app
 from leadflow.cli.terminal import console, err
+from leadflow.settings import RULES
 
 eval_app = typer.Typer(help="Eval suite: run a labelled dataset, compare two runs.",
                        invoke_without_command=True)
@@ -20,8 +21,9 @@ app.add_typer(eval_app, name="eval")
 @eval_app.callback()
 def eval_run(
     ctx: typer.Context,
-    model: Annotated[str, typer.Option(help="rules or provider:model")] = "rules",
-    prompt_version: Annotated[str, typer.Option(help="prompt file version")] = "v1",
+    model: Annotated[str, typer.Option(help="rules or provider:model")] = RULES,
+    prompt_version: Annotated[str | None, typer.Option(
+        help="prompt file version (default: LEADFLOW_PROMPT_VERSION, else models.yaml's)")] = None,
     dataset: Annotated[str, typer.Option(help="name in evals/datasets or a .jsonl path")] =
     "leads",
     concurrency: Annotated[int, typer.Option(min=1)] = 4,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from leadflow.clock import FrozenClock
+from leadflow.context import LeadflowContext
 from leadflow.evals.runner import EVAL_NOW, load_dataset, score_row
 from leadflow.runtime import open_runtime
 from leadflow.settings import Settings, langsmith_enabled
@@ -49,7 +50,7 @@ def make_evaluator(dataset: str) -> Callable[[Any, Any], dict[str, Any]]:
     return leadflow_metrics
 
 
-async def run_on_langsmith(dataset: str, *, model: str, prompt_version: str,
+async def run_on_langsmith(dataset: str, *, model: str, prompt_version: str | None,
                            concurrency: int = 4) -> Any:
     """Upload the dataset once (by name), then evaluate the real graph against it."""
     from langsmith import Client, aevaluate
@@ -64,6 +65,7 @@ async def run_on_langsmith(dataset: str, *, model: str, prompt_version: str,
             inputs=[{"item": e["item"]} for e in examples],
             outputs=[e.get("labels") or {} for e in examples],
         )
+    prompt_version = prompt_version or LeadflowContext(model=model).prompt_version
     with tempfile.TemporaryDirectory() as tmp:
         async with open_runtime(Settings.local(Path(tmp), model), clock=FrozenClock(EVAL_NOW),
                                 context={"prompt_version": prompt_version}) as runtime:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from leadflow.clock import FrozenClock
+from leadflow.context import LeadflowContext
 from leadflow.evals import judge
 from leadflow.evals import metrics as m
 from leadflow.llm import RULES
@@ -113,7 +114,7 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-async def run_eval(dataset: str, *, model: str = "rules", prompt_version: str = "v1",
+async def run_eval(dataset: str, *, model: str = RULES, prompt_version: str | None = None,
                    concurrency: int = 4,
                    on_lead: Callable[[dict[str, Any]], None] | None = None,
                    judge_model: str | None = None) -> dict[str, Any]:
@@ -127,6 +128,7 @@ async def run_eval(dataset: str, *, model: str = "rules", prompt_version: str = 
     has_duplicates = any((e.get("labels") or {}).get("duplicate_of") for e in examples)
     concurrency = 1 if has_duplicates else concurrency  # arrival order matters for dedupe
     rows: list[dict[str, Any] | None] = [None] * len(examples)
+    prompt_version = prompt_version or LeadflowContext(model=model).prompt_version
     with tempfile.TemporaryDirectory() as tmp:
         async with open_runtime(Settings.local(Path(tmp), model), clock=FrozenClock(EVAL_NOW),
                                 context={"prompt_version": prompt_version}) as runtime:
