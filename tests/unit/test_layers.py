@@ -92,6 +92,11 @@ def test_the_layer_check_sees_a_violation(tmp_path: Path) -> None:
     assert max(layer_of(m) for m in imported) > layer_of("leadflow.state")
 
 
+def test_no_module_is_too_big_to_hold_in_ones_head() -> None:
+    sizes = {module_name(p): len(p.read_text(encoding="utf-8").splitlines()) for p in SOURCES}
+    assert not {m: n for m, n in sizes.items() if n > 500}
+
+
 def test_thread_config_is_spelled_out_once() -> None:
     spelled = [module_name(p) for p in SOURCES
                if '{"configurable": {"thread_id"' in p.read_text(encoding="utf-8")]
