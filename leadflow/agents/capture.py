@@ -152,13 +152,18 @@ def standardize_record(
 
 
 def missing_contact_reason(record: dict[str, Any]) -> str | None:
-    """Why the record is not a usable lead (SPEC §3 required fields), or None."""
-    contact, company = record["contact"], record["company"]
+    """Why nobody can reach this person (SPEC §4.1: no valid email address and no phone
+    number), or None. A missing company is a data-quality flag, not a dead end."""
+    contact = record["contact"]
     if not contact["email"] and not contact["phone"]:
         return "no usable contact: neither an email address nor a phone number"
-    if not company["name"] and not company["domain"]:
-        return "no usable contact: no company name and no company email domain"
     return None
+
+
+def data_quality_flags(record: dict[str, Any]) -> list[str]:
+    """What is missing but does not stop the lead (SPEC §6: flag, proceed with the data)."""
+    company = record["company"]
+    return [] if company["name"] or company["domain"] else ["no_company"]
 
 
 def extract_lead(item: object) -> dict[str, Any]:
@@ -172,7 +177,8 @@ def extract_lead(item: object) -> dict[str, Any]:
         channel, parsed = declared if declared in CHANNELS else "api", {}
     record, flags = standardize_record(extract_rules(parsed), channel, fields, icp(),
                                        parsed.get("utm"))
-    return {**record, "usable_contact": missing_contact_reason(record) is None, "flags": flags}
+    return {**record, "usable_contact": missing_contact_reason(record) is None,
+            "flags": [*flags, *data_quality_flags(record)]}
 
 
 def is_complete(extracted: ExtractedLead) -> bool:
@@ -252,6 +258,8 @@ class CaptureAgent:
         flags = [*meta.flags, *flags]
         decided = meta.decision_fields()
         problem = problem or missing_contact_reason(record)
+        if not problem:
+            flags += data_quality_flags(record)
         write = await asyncio.to_thread(
             tools.crm.capture_lead, lead_id=workflow_id, record=record,
             fingerprint=item_fingerprint(item), source_id=record["source"]["source_id"],

@@ -88,6 +88,21 @@ def test_capture_failure_goes_to_manual_review(run_items: RunItems, tools: Toolb
     assert [n["audience"] for n in tools.crm.notifications()] == ["data_quality", "operations"]
 
 
+def test_a_reachable_person_without_a_company_is_qualified_not_dropped(
+        run_items: RunItems, tools: Toolbox) -> None:
+    """SPEC §4.1/§6: no company is a data-quality flag; the lead proceeds with what it has."""
+    [outcome] = run_items([{"id": "NC-1", "source": "web_form",
+                            "received_at": "2026-11-24T09:00:00Z",
+                            "payload": {"your_name": "kevin tran",
+                                        "email": "Kevin.Tran88@gmail.com",
+                                        "message": "just curious about pricing, side project"}}])
+    assert outcome["status"] == "marketing"
+    assert outcome["bant"]["tier"] == "unqualified"
+    assert outcome["trajectory"] == AGENTS[:4]
+    assert {"no_company", "freemail"} <= set(outcome["flags"])
+    assert tools.crm.queue_items("manual_review") == []
+
+
 def test_enrichment_timeout_passes_with_limited_data(run_items: RunItems, tools: Toolbox,
                                                      tmp_path: Path) -> None:
     [outcome] = run_items([form_item()], agents={"enrichment": SlowAgent()},
