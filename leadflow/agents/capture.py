@@ -102,6 +102,10 @@ def standardize_record(
     if raw_phone and not phone:
         flags.append("phone_unparsed")
     employees, size_range = std.parse_employees(extracted.employees)
+    if employees is None and size_range is None and extracted.inquiry:
+        employees, size_range = std.headcount_in_text(extracted.inquiry)
+        if employees is not None or size_range is not None:
+            flags.append("headcount_from_text")
     if employees is not None:
         segment = rules.segment_for(employees)
     elif size_range is not None:

@@ -198,6 +198,10 @@ class StandardizeConfig(_Frozen):
     country_aliases: dict[str, str]
     form_exact: dict[str, str]
     form_keywords: tuple[tuple[str, tuple[str, ...]], ...]
+    staff_nouns: tuple[str, ...] = ()
+    staff_before: tuple[str, ...] = ()
+    headcount_multipliers: dict[str, int] = Field(default_factory=dict)
+    cjk_counters: tuple[str, ...] = ()
 
 
 def load_standardize(path: Path | None = None) -> StandardizeConfig:
@@ -214,6 +218,11 @@ def load_standardize(path: Path | None = None) -> StandardizeConfig:
             for alias in aliases
         },
         form_keywords=tuple((k, tuple(v)) for k, v in raw["form_fields"]["keywords"]),
+        staff_nouns=tuple(raw["headcount_in_text"]["staff_nouns"]),
+        staff_before=tuple(raw["headcount_in_text"]["staff_before"]),
+        headcount_multipliers={str(k): int(v)
+                               for k, v in raw["headcount_in_text"]["multipliers"].items()},
+        cjk_counters=tuple(raw["headcount_in_text"]["cjk_counters"]),
     )
 
 

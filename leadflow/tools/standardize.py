@@ -317,3 +317,67 @@ def parse_employees(value: object) -> tuple[int | None, tuple[int, int | None] |
     if match and (below := _headcount(match.group(1))) is not None:
         return None, (0, below - 1)
     return None, None
+
+
+# A number as people write it: "1,200", "1.200", "3 000", "5k", "2 tys.", "1.5k", "450".
+_GROUPED = r"\d{1,3}(?:[,.\u00a0\u202f' ]\d{3})+(?!\d)"
+_NUMBER = rf"(?<![\d.,])({_GROUPED}|\d+(?:[.,]\d+)?)"
+
+
+@cache
+def _headcount_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(number … staff noun, staff word … number, CJK staff word … number + counter)."""
+    tables = standardize_tables()
+    multipliers = "|".join(re.escape(m) for m in sorted(tables.headcount_multipliers,
+                                                          key=len, reverse=True))
+    amount = (rf"{_NUMBER}(?:\s?({multipliers})(?![\w]))?\s?(\+)?"
+              rf"(?:\s?(?:-|–|to|bis|a|à|〜|~)\s?{_NUMBER}(?:\s?({multipliers})(?![\w]))?)?")
+    nouns = "|".join(re.escape(n) for n in sorted(tables.staff_nouns, key=len, reverse=True))
+    after = re.compile(rf"{amount}(?:[\s-]+(?!\d)[^\W\d]+){{0,3}}?[\s-]+(?:{nouns}|person|strong)"
+                       rf"(?![\w])", re.IGNORECASE)
+    before_words = "|".join(re.escape(w) for w in tables.staff_before if w.isascii())
+    before = re.compile(rf"(?<![\w])(?:{before_words})\s+(?:[^\W\d]+\s+){{0,2}}?{amount}",
+                        re.IGNORECASE)
+    cjk_words = "|".join(re.escape(w) for w in tables.staff_before if not w.isascii())
+    counters = "".join(tables.cjk_counters)
+    cjk = re.compile(rf"(?:{cjk_words})[^。\n\d]{{0,6}}?{amount}[{counters}]")
+    return after, before, cjk
+
+
+def _amount(digits: str | None, unit: str | None) -> int | None:
+    if digits is None:
+        return None
+    multiplier = standardize_tables().headcount_multipliers.get((unit or "").lower(), 1)
+    if re.fullmatch(_GROUPED, digits):
+        return _headcount(re.sub(r"\D", "", digits))
+    if unit and re.fullmatch(r"\d+[.,]\d+", digits):  # "1.5k"
+        value = float(digits.replace(",", ".")) * multiplier
+        return int(value) if value <= MAX_EMPLOYEES else None
+    whole = re.sub(r"[.,]\d+$", "", digits)
+    return _headcount(whole, multiplier)
+
+
+def headcount_in_text(text: object) -> tuple[int | None, tuple[int, int | None] | None]:
+    """The company's headcount as prose states it ("we are about 600 people", "team of 45",
+    "ca. 1.200 Mitarbeiter", "従業員約780名", "500-999 employees", "north of 5k staff"), in
+    the shape of `parse_employees`. Only a number tied to a word for the company's people
+    counts; the first such statement wins. Nothing found → (None, None): no guessing."""
+    prose = clean_text(text)
+    if not prose:
+        return None, None
+    after, before, cjk = _headcount_patterns()
+    for pattern in (after, cjk, before):
+        match = pattern.search(prose)
+        if match is None:
+            continue
+        low, unit, plus, high, high_unit = match.groups()
+        first = _amount(low, unit or high_unit)
+        second = _amount(high, high_unit)
+        if first is None:
+            continue
+        if second is not None and second > first:
+            return None, (first, second)
+        if plus:
+            return None, (first, None)
+        return first, None
+    return None, None
