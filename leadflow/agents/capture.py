@@ -90,6 +90,9 @@ def standardize_record(
     """The deterministic policy after extraction: SPEC §3 formats and derived fields."""
     flags: list[str] = []
     email = std.normalize_email(extracted.email)
+    if std.is_own_address(email):  # our colleague or relay, never the lead
+        email = None
+        flags.append("own_address_dropped")
     domain = std.company_domain(email, extracted.website)
     if email and std.is_freemail(email.split("@", 1)[1]):
         flags.append("freemail")

@@ -202,6 +202,7 @@ class StandardizeConfig(_Frozen):
     staff_before: tuple[str, ...] = ()
     headcount_multipliers: dict[str, int] = Field(default_factory=dict)
     cjk_counters: tuple[str, ...] = ()
+    own_domains: tuple[str, ...] = ()
 
 
 def load_standardize(path: Path | None = None) -> StandardizeConfig:
@@ -223,6 +224,7 @@ def load_standardize(path: Path | None = None) -> StandardizeConfig:
         headcount_multipliers={str(k): int(v)
                                for k, v in raw["headcount_in_text"]["multipliers"].items()},
         cjk_counters=tuple(raw["headcount_in_text"]["cjk_counters"]),
+        own_domains=tuple(str(d).lower() for d in raw.get("own_domains") or ()),
     )
 
 

@@ -40,6 +40,22 @@ def is_freemail(domain: str | None) -> bool:
     return bool(domain) and domain.lower() in freemail_domains()  # type: ignore[union-attr]
 
 
+def is_own_domain(domain: str | None) -> bool:
+    """Our own company's domain (or a subdomain): a colleague, our website, our no-reply
+    relay — never the lead's address or company (standardize.yaml `own_domains`)."""
+    if not domain:
+        return False
+    domain = domain.lower().rstrip(".")
+    return any(domain == own or domain.endswith("." + own)
+               for own in standardize_tables().own_domains)
+
+
+def is_own_address(address: str | None) -> bool:
+    if not address or "@" not in address:
+        return False
+    return is_own_domain(address.rsplit("@", 1)[1])
+
+
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACES = re.compile(r"[^\S\n]+")  # any whitespace run except a line break
 _ANY_SPACES = re.compile(r"\s+")
@@ -102,7 +118,7 @@ def domain_of(value: object) -> str | None:
 def company_domain(email: str | None, website: str | None) -> str | None:
     """The company's domain: the website's, else the email's unless it is free-mail."""
     for candidate in (domain_of(website), domain_of(email)):
-        if candidate and not is_freemail(candidate):
+        if candidate and not is_freemail(candidate) and not is_own_domain(candidate):
             return candidate
     return None
 

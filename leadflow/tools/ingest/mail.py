@@ -8,6 +8,7 @@ from __future__ import annotations
 import email
 import email.errors
 import email.policy
+import re
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import getaddresses
@@ -21,6 +22,7 @@ from leadflow.tools.standardize import (
     EMAIL_RE,
     clean_line,
     clean_text,
+    is_own_address,
     replace_lone_surrogates,
 )
 
@@ -40,6 +42,10 @@ def parse_email(payload: object) -> ParsedFields:
         body = clean_text(_plain_body(message) if message.keys() else payload)
     else:
         raise IngestError("email payload must be RFC 822 text or {from, subject, body}")
+    if is_own_address(address.strip()):
+        # A colleague (or our own relay) sent it: the lead is the sender of the message it
+        # forwards or quotes, if there is one; our own address is never the lead's.
+        display, address, body = forwarded_sender(body) or ("", "", body)
     out: ParsedFields = {}
     if address and EMAIL_RE.fullmatch(address.strip()):
         out["email"] = address.strip()
@@ -49,13 +55,40 @@ def parse_email(payload: object) -> ParsedFields:
     main, signature = split_signature(body)
     out.update({k: v for k, v in parse_signature(signature).items() if k not in out})  # type: ignore[typeddict-item]
     if "email" not in out:
-        found = EMAIL_RE.search(body)
+        found = next((m for m in EMAIL_RE.finditer(body) if not is_own_address(m.group(0))),
+                     None)
         if found:
             out["email"] = found.group(0)
     inquiry = "\n".join(part for part in (subject, main.strip()) if part)
     out["inquiry"] = inquiry[:MAX_TEXT_CHARS]
     out["text"] = "\n".join(p for p in (inquiry, signature) if p)[:MAX_TEXT_CHARS]
     return out
+
+
+# The header line that opens a forwarded or quoted message, in the languages mail clients
+# write it in ("From:", "Von:", "De :", "Da:", "Van:", "Od:", "Från:", "差出人:", "发件人:").
+_FORWARDED_FROM = re.compile(
+    r"^[ \t>]*(?:\*{0,2})(?:from|von|de|da|van|od|från|fra|lähettäjä|差出人|发件人|寄件者)"
+    r"(?:\*{0,2})[ \t]*[:：][ \t]*(.+)$", re.IGNORECASE | re.MULTILINE)
+# The rest of that header block: "Date:", "Sent:", "Subject:", "To:", "Cc:" in any language.
+_HEADER_LINE = re.compile(r"\A(?:[ \t>]*[^\W\d][\w .-]{0,20}[ \t]*[:：][^\n]*\n)*")
+
+
+def forwarded_sender(body: str) -> tuple[str, str, str] | None:
+    """(display name, address, the forwarded message) of the first message inside `body`
+    whose sender is not one of us: what a colleague forwarded, or the lead's mail quoted in
+    our own relay. None when there is none."""
+    for match in _FORWARDED_FROM.finditer(body):
+        value = clean_line(match.group(1))
+        bracketed = re.fullmatch(r"(.*?)\s*[<\[](?:mailto:)?([^<>\[\]\s]+)[>\]]\s*", value)
+        # "Brandt, Oliver <o.brandt@…>": the comma is part of the name, not a second address
+        display, address = ((bracketed.group(1).strip("\"' "), bracketed.group(2))
+                            if bracketed else _first_address(value))
+        address = address.strip()
+        if address and EMAIL_RE.fullmatch(address) and not is_own_address(address):
+            rest = body[match.end():].lstrip("\n")
+            return display, address, _HEADER_LINE.sub("", rest, count=1)
+    return None
 
 
 def _first_address(sender: str) -> tuple[str, str]:
