@@ -101,6 +101,9 @@ def standardize_record(
     phone = std.normalize_phone(raw_phone, country)
     if raw_phone and phone is None and not country:
         phone = std.normalize_phone(raw_phone, std.country_of_domain(domain))
+    if phone is None:  # the number may be written elsewhere, or in a shape the parser missed
+        hints = [country, std.country_of_domain(domain)]
+        phone = std.phone_in_text(raw_phone, hints) or std.phone_in_text(extracted.inquiry, hints)
     country = country or std.country_of_domain(domain) or std.country_of_phone(phone)
     if raw_phone and not phone:
         flags.append("phone_unparsed")

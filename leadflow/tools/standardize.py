@@ -174,6 +174,23 @@ def normalize_phone(value: object, country: str | None = None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_in_text(text: object, regions: list[str | None]) -> str | None:
+    """The first valid phone number in free text, E.164, found by libphonenumber's matcher:
+    international numbers anywhere, national ones ("06 4188 2093", "TEL: 052-261-4470") only
+    in the regions the lead's other data points to (stated country, email ccTLD), tried in
+    that order. No region hint and no '+': nothing — a national number alone says nothing."""
+    prose = clean_text(text)
+    if not prose or sum(ch.isdigit() for ch in prose) < 6:
+        return None
+    prose = re.sub(r"(?<![\d+])00(?=[1-9][\d ]{6,})", "+", prose)  # 0049… → +49…
+    for region in [*dict.fromkeys(r.upper() for r in regions if r), None]:
+        for match in phonenumbers.PhoneNumberMatcher(prose, region or "ZZ"):
+            if region is None and not match.raw_string.lstrip().startswith("+"):
+                continue
+            return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
 def country_of_phone(e164: str | None) -> str | None:
     if not e164:
         return None
