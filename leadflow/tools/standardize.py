@@ -240,9 +240,14 @@ def country_of_domain(domain: str | None) -> str | None:
 
 @cache
 def _phrase_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
-    """Whole-word alternation; phrases in scripts without spaces match as substrings."""
+    """Whole-word alternation; phrases in scripts without spaces match as substrings; a
+    phrase written "*leiter" matches the end of a word (German compounds: IT-Leiter,
+    Abteilungsdirektor)."""
     parts = []
     for phrase in sorted(phrases, key=len, reverse=True):
+        if phrase.startswith("*"):
+            parts.append(rf"{re.escape(phrase[1:])}(?!\w)")
+            continue
         escaped = re.escape(phrase)
         if not any(ord(ch) >= 0x2E80 for ch in phrase):  # CJK has no word boundaries
             escaped = rf"(?<!\w){escaped}(?!\w)"

@@ -393,3 +393,17 @@ def test_parse_employees_k_suffix_is_not_understated() -> None:
     employees, size_range = parse_employees("5k")
     assert employees in (5000, None)
     assert size_range is None or size_range[0] >= 5000
+
+
+@pytest.mark.parametrize(("title", "seniority"), [
+    ("Abteilungsdirektorin Risikocontrolling", "director"),  # German compound rank
+    ("Leiterin Einkauf", "director"),
+    ("Gruppenleiter Logistik", "manager"),
+    ("Direttrice Generale", "c_level"),
+    ("Vizepräsidentin Finanzen", "vp"),
+    ("Inhaber", "c_level"),
+    ("Kierownik działu IT", "manager"),
+    ("情報システム室長", "director"),
+])
+def test_ranks_in_more_languages(title: str, seniority: str) -> None:
+    assert seniority_of(title) == seniority
