@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from leadflow.agents.routing import choose_rep
 from leadflow.clock import parse_datetime
+from leadflow.context import LeadflowContext
 from leadflow.identity import thread_config
 from leadflow.outcome import outcome_record
 from leadflow.toolbox import Toolbox
@@ -139,7 +140,7 @@ def _sweep_one(state: dict[str, Any], tools: Toolbox, sla: dict[str, Any], at: d
 
 async def wake_lead(graph: CompiledStateGraph[Any, Any, Any, Any], lead_id: str,
                     wake: Wake, tools: Toolbox | None = None,
-                    context: dict[str, Any] | None = None) -> dict[str, Any]:
+                    context: LeadflowContext | None = None) -> dict[str, Any]:
     """Resume a waiting lead with an event or a sweep (in the run context it was started
     with); returns its outcome afterwards. With `tools`, a reassignment to an unknown rep is
     refused before resuming."""
@@ -155,7 +156,7 @@ async def wake_lead(graph: CompiledStateGraph[Any, Any, Any, Any], lead_id: str,
 
 async def sweep(graph: CompiledStateGraph[Any, Any, Any, Any], tools: Toolbox,
                 at: datetime | None = None,
-                context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+                context: LeadflowContext | None = None) -> list[dict[str, Any]]:
     """Wake every lead whose follow-up clock still runs (`leadflow followup sweep`)."""
     moment = (at or tools.clock.now()).isoformat()
     outcomes = []

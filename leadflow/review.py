@@ -16,6 +16,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from leadflow.context import LeadflowContext
 from leadflow.identity import thread_config
 from leadflow.outcome import outcome_record
 from leadflow.toolbox import Toolbox
@@ -96,7 +97,7 @@ def waiting_outcome(values: dict[str, Any], request: dict[str, Any]) -> dict[str
 
 async def decide_review(graph: CompiledStateGraph[Any, Any, Any, Any], tools: Toolbox,
                         lead_id: str, decision: ReviewDecision,
-                        context: dict[str, Any] | None = None) -> dict[str, Any]:
+                        context: LeadflowContext | None = None) -> dict[str, Any]:
     """Resume a paused lead with a decision; returns its outcome afterwards."""
     config: RunnableConfig = thread_config(lead_id)
     snapshot = await graph.aget_state(config)

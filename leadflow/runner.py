@@ -16,6 +16,7 @@ import sqlalchemy.exc
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
+from leadflow.context import LeadflowContext
 from leadflow.followup import pending_wait
 from leadflow.identity import thread_config, workflow_id_for
 from leadflow.outcome import error_outcome, outcome_record
@@ -67,7 +68,7 @@ def thread_outcome(snapshot: Any) -> tuple[dict[str, Any], str] | None:
 class BatchRunner:
     def __init__(self, graph: CompiledStateGraph[Any, Any, Any, Any], tools: Toolbox,
                  durability: Durability = BATCH_DURABILITY,
-                 context: dict[str, Any] | None = None) -> None:
+                 context: LeadflowContext | None = None) -> None:
         self.graph = graph
         self.tools = tools
         self.durability = durability

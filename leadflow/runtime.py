@@ -19,6 +19,7 @@ from langgraph.graph.state import CompiledStateGraph
 from leadflow.agents.base import Agent
 from leadflow.checkpoint import open_checkpointer
 from leadflow.clock import Clock
+from leadflow.context import LeadflowContext
 from leadflow.graph.build import build_graph
 from leadflow.runner import BATCH_DURABILITY, BatchRunner, Durability
 from leadflow.settings import Settings
@@ -35,7 +36,7 @@ class Runtime:
     tools: Toolbox
     graph: CompiledStateGraph[Any, Any, Any, Any]
     runner: BatchRunner
-    context: dict[str, Any]  # the run context every invocation passes (model, prompt version)
+    context: LeadflowContext  # the run context every invocation passes (model, prompt version)
 
 
 @asynccontextmanager
@@ -60,7 +61,7 @@ async def open_runtime(
     own_tools = tools is None
     toolbox = tools if tools is not None else await asyncio.to_thread(
         Toolbox.open, settings.database_url, clock=clock, kb_dir=settings.kb_dir)
-    run_context = {"model": settings.model, **(context or {})}
+    run_context = LeadflowContext(**{"model": settings.model, **(context or {})})
     try:
         saver_cm = checkpointer() if checkpointer else open_checkpointer(settings)
         async with saver_cm as saver:

@@ -207,7 +207,6 @@ def retry(
 
 
 async def _retry(settings: Settings, limit: int) -> list[Any]:
-    from leadflow.context import LeadflowContext
     from leadflow.graph.build import default_agents
     from leadflow.graph.workflow import load_workflow
     from leadflow.retry import retry_parked
@@ -215,4 +214,4 @@ async def _retry(settings: Settings, limit: int) -> list[Any]:
 
     async with open_runtime(settings) as runtime:
         return await retry_parked(runtime.graph, runtime.tools, default_agents(load_workflow()),
-                                  LeadflowContext(model=settings.model), limit)
+                                  runtime.context, limit)
