@@ -19,6 +19,7 @@ from leadflow.identity import item_fingerprint
 from leadflow.llm import RULES
 from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
+from leadflow.tools import prose
 from leadflow.tools import standardize as std
 from leadflow.tools.crm import Account, Contact, LeadSource, column_length, parse_datetime
 from leadflow.tools.ingest import (
@@ -103,13 +104,14 @@ def standardize_record(
         phone = std.normalize_phone(raw_phone, std.country_of_domain(domain))
     if phone is None:  # the number may be written elsewhere, or in a shape the parser missed
         hints = [country, std.country_of_domain(domain)]
-        phone = std.phone_in_text(raw_phone, hints) or std.phone_in_text(extracted.inquiry, hints)
+        phone = (prose.phone_in_text(raw_phone, hints)
+                 or prose.phone_in_text(extracted.inquiry, hints))
     country = country or std.country_of_domain(domain) or std.country_of_phone(phone)
     if raw_phone and not phone:
         flags.append("phone_unparsed")
     employees, size_range = std.parse_employees(extracted.employees)
     if employees is None and size_range is None and extracted.inquiry:
-        employees, size_range = std.headcount_in_text(extracted.inquiry)
+        employees, size_range = prose.headcount_in_text(extracted.inquiry)
         if employees is not None or size_range is not None:
             flags.append("headcount_from_text")
     if employees is not None:
@@ -127,7 +129,7 @@ def standardize_record(
     company_name = std.clean_line(extracted.company_name).strip(" ,;") or None
     if company_name and company_name.lower() in ("n/a", "na", "none", "-", "self", "private"):
         company_name = None
-    company_name = _fit(company_name, "company", flags)
+    company_name = _fit(prose.clean_company_name(company_name, domain), "company", flags)
     campaign = _fit(std.clean_line(extracted.campaign) or None, "campaign", flags)
     source_id = _fit(std.clean_line(item.get("id")) or None, "source_id", flags)
     inquiry = std.clean_text(extracted.inquiry) or ""

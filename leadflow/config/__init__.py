@@ -203,6 +203,7 @@ class StandardizeConfig(_Frozen):
     headcount_multipliers: dict[str, int] = Field(default_factory=dict)
     cjk_counters: tuple[str, ...] = ()
     own_domains: tuple[str, ...] = ()
+    legal_forms: tuple[str, ...] = ()
 
 
 def load_standardize(path: Path | None = None) -> StandardizeConfig:
@@ -225,6 +226,7 @@ def load_standardize(path: Path | None = None) -> StandardizeConfig:
                                for k, v in raw["headcount_in_text"]["multipliers"].items()},
         cjk_counters=tuple(raw["headcount_in_text"]["cjk_counters"]),
         own_domains=tuple(str(d).lower() for d in raw.get("own_domains") or ()),
+        legal_forms=tuple(str(f).lower() for f in raw.get("legal_forms") or ()),
     )
 
 

@@ -174,23 +174,6 @@ def normalize_phone(value: object, country: str | None = None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def phone_in_text(text: object, regions: list[str | None]) -> str | None:
-    """The first valid phone number in free text, E.164, found by libphonenumber's matcher:
-    international numbers anywhere, national ones ("06 4188 2093", "TEL: 052-261-4470") only
-    in the regions the lead's other data points to (stated country, email ccTLD), tried in
-    that order. No region hint and no '+': nothing — a national number alone says nothing."""
-    prose = clean_text(text)
-    if not prose or sum(ch.isdigit() for ch in prose) < 6:
-        return None
-    prose = re.sub(r"(?<![\d+])00(?=[1-9][\d ]{6,})", "+", prose)  # 0049… → +49…
-    for region in [*dict.fromkeys(r.upper() for r in regions if r), None]:
-        for match in phonenumbers.PhoneNumberMatcher(prose, region or "ZZ"):
-            if region is None and not match.raw_string.lstrip().startswith("+"):
-                continue
-            return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-    return None
-
-
 def country_of_phone(e164: str | None) -> str | None:
     if not e164:
         return None
@@ -322,7 +305,7 @@ def industry_of(value: object) -> str | None:
 MAX_EMPLOYEES = 10_000_000  # above the largest employer on earth: junk, not a headcount
 
 
-def _headcount(digits: str, scale: int = 1) -> int | None:
+def plausible_headcount(digits: str, scale: int = 1) -> int | None:
     """int(digits) × scale when it is a plausible headcount; never int() 5000 digits."""
     if len(digits) > len(str(MAX_EMPLOYEES)):
         return None
@@ -340,82 +323,18 @@ def parse_employees(value: object) -> tuple[int | None, tuple[int, int | None] |
     if not text:
         return None, None
     if re.fullmatch(r"\d+", text):
-        return _headcount(text), None
+        return plausible_headcount(text), None
     match = re.fullmatch(r"(\d+)[-–to]+(\d+)\w*", text)
     if match:
-        low, high = _headcount(match.group(1)), _headcount(match.group(2))
+        low, high = plausible_headcount(match.group(1)), plausible_headcount(match.group(2))
         return (None, (low, high)) if low is not None and high is not None else (None, None)
     match = re.fullmatch(r"(morethan|over|>)?(\d+)(k?)(\+?)[a-z]*", text)
     if match:  # "5k" → 5000; "1000+" / "more than 1000" → a lower bound
-        count = _headcount(match.group(2), 1000 if match.group(3) else 1)
+        count = plausible_headcount(match.group(2), 1000 if match.group(3) else 1)
         if count is None:
             return None, None
         return (None, (count, None)) if match.group(1) or match.group(4) else (count, None)
     match = re.fullmatch(r"(?:<|under|lessthan)(\d+)\w*", text)
-    if match and (below := _headcount(match.group(1))) is not None:
+    if match and (below := plausible_headcount(match.group(1))) is not None:
         return None, (0, below - 1)
-    return None, None
-
-
-# A number as people write it: "1,200", "1.200", "3 000", "5k", "2 tys.", "1.5k", "450".
-_GROUPED = r"\d{1,3}(?:[,.\u00a0\u202f' ]\d{3})+(?!\d)"
-_NUMBER = rf"(?<![\d.,])({_GROUPED}|\d+(?:[.,]\d+)?)"
-
-
-@cache
-def _headcount_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """(number … staff noun, staff word … number, CJK staff word … number + counter)."""
-    tables = standardize_tables()
-    multipliers = "|".join(re.escape(m) for m in sorted(tables.headcount_multipliers,
-                                                          key=len, reverse=True))
-    amount = (rf"{_NUMBER}(?:\s?({multipliers})(?![\w]))?\s?(\+)?"
-              rf"(?:\s?(?:-|–|to|bis|a|à|〜|~)\s?{_NUMBER}(?:\s?({multipliers})(?![\w]))?)?")
-    nouns = "|".join(re.escape(n) for n in sorted(tables.staff_nouns, key=len, reverse=True))
-    after = re.compile(rf"{amount}(?:[\s-]+(?!\d)[^\W\d]+){{0,3}}?[\s-]+(?:{nouns}|person|strong)"
-                       rf"(?![\w])", re.IGNORECASE)
-    before_words = "|".join(re.escape(w) for w in tables.staff_before if w.isascii())
-    before = re.compile(rf"(?<![\w])(?:{before_words})\s+(?:[^\W\d]+\s+){{0,2}}?{amount}",
-                        re.IGNORECASE)
-    cjk_words = "|".join(re.escape(w) for w in tables.staff_before if not w.isascii())
-    counters = "".join(tables.cjk_counters)
-    cjk = re.compile(rf"(?:{cjk_words})[^。\n\d]{{0,6}}?{amount}[{counters}]")
-    return after, before, cjk
-
-
-def _amount(digits: str | None, unit: str | None) -> int | None:
-    if digits is None:
-        return None
-    multiplier = standardize_tables().headcount_multipliers.get((unit or "").lower(), 1)
-    if re.fullmatch(_GROUPED, digits):
-        return _headcount(re.sub(r"\D", "", digits))
-    if unit and re.fullmatch(r"\d+[.,]\d+", digits):  # "1.5k"
-        value = float(digits.replace(",", ".")) * multiplier
-        return int(value) if value <= MAX_EMPLOYEES else None
-    whole = re.sub(r"[.,]\d+$", "", digits)
-    return _headcount(whole, multiplier)
-
-
-def headcount_in_text(text: object) -> tuple[int | None, tuple[int, int | None] | None]:
-    """The company's headcount as prose states it ("we are about 600 people", "team of 45",
-    "ca. 1.200 Mitarbeiter", "従業員約780名", "500-999 employees", "north of 5k staff"), in
-    the shape of `parse_employees`. Only a number tied to a word for the company's people
-    counts; the first such statement wins. Nothing found → (None, None): no guessing."""
-    prose = clean_text(text)
-    if not prose:
-        return None, None
-    after, before, cjk = _headcount_patterns()
-    for pattern in (after, cjk, before):
-        match = pattern.search(prose)
-        if match is None:
-            continue
-        low, unit, plus, high, high_unit = match.groups()
-        first = _amount(low, unit or high_unit)
-        second = _amount(high, high_unit)
-        if first is None:
-            continue
-        if second is not None and second > first:
-            return None, (first, second)
-        if plus:
-            return None, (first, None)
-        return first, None
     return None, None

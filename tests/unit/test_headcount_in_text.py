@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadflow.tools.standardize import headcount_in_text
+from leadflow.tools.prose import headcount_in_text
 
 
 @pytest.mark.parametrize(("text", "expected"), [

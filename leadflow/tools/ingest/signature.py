@@ -11,6 +11,7 @@ import re
 from leadflow.config import standardize_tables
 from leadflow.tools.ingest.parsed import ParsedFields
 from leadflow.tools.ingest.patterns import PHONE_ANY
+from leadflow.tools.prose import has_legal_form
 from leadflow.tools.standardize import EMAIL_RE, URL_RE, clean_text, first_matching
 
 _CLOSING_PHRASES = (
@@ -21,6 +22,9 @@ _CLOSING_PHRASES = (
     r"obrigada|mit freundlichen grüßen|mit freundlichen grüssen|viele grüße|beste grüße|"
     r"freundliche grüße|grüße|cordialement|bien cordialement|bien à vous|merci|distinti saluti|"
     r"cordiali saluti|met vriendelijke groet|groeten|saygılarımla|よろしくお願いいたします|"
+    r"med vänliga hälsningar|vänliga hälsningar|hälsningar|mvh|med venlig hilsen|"
+    r"med vennlig hilsen|venlig hilsen|vennlig hilsen|hilsen|pozdrawiam|z poważaniem|"
+    r"serdecznie pozdrawiam|ystävällisin terveisin|terveisin|s pozdravem|üdvözlettel|"
     r"よろしくお願いします|敬具"
 )
 # "Kind regards," or bilingual "Met vriendelijke groet / Kind regards,"
@@ -113,6 +117,16 @@ def parse_signature(signature: str) -> ParsedFields:
         out["title"] = title  # type: ignore[typeddict-item]
         if company or after:
             out["company"] = company or after[0]
+    elif (company_at := next((i for i, seg in enumerate(segments) if has_legal_form(seg)),
+                             None)) is not None:
+        # No rank word in any line: the line with a legal form is the company, and the first
+        # plain line between the name and it is the title ("Referent Digitalisierung").
+        out["company"] = segments[company_at]
+        start = segments.index(names[0]) + 1 if names else 0
+        between = [seg for seg in segments[start:company_at]
+                   if not any(ch.isdigit() for ch in seg) and len(seg) < 70]
+        if between and names:
+            out["title"] = between[0]
     elif len(segments) > 1 and names:
         out["company"] = segments[segments.index(names[0]) + 1]
     return out

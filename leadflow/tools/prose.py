@@ -1,0 +1,141 @@
+"""Facts read from free text (issue 14): a phone number written anywhere, the company's
+headcount stated in prose, and a company name without the location or size written after it.
+Each reads what the text states and nothing more: what the text does not support stays empty.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import phonenumbers
+
+from leadflow.config import standardize_tables
+from leadflow.tools.standardize import MAX_EMPLOYEES, clean_text, plausible_headcount
+
+
+def phone_in_text(text: object, regions: list[str | None]) -> str | None:
+    """The first valid phone number in free text, E.164, found by libphonenumber's matcher:
+    international numbers anywhere, national ones ("06 4188 2093", "TEL: 052-261-4470") only
+    in the regions the lead's other data points to (stated country, email ccTLD), tried in
+    that order. No region hint and no '+': nothing — a national number alone says nothing."""
+    prose = clean_text(text)
+    if not prose or sum(ch.isdigit() for ch in prose) < 6:
+        return None
+    prose = re.sub(r"(?<![\d+])00(?=[1-9][\d ]{6,})", "+", prose)  # 0049… → +49…
+    for region in [*dict.fromkeys(r.upper() for r in regions if r), None]:
+        for match in phonenumbers.PhoneNumberMatcher(prose, region or "ZZ"):
+            if region is None and not match.raw_string.lstrip().startswith("+"):
+                continue
+            return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+# A number as people write it: "1,200", "1.200", "3 000", "5k", "2 tys.", "1.5k", "450".
+_GROUPED = r"\d{1,3}(?:[,.\u00a0\u202f' ]\d{3})+(?!\d)"
+_NUMBER = rf"(?<![\d.,])({_GROUPED}|\d+(?:[.,]\d+)?)"
+
+
+@cache
+def _headcount_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(number … staff noun, staff word … number, CJK staff word … number + counter)."""
+    tables = standardize_tables()
+    multipliers = "|".join(re.escape(m) for m in sorted(tables.headcount_multipliers,
+                                                          key=len, reverse=True))
+    amount = (rf"{_NUMBER}(?:\s?({multipliers})(?![\w]))?\s?(\+)?"
+              rf"(?:\s?(?:-|–|to|bis|a|à|〜|~)\s?{_NUMBER}(?:\s?({multipliers})(?![\w]))?)?")
+    nouns = "|".join(re.escape(n) for n in sorted(tables.staff_nouns, key=len, reverse=True))
+    after = re.compile(rf"{amount}(?:[\s-]+(?!\d)[^\W\d]+){{0,3}}?[\s-]+(?:{nouns}|person|strong)"
+                       rf"(?![\w])", re.IGNORECASE)
+    before_words = "|".join(re.escape(w) for w in tables.staff_before if w.isascii())
+    before = re.compile(rf"(?<![\w])(?:{before_words})\s+(?:[^\W\d]+\s+){{0,2}}?{amount}",
+                        re.IGNORECASE)
+    cjk_words = "|".join(re.escape(w) for w in tables.staff_before if not w.isascii())
+    counters = "".join(tables.cjk_counters)
+    cjk = re.compile(rf"(?:{cjk_words})[^。\n\d]{{0,6}}?{amount}[{counters}]")
+    return after, before, cjk
+
+
+def _amount(digits: str | None, unit: str | None) -> int | None:
+    if digits is None:
+        return None
+    multiplier = standardize_tables().headcount_multipliers.get((unit or "").lower(), 1)
+    if re.fullmatch(_GROUPED, digits):
+        return plausible_headcount(re.sub(r"\D", "", digits))
+    if unit and re.fullmatch(r"\d+[.,]\d+", digits):  # "1.5k"
+        value = float(digits.replace(",", ".")) * multiplier
+        return int(value) if value <= MAX_EMPLOYEES else None
+    whole = re.sub(r"[.,]\d+$", "", digits)
+    return plausible_headcount(whole, multiplier)
+
+
+def headcount_in_text(text: object) -> tuple[int | None, tuple[int, int | None] | None]:
+    """The company's headcount as prose states it ("we are about 600 people", "team of 45",
+    "ca. 1.200 Mitarbeiter", "従業員約780名", "500-999 employees", "north of 5k staff"), in
+    the shape of `parse_employees`. Only a number tied to a word for the company's people
+    counts; the first such statement wins. Nothing found → (None, None): no guessing."""
+    prose = clean_text(text)
+    if not prose:
+        return None, None
+    after, before, cjk = _headcount_patterns()
+    for pattern in (after, cjk, before):
+        match = pattern.search(prose)
+        if match is None:
+            continue
+        low, unit, plus, high, high_unit = match.groups()
+        first = _amount(low, unit or high_unit)
+        second = _amount(high, high_unit)
+        if first is None:
+            continue
+        if second is not None and second > first:
+            return None, (first, second)
+        if plus:
+            return None, (first, None)
+        return first, None
+    return None, None
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[\W\d_]+", "", text.lower())
+
+
+@cache
+def _legal_form_regex() -> re.Pattern[str]:
+    forms = sorted(standardize_tables().legal_forms, key=len, reverse=True)
+    return re.compile(r"(?<![\w])(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w])",
+                      re.IGNORECASE)
+
+
+def has_legal_form(text: str) -> bool:
+    return bool(text) and _legal_form_regex().search(text) is not None
+
+
+# "Acme GmbH, Berlin", "Acme (250 people)", "Acme in Wellington", "Acme - Lisbon office"
+_COMPANY_TAIL = re.compile(r"\s*(?:,|\(|\s[-–|]\s|\sin\s|\sen\s|\sem\s|\sà\s|\saus\s).*$",
+                           re.IGNORECASE)
+
+
+def clean_company_name(name: str | None, domain: str | None = None) -> str | None:
+    """The company's name without what follows it on the line: a location or a size after a
+    comma, a dash, a parenthesis or 'in …'. Cut only when the cut is safe: right after a legal
+    form ('Åkerlund Energi AB, Umeå'), or when the part before is what the company's own
+    domain spells ('Saltbush Wines, Barossa Valley SA' at saltbushwines.com.au). Legal forms
+    stay in the name; they are dropped only for matching (`name_key`)."""
+    if not name:
+        return name
+    match = _COMPANY_TAIL.search(name)
+    if match is None or match.start() == 0:
+        return name
+    head = name[:match.start()].strip(" ,;-–|")
+    if has_legal_form(name[match.start():]):  # "Co., Ltd.", "(Pty) Ltd": still the name
+        return name
+    legal = _legal_form_regex().search(name)
+    if legal is not None and legal.end() <= match.start() + 1 and head:
+        return head
+    stem = _letters((domain or "").split(".")[0])
+    if head and stem and len(stem) >= 4:
+        head_letters = _letters(head)
+        if len(head_letters) >= 4 and (head_letters in stem or stem in head_letters
+                                       or head_letters.startswith(stem[:6])):
+            return head
+    return name
