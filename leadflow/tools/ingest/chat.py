@@ -10,6 +10,7 @@ from leadflow.config import standardize_tables
 from leadflow.tools.ingest.parsed import IngestError, ParsedFields
 from leadflow.tools.ingest.patterns import PHONE_ANY
 from leadflow.tools.ingest.text import MAX_TEXT_CHARS
+from leadflow.tools.prose import has_legal_form
 from leadflow.tools.standardize import EMAIL_RE, clean_text, first_matching
 
 _ASKS = (
@@ -27,7 +28,8 @@ _ASKS = (
 )
 _SELF_INTRO = re.compile(
     r"(?i:\bi am|\bi'm|\bim|\bmy name is|\bthis is|\bme llamo|\bsoy|\bje suis|\bje m'appelle|"
-    r"\bich bin|\bmein name ist|\beu sou|\bmeu nome é|\bsono)\s+"
+    r"\bich bin|\bmein name ist|\beu sou|\bmeu nome é|\bsono|\bhabla|\bte habla|\baquí|"
+    r"\bhier (?:ist|spricht)?|\bc'est|\bik ben|\bmijn naam is|\bmi chiamo|\bnazywam się)\s+"
     r"([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2})"
     # "Greg Lindahl here"; a name starts a word run ("A'A'A'…" is one try, not one a letter)
     r"|(?<![\w'’-])([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){1,2}) here\b"
@@ -40,10 +42,30 @@ _HEADCOUNT = re.compile(
 # A clause starts after punctuation + lowercase; "Sp. z o.o." and "Co., Ltd" are not breaks.
 _TEAM_SIZE = re.compile(r"(?i)\bteam|equipo|equipe|abteilung")
 _CLAUSE_BREAK = re.compile(r"(?:[,;:!?]|(?<!\b\w\w)(?<!\b\w)\.|\s[-–])\s+(?=[a-z¿¡])|\s+\(")
+_ROLE = r"(?:,|\bas|\bI'm|\bI am|\bwork as|^)\s*(?:the\s+|an?\s+)?([^\W\d][\w&/ .-]{1,60}?)\s+"
+_COMPANY_END = r"(?=[,.;!()]|\s+\(|\s+(?:and|in|y|und|et|e)\b|$)"
+# "Head of IT at Solvik Power": a connector that only joins a role to its employer ...
 _ROLE_AT = re.compile(
-    r"(?:,|\bas|\bI'm|\bI am|\bwork as)\s+(?:the\s+|an?\s+)?([A-Z][\w&/ .-]{1,60}?)\s+(?:at|@|from|"
-    r"with|en|bei|chez|na|no)\s+([A-Z0-9][\w&.' -]{1,60}?)(?=[,.;!()]|\s+\(|\s+and\b|$)"
-)
+    _ROLE + r"(?:at|@|from|with|en|bei(?: der| dem)?|chez|na|no|w)\s+"
+    r"([A-Z0-9ÀÁÂÄÅÉÍÓÖØÚÜ][\w&.'’ -]{1,60}?)" + _COMPANY_END, re.MULTILINE)
+# ... and "directora de revenue management de Hoteles Mar Caribe": 'de'/'of' also join words
+# inside a title, so the company after one must be capitalised words only.
+_ROLE_OF = re.compile(
+    _ROLE + r"(?:de(?: la| l')?|da|do|del|della|di|van|von|of|z)\s+"
+    r"((?:[A-Z0-9ÀÁÂÄÅÉÍÓÖØÚÜ][\w&.'’-]*)(?:\s+(?:&\s+)?[A-Z0-9ÀÁÂÄÅÉÍÓÖØÚÜ][\w&.'’-]*)+)"
+    + _COMPANY_END, re.MULTILINE)
+# A contact card typed as one line: "Rob Hughes, Ashgrove Insurance Brokers, r.hughes@…, 07700…"
+_CARD_SPLIT = re.compile(r"\s*(?:[,;]|\s[-–—|/]\s)\s*")
+_NAME_WORD = r"(?:[A-ZÀ-Þ][\w'’-]+|van|von|de|der|da|del|la)"
+_NAME_PART = re.compile(rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}}")
+# "I'm with Calloway Advisors", "my company, Pinebrook Home Services", "trabajo en Acme"
+_COMPANY_INTRO = re.compile(
+    r"(?:\bI'm with|\bI am with|\bI work (?:at|for)|\bmy company,?|\bour company,?|"
+    r"\btrabajo en|\btrabalho na|\btrabalho no|\bje travaille chez|\bich arbeite bei)\s+"
+    r"([A-Z0-9][\w&.'’ -]{1,60}?)(?=[,.;!()]|\s+\(|\s+(?:and|in|y|und|et|e)\b|$)")
+# "株式会社ベイロジ・パートナーズの木村です": company の name です
+_JA_INTRO = re.compile(r"([^\s、。「」]{2,30}(?:株式会社|有限会社|合同会社|会社|[^\s、。]{0,20}))の"
+                       r"([^\s、。の]{1,6})(?:です|と申します|といいます)")
 
 
 def _asked_fields(turn: str) -> list[str]:
@@ -96,6 +118,30 @@ def _first_clause(answer: str) -> str:
     return _CLAUSE_BREAK.split(answer, maxsplit=1)[0].strip(" ,;")
 
 
+def _contact_card(text: str) -> dict[str, str] | None:
+    """Name, company and title from a line that reads like a contact card: comma-separated
+    parts, one of them an email address or a phone number, the others a name (two to four
+    capitalised words), a job title (a rank word) and a company (the rest)."""
+    for line in text.split("\n"):
+        parts = [p.strip(" .") for p in _CARD_SPLIT.split(line) if p.strip(" .")]
+        contact = [p for p in parts if EMAIL_RE.search(p) or PHONE_ANY.search(p)]
+        rest = [p for p in parts if p not in contact and len(p) <= 60]
+        if not contact or not rest or len(parts) < 2:
+            continue
+        card: dict[str, str] = {}
+        for part in rest:
+            if "full_name" not in card and _NAME_PART.fullmatch(part) and not first_matching(
+                    standardize_tables().seniority, part):
+                card["full_name"] = part
+            elif "title" not in card and first_matching(standardize_tables().seniority, part):
+                card["title"] = part
+            elif "company" not in card and "full_name" in card and part[:1].isupper():
+                card["company"] = part
+        if "full_name" in card:
+            return card
+    return None
+
+
 def parse_chat(payload: object) -> ParsedFields:
     """Chat transcript → fields from bot Q&A pairs and the visitor's own words."""
     if not isinstance(payload, list):
@@ -123,11 +169,24 @@ def parse_chat(payload: object) -> ParsedFields:
             out.setdefault(field, answer)  # type: ignore[misc]
         if (intro := _SELF_INTRO.search(text)) and not introduced:
             introduced = intro.group(1) or intro.group(2)
-        if (role_at := _ROLE_AT.search(text)) and first_matching(
-            standardize_tables().seniority, role_at.group(1)
-        ):
-            out.setdefault("title", role_at.group(1).strip())
-            out.setdefault("company", role_at.group(2).strip())
+        tables = standardize_tables()
+        for role_at in [*_ROLE_AT.finditer(text), *_ROLE_OF.finditer(text)]:
+            role = re.sub(r"^.*\b(?:soy|sou|bin|am|I'm|suis|sono|jestem)\s+", "", role_at.group(1))
+            if role_at.re is _ROLE_OF and first_matching(tables.department, role_at.group(2)) \
+                    and not has_legal_form(role_at.group(2)):
+                continue  # "Director of Data Governance": the rest of the title, not a company
+            if first_matching(tables.seniority, role) and len(role) <= 60:
+                out.setdefault("title", role.strip(" ,"))
+                out.setdefault("company", role_at.group(2).strip())
+                break
+        if (card := _contact_card(text)) is not None and not _SELF_INTRO.search(text):
+            for field, value in card.items():  # a self-introduction names the person better
+                out.setdefault(field, value)  # type: ignore[misc]
+        if (with_company := _COMPANY_INTRO.search(text)) and "company" not in out:
+            out["company"] = with_company.group(1).strip()
+        if (ja := _JA_INTRO.search(text)) and "company" not in out:
+            out["company"] = ja.group(1)
+            introduced = introduced or ja.group(2)
         size = _HEADCOUNT.search(text)
         if "employees" not in out and size and not _TEAM_SIZE.search(
                 text[max(0, size.start() - 30):size.start()]):  # "my team (8 people)"
