@@ -143,7 +143,9 @@ def capitalize_name(value: str) -> str:
 
 
 def split_name(full: str) -> tuple[str | None, str | None]:
-    """'Priya Nair' → ('Priya', 'Nair'); 'Nair, Priya' → ('Priya', 'Nair'); CJK kept whole."""
+    """'Priya Nair' → ('Priya', 'Nair'); 'Nair, Priya' → ('Priya', 'Nair'); '高橋 美咲' →
+    ('美咲', '高橋') (East Asian scripts put the family name first); a name without spaces in
+    those scripts is kept whole, since where it splits is not written."""
     full = clean_line(full).strip(" ,;:.")
     full = re.sub(r"^(mr|mrs|ms|miss|dr|prof|sr|sra|herr|frau|m|mme)\.?\s+", "", full, flags=re.I)
     if not full:
@@ -152,10 +154,19 @@ def split_name(full: str) -> tuple[str | None, str | None]:
         last, _, first = full.partition(",")
         if first.strip():
             return capitalize_name(first), capitalize_name(last)
+    full = re.sub(r"\s*[(（][^)）]*[)）]\s*", " ", full).strip() or full  # "大輔 (Daisuke W.)"
     parts = full.split()
     if len(parts) == 1:
         return capitalize_name(parts[0]), None
+    if len(parts) == 2 and all(_is_east_asian(p) for p in parts):
+        return parts[1], parts[0]  # 高橋 美咲, 김 민수: the family name comes first
     return capitalize_name(parts[0]), capitalize_name(" ".join(parts[1:]))
+
+
+def _is_east_asian(word: str) -> bool:
+    """Han, kana or Hangul only: a name written in its own East Asian script."""
+    return bool(word) and all(0x2E80 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF
+                              or 0xF900 <= ord(ch) <= 0xFAFF for ch in word)
 
 
 def normalize_phone(value: object, country: str | None = None) -> str | None:

@@ -196,7 +196,9 @@ def test_domain_of_and_normalize_email() -> None:
         ("Ludwig van Beethoven", ("Ludwig", "van Beethoven")),
         ("María José García López", ("María", "José García López")),
         ("McDonald", ("McDonald", None)),
-        ("山田 太郎", ("山田", "太郎")),
+        ("山田 太郎", ("太郎", "山田")),  # family name first in its own script
+        ("김 민수", ("민수", "김")),
+        ("大輔 (Daisuke Watanabe)", ("大輔", None)),
         ("山田太郎", ("山田太郎", None)),
         ("", (None, None)),
         ("  ", (None, None)),
