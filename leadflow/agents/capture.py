@@ -86,9 +86,10 @@ def _fit(value: str | None, field: str, flags: list[str]) -> str | None:
 
 def standardize_record(
     extracted: ExtractedLead, channel: str, item: dict[str, Any], rules: IcpConfig,
-    utm: dict[str, str] | None = None,
+    utm: dict[str, str] | None = None, text: str = "",
 ) -> tuple[dict[str, Any], list[str]]:
-    """The deterministic policy after extraction: SPEC §3 formats and derived fields."""
+    """The deterministic policy after extraction: SPEC §3 formats and derived fields.
+    `text` is everything the lead wrote (signature included), where places are looked for."""
     flags: list[str] = []
     email = std.normalize_email(extracted.email)
     if std.is_own_address(email):  # our colleague or relay, never the lead
@@ -98,15 +99,21 @@ def standardize_record(
     if email and std.is_freemail(email.split("@", 1)[1]):
         flags.append("freemail")
     country = std.country_code(extracted.country)
+    tld_country = std.country_of_domain(domain)
+    place_country = None
+    if not country and not tld_country:  # a city or state the lead names ("we're in Lyon")
+        place_country = prose.country_of_place(f"{extracted.inquiry or ''}\n{text}")
     raw_phone = std.clean_line(extracted.phone) or None
     phone = std.normalize_phone(raw_phone, country)
     if raw_phone and phone is None and not country:
-        phone = std.normalize_phone(raw_phone, std.country_of_domain(domain))
+        phone = std.normalize_phone(raw_phone, tld_country or place_country)
     if phone is None:  # the number may be written elsewhere, or in a shape the parser missed
-        hints = [country, std.country_of_domain(domain)]
+        hints = [country, tld_country, place_country]
         phone = (prose.phone_in_text(raw_phone, hints)
                  or prose.phone_in_text(extracted.inquiry, hints))
-    country = country or std.country_of_domain(domain) or std.country_of_phone(phone)
+    country = country or tld_country or std.country_of_phone(phone) or place_country
+    if place_country and country == place_country:
+        flags.append("country_from_place")
     if raw_phone and not phone:
         flags.append("phone_unparsed")
     employees, size_range = std.parse_employees(extracted.employees)
@@ -188,7 +195,7 @@ def extract_lead(item: object) -> dict[str, Any]:
         declared = std.clean_line(fields.get("source")).lower()
         channel, parsed = declared if declared in CHANNELS else "api", {}
     record, flags = standardize_record(extract_rules(parsed), channel, fields, icp(),
-                                       parsed.get("utm"))
+                                       parsed.get("utm"), parsed.get("text", ""))
     return {**record, "usable_contact": missing_contact_reason(record) is None,
             "flags": [*flags, *data_quality_flags(record)]}
 
@@ -266,7 +273,8 @@ class CaptureAgent:
                 problem = f"unreadable item: {exc}"
         extracted, meta = await self._extract(channel, parsed, item, run)
         record, flags = standardize_record(extracted, channel, item if isinstance(item, dict)
-                                           else {}, tools.icp, parsed.get("utm"))
+                                           else {}, tools.icp, parsed.get("utm"),
+                                           parsed.get("text", ""))
         flags = [*meta.flags, *flags]
         decided = meta.decision_fields()
         problem = problem or missing_contact_reason(record)

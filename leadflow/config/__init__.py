@@ -204,6 +204,7 @@ class StandardizeConfig(_Frozen):
     cjk_counters: tuple[str, ...] = ()
     own_domains: tuple[str, ...] = ()
     legal_forms: tuple[str, ...] = ()
+    places: dict[str, Any] = Field(default_factory=dict)
 
 
 def load_standardize(path: Path | None = None) -> StandardizeConfig:
@@ -227,6 +228,7 @@ def load_standardize(path: Path | None = None) -> StandardizeConfig:
         cjk_counters=tuple(raw["headcount_in_text"]["cjk_counters"]),
         own_domains=tuple(str(d).lower() for d in raw.get("own_domains") or ()),
         legal_forms=tuple(str(f).lower() for f in raw.get("legal_forms") or ()),
+        places=dict(raw.get("places") or {}),
     )
 
 
