@@ -16,12 +16,14 @@ from leadflow.api.schemas import (
     EngagementEvent,
     FormWebhook,
     InboundItem,
+    LeadExplanation,
     LeadSummary,
     LeadView,
     Problem,
     ReviewItem,
 )
 from leadflow.api.service import LeadService
+from leadflow.explain import explain_lead
 from leadflow.followup import Wake
 from leadflow.review import ReviewDecision
 
@@ -71,6 +73,18 @@ async def get_lead(request: Request, lead_id: str) -> dict[str, Any]:
     if view is None:
         raise HTTPException(404, f"no lead {lead_id}")
     return view
+
+
+@router.get("/leads/{lead_id}/explanation", response_model=LeadExplanation, tags=["leads"],
+            responses={404: {"model": Problem, "description": "no such lead"}})
+async def explain(request: Request, lead_id: str) -> dict[str, Any]:
+    """Why the lead has its tier, its rep or queue, what a person changed and what happens
+    next (due times in the lead's local time), in plain sentences."""
+    tools = service_of(request).tools
+    found = await asyncio.to_thread(explain_lead, tools.crm, tools.reps, lead_id)
+    if found is None:
+        raise HTTPException(404, f"no lead {lead_id}")
+    return found.as_dict()
 
 
 @router.get("/leads", response_model=list[LeadSummary], tags=["leads"])

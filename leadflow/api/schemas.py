@@ -142,3 +142,12 @@ class Problem(BaseModel):
     """Every error body: a short reason a caller can act on, never a stack trace."""
 
     detail: str | list[dict[str, Any]]
+
+
+class LeadExplanation(BaseModel):
+    """Plain sentences per question: why this tier, why this rep or queue, what a person
+    changed, data notes, what happens next."""
+
+    lead_id: str
+    headline: str
+    sections: dict[str, list[str]]

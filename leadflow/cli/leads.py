@@ -70,3 +70,16 @@ def queues(
     for row in crm.queue_items(name):
         table.add_row(visible(row["lead_id"]), visible(row["reason"]), str(row["created_at"]))
     console.print(table)
+
+
+@app.command()
+def explain(lead_id: str) -> None:
+    """Why a lead has its tier, its rep or queue, what a person changed and what happens next."""
+    from leadflow.explain import explain_lead
+    from leadflow.tools.reps import RepDirectory
+
+    found = explain_lead(crm_store(), RepDirectory(), lead_id)
+    if found is None:
+        err.print(f"[red]error:[/red] no lead {escape(lead_id)}")
+        raise typer.Exit(code=1)
+    console.print(visible(found.as_text()))

@@ -309,3 +309,16 @@ def test_metrics_are_prometheus_text_of_the_crm(api: Server) -> None:
     queues = {s.labels["queue"]: s.value
               for s in families["leadflow_queue_open_items"].samples}
     assert queues["manual_review"] == 1 and queues["intake"] == 0
+
+
+def test_a_lead_explains_itself_over_http(api: Server) -> None:
+    with api.client() as client:
+        accepted = client.post("/leads", json=form_item("EXPLAIN-1")).json()
+        lead_id = accepted["lead_ids"][0]
+        wait_for(client, lead_id)
+        body = client.get(f"/leads/{lead_id}/explanation").json()
+        assert body["lead_id"] == lead_id
+        assert set(body["sections"]) >= {"Why this tier", "Why this rep or queue",
+                                         "What a person changed", "What happens next"}
+        assert any("Budget:" in s for s in body["sections"]["Why this tier"])
+        assert client.get("/leads/LEAD-0000/explanation").status_code == 404
