@@ -29,10 +29,12 @@ from leadflow.tools.standardize import contains_phrase
 
 CRITERIA = ("budget", "authority", "need", "timeline")
 # Longest units first: "R$ 200 mil" is 200 thousand, not 200 m(illion).
-MONEY = (r"(?:(?:[$€£¥₹]|r\$|usd|eur|gbp|chf|aud|cad|inr|mxn|brl)\s?\d[\d,.]*\s?"
+_CODES = (r"usd|eur|gbp|chf|aud|cad|inr|mxn|brl|jpy|cny|sgd|nzd|hkd|zar|sek|nok|dkk|pln|ars|"
+          r"clp|cop|aed")
+MONEY = (rf"(?:(?:[$€£¥₹]|r\$|{_CODES})\s?\d[\d,.]*\s?"
          r"(?:thousand|millones|milhões|milhão|million|mil|mio\.?|mm|mn|k|m)?(?![a-z])"
          r"|\d[\d,.]*\s?(?:thousand|millones|milhões|milhão|million|mil|tsd\.?|mio\.?|mm|k|m|t)?"
-         r"\s?(?:usd|eur|gbp|chf|€|\$|£|dollars|euros|reais|pesos|francs)(?!\w))")
+         rf"\s?(?:{_CODES}|€|\$|£|dollars|euros|reais|pesos|francs)(?!\w))")
 _MONEY = re.compile(MONEY, re.IGNORECASE)
 _QUARTER = re.compile(
     r"(?i)\b(?:end of |ende |fin de |fim do |final del )?(?:q([1-4])|h([12])|"
@@ -256,12 +258,15 @@ _UNIT = re.compile(r"\s?(thousand|millones|milhões|milhão|million|tsd|mio|mm|m
                    r"(?![a-z])")
 
 
-def money_amounts(text: str) -> list[float]:
-    """Amounts written in the text ('$180K' → 180000, 'R$ 1,2 milhão' → 1200000); the
-    currency is ignored — good enough to spot a very large deal."""
+def money_amounts(text: str, rules: IcpConfig | None = None,
+                  country: str | None = None) -> list[float]:
+    """Amounts written in the text ('$180K' → 180000, 'R$ 1,2 milhão' → 1200000). With the
+    rules, each is converted to US dollars by its currency (icp.yaml `currency`; a bare '$' or
+    'pesos' is the lead's own country's dollar or peso): 'MXN 4.8M' is about $235k."""
     amounts = []
     for match in _MONEY.finditer(text):
         token = match.group(0).lower()
+        rate = _usd_rate(token, rules, country) if rules is not None else 1.0
         number = re.search(r"\d[\d,.]*", token)
         if not number:
             continue
@@ -273,8 +278,25 @@ def money_amounts(text: str) -> list[float]:
         unit = _UNIT.match(token[number.end():])
         if unit and unit.group(1) in _MULTIPLIERS:
             value *= _MULTIPLIERS[unit.group(1)]
-        amounts.append(value)
+        amounts.append(value * rate)
     return amounts
+
+
+def _usd_rate(token: str, rules: IcpConfig, country: str | None) -> float:
+    """US dollars per unit of the currency a money token is written in (1.0 if unknown)."""
+    table = rules.currency
+    rates = {k.upper(): float(v) for k, v in (table.get("usd_per") or {}).items()}
+    if not rates:
+        return 1.0
+    code = next((c.upper() for c in re.findall(r"[a-z]{3}", token) if c.upper() in rates), None)
+    if code is None:
+        symbols = {str(k).lower(): str(v).upper() for k, v in (table.get("symbols") or {}).items()}
+        symbol = next((s for s in sorted(symbols, key=len, reverse=True) if s in token), None)
+        code = symbols.get(symbol or "", "USD")
+        local = (table.get("local_dollar") or {}).get((country or "").upper())
+        if symbol in ("$", "dollars", "pesos") and local:
+            code = str(local).upper()
+    return rates.get(code, 1.0)
 
 
 def review_reason(bant: dict[str, Any], lead: dict[str, Any], text: str,
@@ -283,8 +305,9 @@ def review_reason(bant: dict[str, Any], lead: dict[str, Any], text: str,
     limits = rules.review
     if not limits:
         return None
-    employees = (lead.get("company") or {}).get("employees") or 0
-    biggest = max(money_amounts(text), default=0.0)
+    company = lead.get("company") or {}
+    employees = company.get("employees") or 0
+    biggest = max(money_amounts(text, rules, company.get("country")), default=0.0)
     if biggest >= limits.get("big_deal_usd", float("inf")) or employees >= limits.get(
             "big_deal_employees", float("inf")):
         return "big_deal"

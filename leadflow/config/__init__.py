@@ -85,6 +85,7 @@ class IcpConfig(_Frozen):
     target_tech: tuple[str, ...]
     routing: dict[str, Any]
     review: dict[str, Any]
+    currency: dict[str, Any] = Field(default_factory=dict)
     outreach: dict[str, Any]
     sla: dict[str, Any]
 
@@ -140,6 +141,7 @@ def load_icp(path: Path | None = None) -> IcpConfig:
         target_tech=tuple(raw["data_quality"]["target_tech"]),
         routing=raw["routing"],
         review=raw.get("review") or {},
+        currency=raw.get("currency") or {},
         outreach=raw.get("outreach") or {},
         sla=raw["sla"],
     )

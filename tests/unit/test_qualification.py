@@ -17,6 +17,7 @@ from leadflow.agents.qualification import (
     BantProposal,
     CriterionProposal,
     QualificationAgent,
+    money_amounts,
     propose_rules,
     score_bant,
 )
@@ -423,3 +424,15 @@ def test_qualification_agent_flags_conflicts(tools: Toolbox) -> None:
     out = asyncio.run(QualificationAgent().run({"lead": lead, "lead_text": ""}, tools))
     assert "conflicting_signals" in out.flags
     assert "prompt_injection_suspected" not in out.flags
+
+
+@pytest.mark.parametrize(("text", "country", "usd"), [
+    ("budget of MXN 4.8M approved", "MX", 235_200),      # not a million-dollar deal
+    ("we have $1.2M set aside", "AU", 780_000),           # a bare $ in Australia is AUD
+    ("we have $1.2M set aside", "US", 1_200_000),
+    ("R$ 5 milhões aprovados", "BR", 850_000),
+    ("EUR 2.5M budget", None, 2_650_000),
+])
+def test_deal_sizes_are_compared_in_one_currency(text: str, country: str | None,
+                                                 usd: float) -> None:
+    assert [round(a) for a in money_amounts(text, RULES, country)] == [usd]
