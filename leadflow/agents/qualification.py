@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from functools import cache
+from itertools import product
 from typing import Any, ClassVar, Literal, Protocol
 
 from langchain_core.language_models import BaseChatModel
@@ -311,9 +312,25 @@ def review_reason(bant: dict[str, Any], lead: dict[str, Any], text: str,
     if biggest >= limits.get("big_deal_usd", float("inf")) or employees >= limits.get(
             "big_deal_employees", float("inf")):
         return "big_deal"
-    if bant.get("conflicts") and bant["tier"] in limits.get("conflicting_tiers", ()):
+    if (bant.get("conflicts") and bant["tier"] in limits.get("conflicting_tiers", ())
+            and conflict_changes_tier(bant, rules)):
         return "conflicting_signals"
     return None
+
+
+def conflict_changes_tier(bant: dict[str, Any], rules: IcpConfig) -> bool:
+    """Would reading the contested criteria either way give another tier? Each contested
+    criterion is scored at the middle of its strongest and of its weakest band; a person is
+    asked only when those readings disagree on the tier (SPEC §7: edge cases, not noise)."""
+    contested = sorted({c.split(":", 1)[0].strip() for c in bant.get("conflicts") or ()})
+    if not contested or any(name not in CRITERIA for name in contested):
+        return True  # a conflict we cannot re-score: a person looks
+    rest = bant["total"] - sum(bant[name]["score"] for name in contested)
+    readings = product(*[(rules.bant[name].bands[0], rules.bant[name].bands[-1])
+                         for name in contested])
+    tiers = {rules.tier_for(rest + sum((b.low + b.high) // 2 for b in bands))
+             for bands in readings}
+    return len(tiers) > 1
 
 
 def _conflict(conflicts: list[str], what: str, band: str, strength: float, text: str,

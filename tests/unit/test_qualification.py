@@ -17,6 +17,7 @@ from leadflow.agents.qualification import (
     BantProposal,
     CriterionProposal,
     QualificationAgent,
+    conflict_changes_tier,
     money_amounts,
     propose_rules,
     score_bant,
@@ -436,3 +437,22 @@ def test_qualification_agent_flags_conflicts(tools: Toolbox) -> None:
 def test_deal_sizes_are_compared_in_one_currency(text: str, country: str | None,
                                                  usd: float) -> None:
     assert [round(a) for a in money_amounts(text, RULES, country)] == [usd]
+
+
+def _bant(budget: int, authority: int, need: int, timeline: int, conflicts: list[str]) -> dict:
+    parts = {"budget": budget, "authority": authority, "need": need, "timeline": timeline}
+    total = sum(parts.values())
+    return {**{k: {"score": v, "band": "", "evidence": ""} for k, v in parts.items()},
+            "total": total, "tier": RULES.tier_for(total), "conflicts": conflicts}
+
+
+def test_a_conflict_goes_to_review_only_when_resolving_it_changes_the_tier() -> None:
+    # strong everywhere else: hot whichever way the timeline is read → no person needed
+    settled = _bant(25, 25, 25, 15, ["timeline: both buying now and a distant date are stated"])
+    assert not conflict_changes_tier(settled, RULES)
+    # middling: buying now makes it warm, a distant date makes it cold → a person decides
+    open_question = _bant(15, 15, 15, 15, ["timeline: both buying now and a distant date are "
+                                           "stated"])
+    assert conflict_changes_tier(open_question, RULES)
+    # a conflict the rules cannot re-score still goes to a person
+    assert conflict_changes_tier(_bant(15, 15, 15, 15, ["something odd"]), RULES)
