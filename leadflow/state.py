@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal
+
+from typing_extensions import TypedDict  # pydantic (Studio schemas) needs it on Python 3.11
 
 Outcome = Literal["success", "failure", "duplicate"]
 

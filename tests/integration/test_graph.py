@@ -371,3 +371,13 @@ def test_business_rule_conflicts_take_the_safe_default_and_are_reported(
     reason = {i["lead_id"]: i["reason"] for i in tools.crm.queue_items("rules_review")}[
         outcome["lead_id"]]
     assert "CRM account owner rep-na-02" in reason
+
+
+def test_studio_sees_the_graphs_input_output_and_context_schemas() -> None:
+    """`langgraph dev` serves these to Studio; on Python 3.11 they need typing_extensions'
+    TypedDict, or the input form is empty."""
+    from leadflow.graph import graph
+
+    assert "item" in graph.get_input_jsonschema()["properties"]
+    assert {"outcome", "status", "bant"} <= set(graph.get_output_jsonschema()["properties"])
+    assert {"model", "prompt_version"} <= set(graph.get_context_jsonschema()["properties"])

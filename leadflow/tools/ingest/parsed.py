@@ -5,7 +5,7 @@ internals to get it.
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing_extensions import TypedDict
 
 
 class ParsedFields(TypedDict, total=False):
