@@ -7,6 +7,7 @@ TYPE_CHECKING), so a lazy import cannot hide an upward dependency.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,9 @@ def test_thread_config_is_spelled_out_once() -> None:
     spelled = [module_name(p) for p in SOURCES
                if '{"configurable": {"thread_id"' in p.read_text(encoding="utf-8")]
     assert spelled == ["leadflow.identity"]
+
+
+def test_settings_is_the_only_reader_of_the_environment() -> None:
+    readers = [module_name(p) for p in SOURCES
+               if re.search(r"os\.environ|os\.getenv|getenv\(", p.read_text(encoding="utf-8"))]
+    assert readers == ["leadflow.settings"]
