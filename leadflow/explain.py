@@ -21,12 +21,16 @@ from leadflow.tools.reps import RepDirectory
 
 CRITERIA_NAMES = {"budget": "Budget", "authority": "Authority", "need": "Need",
                   "timeline": "Timeline"}
-RULES = {
+ROUTING_RULES = {
     "account_owner": "the account already has an owner, who gets every lead from it",
     "specialty_then_load": "among eligible reps, an industry specialist first, then the lowest "
                            "load (open leads / capacity), then the least recently assigned",
     "lowest_load": "among eligible reps, the lowest load (open leads / capacity), then the "
                    "least recently assigned",
+    "no_eligible_rep": "no rep in the region covers the segment and is active, in office and "
+                       "under capacity, so the region's sales manager takes it",
+    "llm_exception_review": "the rules found no eligible rep; the model's exception review "
+                            "picked one who was only softly excluded",
 }
 QUEUES = {"nurture": "the long-term nurture queue (cold leads)",
           "marketing": "the marketing queue (not a sales lead yet)",
@@ -101,8 +105,8 @@ def _routing_sentences(assignment: dict[str, Any] | None, reps: RepDirectory,
     audit = assignment.get("audit") or {}
     rule = audit.get("rule") or ""
     out = [f"Assigned to {_rep_name(reps, assignment.get('rep_id'))}: {assignment.get('reason')}."]
-    if rule in RULES:
-        out.append(f"Rule: {RULES[rule]}.")
+    if rule in ROUTING_RULES:
+        out.append(f"Rule: {ROUTING_RULES[rule]}.")
     elif rule:
         out.append(f"Rule: {rule.replace('_', ' ')}.")
     candidates = audit.get("candidates") or []
