@@ -170,15 +170,3 @@ class Settings:
         """Everything in one directory (the demo, evals, tests): SQLite CRM + checkpoints."""
         return cls(model=model, home=home, database_url=f"sqlite:///{home / 'crm.db'}",
                    checkpoint_path=home / "checkpoints.db", timeout_scale=1.0, kb_dir=None)
-
-    @property
-    def llm(self) -> LlmSettings:
-        return LlmSettings.from_env()
-
-    @property
-    def delivery(self) -> DeliverySettings:
-        return DeliverySettings.from_env()
-
-    @property
-    def worker(self) -> WorkerSettings:
-        return WorkerSettings.from_env()
