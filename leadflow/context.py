@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from leadflow.config import default_prompt_version
 from leadflow.settings import RULES, LlmSettings
@@ -16,6 +19,11 @@ def _env_prompt_version() -> str:
     return LlmSettings.from_env().prompt_version or default_prompt_version()
 
 
+def _show_default(schema: dict[str, Any], value: str) -> None:
+    """The default as it is now (environment, models.yaml), so Studio's form shows it."""
+    schema["default"] = value
+
+
 @dataclass(frozen=True)
 class LeadflowContext:
     """Per-run configuration, passed as `context=` (Studio shows it as a form).
@@ -26,8 +34,14 @@ class LeadflowContext:
     database_url: CRM database; empty means `LEADFLOW_DATABASE_URL` or the SQLite default.
     """
 
-    model: str = field(default_factory=_env_model)
-    prompt_version: str = field(default_factory=_env_prompt_version)
+    model: Annotated[str, Field(
+        description="provider:model for every agent, or `rules` (no LLM)",
+        json_schema_extra=lambda schema: _show_default(schema, _env_model()),
+    )] = field(default_factory=_env_model)
+    prompt_version: Annotated[str, Field(
+        description="prompt file version (leadflow/prompts/<agent>/<version>.yaml)",
+        json_schema_extra=lambda schema: _show_default(schema, _env_prompt_version()),
+    )] = field(default_factory=_env_prompt_version)
     database_url: str = ""
 
     def model_for(self, agent: str) -> str:

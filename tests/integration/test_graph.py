@@ -380,4 +380,6 @@ def test_studio_sees_the_graphs_input_output_and_context_schemas() -> None:
 
     assert "item" in graph.get_input_jsonschema()["properties"]
     assert {"outcome", "status", "bant"} <= set(graph.get_output_jsonschema()["properties"])
-    assert {"model", "prompt_version"} <= set(graph.get_context_jsonschema()["properties"])
+    context = graph.get_context_jsonschema()["properties"]
+    assert context["model"]["default"] == "rules"  # what a run uses when the form is left alone
+    assert context["prompt_version"]["default"] == "v1"
