@@ -83,6 +83,25 @@ def test_the_exported_graph_is_served(dev_server: tuple[str, Path]) -> None:
     assert [a["graph_id"] for a in assistants] == ["leadflow"]
 
 
+def test_studio_gets_the_input_output_and_context_schemas(
+        dev_server: tuple[str, Path]) -> None:
+    """What Studio asks for to draw its input form and context panel (issue 13 item 6)."""
+    from langgraph_sdk import get_client
+
+    url, _home = dev_server
+
+    async def go() -> dict[str, Any]:
+        client = get_client(url=url)
+        [assistant] = await client.assistants.search(graph_id="leadflow")
+        return dict(await client.assistants.get_schemas(assistant["assistant_id"]))
+    schemas = run(go())
+    assert "item" in schemas["input_schema"]["properties"]
+    assert "outcome" in schemas["state_schema"]["properties"]
+    context = schemas["context_schema"]["properties"]
+    assert context["model"]["default"] == "rules"
+    assert context["prompt_version"]["default"] == "v1"
+
+
 def test_a_lead_runs_to_completion_on_a_thread(dev_server: tuple[str, Path]) -> None:
     from langgraph_sdk import get_client
 
