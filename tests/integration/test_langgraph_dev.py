@@ -168,6 +168,10 @@ def test_an_interrupted_review_resumes_from_the_sdk(dev_server: tuple[str, Path]
         thread = await client.threads.create()
         first = await client.runs.wait(thread["thread_id"], "leadflow",
                                        input={"item": partial})
+        paused = await client.threads.get_state(thread["thread_id"])
+        # while it waits, the thread says so: status and why (issue 13 item 6)
+        assert paused["values"]["status"] == "manual_review"
+        assert "no usable contact" in paused["values"]["status_reason"]
         resumed = await client.runs.wait(
             thread["thread_id"], "leadflow",
             command={"resume": {"action": "set_tier", "tier": "warm", "reviewer": "studio",
