@@ -79,4 +79,7 @@ def persist_outcome(tools: Toolbox, state: dict[str, Any]) -> dict[str, Any]:
         "outcome": {**record, "messages": []},  # the messages live in the message log
     }
     tools.crm.settle_lead(record["lead_id"], tools.clock.now(), record["messages"], **values)
+    if record["status"] != "manual_review":  # e.g. a "processing error" item, now settled
+        tools.crm.resolve("manual_review", record["lead_id"], tools.clock.now(),
+                          f"settled as {record['status']}")
     return record

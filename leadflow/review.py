@@ -8,7 +8,6 @@ sending the same decision as the resume value.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
@@ -113,6 +112,4 @@ async def decide_review(graph: CompiledStateGraph[Any, Any, Any, Any], tools: To
     after = await graph.aget_state(config)
     if (again := pending_review(after)) is not None:
         return waiting_outcome(dict(after.values), again)
-    await asyncio.to_thread(tools.crm.resolve, "manual_review", lead_id, tools.clock.now(),
-                            f"{decision.action} by {decision.reviewer}: {decision.note}")
     return dict(result.get("outcome") or outcome_record(dict(after.values)))

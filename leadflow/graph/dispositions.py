@@ -111,6 +111,9 @@ async def carry_out(decision: ReviewDecision, state: dict[str, Any], tools: Tool
     lead_id = state.get("lead_id") or state["workflow_id"]
     note = f"{decision.action} by {decision.reviewer}" + (f": {decision.note}"
                                                           if decision.note else "")
+    # The graph closes the review item it opened, whoever resumed it (CLI, API, Studio, SDK).
+    await asyncio.to_thread(tools.crm.resolve, "manual_review", lead_id, tools.clock.now(),
+                            note)
     human = {"step": action.name, "agent": SUPERVISOR, "decided_by": "human",
              "outcome": "success", "decision": decision.action, "notes": note,
              "model": "human", "prompt_version": None, "usage": None, "error": None}

@@ -160,7 +160,7 @@ def test_a_streamed_run_shows_each_agent_and_pauses_for_follow_up(
 def test_an_interrupted_review_resumes_from_the_sdk(dev_server: tuple[str, Path]) -> None:
     from langgraph_sdk import get_client
 
-    url, _home = dev_server
+    url, home = dev_server
     partial = form_item("DEV-PARTIAL", **{"Work Email": None, "Country": "USA"})
 
     async def go() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -172,6 +172,12 @@ def test_an_interrupted_review_resumes_from_the_sdk(dev_server: tuple[str, Path]
         # while it waits, the thread says so: status and why (issue 13 item 6)
         assert paused["values"]["status"] == "manual_review"
         assert "no usable contact" in paused["values"]["status_reason"]
+        waiting = CrmStore(f"sqlite:///{(home / 'crm.db').resolve()}")
+        try:  # ... and it is in the review queue
+            assert paused["values"]["lead_id"] in {
+                r["lead_id"] for r in waiting.queue_items("manual_review")}
+        finally:
+            waiting.close()
         resumed = await client.runs.wait(
             thread["thread_id"], "leadflow",
             command={"resume": {"action": "set_tier", "tier": "warm", "reviewer": "studio",
@@ -187,3 +193,9 @@ def test_an_interrupted_review_resumes_from_the_sdk(dev_server: tuple[str, Path]
     assert decided, resumed["steps"]
     assert resumed["status"] in {"awaiting_followup", "escalated"}
     assert state["values"]["status"] == resumed["status"]
+    # the graph closed the review item it opened, though nobody used `leadflow review decide`
+    crm = CrmStore(f"sqlite:///{(home / 'crm.db').resolve()}")
+    try:
+        assert resumed["lead_id"] not in {r["lead_id"] for r in crm.queue_items("manual_review")}
+    finally:
+        crm.close()

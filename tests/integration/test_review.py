@@ -162,3 +162,15 @@ def test_conflicting_signals_on_a_warm_lead_wait_for_a_person(tools: Toolbox,
     done = decide(tools, checkpoints, waiting["lead_id"],
                   ReviewDecision(action="set_tier", tier="cold", reviewer="ops"))
     assert done["status"] == "nurture" and done["bant"]["tier"] == "cold"
+
+
+def test_a_lead_back_in_a_queue_it_left_reopens_its_item(tools: Toolbox) -> None:
+    """Paused for review again after a decision: it must not wait without an open item."""
+    now = tools.clock.now()
+    assert tools.crm.enqueue("manual_review", "LEAD-R1", "capture failed", now)
+    assert not tools.crm.enqueue("manual_review", "LEAD-R1", "capture failed", now)  # replay
+    assert tools.crm.resolve("manual_review", "LEAD-R1", now, "approve by ana")
+    assert tools.crm.queue_items("manual_review") == []
+    assert tools.crm.enqueue("manual_review", "LEAD-R1", "routing timed out", now)
+    [item] = tools.crm.queue_items("manual_review")
+    assert (item["lead_id"], item["reason"]) == ("LEAD-R1", "routing timed out")

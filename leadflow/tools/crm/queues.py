@@ -19,13 +19,22 @@ class QueueStore(StoreBase):
 
     def enqueue(self, queue: str, lead_id: str, reason: str, now: datetime,
                 payload: Mapping[str, Any] | None = None) -> bool:
+        """Put the lead in the queue (once: a repeat while it is open is a no-op). A lead that
+        comes back to a queue it left (paused for review again after a decision) reopens its
+        item with the new reason, so it is never waiting without an open item."""
         if queue not in QUEUES:
             raise ValueError(f"unknown queue {queue!r}")
         with self.transaction() as conn:
-            return self._insert_ignore(conn, QueueItem.__table__, {
-                "queue": queue, "lead_id": lead_id, "reason": reason,
-                "payload": dict(payload) if payload else None, "created_at": now,
-            })
+            if self._insert_ignore(conn, QueueItem.__table__, {
+                    "queue": queue, "lead_id": lead_id, "reason": reason,
+                    "payload": dict(payload) if payload else None, "created_at": now}):
+                return True
+            reopened = conn.execute(update(QueueItem).where(
+                QueueItem.queue == queue, QueueItem.lead_id == lead_id,
+                QueueItem.resolved_at.is_not(None)).values(
+                resolved_at=None, reason=reason, created_at=now,
+                payload=dict(payload) if payload else None))
+            return bool(reopened.rowcount)
 
     def record_intake(self, items: Sequence[tuple[str, Mapping[str, Any]]], reason: str,
                       now: datetime) -> None:
