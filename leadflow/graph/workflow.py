@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,11 @@ class Action:
     deadline_s: float | None = None
     review: bool = False  # pause for a person (interrupt) after queueing
     wait: str | None = None  # "engagement": wait (interrupt) for events and sweeps
+
+    def reason_for(self, step: Mapping[str, Any]) -> str:
+        """Why the lead is disposed of: the last step's error, else its notes, else the
+        action's own name."""
+        return str(step.get("error") or step.get("notes") or self.name)
 
 
 @dataclass(frozen=True)

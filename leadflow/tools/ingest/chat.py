@@ -62,7 +62,7 @@ _NAME_PART = re.compile(rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}}")
 _COMPANY_INTRO = re.compile(
     r"(?:\bI'm with|\bI am with|\bI work (?:at|for)|\bmy company,?|\bour company,?|"
     r"\btrabajo en|\btrabalho na|\btrabalho no|\bje travaille chez|\bich arbeite bei)\s+"
-    r"([A-Z0-9][\w&.'’ -]{1,60}?)(?=[,.;!()]|\s+\(|\s+(?:and|in|y|und|et|e)\b|$)")
+    r"([A-Z0-9][\w&.'’ -]{1,60}?)" + _COMPANY_END)
 # "株式会社ベイロジ・パートナーズの木村です": company の name です
 _JA_INTRO = re.compile(r"([^\s、。「」]{2,30}(?:株式会社|有限会社|合同会社|会社|[^\s、。]{0,20}))の"
                        r"([^\s、。の]{1,6})(?:です|と申します|といいます)")
