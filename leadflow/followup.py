@@ -9,6 +9,7 @@ closed_lost|reassigned", "at": ISO, "rep_id": …} or {"sweep": true, "at": ISO}
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ from leadflow.context import LeadflowContext
 from leadflow.identity import thread_config
 from leadflow.outcome import outcome_record
 from leadflow.toolbox import Toolbox
+from leadflow.tools.crm.leases import held_lead
 from leadflow.tools.notifier import Notice
 
 EventType = Literal["contacted", "replied", "meeting_booked", "closed_won", "closed_lost",
@@ -148,10 +150,11 @@ async def wake_lead(graph: CompiledStateGraph[Any, Any, Any, Any], lead_id: str,
             wake.rep_id or "") is None:
         raise ValueError(f"reassigned needs a known rep id (--rep), got {wake.rep_id!r}")
     config: RunnableConfig = thread_config(lead_id)
-    if pending_wait(await graph.aget_state(config)) is None:
-        raise ValueError(f"{lead_id} is not waiting for follow-up")
-    await graph.ainvoke(Command(resume=wake.model_dump()), config, context=context)
-    return outcome_record(dict((await graph.aget_state(config)).values))
+    async with held_lead(tools.crm, lead_id) if tools else contextlib.nullcontext():
+        if pending_wait(await graph.aget_state(config)) is None:
+            raise ValueError(f"{lead_id} is not waiting for follow-up")
+        await graph.ainvoke(Command(resume=wake.model_dump()), config, context=context)
+        return outcome_record(dict((await graph.aget_state(config)).values))
 
 
 async def sweep(graph: CompiledStateGraph[Any, Any, Any, Any], tools: Toolbox,
@@ -163,7 +166,7 @@ async def sweep(graph: CompiledStateGraph[Any, Any, Any, Any], tools: Toolbox,
     for lead_id in await asyncio.to_thread(tools.crm.waiting_sla_leads):
         try:
             outcomes.append(await wake_lead(graph, lead_id, Wake(sweep=True, at=moment),
-                                            context=context))
+                                            tools, context))
         except ValueError:
             continue  # its thread is not waiting (e.g. closed meanwhile)
     return outcomes

@@ -19,6 +19,7 @@ from leadflow.context import LeadflowContext
 from leadflow.identity import thread_config
 from leadflow.outcome import outcome_record
 from leadflow.toolbox import Toolbox
+from leadflow.tools.crm.leases import held_lead
 
 ReviewAction = Literal["approve", "reject", "set_tier", "assign"]
 
@@ -99,17 +100,18 @@ async def decide_review(graph: CompiledStateGraph[Any, Any, Any, Any], tools: To
                         context: LeadflowContext | None = None) -> dict[str, Any]:
     """Resume a paused lead with a decision; returns its outcome afterwards."""
     config: RunnableConfig = thread_config(lead_id)
-    snapshot = await graph.aget_state(config)
-    request = pending_review(snapshot)
-    if request is None:
-        raise ValueError(f"{lead_id} is not waiting for review")
-    if decision.action not in request.get("options", []):
-        raise ValueError(f"{decision.action} is not an option for {lead_id}")
-    if decision.action == "assign" and tools.reps.get(decision.rep_id or "") is None:
-        raise ValueError(f"no rep {decision.rep_id!r} in the directory")
-    result = await graph.ainvoke(Command(resume=decision.model_dump()), config,
-                                 context=context)
-    after = await graph.aget_state(config)
+    async with held_lead(tools.crm, lead_id):
+        snapshot = await graph.aget_state(config)
+        request = pending_review(snapshot)
+        if request is None:
+            raise ValueError(f"{lead_id} is not waiting for review")
+        if decision.action not in request.get("options", []):
+            raise ValueError(f"{decision.action} is not an option for {lead_id}")
+        if decision.action == "assign" and tools.reps.get(decision.rep_id or "") is None:
+            raise ValueError(f"no rep {decision.rep_id!r} in the directory")
+        result = await graph.ainvoke(Command(resume=decision.model_dump()), config,
+                                     context=context)
+        after = await graph.aget_state(config)
     if (again := pending_review(after)) is not None:
         return waiting_outcome(dict(after.values), again)
     return dict(result.get("outcome") or outcome_record(dict(after.values)))

@@ -22,6 +22,7 @@ from leadflow.identity import thread_config, workflow_id_for
 from leadflow.outcome import error_outcome, outcome_record
 from leadflow.review import pending_review, waiting_outcome
 from leadflow.toolbox import Toolbox
+from leadflow.tools.crm.leases import held_lead
 from leadflow.tools.ingest import item_excerpt, storable_item
 
 Durability = Literal["sync", "async", "exit"]
@@ -87,7 +88,8 @@ class BatchRunner:
         config: RunnableConfig = thread_config(workflow_id)
         for attempt in range(1, DB_ATTEMPTS + 1):
             try:
-                return await self._process_once(item, config)
+                async with held_lead(self.tools.crm, workflow_id):  # one runner per lead
+                    return await self._process_once(item, config)
             except Exception as exc:  # noqa: BLE001 — one bad lead must not stop the batch
                 if attempt < DB_ATTEMPTS and is_transient_db_error(exc):
                     self.db_retries += 1

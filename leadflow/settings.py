@@ -110,17 +110,20 @@ class ApiSettings:
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    """The Celery broker and the lead lock of `leadflow worker`."""
+    """The Celery broker, the Redis lead lock of `leadflow worker`, and the CRM lease every
+    runner takes on a lead (tools/crm/leases.py)."""
 
     broker_url: str = DEFAULT_BROKER  # LEADFLOW_BROKER_URL
     visibility_timeout_s: float = 600.0  # LEADFLOW_TASK_VISIBILITY_TIMEOUT
     lead_lock_s: float = 300.0  # LEADFLOW_LEAD_LOCK_SECONDS
+    lead_lease_s: float = 60.0  # LEADFLOW_LEAD_LEASE_SECONDS (renewed every third)
 
     @classmethod
     def from_env(cls) -> WorkerSettings:
         return cls(broker_url=_env("LEADFLOW_BROKER_URL", DEFAULT_BROKER),
                    visibility_timeout_s=float(_env("LEADFLOW_TASK_VISIBILITY_TIMEOUT", "600")),
-                   lead_lock_s=float(_env("LEADFLOW_LEAD_LOCK_SECONDS", "300")))
+                   lead_lock_s=float(_env("LEADFLOW_LEAD_LOCK_SECONDS", "300")),
+                   lead_lease_s=float(_env("LEADFLOW_LEAD_LEASE_SECONDS", "60")))
 
 
 def langsmith_enabled() -> bool:

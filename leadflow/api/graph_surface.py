@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from leadflow.api.schemas import InboundItem
 from leadflow.api.service import LeadService
 from leadflow.identity import thread_config, workflow_id_for
+from leadflow.tools.crm.leases import held_lead
 
 
 class OutcomeRecord(BaseModel):
@@ -83,18 +84,20 @@ class LeadGraphRunnable(Runnable[InboundItem, Any]):
         item = _item(input)
         lead_id = workflow_id_for(item, None)
         thread: RunnableConfig = thread_config(lead_id)
-        snapshot = await self.service.graph.aget_state(thread)
-        if not snapshot.values:  # new lead: stream its run node by node
-            mode: StreamMode = "updates"
-            try:
-                async for update in self.service.graph.astream(
-                        {"item": item}, thread, stream_mode=mode, context=self.service.context,
-                        durability=self.service.runner.durability):
-                    for node, values in (update or {}).items():
-                        if not node.startswith("__"):
-                            yield {"node": node, "lead_id": lead_id, **_step_view(values)}
-            except Exception:  # noqa: BLE001 — the runner below files it (manual review)
-                pass
+        async with held_lead(self.service.tools.crm, lead_id):  # one runner per lead
+            snapshot = await self.service.graph.aget_state(thread)
+            if not snapshot.values:  # new lead: stream its run node by node
+                mode: StreamMode = "updates"
+                try:
+                    async for update in self.service.graph.astream(
+                            {"item": item}, thread, stream_mode=mode,
+                            context=self.service.context,
+                            durability=self.service.runner.durability):
+                        for node, values in (update or {}).items():
+                            if not node.startswith("__"):
+                                yield {"node": node, "lead_id": lead_id, **_step_view(values)}
+                except Exception:  # noqa: BLE001 — the runner below files it (manual review)
+                    pass
         outcome, _how = await self.service.runner.process(item)  # reads back, or finishes
         yield {"outcome": outcome}
 

@@ -224,6 +224,16 @@ class OutreachDraftRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class LeadLease(Base):
+    """Who is running a lead's thread right now, until when: a lead runs in one place at a
+    time on every path (CLI runs, API workers, resumes). Rows are deleted on release."""
+
+    __tablename__ = "lead_leases"
+    lead_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))  # host:pid:token
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 def column_length(model: type[Base], column: str) -> int | None:
     """Declared length of a string column: PostgreSQL rejects longer values (SQLite does
     not), so writers cut to it."""

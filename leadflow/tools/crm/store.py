@@ -7,9 +7,11 @@ from __future__ import annotations
 from leadflow.tools.crm.assignments import AssignmentStore
 from leadflow.tools.crm.engagement import EngagementStore
 from leadflow.tools.crm.leads import LeadStore
+from leadflow.tools.crm.leases import LeaseStore
 from leadflow.tools.crm.outbox import OutboxStore
 from leadflow.tools.crm.queues import QueueStore
 
 
-class CrmStore(LeadStore, QueueStore, AssignmentStore, EngagementStore, OutboxStore):
+class CrmStore(LeadStore, QueueStore, AssignmentStore, EngagementStore, OutboxStore,
+               LeaseStore):
     """All CRM reads and writes. Thread-safe: one engine, short transactions."""
