@@ -77,6 +77,11 @@ def register_chat_model(name: str, model: BaseChatModel) -> None:
         _registered[name] = model
 
 
+def is_registered(name: str) -> bool:
+    with _lock:
+        return name in _registered
+
+
 def _init(name: str, params: ModelParams, base_url: str | None) -> BaseChatModel:
     from langchain.chat_models import init_chat_model
 

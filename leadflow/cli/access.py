@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import typer
 from rich.markup import escape
 
 from leadflow.cli.terminal import err
@@ -17,10 +18,26 @@ if TYPE_CHECKING:
     from leadflow.tools.crm import CrmStore
 
 
+def ready(settings: Settings, *, models: bool = True) -> Settings:
+    """The start-up checks (the database; with `models`, the run's model and its key): a
+    misconfiguration is one line on stderr and exit code 2, before any work."""
+    from leadflow.preflight import PreflightError, check_database, preflight
+
+    try:
+        if models:
+            preflight(settings)
+        else:
+            check_database(settings.database_url)
+    except PreflightError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(code=2) from None
+    return settings
+
+
 def crm_store() -> CrmStore:
     from leadflow.tools.crm import CrmStore
 
-    return CrmStore(Settings.from_env().database_url)
+    return CrmStore(ready(Settings.from_env(), models=False).database_url)
 
 
 def load_items(paths: list[Path]) -> tuple[list[dict[str, Any]], int]:
@@ -39,5 +56,5 @@ async def with_runtime(fn: Callable[[Runtime], Awaitable[Any]]) -> Any:
     """Open the configured runtime, call `fn` with it, close it."""
     from leadflow.runtime import open_runtime
 
-    async with open_runtime(Settings.from_env()) as runtime:
+    async with open_runtime(ready(Settings.from_env())) as runtime:
         return await fn(runtime)

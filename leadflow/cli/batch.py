@@ -16,9 +16,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from leadflow.cli.access import crm_store, load_items
+from leadflow.cli.access import crm_store, load_items, ready
 from leadflow.cli.app import app
-from leadflow.cli.terminal import console
+from leadflow.cli.terminal import console, err
 from leadflow.llm import batch_usage
 from leadflow.runner import BATCH_DURABILITY, Durability
 from leadflow.settings import Settings, set_requests_per_minute
@@ -40,7 +40,7 @@ async def run_batch(settings: Settings, items: list[dict[str, Any]], out: Path |
 
     how_counts: Counter[str] = Counter()
     started = time.perf_counter()
-    async with open_runtime(settings, durability=durability) as runtime:
+    async with open_runtime(ready(settings), durability=durability) as runtime:
         with Progress(TextColumn("[bold]leads"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), TextColumn("{task.description}"), console=console,
                       disable=not show_progress, transient=False) as progress:
@@ -93,7 +93,30 @@ def _summary(report: BatchReport) -> None:
         console.print(f"LLM: {int(usage['calls'])} calls, {tokens / len(outcomes):.0f} tokens/lead "
                       f"({int(usage['input_tokens'])} in, {int(usage['output_tokens'])} out), "
                       f"estimated cost ${usage['cost_usd']:.4f}")
+    if line := fallback_line(outcomes):
+        err.print(f"[yellow]warning:[/yellow] {line}", highlight=False)
     console.print("runs: " + ", ".join(f"{k} {v}" for k, v in sorted(report.runs.items())))
+
+
+FALLBACK_WHY = {"llm_error": "the call failed", "circuit_open": "the circuit breaker was open",
+                "llm_invalid_output": "the output stayed invalid"}
+
+
+def fallback_line(outcomes: list[dict[str, Any]]) -> str:
+    """How many leads the configured LLM could not decide (the rules did), and why."""
+    fell = [o for o in outcomes if "llm_fallback" in (o.get("flags") or [])]
+    if not fell:
+        return ""
+    why = Counter(f for o in fell for f in o.get("flags") or [] if f in FALLBACK_WHY)
+    notes = ((m.get("payload") or {}).get("processing_notes") or ""
+             for o in fell for m in o.get("messages") or [])
+    first = next((n for n in notes if "rules used" in n), "")
+    reason = first[first.find("LLM "):first.find("; rules used")] if "LLM " in first else first
+    return (f"{len(fell)} of {len(outcomes)} leads fell back to the rules because the LLM "
+            f"could not decide ("
+            + ", ".join(f"{FALLBACK_WHY[k]}: {n}" for k, n in why.most_common())
+            + (f"; e.g. {reason[:200]}" if reason else "")
+            + "); see `leadflow queues` (retry_later) and `leadflow retry`")
 
 
 @app.command()
@@ -212,6 +235,6 @@ async def _retry(settings: Settings, limit: int) -> list[Any]:
     from leadflow.retry import retry_parked
     from leadflow.runtime import open_runtime
 
-    async with open_runtime(settings) as runtime:
+    async with open_runtime(ready(settings)) as runtime:
         return await retry_parked(runtime.graph, runtime.tools, default_agents(load_workflow()),
                                   runtime.context, limit)

@@ -18,10 +18,11 @@ app.add_typer(db_app, name="db")
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate LEADFLOW_DATABASE_URL to the latest schema (CRM, and checkpoints on PostgreSQL)."""
+    from leadflow.cli.access import ready
     from leadflow.db import head_revision, is_postgres
     from leadflow.tools.crm import CrmStore
 
-    settings = Settings.from_env()
+    settings = ready(Settings.from_env(), models=False)
     crm = CrmStore(settings.database_url)  # opening migrates
     crm.close()
     if is_postgres(settings.database_url):  # the checkpointer's tables live there too
@@ -37,9 +38,10 @@ def db_current() -> None:
     """Show the database's schema revision and the latest one; exit 1 when behind."""
     from sqlalchemy import create_engine
 
+    from leadflow.cli.access import ready
     from leadflow.db import current_revision, head_revision, sqlalchemy_url
 
-    engine = create_engine(sqlalchemy_url(Settings.from_env().database_url))
+    engine = create_engine(sqlalchemy_url(ready(Settings.from_env(), models=False).database_url))
     try:
         with engine.connect() as conn:
             current = current_revision(conn)

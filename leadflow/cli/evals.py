@@ -40,12 +40,18 @@ def eval_run(
     from leadflow.evals.judge import resolve_judge_model
     from leadflow.evals.report import save_run, scalar_names
     from leadflow.evals.runner import run_eval
+    from leadflow.preflight import PreflightError, check_models
 
     try:
         judge = resolve_judge_model(judge_model)
     except ValueError as exc:
         err.print(f"[red]error:[/red] judge model: {exc}")
         raise typer.Exit(code=2) from exc
+    try:
+        check_models({model, *([judge] if judge else [])})
+    except PreflightError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(code=2) from None
     if langsmith_bridge.enabled():
         console.print("LANGSMITH_API_KEY set: running the experiment through LangSmith")
         asyncio.run(langsmith_bridge.run_on_langsmith(

@@ -22,10 +22,11 @@ def notify_deliver(
     every: Annotated[float, typer.Option(min=0.1)] = 5.0,
 ) -> None:
     """Deliver due notifications (console, webhook, SMTP), retrying failures with backoff."""
+    from leadflow.cli.access import ready
     from leadflow.toolbox import Toolbox
     from leadflow.tools.delivery import deliver_due
 
-    settings = Settings.from_env()
+    settings = ready(Settings.from_env(), models=False)
     tools = Toolbox.open(settings.database_url, kb_dir=settings.kb_dir)
     while True:
         report = asyncio.run(deliver_due(tools.crm, tools.clock))
@@ -33,6 +34,10 @@ def notify_deliver(
                       f"given up {report.failed}")
         for error in report.errors[:5]:
             err.print(f"  {error}", highlight=False)
+        if report.held:
+            err.print(f"[yellow]warning:[/yellow] {report.held_line()}", highlight=False)
         if not loop:
+            if report.held and not report.delivered:
+                raise typer.Exit(code=1)
             break
         time.sleep(every)

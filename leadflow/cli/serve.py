@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from leadflow.cli.access import ready
 from leadflow.cli.app import app
 from leadflow.cli.terminal import console, err
 from leadflow.settings import Settings
@@ -29,6 +30,7 @@ def serve(
     except RuntimeError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
+    ready(Settings.from_env())
     uvicorn.run("leadflow.api.asgi:app", host=host, port=port, workers=workers,
                 proxy_headers=False, server_header=False)
 
@@ -48,7 +50,8 @@ def dashboard(
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"[yellow]warning:[/yellow] the dashboard has no authentication and "
                   f"listens on {host}")
-    crm = make_url(Settings.from_env().database_url).render_as_string(hide_password=True)
+    crm = make_url(ready(Settings.from_env(), models=False).database_url).render_as_string(
+        hide_password=True)
     console.print(f"dashboard: http://{host}:{port}/dashboard  (CRM {crm})", highlight=False,
                   soft_wrap=True)
     uvicorn.run(create_app(), host=host, port=port, server_header=False)
@@ -64,6 +67,8 @@ def worker(
     """A Celery worker that processes leads sent by `run --distributed` or the API
     (broker: LEADFLOW_BROKER_URL; database: LEADFLOW_DATABASE_URL, PostgreSQL to share)."""
     from leadflow.worker import QUEUE, celery_app
+
+    ready(Settings.from_env())
 
     celery_app.worker_main(["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}",
                             "--pool=prefork", "-Q", QUEUE, "--without-gossip",

@@ -24,19 +24,33 @@ from leadflow.tools.notifier import delivery_settings
 log = logging.getLogger("leadflow.notifications")
 
 
+# What configures each channel, for the message when it is not.
+CHANNEL_SETTING = {"webhook": "LEADFLOW_WEBHOOK_URL", "email": "LEADFLOW_SMTP_HOST"}
+
+
 @dataclass
 class DeliveryReport:
     delivered: int = 0
     retried: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    held: dict[str, int] = field(default_factory=dict)  # due, but their channel is unset
+
+    def held_line(self) -> str:
+        """One line on what waits for a channel to be configured ('' when nothing does)."""
+        if not self.held:
+            return ""
+        parts = [f"{n} by {channel} (set {CHANNEL_SETTING.get(channel, channel)})"
+                 for channel, n in sorted(self.held.items())]
+        return (f"{sum(self.held.values())} notifications wait for a channel that is not "
+                f"configured: {', '.join(parts)}; they stay in the outbox")
 
 
-def usable(channel: str) -> str:
-    """The channel if its endpoint is configured now, else the default (console)."""
+def configured_channels() -> set[str]:
+    """The channels that can deliver now: the log always, webhook and email when set."""
     env = DeliverySettings.from_env()
-    configured = {"console": True, "webhook": bool(env.webhook_url), "email": bool(env.smtp_host)}
-    return channel if configured.get(channel) else str(delivery_settings()["default"])
+    ready = {"console": True, "webhook": bool(env.webhook_url), "email": bool(env.smtp_host)}
+    return {channel for channel, ok in ready.items() if ok}
 
 
 def backoff(attempt: int) -> timedelta:
@@ -78,10 +92,13 @@ async def deliver_due(crm: CrmStore, clock: Clock, limit: int = 100) -> Delivery
     """One pass over the outbox's due notifications."""
     report = DeliveryReport()
     max_attempts = int(delivery_settings()["retry"]["max_attempts"])
-    rows = await asyncio.to_thread(crm.due_notifications, clock.now(), limit)
+    channels = configured_channels()
+    rows = await asyncio.to_thread(crm.due_notifications, clock.now(), limit, channels)
+    due = await asyncio.to_thread(crm.due_by_channel, clock.now())
+    report.held = {c: n for c, n in due.items() if c not in channels}
     async with httpx.AsyncClient() as client:
         for row in rows:
-            channel = usable(row["channel"])
+            channel = row["channel"]
             try:
                 if channel == "webhook":
                     await _send_webhook(row, client)

@@ -25,7 +25,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("agents", ("leadflow.agents",)),
     ("graph", ("leadflow.outcome", "leadflow.review", "leadflow.followup", "leadflow.retry",
                "leadflow.graph")),
-    ("runtime", ("leadflow.runner", "leadflow.runtime", "leadflow.metrics", "leadflow.explain")),
+    ("runtime", ("leadflow.runner", "leadflow.runtime", "leadflow.metrics", "leadflow.explain",
+                 "leadflow.preflight")),
     ("entry points", ("leadflow.cli", "leadflow.api", "leadflow.dashboard", "leadflow.worker",
                       "leadflow.evals")),
 ]

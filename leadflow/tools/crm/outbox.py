@@ -5,11 +5,11 @@ writes with the lead's final status in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from leadflow.clock import parse_datetime
@@ -37,17 +37,23 @@ class OutboxStore(StoreBase):
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings().all()]
 
-    def due_notifications(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
-        """Undelivered, not given up, and due (never tried or past their backoff)."""
+    def due_notifications(self, now: datetime, limit: int = 100,
+                          channels: Collection[str] | None = None) -> list[dict[str, Any]]:
+        """Undelivered, not given up, and due (never tried or past their backoff); only
+        those routed to `channels` when given."""
+        query = select(Notification.__table__).where(*_due(now))
+        if channels is not None:
+            query = query.where(Notification.channel.in_(list(channels)))
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(Notification.__table__)
-                .where(Notification.delivered_at.is_(None), Notification.failed_at.is_(None),
-                       (Notification.next_attempt_at.is_(None))
-                       | (Notification.next_attempt_at <= now))
-                .order_by(Notification.id).limit(limit)
-            ).mappings().all()
+            rows = conn.execute(query.order_by(Notification.id).limit(limit)).mappings().all()
         return [dict(r) for r in rows]
+
+    def due_by_channel(self, now: datetime) -> dict[str, int]:
+        """How many due notifications each channel has."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(Notification.channel, func.count()).where(*_due(now))
+                                .group_by(Notification.channel)).all()
+        return {str(channel): int(n) for channel, n in rows}
 
     def mark_delivery(self, notification_id: int, now: datetime, *, delivered: bool,
                       error: str | None = None, retry_at: datetime | None = None) -> None:
@@ -94,3 +100,8 @@ class OutboxStore(StoreBase):
                 conn.execute(update(Lead).where(Lead.id == lead_id)
                              .values(updated_at=now, **values))
             self.record_messages(messages, lead_id, conn)
+
+
+def _due(now: datetime) -> tuple[Any, ...]:
+    return (Notification.delivered_at.is_(None), Notification.failed_at.is_(None),
+            Notification.next_attempt_at.is_(None) | (Notification.next_attempt_at <= now))
