@@ -18,6 +18,7 @@ from rich.table import Table
 
 from leadflow.cli.access import crm_store, load_items
 from leadflow.cli.app import app
+from leadflow.cli.options import FrameworkOption
 from leadflow.cli.terminal import console
 from leadflow.llm import batch_usage
 from leadflow.runner import BATCH_DURABILITY, Durability
@@ -110,6 +111,7 @@ def run(
     distributed: Annotated[bool, typer.Option(
         help="send the items to `leadflow worker`s (Celery) instead of processing here")] = False,
     wait: Annotated[bool, typer.Option(help="with --distributed: wait for the workers")] = True,
+    framework: FrameworkOption = None,  # applied by the option (workers use their own env)
 ) -> None:
     """Process a batch of inbound items; re-running the same batch resumes it."""
     if durability not in ("sync", "async", "exit"):
