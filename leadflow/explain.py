@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from leadflow.agents.qualification import CRITERIA
+from leadflow.agents.meddic import criterion_maxima
 from leadflow.clock import parse_datetime
 from leadflow.tools.crm import CrmStore
 from leadflow.tools.prose import cities
@@ -78,15 +78,20 @@ def local_time(moment: object, country: str | None) -> str:
 
 def _tier_sentences(bant: dict[str, Any]) -> list[str]:
     out = []
-    framework = bant.get("framework", "bant").upper()
-    out.append(f"{framework} total {bant.get('total')}/100 gives tier {bant.get('tier')} "
+    framework = str(bant.get("framework") or "bant").upper()
+    maxima = criterion_maxima(bant)
+    scored = [bant[k] for k in maxima if isinstance(bant.get(k), dict)]
+    points = sum(int(part.get("score") or 0) for part in scored)
+    scale = (f" ({points} of {sum(maxima.values())} points, scaled)"
+             if sum(maxima.values()) != 100 and len(scored) == len(maxima) else "")
+    out.append(f"{framework} total {bant.get('total')}/100{scale} gives tier {bant.get('tier')} "
                "(hot 80–100, warm 60–79, cold 40–59, unqualified 0–39).")
-    for key in CRITERIA:
-        name, part = key.capitalize(), bant.get(key)
+    for key, top in maxima.items():
+        name, part = key.replace("_", " ").capitalize(), bant.get(key)
         if isinstance(part, dict):
             band = str(part.get("band", "")).replace("_", " ")
             quote = str(part.get("evidence") or "").strip().rstrip(".")
-            out.append(f"{name}: {band}, {part.get('score')}/25 — \"{quote}\".")
+            out.append(f"{name}: {band}, {part.get('score')}/{top} — \"{quote}\".")
     return out
 
 

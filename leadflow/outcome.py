@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadflow.agents.qualification import CRITERIA
+from leadflow.agents.meddic import criteria_of
 from leadflow.state import trajectory
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import STATUSES
@@ -33,9 +33,12 @@ def outcome_record(state: dict[str, Any]) -> dict[str, Any]:
         "status_reason": reason,
         "contact": lead.get("contact"),
         "company": lead.get("company"),
+        # The qualification, under its SPEC name whichever framework scored it (BANT or
+        # MEDDIC, per run): `framework` says which, and the criteria are that framework's.
         "bant": (
-            {**{c: {k: bant[c][k] for k in ("score", "band", "evidence")} for c in CRITERIA
-                if c in bant},
+            {"framework": bant.get("framework"),
+             **{c: {k: bant[c][k] for k in ("score", "band", "evidence")}
+                for c in criteria_of(bant) if c in bant},
              "total": bant.get("total"), "tier": bant.get("tier")}
             if bant else None
         ),

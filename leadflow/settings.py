@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, cast
 
 from dotenv import load_dotenv
 
@@ -134,6 +135,25 @@ def langsmith_enabled() -> bool:
 def set_requests_per_minute(rpm: float) -> None:
     """`leadflow run --rpm`: the limit every model of this process is built with."""
     os.environ["LEADFLOW_LLM_RPM"] = str(rpm)
+
+
+Framework = Literal["bant", "meddic"]  # the qualification frameworks (SPEC §4.3)
+FRAMEWORKS: tuple[Framework, ...] = ("bant", "meddic")
+DEFAULT_FRAMEWORK: Framework = "bant"
+
+
+def qualification_framework() -> Framework:
+    """LEADFLOW_FRAMEWORK: the framework of a run that does not choose one (default bant)."""
+    value = _env("LEADFLOW_FRAMEWORK", DEFAULT_FRAMEWORK).strip().lower()
+    if value not in FRAMEWORKS:
+        raise ValueError(f"LEADFLOW_FRAMEWORK={value!r} is not a qualification framework: "
+                         f"use {' or '.join(FRAMEWORKS)}")
+    return cast(Framework, value)
+
+
+def set_framework(framework: Framework) -> None:
+    """`leadflow run --framework`: the framework every run of this process defaults to."""
+    os.environ["LEADFLOW_FRAMEWORK"] = framework
 
 
 def current_user(default: str = "cli") -> str:

@@ -100,6 +100,12 @@ def plausible_arguments(tool_name: str, text: str) -> dict[str, Any]:
     if tool_name == "BantProposal":
         return bant_args(("unclear_possible", 0.5, quote), ("some_influence", 0.5, quote),
                          ("clear_improvement", 0.5, quote), ("within_6_months", 0.5, quote))
+    if tool_name == "MeddicProposal":  # middle bands of every MEDDIC criterion
+        middle = {"metrics": "stated_goal", "economic_buyer": "engaged",
+                  "decision_criteria": "some", "decision_process": "partial",
+                  "identify_pain": "clear", "champion": "potential"}
+        return {**{name: {"band": band, "strength": 0.5, "evidence": quote}
+                   for name, band in middle.items()}, "conflicts": []}
     if tool_name == "EnrichmentSummary":
         return {"summary": "Scripted summary.", "talking_points": [quote, "Follow up."]}
     if tool_name == "RoutingReview":

@@ -34,12 +34,14 @@ def provenance(answer: LlmAnswer[Any] | None) -> dict[str, Any]:
 
 
 async def ask_llm(agent: str, run: LeadflowContext, schema: type[Schema], fields: dict[str, Any],
-                  model: BaseChatModel | None = None) -> LlmAnswer[Schema]:
+                  model: BaseChatModel | None = None,
+                  prompt_name: str | None = None) -> LlmAnswer[Schema]:
     """One structured call (plus its repair retry). Transport errors that outlive the
     client's own retries, and output still invalid after the repair, both return
-    `parsed=None` with flag `llm_fallback` and a note saying why."""
+    `parsed=None` with flag `llm_fallback` and a note saying why. `prompt_name`: another
+    prompt than the agent's own (e.g. `qualification_meddic`), same model and settings."""
     name = run.model_for(agent)
-    prompt = load_prompt(agent, run.prompt_version)
+    prompt = load_prompt(prompt_name or agent, run.prompt_version)
     answer: LlmAnswer[Schema] = LlmAnswer(None, name, prompt.version)
     breaker = breaker_for(agent, name)
     if not breaker.allow(time.monotonic()):

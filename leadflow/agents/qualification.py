@@ -417,6 +417,10 @@ class QualificationAgent:
 
     async def run(self, state: LeadState, tools: Toolbox,
                   run: LeadflowContext = DEFAULT_RUN) -> StepOutput:
+        if run.framework == "meddic":  # the run chose MEDDIC (SPEC §4.3): its own module
+            from leadflow.agents.meddic_step import qualify_meddic
+
+            return await qualify_meddic(state, tools, run, self.model)
         lead = state["lead"]
         raw_text = "\n".join(filter(None, (lead.get("inquiry"), state.get("lead_text"))))
         text, injected = strip_injection(raw_text, tools.icp)

@@ -18,13 +18,13 @@ from rich.table import Table
 
 from leadflow.cli.access import crm_store, load_items, ready
 from leadflow.cli.app import app
+from leadflow.cli.options import FrameworkOption
 from leadflow.cli.terminal import console, err
 from leadflow.llm import batch_usage
 from leadflow.runner import BATCH_DURABILITY, Durability
 from leadflow.settings import Settings, set_requests_per_minute
 
 
-@dataclass
 @dataclass
 class BatchReport:
     outcomes: list[dict[str, Any]]
@@ -133,6 +133,7 @@ def run(
     distributed: Annotated[bool, typer.Option(
         help="send the items to `leadflow worker`s (Celery) instead of processing here")] = False,
     wait: Annotated[bool, typer.Option(help="with --distributed: wait for the workers")] = True,
+    framework: FrameworkOption = None,  # applied by the option (workers use their own env)
 ) -> None:
     """Process a batch of inbound items; re-running the same batch resumes it."""
     if durability not in ("sync", "async", "exit"):

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from leadflow.cli.app import app
+from leadflow.cli.options import FrameworkOption
 from leadflow.cli.terminal import console, err
 from leadflow.settings import RULES
 
@@ -32,6 +33,7 @@ def eval_run(
     judge_model: Annotated[str | None, typer.Option(
         help="provider:model grading the chosen outreach drafts (default "
              "LEADFLOW_EVAL_JUDGE_MODEL; unset or rules: no judge)")] = None,
+    framework: FrameworkOption = None,
 ) -> None:
     """Run the graph over a labelled dataset; write a run record and reports."""
     if ctx.invoked_subcommand is not None:
@@ -55,11 +57,13 @@ def eval_run(
     if langsmith_bridge.enabled():
         console.print("LANGSMITH_API_KEY set: running the experiment through LangSmith")
         asyncio.run(langsmith_bridge.run_on_langsmith(
-            dataset, model=model, prompt_version=prompt_version, concurrency=concurrency))
+            dataset, model=model, prompt_version=prompt_version, concurrency=concurrency,
+            framework=framework))
 
     try:
         record = asyncio.run(run_eval(dataset, model=model, prompt_version=prompt_version,
-                                      concurrency=concurrency, judge_model=judge))
+                                      concurrency=concurrency, judge_model=judge,
+                                      framework=framework))
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc

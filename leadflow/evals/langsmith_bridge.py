@@ -12,7 +12,7 @@ from leadflow.clock import FrozenClock
 from leadflow.context import LeadflowContext
 from leadflow.evals.runner import EVAL_NOW, load_dataset, score_row
 from leadflow.runtime import open_runtime
-from leadflow.settings import Settings, langsmith_enabled
+from leadflow.settings import Framework, Settings, langsmith_enabled, qualification_framework
 
 # score_row keys that are per-lead booleans (None = not applicable): one LangSmith
 # feedback key each.
@@ -51,7 +51,7 @@ def make_evaluator(dataset: str) -> Callable[[Any, Any], dict[str, Any]]:
 
 
 async def run_on_langsmith(dataset: str, *, model: str, prompt_version: str | None,
-                           concurrency: int = 4) -> Any:
+                           concurrency: int = 4, framework: Framework | None = None) -> Any:
     """Upload the dataset once (by name), then evaluate the real graph against it."""
     from langsmith import Client, aevaluate
 
@@ -66,15 +66,19 @@ async def run_on_langsmith(dataset: str, *, model: str, prompt_version: str | No
             outputs=[e.get("labels") or {} for e in examples],
         )
     prompt_version = prompt_version or LeadflowContext(model=model).prompt_version
+    framework = framework or qualification_framework()
     with tempfile.TemporaryDirectory() as tmp:
         async with open_runtime(Settings.local(Path(tmp), model), clock=FrozenClock(EVAL_NOW),
-                                context={"prompt_version": prompt_version}) as runtime:
+                                context={"prompt_version": prompt_version,
+                                         "framework": framework}) as runtime:
 
             async def target(inputs: dict[str, Any]) -> dict[str, Any]:
                 outcome, _ = await runtime.runner.process(inputs["item"])
                 return {"outcome": outcome}
 
             return await aevaluate(target, data=name, evaluators=[make_evaluator(dataset)],
-                                   experiment_prefix=f"{model}-{prompt_version}",
-                                   metadata={"model": model, "prompt_version": prompt_version},
+                                   experiment_prefix=f"{model}-{prompt_version}"
+                                   + ("" if framework == "bant" else f"-{framework}"),
+                                   metadata={"model": model, "prompt_version": prompt_version,
+                                             "framework": framework},
                                    max_concurrency=concurrency, client=client)

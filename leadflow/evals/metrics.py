@@ -9,12 +9,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from leadflow.agents.evidence import enrichment_facts, is_grounded
-from leadflow.agents.qualification import CRITERIA
+from leadflow.agents.meddic import criteria_of
 from leadflow.config import icp
 from leadflow.tools.reps import RepDirectory
 
 TIERS = ("hot", "warm", "cold", "unqualified")
-RULE_FACTS = ("title:", "company size", "no timeline stated", "no inquiry text", "no title given")
+RULE_FACTS = ("title:", "company size", "no timeline stated", "no inquiry text", "no title given",
+              "no metric stated", "no decision criteria stated", "no decision process stated",
+              "no pain stated")
 
 
 def _get(outcome: Mapping[str, Any], dotted: str) -> Any:
@@ -62,13 +64,13 @@ def tier_of(outcome: Mapping[str, Any]) -> str | None:
 
 
 def evidence_grounding(outcome: Mapping[str, Any], item_text: str) -> tuple[int, int]:
-    """(grounded, total) BANT evidence statements: quotes must be in the item, facts must be
-    the enrichment's or a rules fact."""
+    """(grounded, total) evidence statements of the qualification (BANT or MEDDIC): quotes
+    must be in the item, facts must be the enrichment's or a rules fact."""
     bant = outcome.get("bant") or {}
     lead = {"contact": outcome.get("contact") or {}, "company": outcome.get("company") or {}}
     source = f"{item_text}\n{enrichment_facts(lead)}"
     grounded = total = 0
-    for criterion in CRITERIA:
+    for criterion in criteria_of(bant):
         evidence = (bant.get(criterion) or {}).get("evidence") or ""
         if not evidence:
             continue

@@ -24,8 +24,10 @@ LOWER_IS_BETTER = {"bant_total_mae", "routing_violation_rate", "load_balance_spr
 
 
 def scalar_names(metrics: dict[str, Any]) -> tuple[str, ...]:
-    """The scalars to show: the fixed ones, plus the outreach judge's when the run had one."""
-    return (*SCALARS, *(n for n in judge.METRIC_NAMES if n in metrics))
+    """The scalars the run has: the fixed ones (a MEDDIC run has no BANT band accuracy), plus
+    the outreach judge's when the run had one."""
+    return (*(n for n in SCALARS if n in metrics),
+            *(n for n in judge.METRIC_NAMES if n in metrics))
 
 
 def save_run(record: dict[str, Any], out_dir: Path) -> dict[str, Path]:
@@ -56,8 +58,9 @@ def markdown(record: dict[str, Any]) -> str:
     mx = record["metrics"]
     lines = [f"# Eval run {record['run_id']}", "",
              f"dataset `{record['dataset']}` · model `{record['model']}` · prompts "
-             f"`{record['prompt_version']}` · commit `{record.get('git_commit')}` · "
-             f"{mx['leads']} leads", "", "| metric | value |", "|---|---|"]
+             f"`{record['prompt_version']}` · framework `{record.get('framework', 'bant')}` · "
+             f"commit `{record.get('git_commit')}` · {mx['leads']} leads", "",
+             "| metric | value |", "|---|---|"]
     lines += [f"| {name} | {_fmt(mx.get(name))} |" for name in scalar_names(mx) if name in mx]
     lines += ["", "## Capture fields", "", "| field | precision | recall | F1 | n |",
               "|---|---|---|---|---|"]
@@ -167,7 +170,8 @@ def html_report(record: dict[str, Any]) -> str:
     f1 = {f: s["f1"] for f, s in mx["capture_fields"].items()}
     title = html.escape(f"Eval run {record['run_id']}")
     meta = html.escape(f"dataset {record['dataset']} · model {record['model']} · prompts "
-                       f"{record['prompt_version']} · {mx['leads']} leads")
+                       f"{record['prompt_version']} · framework {record.get('framework', 'bant')}"
+                       f" · {mx['leads']} leads")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
             "<style>body{font-family:sans-serif;margin:2em}td{padding:2px 10px}</style>"
             f"</head><body><h1>{title}</h1><p>{meta}</p><table>{rows}</table>"

@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from leadflow.agents.meddic import criteria_of
 from leadflow.clock import FrozenClock
 from leadflow.context import LeadflowContext
 from leadflow.evals import judge
 from leadflow.evals import metrics as m
 from leadflow.llm import RULES
 from leadflow.runtime import open_runtime
-from leadflow.settings import Settings
+from leadflow.settings import Framework, Settings, qualification_framework
 from leadflow.toolbox import Toolbox
 from leadflow.tools.ingest import item_text
 
@@ -81,9 +82,10 @@ def score_row(example: dict[str, Any], outcome: dict[str, Any], latency_ms: floa
         "segment_ok": check("segment", company.get("segment")),
         "kb_matched": ("unknown_company" not in flags) if labels.get("in_kb") else None,
         "tier_ok": (m.tier_of(outcome) in expected_tier) if expected_tier else None,
+        # the labels are BANT bands: a MEDDIC-scored lead has none of them to compare
         "band_matches": {c: (bant.get(c) or {}).get("band") == band
                          for c, band in (labels.get("bant") or {}).items()
-                         if band is not None and bant},
+                         if band is not None and bant and c in criteria_of(bant)},
         "status_ok": outcome.get("status") in (labels.get("status") or [outcome.get("status")]),
         "trajectory_ok": (outcome.get("trajectory") == labels["trajectory"])
         if labels.get("trajectory") is not None else None,
@@ -117,13 +119,17 @@ def _git_commit() -> str | None:
 async def run_eval(dataset: str, *, model: str = RULES, prompt_version: str | None = None,
                    concurrency: int = 4,
                    on_lead: Callable[[dict[str, Any]], None] | None = None,
-                   judge_model: str | None = None) -> dict[str, Any]:
+                   judge_model: str | None = None,
+                   framework: Framework | None = None) -> dict[str, Any]:
     """Evaluate one dataset in a fresh CRM and checkpoint store; returns the run record.
 
     With `judge_model` (provider:model; None or `rules` = off) the chosen outreach drafts are
     also graded by an LLM judge (leadflow.evals.judge); without it no judge LLM is called and
-    the record has no judge section."""
+    the record has no judge section. `framework`: bant or meddic (default LEADFLOW_FRAMEWORK,
+    else bant); MEDDIC tiers are judged against the same labels, and the BANT band accuracy
+    is left out of a MEDDIC run's metrics (its labels are BANT bands)."""
     judge_model = None if judge_model in (None, "", RULES) else judge_model
+    framework = framework or qualification_framework()
     examples = load_dataset(dataset)
     has_duplicates = any((e.get("labels") or {}).get("duplicate_of") for e in examples)
     concurrency = 1 if has_duplicates else concurrency  # arrival order matters for dedupe
@@ -131,7 +137,8 @@ async def run_eval(dataset: str, *, model: str = RULES, prompt_version: str | No
     prompt_version = prompt_version or LeadflowContext(model=model).prompt_version
     with tempfile.TemporaryDirectory() as tmp:
         async with open_runtime(Settings.local(Path(tmp), model), clock=FrozenClock(EVAL_NOW),
-                                context={"prompt_version": prompt_version}) as runtime:
+                                context={"prompt_version": prompt_version,
+                                         "framework": framework}) as runtime:
             semaphore = asyncio.Semaphore(concurrency)
 
             async def one(index: int, example: dict[str, Any]) -> None:
@@ -158,6 +165,8 @@ async def run_eval(dataset: str, *, model: str = RULES, prompt_version: str | No
                                            and row["lead_id"] == lead_of.get(row["duplicate_of"]))
             to_grade = _drafts_to_grade(runtime.tools, done, outcomes) if judge_model else []
     summary = m.summarise(done)
+    if framework != "bant":
+        summary.pop("bant_band_accuracy", None)
     summary["load_balance_spread"] = m.load_balance(outcomes, directory)
     judge_section: dict[str, Any] = {}
     if judge_model:
@@ -170,8 +179,10 @@ async def run_eval(dataset: str, *, model: str = RULES, prompt_version: str | No
     safe_model = re.sub(r"[^\w.-]+", "_", model)
     return {
         "run_id": f"{Path(dataset).stem}-{safe_model}-{prompt_version}-"
-                  f"{created.strftime('%Y%m%dT%H%M%S')}",
+                  + ("" if framework == "bant" else f"{framework}-")
+                  + created.strftime("%Y%m%dT%H%M%S"),
         "dataset": Path(dataset).stem, "model": model, "prompt_version": prompt_version,
+        "framework": framework,
         "created_at": created.isoformat(), "git_commit": _git_commit(),
         "metrics": summary, **judge_section, "rows": done,
     }
