@@ -64,6 +64,7 @@ def extract_rules(parsed: ParsedFields) -> ExtractedLead:
 
 
 # One-line fields cut to their CRM column (PostgreSQL rejects longer values; SQLite does not).
+_TITLE_AT_EMPLOYER = re.compile(r"\s+(?:@|at|bei|chez)\s+(?=[A-Z0-9])")
 _FIELD_LIMITS = {
     "first_name": column_length(Contact, "first_name"),
     "last_name": column_length(Contact, "last_name"),
@@ -130,7 +131,12 @@ def standardize_record(
             seg_low if high is None and seg_low == rules.segment_for(10**9) else "unknown")
     else:
         segment = "unknown"
-    title = _fit(std.standardize_title(extracted.title), "title", flags)
+    stated_title = extracted.title
+    if not stated_title and (stated_title := prose.role_in_text(extracted.inquiry)):
+        flags.append("title_from_text")  # "I'm the IT Manager at …", "Controller here"
+    if stated_title:  # "Head of Finance Transformation @ Mazovia Logistics": the title part
+        stated_title = _TITLE_AT_EMPLOYER.split(stated_title, maxsplit=1)[0]
+    title = _fit(std.standardize_title(stated_title), "title", flags)
     first = _fit(std.capitalize_name(extracted.first_name or "") or None, "first_name", flags)
     last = _fit(std.capitalize_name(extracted.last_name or "") or None, "last_name", flags)
     company_name = std.clean_line(extracted.company_name).strip(" ,;") or None

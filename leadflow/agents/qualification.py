@@ -187,6 +187,12 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         band_name, strength, evidence = "limited", 0.3, f"{evidence}; {_quote(text, non_buyer)}"
     elif non_buyer:
         band_name, strength, evidence = "limited", 0.0, _quote(text, non_buyer)
+    elif (other := _someone_else_decides(text, authority)) and seniority != "c_level":
+        if band_name == "limited":
+            band_name, strength = "some_influence", 0.3
+        elif band_name == "primary_decision_maker":
+            band_name, strength = "significant_influence", 0.8
+        evidence = f"{evidence}; {other}"
     elif decision := find(authority, "decision_phrases"):
         strength = min(1.0, strength + 0.4)
         evidence = f"{evidence}; {_quote(text, decision)}"
@@ -199,6 +205,9 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     elif clear_need := find(need, "clear_phrases"):
         n = CriterionProposal(band="clear_improvement", strength=0.5,
                               evidence=_quote(text, clear_need))
+    elif project := find(need, "project_phrases"):
+        n = CriterionProposal(band="clear_improvement", strength=0.2,
+                              evidence=_quote(text, project))
     elif nice := find(need, "nice_phrases"):
         n = CriterionProposal(band="nice_to_have", strength=0.4, evidence=_quote(text, nice))
     else:
@@ -235,6 +244,20 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         t = CriterionProposal(band="unclear_or_distant", strength=0.5,
                               evidence="no timeline stated")
     return BantProposal(budget=b, authority=a, need=n, timeline=t, conflicts=conflicts)
+
+
+_SENTENCES = re.compile(r"(?<=[.!?。！？])\s*|\n+")
+
+
+def _someone_else_decides(text: str, authority: Criterion) -> str | None:
+    """The sentence saying that a more senior person or body decides, approves or holds
+    the budget ("I'd need to get our COO on board, she owns the budget"), or None."""
+    deciders = authority.phrases.get("decider_phrases", ())
+    decides = authority.phrases.get("decides_phrases", ())
+    for sentence in _SENTENCES.split(text):
+        if contains_phrase(sentence, deciders) and contains_phrase(sentence, decides):
+            return sentence.strip()[:240]
+    return None
 
 
 def _search_patterns(text: str, criterion: Criterion) -> re.Match[str] | None:
