@@ -22,9 +22,10 @@ from rich.text import Text
 from leadflow.cli.terminal import visible
 from leadflow.clock import parse_datetime
 
-# An ISO-8601 date-time as leadflow writes them into reasons ('2026-12-04T02:50:00.85+00:00').
+# A date-time as leadflow writes them into reasons ('2026-12-04T02:50:00.85+00:00'): with its
+# zone, so a time a reviewer typed into a note ('call 2026-12-10 09:00') is left as typed.
 _ISO_DATETIME = re.compile(
-    r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?(?![\w:])")
+    r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})(?![\w:])")
 
 
 def viewer_time(moment: object) -> str:
