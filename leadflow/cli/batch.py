@@ -212,7 +212,54 @@ def demo(
             (o.get("bant") or {}).get("tier") or "—", o["status"],
             (o.get("assignment") or {}).get("rep_id") or "—")
     console.print(examples)
-    console.print(f"outcomes → {out}   (try: LEADFLOW_HOME={home} leadflow leads list)")
+    console.print(f"outcomes → {out}", soft_wrap=True, highlight=False, markup=False)
+    for line in demo_hints(home, outcomes):
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
+
+
+def leadflow_command() -> str:
+    """How to start leadflow again from this directory, the way this process was started:
+    `.venv/bin/leadflow` after `make demo`, `leadflow` when that is what PATH finds."""
+    import shlex
+    import sys
+
+    def here(path: Path) -> str:
+        if path.is_absolute() and path.resolve().is_relative_to(Path.cwd().resolve()):
+            return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(path)
+
+    script = Path(sys.argv[0])
+    if script.name == "leadflow" and script.is_file():
+        found = shutil.which("leadflow")
+        if script.is_absolute() and found and Path(found).resolve() == script.resolve():
+            return "leadflow"
+        return shlex.quote(here(script))
+    return f"{shlex.quote(here(Path(sys.executable)))} -m leadflow.cli"
+
+
+def demo_hints(home: Path, outcomes: list[dict[str, Any]]) -> list[str]:
+    """Commands to look at the demo's leads, runnable as printed from this directory: they
+    point at the demo's CRM through LEADFLOW_HOME, or through the database variables when
+    the environment or .env sets those (they would win over LEADFLOW_HOME)."""
+    import shlex
+
+    local = Settings.local(home)
+    configured = Settings.from_env(home)
+    if configured.database_url == f"sqlite:///{(home / 'crm.db').resolve()}" \
+            and configured.checkpoint_path == local.checkpoint_path:
+        where = f"LEADFLOW_HOME={shlex.quote(str(home))}"
+    else:
+        where = (f"LEADFLOW_DATABASE_URL={shlex.quote(local.database_url)} "
+                 f"LEADFLOW_CHECKPOINT_DB={shlex.quote(str(local.checkpoint_path))}")
+    command = f"  {where} {leadflow_command()}"
+    routed = next((o["lead_id"] for o in outcomes if o.get("assignment")), None)
+    paused = next((o["lead_id"] for o in outcomes if o["status"] == "manual_review"), None)
+    return ["Look closer (run these from this directory; they read the demo's CRM):",
+            f"{command} leads list",
+            *([f"{command} explain {routed}", f"{command} leads show {routed}"] if routed else []),
+            f"{command} queues",
+            f"{command} review list",
+            *([f"{command} review show {paused}"] if paused else [])]
 
 
 @app.command()

@@ -22,17 +22,10 @@ def leads_list(
     tier: Annotated[str | None, typer.Option(help="filter by tier")] = None,
     limit: Annotated[int, typer.Option(min=1)] = 50,
 ) -> None:
-    """List leads, newest first."""
-    table = Table()
-    for col in ("lead", "email", "company", "tier", "total", "status", "reason"):
-        table.add_column(col, overflow="fold")
-    for lead in crm_store().list_leads(status=status, tier=tier, limit=limit):
-        record = lead.get("record") or {}
-        table.add_row(visible(lead["id"]), visible(lead.get("email_key") or "—"),
-                      visible((record.get("company") or {}).get("name") or "—"),
-                      lead.get("tier") or "—", str(lead.get("bant_total") or "—"),
-                      lead.get("status") or "—", visible((lead.get("status_reason") or "")[:60]))
-    console.print(table)
+    """List leads, newest first: tier, status and arrival, who, and why (local times)."""
+    from leadflow.cli.listing import leads_view
+
+    console.print(leads_view(crm_store().list_leads(status=status, tier=tier, limit=limit)))
 
 
 @leads_app.command("show")
