@@ -36,19 +36,17 @@ class BatchReport:
 async def run_batch(settings: Settings, items: list[dict[str, Any]], out: Path | None,
                     concurrency: int, durability: Durability,
                     show_progress: bool) -> BatchReport:
+    from leadflow.cli.progress import BatchProgress
     from leadflow.runtime import open_runtime
 
     how_counts: Counter[str] = Counter()
     started = time.perf_counter()
     async with open_runtime(ready(settings), durability=durability) as runtime:
-        with Progress(TextColumn("[bold]leads"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), TextColumn("{task.description}"), console=console,
-                      disable=not show_progress, transient=False) as progress:
-            task = progress.add_task("", total=len(items))
+        with BatchProgress(len(items), console, enabled=show_progress) as progress:
 
             def done(outcome: dict[str, Any], how: str) -> None:
                 how_counts[how] += 1
-                progress.update(task, advance=1, description=f"{outcome['status']}")
+                progress.advance(str(outcome["status"]))
 
             outcomes = await runtime.runner.run(items, out=out, concurrency=concurrency,
                                                 on_done=done)
@@ -138,6 +136,7 @@ def run(
     """Process a batch of inbound items; re-running the same batch resumes it."""
     if durability not in ("sync", "async", "exit"):
         raise typer.BadParameter("durability must be sync, async or exit")
+    console.print(f"reading {', '.join(str(p) for p in input)}…", highlight=False, soft_wrap=True)
     if rpm is not None:
         set_requests_per_minute(rpm)
     settings = Settings.from_env()

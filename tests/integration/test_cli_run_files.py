@@ -1,10 +1,11 @@
 """`leadflow run` on the files users actually have: the real CLI (typer's CliRunner in this
-process, a subprocess to kill), real files in tmp_path, a real SQLite CRM."""
+process, a real pseudo-terminal for the live bar), real files in tmp_path, a real SQLite CRM."""
 
 from __future__ import annotations
 
 import json
 import os
+import pty
 import re
 import signal
 import subprocess
@@ -178,3 +179,53 @@ def test_an_empty_file_beside_good_ones_is_a_warning_and_the_rest_runs(home: Pat
     assert result.exit_code == 0, result.output
     assert lines_of(result.stderr, "warning:") == [f"warning: {empty}: no items (empty file)"]
     assert "runs: processed 1" in result.stdout
+
+
+PLAIN = re.compile(r"^leads (\d+)/20 \((\d+)%\)  \d+\.\d leads/s  "
+                   r"(ETA \d+:\d\d:\d\d|done in \d+:\d\d:\d\d)$")
+
+
+def test_run_says_what_it_reads_first_then_rate_and_eta_lines_when_not_a_terminal(
+        home: Path, tmp_path: Path) -> None:
+    source = tmp_path / "leads.jsonl"
+    source.write_text("".join(json.dumps(i) + "\n" for i in synthetic_leads(20)),
+                      encoding="utf-8")
+    result = leadflow("run", "-i", str(source))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == f"reading {source}…"
+    progress = [m for m in map(PLAIN.match, result.stdout.splitlines()) if m]
+    assert [int(m.group(1)) for m in progress] == list(range(2, 21, 2))  # every tenth
+    assert all(m.group(3).startswith("ETA") for m in progress[:-1])
+    assert progress[-1].group(3).startswith("done in")
+    quiet = leadflow("run", "-i", str(source), "--no-progress")  # read back, no progress
+    assert not any(map(PLAIN.match, quiet.stdout.splitlines()))
+
+
+def test_run_on_a_terminal_shows_a_live_bar_with_rate_and_eta(tmp_path: Path) -> None:
+    source = tmp_path / "leads.jsonl"
+    source.write_text("".join(json.dumps(i) + "\n" for i in synthetic_leads(12)),
+                      encoding="utf-8")
+    env = {**os.environ, "LEADFLOW_HOME": str(tmp_path / "home"), "COLUMNS": "160"}
+    for name in ("LEADFLOW_DATABASE_URL", "LEADFLOW_CHECKPOINT_DB", "LEADFLOW_MODEL",
+                 "TTY_COMPATIBLE", "TTY_INTERACTIVE", "FORCE_TERMINAL"):
+        env.pop(name, None)
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "leadflow.cli", "run", "-i", str(source)],
+                            stdin=terminal, stdout=terminal, stderr=terminal, env=env)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed when the process ended
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert proc.wait(timeout=120) == 0, shown.decode(errors="replace")
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode(errors="replace"))
+    frames = [f for f in re.split(r"[\r\n]", text) if f.startswith("leads ")]
+    assert any(re.search(r"\d+/12 +\d+\.\d leads/s .*ETA \d+:\d\d:\d\d", f) for f in frames)
+    assert any("12/12" in f for f in frames)
+    assert text.lstrip().startswith(f"reading {source}…")
