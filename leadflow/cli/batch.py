@@ -154,12 +154,17 @@ def run(
     partial = _partial_out(out, input)
     console.print(f"{len(items)} item{'s' if len(items) != 1 else ''}; model {settings.model}, "
                   f"CRM {_safe_url(settings)}", highlight=False, soft_wrap=True)
-    report = asyncio.run(
-        run_batch(settings, items, partial, concurrency, durability, progress)  # type: ignore[arg-type]
-    )
-    if out and partial and partial != out:
-        import os
+    import os
 
+    try:
+        report = asyncio.run(
+            run_batch(settings, items, partial, concurrency, durability, progress)  # type: ignore[arg-type]
+        )
+    except BaseException:  # a misconfiguration found at start-up, Ctrl-C: no empty leftover
+        if partial and partial != out and partial.exists() and not partial.stat().st_size:
+            partial.unlink()
+        raise
+    if out and partial and partial != out:
         os.replace(partial, out)
     _summary(report)
     if out:

@@ -126,6 +126,18 @@ def test_out_is_replaced_only_when_the_batch_ends(tmp_path: Path) -> None:
     assert not partial.exists()
 
 
+def test_a_run_stopped_at_start_up_leaves_out_and_no_partial(
+        home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source, out = tmp_path / "leads.jsonl", tmp_path / "outcomes.jsonl"
+    source.write_text(json.dumps(synthetic_leads(1)[0]) + "\n", encoding="utf-8")
+    out.write_text('{"lead_id": "LEAD-yesterday"}\n', encoding="utf-8")
+    monkeypatch.setenv("LEADFLOW_DATABASE_URL", "nosuchdb://nowhere/crm")
+    result = leadflow("run", "-i", str(source), "--out", str(out), "--no-progress")
+    assert result.exit_code == 2  # the start-up checks' code for a misconfiguration
+    assert out.read_text(encoding="utf-8") == '{"lead_id": "LEAD-yesterday"}\n'
+    assert not (tmp_path / "outcomes.jsonl.partial").exists()
+
+
 @pytest.mark.parametrize("case", ["same file as -i", "a directory"])
 def test_an_out_that_cannot_be_the_outcomes_is_one_error(home: Path, tmp_path: Path,
                                                          case: str) -> None:
