@@ -27,6 +27,7 @@ from leadflow.tools.ingest import (
     MAX_TEXT_CHARS,
     IngestError,
     ParsedFields,
+    item_flags,
     item_text,
     parse_item,
 )
@@ -203,7 +204,7 @@ def extract_lead(item: object) -> dict[str, Any]:
     record, flags = standardize_record(extract_rules(parsed), channel, fields, icp(),
                                        parsed.get("utm"), parsed.get("text", ""))
     return {**record, "usable_contact": missing_contact_reason(record) is None,
-            "flags": [*flags, *data_quality_flags(record)]}
+            "flags": [*flags, *item_flags(item), *data_quality_flags(record)]}
 
 
 def is_complete(extracted: ExtractedLead) -> bool:
@@ -281,7 +282,7 @@ class CaptureAgent:
         record, flags = standardize_record(extracted, channel, item if isinstance(item, dict)
                                            else {}, tools.icp, parsed.get("utm"),
                                            parsed.get("text", ""))
-        flags = [*meta.flags, *flags]
+        flags = [*meta.flags, *flags, *item_flags(item)]
         decided = meta.decision_fields()
         problem = problem or missing_contact_reason(record)
         if not problem:

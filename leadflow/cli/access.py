@@ -41,11 +41,18 @@ def crm_store() -> CrmStore:
 
 
 def load_items(paths: list[Path]) -> tuple[list[dict[str, Any]], int]:
+    """The items of every file, and how many files could not be read. A file that cannot be
+    read is one error line and none of its items; what was guessed (an encoding) or missing
+    (no items) is one warning line."""
     items: list[dict[str, Any]] = []
     bad = 0
+
+    def warn(message: str) -> None:
+        err.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False)
+
     for path in paths:
         try:
-            items.extend(read_items(path))
+            items.extend(list(read_items(path, warn)))
         except UnreadableFile as exc:
             err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
             bad += 1

@@ -36,19 +36,17 @@ class BatchReport:
 async def run_batch(settings: Settings, items: list[dict[str, Any]], out: Path | None,
                     concurrency: int, durability: Durability,
                     show_progress: bool) -> BatchReport:
+    from leadflow.cli.progress import BatchProgress
     from leadflow.runtime import open_runtime
 
     how_counts: Counter[str] = Counter()
     started = time.perf_counter()
     async with open_runtime(ready(settings), durability=durability) as runtime:
-        with Progress(TextColumn("[bold]leads"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), TextColumn("{task.description}"), console=console,
-                      disable=not show_progress, transient=False) as progress:
-            task = progress.add_task("", total=len(items))
+        with BatchProgress(len(items), console, enabled=show_progress) as progress:
 
             def done(outcome: dict[str, Any], how: str) -> None:
                 how_counts[how] += 1
-                progress.update(task, advance=1, description=f"{outcome['status']}")
+                progress.advance(str(outcome["status"]))
 
             outcomes = await runtime.runner.run(items, out=out, concurrency=concurrency,
                                                 on_done=done)
@@ -138,10 +136,13 @@ def run(
     """Process a batch of inbound items; re-running the same batch resumes it."""
     if durability not in ("sync", "async", "exit"):
         raise typer.BadParameter("durability must be sync, async or exit")
+    console.print(f"reading {', '.join(str(p) for p in input)}…", highlight=False, soft_wrap=True)
     if rpm is not None:
         set_requests_per_minute(rpm)
     settings = Settings.from_env()
     items, bad_files = load_items(input)
+    if not items:  # the files' own lines said why; --out is left as it was
+        raise typer.Exit(code=1) if bad_files else _fail("no items to process")
     if distributed:
         from leadflow.worker import enqueue
 
@@ -150,13 +151,68 @@ def run(
         if not wait:
             return
         _await_workers(set(ids), progress)
-    _summary(asyncio.run(
-        run_batch(settings, items, out, concurrency, durability, progress)  # type: ignore[arg-type]
-    ))
+    partial = _partial_out(out, input)
+    console.print(f"{len(items)} item{'s' if len(items) != 1 else ''}; model {settings.model}, "
+                  f"CRM {_safe_url(settings)}", highlight=False, soft_wrap=True)
+    import os
+
+    try:
+        report = asyncio.run(
+            run_batch(settings, items, partial, concurrency, durability, progress)  # type: ignore[arg-type]
+        )
+    except BaseException:  # a misconfiguration found at start-up, Ctrl-C: no empty leftover
+        if partial and partial != out and partial.exists() and not partial.stat().st_size:
+            partial.unlink()
+        raise
+    if out and partial and partial != out:
+        os.replace(partial, out)
+    _summary(report)
     if out:
-        console.print(f"outcomes → {out}")
+        console.print(f"outcomes → {out}", highlight=False)
+    else:
+        first = report.outcomes[0]["lead_id"] if report.outcomes else "LEAD-…"
+        console.print(f"outcomes are in the CRM ({_safe_url(settings)}): `leadflow leads "
+                      f"list` lists them, `leadflow leads show {first}` shows one; the same "
+                      "command with --out FILE writes them as JSONL (read back, not re-run)",
+                      highlight=False, soft_wrap=True)
     if bad_files:
         raise typer.Exit(code=1)
+
+
+def _fail(message: str) -> typer.Exit:
+    """A mistake of the user's: one line on stderr, and the exit 1 to raise."""
+    from rich.markup import escape
+
+    from leadflow.cli.terminal import err
+
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    return typer.Exit(code=1)
+
+
+def _partial_out(out: Path | None, inputs: list[Path]) -> Path | None:
+    """Where the outcomes are written while the batch runs: `OUT.partial` beside --out,
+    renamed over it at the end, so a typo in -i, a crash or Ctrl-C never truncates an
+    existing --out. A device or pipe (/dev/stdout) is written directly."""
+    if out is None:
+        return None
+    if out.is_dir():
+        raise _fail(f"--out {out} is a directory; give a file name")
+    if out.exists() and not out.is_file():
+        return out
+    if any(p.exists() and out.exists() and p.samefile(out) for p in inputs):
+        raise _fail(f"--out {out} is also an input (-i): it would be overwritten")
+    partial = out.with_name(out.name + ".partial")
+    try:
+        partial.open("w", encoding="utf-8").close()
+    except OSError as exc:
+        raise _fail(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
+    return partial
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
 def _await_workers(ids: set[str], show_progress: bool) -> None:

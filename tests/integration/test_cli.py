@@ -36,16 +36,18 @@ def test_killed_batch_resumes_without_redoing_or_duplicating(tmp_path: Path) -> 
     source = tmp_path / "leads.jsonl"
     source.write_text("".join(json.dumps(item) + "\n" for item in items))
     out = tmp_path / "outcomes.jsonl"
+    partial = tmp_path / "outcomes.jsonl.partial"  # --out is only replaced at the end
     home = tmp_path / "home"
 
     proc = leadflow("run", "--input", str(source), "--out", str(out), "--no-progress",
                     home=home)
     deadline = time.monotonic() + 120
-    while len(lines(out)) < 40 and time.monotonic() < deadline and proc.poll() is None:
+    while len(lines(partial)) < 40 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    done_before_kill = len(lines(out))
+    done_before_kill = len(lines(partial))
+    assert not out.exists()
     assert proc.returncode == -signal.SIGKILL
     assert 40 <= done_before_kill < len(items), "the kill must land mid-batch"
 

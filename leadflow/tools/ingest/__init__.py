@@ -5,7 +5,8 @@ with its signature block in `signature`, chat transcript in `chat`); `dispatch` 
 per item. They only *find* values. Standardisation (E.164, ISO country, seniority …) is the
 Capture agent's policy, applied the same way whichever extractor (rules or LLM) found the
 values. `files` turns JSONL, JSON, CSV, .eml and mbox files into input items for
-`leadflow run`; `text` holds the item-as-text helpers every channel shares.
+`leadflow run`, their bytes read as text by `encoding`; `text` holds the item-as-text
+helpers every channel shares.
 
 This package re-exports the names the rest of leadflow imports, so callers keep writing
 `from leadflow.tools.ingest import …`.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from leadflow.tools.ingest.chat import parse_chat
 from leadflow.tools.ingest.dispatch import CHANNELS, parse_item
-from leadflow.tools.ingest.files import UnreadableFile, read_items
+from leadflow.tools.ingest.files import UnreadableFile, item_flags, read_items
 from leadflow.tools.ingest.form import field_for_key, parse_fields
 from leadflow.tools.ingest.mail import parse_email
 from leadflow.tools.ingest.parsed import IngestError, ParsedFields
@@ -36,6 +37,7 @@ __all__ = [
     "UnreadableFile",
     "field_for_key",
     "item_excerpt",
+    "item_flags",
     "item_text",
     "parse_chat",
     "parse_email",
