@@ -248,7 +248,7 @@ def test_without_a_judge_model_no_judge_is_called_and_the_record_is_unchanged(
 
     plain = eval_run("plain")  # neither option nor variable
     assert model.log == []
-    assert set(plain) == {"run_id", "dataset", "model", "prompt_version", "created_at",
+    assert set(plain) == {"run_id", "dataset", "model", "prompt_version", "framework", "created_at",
                           "git_commit", "metrics", "rows"}
     assert not any(name.startswith("judge_") for name in plain["metrics"])
     assert not any("outreach_grade" in row for row in plain["rows"])
