@@ -26,7 +26,7 @@ from leadflow.context import DEFAULT_RUN, LeadflowContext
 from leadflow.llm import RULES
 from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
-from leadflow.tools.standardize import contains_phrase
+from leadflow.tools.standardize import contains_phrase, phrase_regex
 
 CRITERIA = ("budget", "authority", "need", "timeline")
 # Longest units first: "R$ 200 mil" is 200 thousand, not 200 m(illion).
@@ -51,7 +51,8 @@ _RELATIVE = re.compile(
     r"(?i)\b(\d{1,2})(?:\s*(?:-|–|to|à|a|bis|ou|or)\s*(\d{1,2}))?\s*(months?|meses|mois|"
     r"monate?n?|mesi|weeks?|semanas|semaines|wochen|settimane)\b")
 _MONTH_CONTEXT = (r"in|by|until|before|end of|early|mid|late|from|starting|this|next|de|en|em|"
-                  r"im|bis|ende|bis ende|avant|fin|para|hasta|até|antes de|d'ici|ab|vor|zum|il")
+                  r"im|bis|ende|bis ende|avant|fin|para|hasta|até|antes de|d'ici|ab|vor|zum|il|"
+                  r"entro|w|po|after|nach|tegen|voor|desde|a partir de|à partir de|après")
 # A sentence ends at .!? followed by space or the end ("$1.5M" is not an end), at CJK full
 # stops, or at a blank line; a single line break does not end it (hard-wrapped emails).
 
@@ -146,11 +147,17 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     conflicts: list[str] = []
 
     def find(criterion: Criterion, key: str) -> re.Match[str] | None:
-        return contains_phrase(text, criterion.phrases.get(key, ()))
+        """The first match of the phrase list that the text does not negate ("not urgent",
+        "I'm not the decision maker"); lists of negative phrases are taken as written."""
+        phrases = criterion.phrases.get(key, ())
+        if key.startswith(("negative", "non_buyer", "distant")):
+            return contains_phrase(text, phrases)
+        return affirmed(text, phrases)
 
     # Budget
     budget = rules.bant["budget"]
-    clear = find(budget, "clear_phrases") or _search_patterns(text, budget)
+    clear = (find(budget, "clear_phrases") or _search_patterns(text, budget)
+             or _budget_stated(text, budget))
     negative = find(budget, "negative_phrases")
     employees = company.get("employees") or 0
     revenue = company.get("revenue_usd") or 0
@@ -246,7 +253,37 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     return BantProposal(budget=b, authority=a, need=n, timeline=t, conflicts=conflicts)
 
 
-_SENTENCES = re.compile(r"(?<=[.!?。！？])\s*|\n+")
+# A negation just before a phrase ("not urgent", "no budget approved", "kein dringender").
+_NEGATED = re.compile(
+    r"(?i)(?:\b(?:not|no|never|without|nor|hardly|nicht|kein\w*|nie|pas|sans|ni|sin|nem|non|"
+    r"niet|geen|nada)\b|n't|n’t)(?:\W+\w+){0,2}\W*$")
+
+
+def affirmed(text: str, phrases: tuple[str, ...]) -> re.Match[str] | None:
+    """The first occurrence of one of `phrases` that no negation word precedes."""
+    if not phrases or contains_phrase(text, phrases) is None:
+        return None
+    for match in phrase_regex(phrases).finditer(text):
+        if not _NEGATED.search(text[max(0, match.start() - 40):match.start()]):
+            return match
+    return None
+
+
+# A sentence: up to .!? before a space or the end ("$1.5M" goes on), a CJK stop or a line end.
+_SENTENCES = re.compile(r"(?:[^.!?。！？\n]|[.!?](?=[^\s.!?]))+[.!?。！？]*")
+
+
+def _budget_stated(text: str, budget: Criterion) -> re.Match[str] | None:
+    """A budget noun in a sentence that says the money exists (approved, reserved, in the
+    plan…, not negated) or gives an amount; the match is the budget noun."""
+    nouns = budget.phrases.get("budget_noun_phrases", ())
+    given = budget.phrases.get("budget_given_phrases", ())
+    for sentence in _SENTENCES.finditer(text):
+        chunk = sentence.group(0)
+        noun = contains_phrase(chunk, nouns)
+        if noun and (affirmed(chunk, given) or _MONEY.search(chunk)):
+            return re.compile(re.escape(noun.group(0))).search(text, sentence.start())
+    return None
 
 
 def _someone_else_decides(text: str, authority: Criterion) -> str | None:
@@ -254,10 +291,22 @@ def _someone_else_decides(text: str, authority: Criterion) -> str | None:
     the budget ("I'd need to get our COO on board, she owns the budget"), or None."""
     deciders = authority.phrases.get("decider_phrases", ())
     decides = authority.phrases.get("decides_phrases", ())
-    for sentence in _SENTENCES.split(text):
-        if contains_phrase(sentence, deciders) and contains_phrase(sentence, decides):
-            return sentence.strip()[:240]
+    for found in _SENTENCES.finditer(text):
+        sentence = found.group(0)
+        if contains_phrase(sentence, decides) is None:
+            continue
+        for match in phrase_regex(deciders).finditer(sentence):
+            before = sentence[max(0, match.start() - 30):match.start()]
+            if not _OWN_RANK.search(before):  # "our CFO", "the board", not "as VP I …"
+                return sentence.strip()[:240]
     return None
+
+
+# The writer naming their own rank ("I'm the VP", "as CFO", "als Geschäftsführer").
+_OWN_RANK = re.compile(
+    r"(?i)\b(?:i'm|i am|im|as|als|ich bin|comme|en tant que|je suis|como|soy|sou|sono|jako|"
+    r"jestem|ik ben)\s+(?:the\s+|a\s+|an\s+|der\s+|die\s+|le\s+|la\s+|el\s+|o\s+|il\s+)?"
+    r"(?:\w+\s+)?$")
 
 
 def _search_patterns(text: str, criterion: Criterion) -> re.Match[str] | None:

@@ -233,7 +233,7 @@ def country_of_domain(domain: str | None) -> str | None:
 
 
 @cache
-def _phrase_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
+def phrase_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
     """Whole-word alternation; phrases in scripts without spaces match as substrings; a
     phrase written "*leiter" matches the end of a word (German compounds: IT-Leiter,
     Abteilungsdirektor)."""
@@ -254,13 +254,13 @@ def first_matching(table: tuple[tuple[str, tuple[str, ...]], ...], text: str) ->
     if not text:
         return None
     for label, phrases in table:
-        if _phrase_regex(phrases).search(text):
+        if phrase_regex(phrases).search(text):
             return label
     return None
 
 
 def contains_phrase(text: str, phrases: tuple[str, ...]) -> re.Match[str] | None:
-    return _phrase_regex(phrases).search(text) if text and phrases else None
+    return phrase_regex(phrases).search(text) if text and phrases else None
 
 
 _TITLE_SMALL_WORDS = frozenset({"of", "and", "for", "the", "de", "del", "la", "y", "und", "für",
