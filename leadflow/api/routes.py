@@ -34,9 +34,14 @@ Tier = Literal["hot", "warm", "cold", "unqualified"]
 
 # Documented on every route so clients (and the schemathesis contract test) know them.
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "the body could not be read (not UTF-8 text, "
+                                           "nested too deeply)"},
     401: {"model": Problem, "description": "missing or wrong API key"},
     413: {"model": Problem, "description": "request body too large"},
     422: {"model": Problem, "description": "invalid request: each problem with its location"},
+    429: {"model": Problem, "description": "too many wrong API keys from this address: "
+                                           "wait Retry-After seconds"},
+    431: {"model": Problem, "description": "request headers too large"},
 }
 router = APIRouter(responses=ERRORS)
 

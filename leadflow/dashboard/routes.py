@@ -49,7 +49,10 @@ def dashboard_static(name: str) -> Response:
 
 # A sync route: FastAPI runs it in its thread pool, so the SQL never blocks the event loop.
 @router.get("/dashboard/data.json")
-def dashboard_data(tools: Annotated[Toolbox, Depends(get_toolbox)]) -> dict[str, Any]:
-    """Every SPEC §9 metric as of now (see leadflow.metrics.DashboardMetrics)."""
+def dashboard_data(tools: Annotated[Toolbox, Depends(get_toolbox)],
+                   response: Response) -> dict[str, Any]:
+    """Every SPEC §9 metric as of now (see leadflow.metrics.DashboardMetrics); never
+    stored by a cache (it names the leads waiting for review)."""
+    response.headers["Cache-Control"] = "no-store"
     metrics = snapshot(tools.crm, tools.reps, tools.clock.now(), rules=tools.icp)
     return metrics.model_dump(mode="json")
