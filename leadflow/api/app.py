@@ -30,6 +30,11 @@ if TYPE_CHECKING:  # the runtime (graph, agents, knowledge base) loads when the 
     from leadflow.toolbox import Toolbox
 
 log = logging.getLogger(__name__)
+# One server-sent event of /graph/stream, as LangServe sends them: `metadata` (the run id),
+# `data` (a JSON chunk: {"node": …} per step, then {"outcome": …}), `error`, `end`.
+STREAM_EVENT = {"type": "object", "required": ["event"], "properties": {
+    "event": {"type": "string", "enum": ["metadata", "data", "error", "end"]},
+    "data": {"type": "string", "description": "the chunk, JSON-encoded"}}}
 
 
 def create_app(settings: Settings | None = None, api: ApiSettings | None = None, *,
@@ -104,12 +109,14 @@ def _document_honestly(app: FastAPI) -> None:
                             param["schema"] = {**{k: v for k, v in schema.items()
                                                   if k != "anyOf"}, **options[0]}
                     responses = operation.setdefault("responses", {})
+                    if route.startswith("/graph/"):  # LangServe's 422s may be plain text
+                        responses.pop("422", None)
                     for status, spec in ERRORS.items():
                         responses.setdefault(str(status), {
                             "description": spec["description"], **problem})
                     if route == "/graph/stream" and "200" in responses:
-                        responses["200"]["content"] = {"text/event-stream": {"schema": {
-                            "type": "string"}}}
+                        responses["200"]["content"] = {"text/event-stream": {
+                            "schema": STREAM_EVENT}}
             app.openapi_schema = document
         return app.openapi_schema
 
