@@ -13,7 +13,10 @@ security headers) — what a request costs before any leadflow code runs.
 
 Phases, one after the other: hello (bare), hello (guards), POST /leads (one new item a
 request; the graph runs behind, up to LEADFLOW_API_CONCURRENCY=8 leads at once), then,
-once every posted lead has settled, GET /leads/{id} over those leads. Last line:
+once every posted lead has settled, GET /leads/{id} over those leads. Each phase also
+reports the server process's CPU time per request (for POST, the graph runs that happened
+during the phase included): the capacity of one process, whatever else the machine is
+doing. Last line:
 api_load: post p50=… p95=… get p50=… p95=… hello p50=… p95=… post/hello=… get/hello=…
 """
 
@@ -99,6 +102,7 @@ class Phase:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0
     late_ms: float = 0.0  # how far behind schedule the client itself fell (max)
+    server_cpu_s: float = float("nan")  # the server process's CPU time over the phase
 
     def pct(self, q: float, service: bool = False) -> float:
         ordered = sorted(self.service_ms if service else self.latencies_ms)
@@ -111,13 +115,24 @@ class Phase:
         return (f"| {self.name} | {self.rate:g} | {len(self.latencies_ms)} | {ok} | "
                 f"{self.pct(50):.1f} | {self.pct(95):.1f} | {self.pct(99):.1f} | "
                 f"{max(self.latencies_ms, default=float('nan')):.1f} | "
-                f"{self.pct(50, True):.1f} | {self.pct(95, True):.1f} |")
+                f"{self.pct(50, True):.1f} | {self.pct(95, True):.1f} | "
+                f"{self.server_cpu_s * 1000 / max(1, len(self.latencies_ms)):.2f} |")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def drive(client: httpx.AsyncClient, phase: Phase, seconds: float,
-                request: Any) -> list[httpx.Response]:
+                request: Any, server_pid: int) -> list[httpx.Response]:
     """`request(i)` → an awaitable response, sent at t0 + i / rate for `seconds`."""
     count = int(seconds * phase.rate)
+    cpu_before = cpu_seconds(server_pid)
     started = time.perf_counter()
     responses: list[httpx.Response] = []
 
@@ -144,6 +159,7 @@ async def drive(client: httpx.AsyncClient, phase: Phase, seconds: float,
             phase.late_ms = max(phase.late_ms, -delay * 1000)
         tasks.append(asyncio.create_task(one(i, due)))
     await asyncio.gather(*tasks)
+    phase.server_cpu_s = cpu_seconds(server_pid) - cpu_before
     return responses
 
 
@@ -161,7 +177,8 @@ async def settle(client: httpx.AsyncClient, lead_ids: list[str], timeout: float)
     return len(lead_ids) - len(waiting)
 
 
-async def measure(app_url: str, hello_url: str, args: argparse.Namespace) -> list[Phase]:
+async def measure(app_url: str, hello_url: str, args: argparse.Namespace,
+                  pid: int) -> list[Phase]:
     from leadflow.data.synthetic import synthetic_leads
 
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
@@ -175,15 +192,15 @@ async def measure(app_url: str, hello_url: str, args: argparse.Namespace) -> lis
         await settle(client, (await client.post("/leads", json=warm)).json()["lead_ids"], 60)
 
         hello = Phase("GET /hello (bare FastAPI, same process)", args.get_rate)
-        await drive(bare, hello, args.hello_seconds, lambda i: bare.get("/hello"))
+        await drive(bare, hello, args.hello_seconds, lambda i: bare.get("/hello"), pid)
         guarded = Phase("GET /bench/hello (leadflow's guards)", args.get_rate)
         await drive(client, guarded, args.hello_seconds,
-                    lambda i: client.get("/bench/hello"))
+                    lambda i: client.get("/bench/hello"), pid)
 
         items = synthetic_leads(int(args.seconds * args.post_rate), seed=11, prefix="LOAD")
         post = Phase("POST /leads (one item)", args.post_rate)
         accepted = await drive(client, post, args.seconds,
-                               lambda i: client.post("/leads", json=items[i]))
+                               lambda i: client.post("/leads", json=items[i]), pid)
         lead_ids = [r.json()["lead_ids"][0] for r in accepted if r.status_code == 202]
         settled = await settle(client, lead_ids, timeout=600)
         print(f"{settled} of {len(lead_ids)} posted leads settled before the GET phase",
@@ -191,7 +208,7 @@ async def measure(app_url: str, hello_url: str, args: argparse.Namespace) -> lis
 
         get = Phase("GET /leads/{id} (settled lead)", args.get_rate)
         await drive(client, get, args.seconds,
-                    lambda i: client.get(f"/leads/{lead_ids[i % len(lead_ids)]}"))
+                    lambda i: client.get(f"/leads/{lead_ids[i % len(lead_ids)]}"), pid)
     return [hello, guarded, post, get]
 
 
@@ -230,7 +247,7 @@ def main() -> None:
                 time.sleep(0.1)
             else:
                 raise SystemExit("the API did not become healthy within 30 s")
-            phases = asyncio.run(measure(app_url, hello_url, args))
+            phases = asyncio.run(measure(app_url, hello_url, args, server.pid))
         finally:
             if server.stdin:
                 server.stdin.close()
@@ -244,8 +261,8 @@ def main() -> None:
           "latency in ms from each request's scheduled send time (sent→answer: from when "
           "the client actually sent it; the two differ when the client itself falls behind)")
     print("| route | rate/s | requests | 2xx/3xx | p50 | p95 | p99 | max | sent→answer p50 "
-          "| sent→answer p95 |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| sent→answer p95 | server CPU ms/request |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for phase in phases:
         print(phase.row())
     for phase in phases:
