@@ -93,9 +93,14 @@ class ApiSettings:
 
     api_key: str
     max_body_bytes: int = 1_048_576
+    max_header_bytes: int = 16_384  # request line + headers; 431 above
     concurrency: int = 8
     drain_seconds: float = 10.0
     distributed: bool = False  # hand leads to `leadflow worker`s (Celery) instead
+    # a client address that sent this many wrong keys within the window gets 429 until the
+    # oldest of them is older than the window
+    auth_failures: int = 10
+    auth_window_s: int = 60
 
     @classmethod
     def from_env(cls) -> ApiSettings:
@@ -105,8 +110,11 @@ class ApiSettings:
                                "a key (put one in .env; every route but /healthz needs it)")
         return cls(api_key=key,
                    max_body_bytes=int(_env("LEADFLOW_API_MAX_BODY_BYTES", "1048576")),
+                   max_header_bytes=int(_env("LEADFLOW_API_MAX_HEADER_BYTES", "16384")),
                    concurrency=int(_env("LEADFLOW_API_CONCURRENCY", "8")),
-                   distributed=_env("LEADFLOW_DISTRIBUTED") in ("1", "true"))
+                   distributed=_env("LEADFLOW_DISTRIBUTED") in ("1", "true"),
+                   auth_failures=int(_env("LEADFLOW_API_AUTH_FAILURES", "10")),
+                   auth_window_s=int(_env("LEADFLOW_API_AUTH_WINDOW_SECONDS", "60")))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from leadflow.api.schemas import InboundItem
 from leadflow.api.service import LeadService
 from leadflow.identity import thread_config, workflow_id_for
 from leadflow.tools.crm.leases import held_lead
+from leadflow.tools.ingest import storable_item
 
 
 class OutcomeRecord(BaseModel):
@@ -39,12 +40,13 @@ class OutcomeRecord(BaseModel):
 
 
 def _item(value: Any) -> dict[str, Any]:
-    if isinstance(value, InboundItem):
-        return value.as_item()
-    if isinstance(value, BaseModel):
-        return value.model_dump(by_alias=True, exclude_unset=True)
-    item = InboundItem.model_validate(value)
-    return item.as_item()
+    """The item in the form the runner stores and derives the lead id from
+    (`storable_item`), so the streamed thread is the lead's own thread."""
+    if isinstance(value, BaseModel) and not isinstance(value, InboundItem):
+        value = value.model_dump(by_alias=True, exclude_unset=True)
+    item = value if isinstance(value, InboundItem) else InboundItem.model_validate(value)
+    stored: dict[str, Any] = storable_item(item.as_item())
+    return stored
 
 
 class LeadGraphRunnable(Runnable[InboundItem, Any]):

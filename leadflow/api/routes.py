@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import Field
 from sqlalchemy import text
@@ -31,12 +31,20 @@ MAX_BATCH = 1000
 Status = Literal["routed", "nurture", "marketing", "manual_review", "escalated",
                  "awaiting_followup"]
 Tier = Literal["hot", "warm", "cold", "unqualified"]
+# Documented, not enforced: an id of any other shape is simply no lead (404).
+LeadId = Annotated[str, Path(description="the lead's id, as POST /leads returned it",
+                             json_schema_extra={"pattern": "^LEAD-"})]
 
 # Documented on every route so clients (and the schemathesis contract test) know them.
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "the body could not be read (not UTF-8 text, "
+                                           "nested too deeply)"},
     401: {"model": Problem, "description": "missing or wrong API key"},
     413: {"model": Problem, "description": "request body too large"},
     422: {"model": Problem, "description": "invalid request: each problem with its location"},
+    429: {"model": Problem, "description": "too many wrong API keys from this address: "
+                                           "wait Retry-After seconds"},
+    431: {"model": Problem, "description": "request headers too large"},
 }
 router = APIRouter(responses=ERRORS)
 
@@ -66,7 +74,7 @@ async def post_leads(
 
 @router.get("/leads/{lead_id}", response_model=LeadView, tags=["leads"],
             responses={404: {"model": Problem, "description": "no such lead"}})
-async def get_lead(request: Request, lead_id: str) -> dict[str, Any]:
+async def get_lead(request: Request, lead_id: LeadId) -> dict[str, Any]:
     """The outcome record, the message log and the trajectory (status `processing` while
     the lead is on its way)."""
     view = await service_of(request).view(lead_id)
@@ -77,7 +85,7 @@ async def get_lead(request: Request, lead_id: str) -> dict[str, Any]:
 
 @router.get("/leads/{lead_id}/explanation", response_model=LeadExplanation, tags=["leads"],
             responses={404: {"model": Problem, "description": "no such lead"}})
-async def explain(request: Request, lead_id: str) -> dict[str, Any]:
+async def explain(request: Request, lead_id: LeadId) -> dict[str, Any]:
     """Why the lead has its tier, its rep or queue, what a person changed and what happens
     next (due times in the lead's local time), in plain sentences."""
     tools = service_of(request).tools
@@ -113,7 +121,7 @@ async def review_list(request: Request,
 
 @router.get("/review/{lead_id}", tags=["review"],
             responses={404: {"model": Problem, "description": "not waiting for review"}})
-async def review_show(request: Request, lead_id: str) -> dict[str, Any]:
+async def review_show(request: Request, lead_id: LeadId) -> dict[str, Any]:
     """The review request a paused lead waits on: question, options, evidence."""
     review = await service_of(request).review_request(lead_id)
     if review is None:
@@ -122,14 +130,18 @@ async def review_show(request: Request, lead_id: str) -> dict[str, Any]:
 
 
 @router.post("/review/{lead_id}/decide", tags=["review"],
-             responses={409: {"model": Problem, "description": "not waiting for review"}})
-async def review_decide(request: Request, lead_id: str,
+             responses={404: {"model": Problem, "description": "no such lead"},
+                        409: {"model": Problem, "description": "not waiting for review"}})
+async def review_decide(request: Request, lead_id: LeadId,
                         decision: ReviewDecision) -> dict[str, Any]:
     """Resume the paused lead with a decision (the same logic as `leadflow review decide`
     and a resume from Studio); returns the lead's outcome afterwards."""
+    service = service_of(request)
     try:
-        return await service_of(request).decide(lead_id, decision)
+        return await service.decide(lead_id, decision)
     except ValueError as exc:
+        if await service.view(lead_id) is None:
+            raise HTTPException(404, f"no lead {lead_id}") from exc
         raise HTTPException(409, str(exc)) from exc
 
 

@@ -3,6 +3,7 @@ error messages a caller reads in a 422)."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -15,11 +16,30 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from leadflow.followup import EventType
 
 _DATETIME = TypeAdapter(datetime)
 Source = Literal["web_form", "email", "chat", "event", "api"]
+
+
+def _finite_json(value: Any, where: str) -> Any:
+    """Refuse NaN and ±Infinity anywhere in `value`, naming where: JSON has no such numbers
+    (Python's parser lets them through), PostgreSQL's JSON columns refuse them, and a lead
+    half-stored is worse than a clear 422."""
+    stack: list[tuple[str, Any]] = [(where, value)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            raise PydanticCustomError(
+                "finite_number", "{path} is {value}: JSON has no NaN or Infinity; send a "
+                "number, a string or null", {"path": path, "value": str(node)})
+        if isinstance(node, dict):
+            stack.extend((f"{path}.{key}", child) for key, child in node.items())
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{i}]", child) for i, child in enumerate(node))
+    return value
 
 
 class ChatTurn(BaseModel):
@@ -57,6 +77,11 @@ class InboundItem(BaseModel):
               | Annotated[str, Field(min_length=1)]) = Field(
         description="form/event fields, chat turns, raw RFC 822 text or {from, subject, body}")
 
+    @field_validator("payload", mode="before")
+    @classmethod
+    def _finite(cls, value: Any) -> Any:
+        return _finite_json(value, "payload")
+
     @field_validator("received_at")
     @classmethod
     def _iso(cls, value: str | None) -> str | None:
@@ -92,6 +117,11 @@ class FormWebhook(BaseModel):
     id: str | None = Field(default=None, max_length=200)
     received_at: str | None = Field(default=None, max_length=64,
                                     json_schema_extra={"format": "date-time"})
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _finite(cls, value: Any) -> Any:
+        return _finite_json(value, "fields")
 
     @field_validator("received_at")
     @classmethod

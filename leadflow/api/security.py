@@ -1,8 +1,10 @@
-"""The API's guards: an API key on every route but /healthz, a request-body size limit, and
-error bodies that say what was wrong without leaking internals.
+"""The API's key check and its error bodies: an API key on every route but /healthz, with a
+back-off for an address that keeps sending wrong keys, and error bodies that say what was
+wrong without leaking internals.
 
 The key is read from `X-API-Key`; browsers opening the dashboard may send it as the password
-of HTTP Basic auth instead (they prompt for it on the 401), so no key ever sits in a URL."""
+of HTTP Basic auth instead (they prompt for it on the 401, or take it from a
+`http://user:key@host/` URL)."""
 
 from __future__ import annotations
 
@@ -10,22 +12,34 @@ import base64
 import binascii
 import hmac
 import logging
+import math
+import time
+from collections.abc import Mapping
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi.responses import JSONResponse, Response
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException  # FastAPI's is a subclass; routing raises this
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from leadflow.api.guards import BODY_REFUSED
 
 log = logging.getLogger(__name__)
 OPEN_PATHS = frozenset({"/healthz"})
+CHALLENGE = {"WWW-Authenticate": 'Basic realm="leadflow", charset="UTF-8"'}
 
 
-def presented_key(request: Request) -> str | None:
-    header = request.headers.get("x-api-key")
+def presented_key(headers: Mapping[str, str]) -> str | None:
+    header = headers.get("x-api-key")
     if header:
         return header
-    auth = request.headers.get("authorization", "")
+    auth = headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
     if scheme.lower() == "basic" and value:
         try:
@@ -41,73 +55,106 @@ def key_matches(presented: str | None, expected: str) -> bool:
     return presented is not None and hmac.compare_digest(presented.encode(), expected.encode())
 
 
-def require_api_key(app: FastAPI, expected: str) -> None:
-    """Every request but the open paths must carry the key; 401 otherwise."""
+class ApiKeyGuard:
+    """Every request but the open paths must carry the key: 401 otherwise (with a Basic
+    challenge, so a browser asks for it).
 
-    @app.middleware("http")
-    async def _api_key(request: Request, call_next: Any) -> Any:
-        if request.url.path in OPEN_PATHS or key_matches(presented_key(request), expected):
-            return await call_next(request)
-        return JSONResponse({"detail": "missing or wrong API key (send it as X-API-Key)"},
-                            status_code=401,
-                            headers={"WWW-Authenticate": 'Basic realm="leadflow"'})
+    An address that sent `failures` wrong keys within `window_s` seconds gets 429 with
+    Retry-After, whatever key it sends, until the oldest of those failures is older than
+    the window: guessing is slowed to `failures` per window, and the right key's holder on
+    the same address waits at most one window. A request with no key at all (a browser's
+    first try, before its prompt) is not a failure. Counted per process, in memory."""
 
-
-class BodySizeLimit:
-    """Refuse bodies above `max_bytes` with 413, by Content-Length or while streaming."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, expected: str, *, failures: int = 10,
+                 window_s: int = 60) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.expected = expected
+        self.limit = RateLimitItemPerSecond(max(1, failures), max(1, window_s))
+        self.failures = MovingWindowRateLimiter(MemoryStorage())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket") or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._too_large(send)
+        client = (scope.get("client") or ("unknown", 0))[0]
+        if not await self.failures.test(self.limit, client):
+            reset_at, _left = await self.failures.get_window_stats(self.limit, client)
+            wait = max(1, math.ceil(reset_at - time.time()))
+            await self._refuse(scope, send, 429, f"too many wrong API keys from {client}; "
+                               f"try again in {wait} s", {"Retry-After": str(wait)})
             return
-        seen = 0
-        answered = False  # we sent the 413: whatever the app sends afterwards is dropped
+        presented = presented_key(Headers(scope=scope))
+        if key_matches(presented, self.expected):
+            await self.app(scope, receive, send)
+            return
+        if presented is not None:
+            await self.failures.hit(self.limit, client)
+            log.warning("wrong API key from %s on %s %s", client, scope.get("method", "WS"),
+                        scope["path"])
+        await self._refuse(scope, send, 401, "missing or wrong API key (send it as X-API-Key)",
+                           CHALLENGE)
 
-        async def counting_receive() -> Message:
-            nonlocal seen, answered
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes and not answered:
-                    answered = True
-                    await self._too_large(send)
-                    return {"type": "http.disconnect"}  # the app stops reading here
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            if not answered:
-                await send(message)
-
-        await self.app(scope, counting_receive, guarded_send)
-
-    async def _too_large(self, send: Send) -> None:
-        response = JSONResponse(
-            {"detail": f"request body larger than {self.max_bytes} bytes"}, status_code=413)
-        await send({"type": "http.response.start", "status": 413,
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send, status: int, detail: str,
+                      headers: dict[str, str]) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": detail[:120]})
+            return
+        response = JSONResponse({"detail": detail}, status_code=status, headers=headers)
+        await send({"type": "http.response.start", "status": status,
                     "headers": response.raw_headers})
         await send({"type": "http.response.body", "body": response.body})
 
 
+async def json_body(request: Request) -> None:
+    """A route dependency for routes that parse their own body (the LangServe surface):
+    a POST body that is not JSON is a 422 naming the problem, before the route reads it
+    (the parsed body is cached on the request, so the route does not parse it again)."""
+    if request.method != "POST":
+        return
+    raw = await request.body()
+    if not raw.strip():
+        raise RequestValidationError([{"loc": ["body"], "type": "missing",
+                                       "msg": "the body is empty: send a JSON object"}])
+    try:
+        await request.json()
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        reason = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+        raise RequestValidationError([{"loc": ["body"], "type": "json_invalid",
+                                       "msg": f"the body is not valid JSON: {reason}"[:300]}],
+                                     ) from None
+
+
+def _problem(error: object) -> dict[str, Any]:
+    """One entry of a 422's list. FastAPI gives dicts; LangServe raises the error with
+    plain strings (e.g. "Invalid JSON body")."""
+    if isinstance(error, dict):
+        return {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "invalid")),
+                "type": str(error.get("type", "value_error"))}
+    return {"loc": ["body"], "msg": str(error), "type": "value_error"}
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """422 lists each invalid field with its location and message; anything unexpected is
-    logged here and answered with a plain 500 that names no internals."""
+    """422 lists each invalid field with its location and message; a client that goes away
+    mid-request is a log line; anything unexpected is logged here and answered with a plain
+    500 that names no internals."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "invalid"),
-                     "type": e.get("type", "value_error")} for e in exc.errors()]
-        return JSONResponse({"detail": problems}, status_code=422)
+        return JSONResponse({"detail": [_problem(e) for e in exc.errors()]}, status_code=422)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _exc: Exception) -> Response:
+        if not request.scope.get("state", {}).get(BODY_REFUSED):  # else: our 413 is sent
+            log.info("client %s went away before sending the whole body of %s %s",
+                     (request.client.host if request.client else "?"), request.method,
+                     request.url.path)
+        return Response(status_code=400)  # nobody is left to read it
 
     @app.exception_handler(HTTPException)
-    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI's 400 for an unread body
+            return await _gone(request, exc.__cause__)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 

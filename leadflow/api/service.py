@@ -18,6 +18,7 @@ from leadflow.review import ReviewDecision, decide_review, pending_review
 from leadflow.runner import thread_outcome
 from leadflow.runtime import Runtime
 from leadflow.tools.crm import INTAKE
+from leadflow.tools.ingest import storable_item
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,13 @@ class LeadService:
 
     # ------------------------------------------------------------------ intake
     async def accept(self, items: list[dict[str, Any]]) -> list[str]:
-        """Record every item durably, start processing, return their lead ids at once."""
+        """Record every item durably, start processing, return their lead ids at once.
+
+        Each item is first put in the form every store holds (`storable_item`: a lone
+        surrogate becomes U+FFFD, an integer beyond 64 bits its digits), which is the form
+        the runner derives the lead id from: the id returned is the one that resolves."""
         now = self.tools.clock.now()
+        items = [storable_item(item) for item in items]
         ids = [workflow_id_for(item, None) for item in items]
         await asyncio.to_thread(self.tools.crm.record_intake, list(zip(ids, items, strict=True)),
                                 "accepted by the API", now)

@@ -7,14 +7,20 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from secure.middleware import SecureASGIMiddleware
 
 from leadflow.dashboard.deps import get_toolbox
+from leadflow.dashboard.headers import DASHBOARD_HEADERS
 from leadflow.dashboard.routes import router
 from leadflow.toolbox import Toolbox
 
 
 def create_app(tools: Toolbox | None = None) -> FastAPI:
-    """An app with just the dashboard; `tools` pins its CRM (tests, `leadflow dashboard`)."""
+    """An app with just the dashboard; `tools` pins its CRM (tests, `leadflow dashboard`).
+    HEAD is answered wherever GET is, and every answer has the dashboard's security
+    headers."""
+    from leadflow.api.guards import HeadAsGet
+
     app = FastAPI(title="leadflow dashboard", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(router)
 
@@ -24,6 +30,8 @@ def create_app(tools: Toolbox | None = None) -> FastAPI:
 
     if tools is not None:
         app.dependency_overrides[get_toolbox] = lambda: tools
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(SecureASGIMiddleware, secure=DASHBOARD_HEADERS)
     return app
 
 

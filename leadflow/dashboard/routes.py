@@ -7,7 +7,7 @@ from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.responses import HTMLResponse, Response
 
 from leadflow.dashboard.deps import get_toolbox
@@ -36,8 +36,12 @@ def dashboard_page() -> HTMLResponse:
     return HTMLResponse(static_text("dashboard.html"), headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/dashboard/static/{name}", responses={404: {"description": "no such asset"}})
-def dashboard_static(name: str) -> Response:
+@router.get("/dashboard/static/{name}", response_class=Response, responses={
+    200: {"description": "the asset", "content": {
+        kind.split(";")[0]: {"schema": {"type": "string"}} for kind in STATIC_TYPES.values()}},
+    404: {"description": "no such asset"}})
+def dashboard_static(name: Annotated[str, Path(json_schema_extra={
+        "enum": sorted(STATIC_TYPES)})]) -> Response:
     """The page's script, style sheet and vendored Chart.js; only these names, nothing else
     from disk."""
     media_type = STATIC_TYPES.get(name)
@@ -49,7 +53,10 @@ def dashboard_static(name: str) -> Response:
 
 # A sync route: FastAPI runs it in its thread pool, so the SQL never blocks the event loop.
 @router.get("/dashboard/data.json")
-def dashboard_data(tools: Annotated[Toolbox, Depends(get_toolbox)]) -> dict[str, Any]:
-    """Every SPEC §9 metric as of now (see leadflow.metrics.DashboardMetrics)."""
+def dashboard_data(tools: Annotated[Toolbox, Depends(get_toolbox)],
+                   response: Response) -> dict[str, Any]:
+    """Every SPEC §9 metric as of now (see leadflow.metrics.DashboardMetrics); never
+    stored by a cache (it names the leads waiting for review)."""
+    response.headers["Cache-Control"] = "no-store"
     metrics = snapshot(tools.crm, tools.reps, tools.clock.now(), rules=tools.icp)
     return metrics.model_dump(mode="json")

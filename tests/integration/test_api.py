@@ -38,12 +38,17 @@ class Server:
         return httpx.Client(base_url=self.url, headers=headers or HEADERS, timeout=30)
 
 
-def start_server(tools: Toolbox, tmp_path: Path, max_body: int = 64_000
+def start_server(tools: Toolbox, tmp_path: Path, max_body: int = 64_000,
+                 checkpointer: Any = None, **api_options: Any
                  ) -> tuple[uvicorn.Server, threading.Thread, str]:
+    """The full app on a free 127.0.0.1 port; `api_options` are further `ApiSettings`,
+    `checkpointer` a factory (default: a SQLite file in `tmp_path`)."""
     settings = Settings.from_env(home=tmp_path / "home")
-    app = create_app(settings, ApiSettings(api_key=KEY, max_body_bytes=max_body, concurrency=4),
+    app = create_app(settings, ApiSettings(api_key=KEY, max_body_bytes=max_body, concurrency=4,
+                                           **api_options),
                      tools=tools,
-                     checkpointer=lambda: sqlite_checkpointer(tmp_path / "checkpoints.db"))
+                     checkpointer=checkpointer or (
+                         lambda: sqlite_checkpointer(tmp_path / "checkpoints.db")))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                            lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -56,6 +56,23 @@ def test_chart_js_is_vendored_with_its_licence(client: TestClient) -> None:
     assert licence.status_code == 200 and "The MIT License" in licence.text
 
 
+def test_leadflow_dashboard_sends_the_page_security_headers_and_answers_head(
+        client: TestClient) -> None:
+    """The standalone app (`leadflow dashboard`) guards its page as `leadflow serve` does:
+    only this origin's scripts, styles and data; no framing; no sniffing."""
+    for path in ("/dashboard", "/dashboard/static/dashboard.js", "/dashboard/data.json"):
+        got, head = client.get(path), client.head(path)
+        assert head.status_code == got.status_code == 200 and head.content == b""
+        assert head.headers["content-length"] == got.headers["content-length"]
+        for response in (got, head):
+            csp = response.headers["content-security-policy"]
+            assert "default-src 'none'" in csp and "script-src 'self'" in csp
+            assert "frame-ancestors 'none'" in csp and "unsafe" not in csp
+            assert response.headers["x-frame-options"] == "DENY"
+            assert response.headers["x-content-type-options"] == "nosniff"
+    assert client.get("/dashboard/data.json").headers["cache-control"] == "no-store"
+
+
 @pytest.mark.parametrize("name", ["../deps.py", "..%2Fdeps.py", "dashboard.html", "x.js"])
 def test_only_the_page_assets_are_served(client: TestClient, name: str) -> None:
     assert client.get(f"/dashboard/static/{name}").status_code == 404

@@ -1,8 +1,10 @@
 """The dashboard in a real headless Chromium (Debian's /usr/bin/chromium, driven by
 Playwright; no browser download): a CRM filled by the real graph, served by uvicorn on
 127.0.0.1, every chart drawn by the vendored Chart.js, the numbers in the page equal to the
-CRM's, hostile lead text shown as text, no console errors, and the page refreshing itself
-(charts updated in place) when new leads arrive."""
+CRM's, hostile lead text shown as text, no console errors (a Content-Security-Policy
+refusal is one), and the page refreshing itself (charts updated in place) when new leads
+arrive; and the same page behind `leadflow serve`'s API key, given in the address or at
+the password prompt, with times in the browser's locale."""
 
 from __future__ import annotations
 
@@ -197,3 +199,60 @@ def test_the_dashboard_draws_every_metric_in_chromium(
         browser.close()
     assert problems == []
     assert (tmp_path / "dashboard.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(("how", "locale", "zone", "local_time"), [
+    ("key in the URL", "de-DE", "Europe/Berlin", "10:00"),
+    ("password prompt", "en-US", "America/New_York", "4:00 AM"),
+])
+def test_the_dashboard_through_leadflow_serve_with_the_api_key(
+        chromium: Path, tools: Toolbox, tmp_path: Path, how: str, locale: str, zone: str,
+        local_time: str) -> None:
+    """`leadflow serve` puts the page behind the API key, given as the password of HTTP
+    Basic auth: typed into the browser's prompt, or in the address
+    (http://user:key@host/dashboard), where the page may not fetch() a URL that carries
+    credentials. Either way the data loads and refreshes; times are in the browser's
+    locale and time zone."""
+    import httpx
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import form_item
+    from tests.integration.test_api import HEADERS, KEY, start_server, stop_server, wait_for
+
+    server, thread, base = start_server(tools, tmp_path)
+    problems: list[str] = []
+    data_requests: list[str] = []
+    try:
+        with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as client:
+            [lead_id] = client.post("/leads", json=form_item("DASH-1")).json()["lead_ids"]
+            assert wait_for(client, lead_id)["status"] == "awaiting_followup"
+        page_url = (f"http://ops:{KEY}@{base.removeprefix('http://')}/dashboard?refresh=1"
+                    if how == "key in the URL" else f"{base}/dashboard?refresh=1")
+        prompt = {"username": "ops", "password": KEY} if how == "password prompt" else None
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(chromium))
+            context = browser.new_context(locale=locale, timezone_id=zone,
+                                          http_credentials=prompt)
+            page = context.new_page()
+            page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+                    if m.type in ("error", "warning") else None)  # CSP refusals land here
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+            page.on("request", lambda r: data_requests.append(r.url)
+                    if "data.json" in r.url else None)
+            page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}")
+                    if r.status >= 400 else None)
+            page.goto(page_url)
+            page.wait_for_function("() => Number(document.body.dataset.loads) >= 2",
+                                   timeout=15_000)  # loaded, then refreshed
+            assert page.locator("[data-kpi='leads'] dd").inner_text() == "1"
+            assert page.locator("#status").inner_text() == ""
+            updated = page.locator("#updated time")
+            assert updated.get_attribute("datetime") == "2026-11-24T09:00:00Z"
+            assert local_time in updated.inner_text() and "2026" in updated.inner_text()
+            browser.close()
+    finally:
+        stop_server(server, thread)
+    assert problems == []
+    assert data_requests and all(url.startswith(f"{base}/dashboard/data.json")
+                                 for url in data_requests)  # no credentials in them

@@ -8,14 +8,26 @@
 (() => {
   const params = new URLSearchParams(window.location.search);
   const refreshSeconds = Math.max(1, Number(params.get("refresh")) || 30);
-  const DATA_URL = "dashboard/data.json";
+  // The data's URL without the page's credentials: a page opened with the key in its
+  // address (user:key@host/dashboard) may not fetch() a URL that has them (browsers refuse
+  // it), and needs not: the browser sends the Basic credentials the page was loaded with.
+  const dataUrl = new URL("dashboard/data.json", document.baseURI);
+  dataUrl.username = "";
+  dataUrl.password = "";
+  const DATA_URL = dataUrl.href;
   const SERIES = ["--c1", "--c2"];
   const TIER_COLOR = { hot: "--hot", warm: "--warm", cold: "--cold", unqualified: "--unqualified" };
   const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   let loads = 0;
   // ---------------------------------------------------------------- formatting
+  // Numbers and times in the browser's own locale and time zone (a time also carries
+  // its ISO 8601 form in a <time datetime> element).
   const dash = "—";
-  const num = (v) => (v == null ? dash : Number(v).toLocaleString("en-US"));
+  const num = (v) => (v == null ? dash : Number(v).toLocaleString());
+  const when = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit",
+    timeZoneName: "short" });
+  const time = (iso) => el("time", { datetime: iso }, when.format(new Date(iso)));
   const pct = (v) => (v == null ? dash : `${(v * 100).toFixed(1)} %`);
   const ms = (v) => (v == null ? dash : v >= 1000 ? `${(v / 1000).toFixed(2)} s`
                                                   : `${v.toFixed(1)} ms`);
@@ -332,10 +344,8 @@
   function review(d) {
     const q = d.review_queue;
     const now = new Date(d.generated_at);
-    const since = (iso) => {
-      const at = new Date(iso);
-      return `${at.toLocaleString("en-GB", { timeZone: "UTC" })} UTC (${dur((now - at) / 1000)} ago)`;
-    };
+    const since = (iso) => el("span", {}, time(iso),
+                              ` (${dur((now - new Date(iso)) / 1000)} ago)`);
     const shown = q.items.length < q.open ? `, the newest ${num(q.items.length)} shown` : "";
     tables("review",
       table(`${num(q.open)} open item${q.open === 1 ? "" : "s"}${shown}`,
@@ -364,9 +374,8 @@
       draw(data);
       loads += 1;
       document.body.dataset.loads = String(loads);
-      const at = new Date(data.generated_at);
-      document.getElementById("updated").textContent =
-        `Updated ${at.toLocaleString("en-GB", { timeZone: "UTC" })} UTC · refreshes every ${refreshSeconds} s`;
+      document.getElementById("updated").replaceChildren(
+        "Updated ", time(data.generated_at), ` · refreshes every ${refreshSeconds} s`);
       status.textContent = "";
       status.className = "";
     } catch (error) {
