@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
-from langchain_core.runnables import RunnableConfig
+if TYPE_CHECKING:  # a type only: importing langchain_core here would slow every `leadflow` command
+    from langchain_core.runnables import RunnableConfig
 
 
 def item_fingerprint(item: object) -> str:

@@ -9,7 +9,7 @@ import random
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Literal
+from typing import Any
 
 import psycopg
 import sqlalchemy.exc
@@ -21,14 +21,10 @@ from leadflow.followup import pending_wait
 from leadflow.identity import thread_config, workflow_id_for
 from leadflow.outcome import error_outcome, outcome_record
 from leadflow.review import pending_review, waiting_outcome
+from leadflow.settings import BATCH_DURABILITY, Durability
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm.leases import held_lead
 from leadflow.tools.ingest import item_excerpt, storable_item
-
-Durability = Literal["sync", "async", "exit"]
-# Batches checkpoint synchronously after every step: a crash loses at most the step in
-# flight, and that step's side effects are idempotent, so resuming is always safe.
-BATCH_DURABILITY: Durability = "sync"
 
 __all__ = ["BATCH_DURABILITY", "BatchRunner", "Durability", "thread_outcome"]
 

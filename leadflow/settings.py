@@ -20,6 +20,11 @@ DEFAULT_HOME = ".leadflow"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 DEFAULT_SMTP_FROM = "leadflow@leadflow.example"
 
+Durability = Literal["sync", "async", "exit"]  # when LangGraph writes a step's checkpoint
+# Batches checkpoint synchronously after every step: a crash loses at most the step in
+# flight, and that step's side effects are idempotent, so resuming is always safe.
+BATCH_DURABILITY: Durability = "sync"
+
 
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(name) or default

@@ -11,7 +11,6 @@ from rich.markup import escape
 
 from leadflow.cli.terminal import err
 from leadflow.settings import Settings
-from leadflow.tools.ingest import UnreadableFile, read_items
 
 if TYPE_CHECKING:
     from leadflow.runtime import Runtime
@@ -44,6 +43,8 @@ def load_items(paths: list[Path]) -> tuple[list[dict[str, Any]], int]:
     """The items of every file, and how many files could not be read. A file that cannot be
     read is one error line and none of its items; what was guessed (an encoding) or missing
     (no items) is one warning line."""
+    from leadflow.tools.ingest import UnreadableFile, read_items
+
     items: list[dict[str, Any]] = []
     bad = 0
 

@@ -13,16 +13,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from leadflow.cli.access import crm_store, load_items, ready
 from leadflow.cli.app import app
 from leadflow.cli.options import FrameworkOption
 from leadflow.cli.terminal import console, err
-from leadflow.llm import batch_usage
-from leadflow.runner import BATCH_DURABILITY, Durability
-from leadflow.settings import Settings, set_requests_per_minute
+from leadflow.settings import BATCH_DURABILITY, Durability, Settings, set_requests_per_minute
 
 
 @dataclass
@@ -56,6 +53,8 @@ async def run_batch(settings: Settings, items: list[dict[str, Any]], out: Path |
 
 
 def _summary(report: BatchReport) -> None:
+    from leadflow.llm import batch_usage
+
     outcomes, seconds = report.outcomes, report.seconds
     statuses = Counter(o["status"] for o in outcomes)
     tiers = Counter((o.get("bant") or {}).get("tier") or "—" for o in outcomes)
@@ -217,6 +216,8 @@ def _safe_url(settings: Settings) -> str:
 
 def _await_workers(ids: set[str], show_progress: bool) -> None:
     """Until every lead sent is settled by a worker (its intake row resolved)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from leadflow.tools.crm import INTAKE
 
     crm = crm_store()

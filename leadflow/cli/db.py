@@ -6,7 +6,6 @@ import asyncio
 
 import typer
 
-from leadflow.checkpoint import open_checkpointer
 from leadflow.cli.app import app
 from leadflow.cli.terminal import console
 from leadflow.settings import Settings
@@ -18,6 +17,7 @@ app.add_typer(db_app, name="db")
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate LEADFLOW_DATABASE_URL to the latest schema (CRM, and checkpoints on PostgreSQL)."""
+    from leadflow.checkpoint import open_checkpointer
     from leadflow.cli.access import ready
     from leadflow.db import head_revision, is_postgres
     from leadflow.tools.crm import CrmStore

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import create_engine, event, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from leadflow.db import sqlalchemy_url, upgrade_to_head, use_wal
@@ -64,7 +64,11 @@ class StoreBase:
 
 def dialect_insert(conn: Connection) -> Any:
     """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL)."""
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql  # loaded with the engine's dialect anyway
+
+        return postgresql.insert
+    return sqlite.insert
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
