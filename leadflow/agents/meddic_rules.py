@@ -15,7 +15,8 @@ from functools import cache
 from typing import Any
 
 from leadflow.agents.meddic import MeddicProposal
-from leadflow.agents.qualification import MONEY, CriterionProposal, dated_mentions
+from leadflow.agents.qualification import CriterionProposal
+from leadflow.agents.text_signals import MONEY, dated_mentions
 from leadflow.clock import parse_datetime
 from leadflow.config import Criterion, IcpConfig
 from leadflow.config.meddic import MeddicRules
