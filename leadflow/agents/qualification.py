@@ -141,6 +141,8 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     need = rules.bant["need"]
     if critical := find(need, "critical_phrases"):
         n = CriterionProposal(band="critical", strength=0.6, evidence=quote(text, critical))
+    elif exploring := find(need, "exploring_phrases"):  # "just exploring", even with a wish
+        n = CriterionProposal(band="nice_to_have", strength=0.5, evidence=quote(text, exploring))
     elif clear_need := find(need, "clear_phrases"):
         n = CriterionProposal(band="clear_improvement", strength=0.5,
                               evidence=quote(text, clear_need))
