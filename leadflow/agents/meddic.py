@@ -15,8 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from leadflow.agents.evidence import is_grounded
-from leadflow.agents.qualification import CRITERIA, CriterionProposal
+from leadflow.agents.qualification import CRITERIA, CriterionProposal, ground
 from leadflow.config import IcpConfig, icp
 from leadflow.config.meddic import MEDDIC_CRITERIA, MeddicRules, meddic_rules
 
@@ -75,16 +74,8 @@ def score_meddic(proposal: MeddicProposal, rules: MeddicRules,
 
 
 def ground_meddic(proposal: MeddicProposal, source: str) -> tuple[MeddicProposal, list[str]]:
-    """A criterion whose evidence is not in the lead or enrichment text keeps its band but
-    drops to the band's floor (strength 0), and is flagged."""
-    flags, grounded = [], {}
-    for name in MEDDIC_CRITERIA:
-        prop: CriterionProposal = getattr(proposal, name)
-        if not is_grounded(prop.evidence, source):
-            flags.append(f"ungrounded_evidence_{name}")
-            prop = prop.model_copy(update={"strength": 0.0})
-        grounded[name] = prop
-    return proposal.model_copy(update=grounded), flags
+    """BANT's grounding over MEDDIC's six criteria."""
+    return ground(proposal, source, MEDDIC_CRITERIA)
 
 
 def never_above_meddic(result: dict[str, Any], ceiling: dict[str, Any], rules: MeddicRules,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from itertools import product
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
@@ -260,12 +260,17 @@ def score_bant(proposal: BantProposal, rules: IcpConfig,
     return result
 
 
-def ground(proposal: BantProposal, source: str) -> tuple[BantProposal, list[str]]:
+Proposal = TypeVar("Proposal", bound=BaseModel)
+
+
+def ground(proposal: Proposal, source: str,
+           criteria: tuple[str, ...] = CRITERIA) -> tuple[Proposal, list[str]]:
     """A criterion whose evidence is not in the lead or enrichment text keeps its band but
-    drops to the band's floor (strength 0), and is flagged."""
+    drops to the band's floor (strength 0), and is flagged (BANT's criteria, or another
+    framework's)."""
     flags = []
     grounded = {}
-    for name in CRITERIA:
+    for name in criteria:
         prop: CriterionProposal = getattr(proposal, name)
         if not is_grounded(prop.evidence, source):
             flags.append(f"ungrounded_evidence_{name}")

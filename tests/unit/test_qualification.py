@@ -198,7 +198,8 @@ def test_budget_conflict_is_recorded_and_takes_the_lower_band() -> None:
         ({"employees": 300, "revenue_usd": 300_000_000}, "likely_from_size"),
         ({"employees": 1999}, "unclear_possible"),
         ({"employees": 200}, "unclear_possible"),
-        ({"employees": 50}, "unlikely"),
+        ({"employees": 50}, "unclear_possible"),
+        ({"employees": 49}, "unlikely"),
         ({"employees": None, "domain": None}, "unlikely"),
     ],
 )
