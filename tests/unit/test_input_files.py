@@ -240,6 +240,23 @@ def test_a_jsonl_file_with_no_json_line_is_one_error(tmp_path: Path) -> None:
         read(path)
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(tmp_path: Path, constant: str) -> None:
+    """Python's json reads them, PostgreSQL's jsonb and the API refuse them: that line is
+    a bad line (its own manual-review item), the others are read; in a JSON document, the
+    whole file is one error."""
+    path = tmp_path / "leads.jsonl"
+    bad = json.dumps(ITEMS[0]).replace("}", f', "score": {constant}}}', 1)
+    path.write_text(bad + "\n" + json.dumps(ITEMS[1]) + "\n", encoding="utf-8")
+    items, _ = read(path)
+    assert items[1] == ITEMS[1]
+    assert items[0]["_error"] == f"line 1 is not JSON: {constant} is not a JSON value"
+    document = tmp_path / "leads.json"
+    document.write_text(f'[{bad}]', encoding="utf-8")
+    with pytest.raises(UnreadableFile, match="is not a JSON value"):
+        read(document)
+
+
 # ---------------------------------------------------------------------------- no items
 
 

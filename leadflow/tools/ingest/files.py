@@ -63,6 +63,17 @@ def _message_text(raw: bytes) -> tuple[str, str | None]:
     return decoded.text, decoded.guessed
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def strict_json(text: str) -> Any:
+    """json.loads without Python's NaN/Infinity extension: JSON has no such numbers, and
+    PostgreSQL's jsonb refuses them, so an item holding one would fail on the way in (the
+    API answers 422 for the same item)."""
+    return json.loads(text, parse_constant=_no_constant)
+
+
 def _json_problem(exc: Exception) -> str:
     """json.loads' complaint in a few words (it also raises plain ValueError for a number of
     more than 4300 digits, and RecursionError for deep nesting)."""
@@ -163,7 +174,7 @@ def _line_items(path: Path, lines: list[str]) -> Iterator[tuple[int, dict[str, A
         if not line.strip():
             continue
         try:
-            item = storable_item(json.loads(line))
+            item = storable_item(strict_json(line))
         except (ValueError, RecursionError) as exc:
             yield n, {"id": f"{path.name}:{n + 1}", "_error": f"line {n + 1} is not JSON: "
                       f"{_json_problem(exc)}", "payload": line[:2000]}, False
@@ -182,13 +193,13 @@ def _json_items(path: Path, decoded: DecodedText, suffix: str) -> Items:
     if first is None:
         return "empty file"
     try:
-        data = json.loads(decoded.text)
+        data = strict_json(decoded.text)
     except (ValueError, RecursionError) as exc:
         problem = exc
     else:
         return (yield from _document_items(path, data, decoded))
     try:
-        json.loads(first)
+        strict_json(first)
     except (ValueError, RecursionError):
         # Line 1 is no JSON value of its own: a JSON document that is broken somewhere.
         if suffix == ".json" or first in ("[", "{"):
