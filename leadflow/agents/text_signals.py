@@ -24,12 +24,15 @@ MONEY_RE = re.compile(MONEY, re.IGNORECASE)
 _QUARTER = re.compile(
     r"(?i)\b(?:end of |ende |fin de |fim do |final del )?(?:q([1-4])|h([12])|"
     r"(first|second|third|fourth|primer|segundo|tercer|cuarto|primeiro|terceiro|quarto|premier|"
-    r"deuxième|troisième|quatrième|ersten|zweiten|dritten|vierten)\s+(?:quarter|trimestre|"
+    r"deuxième|troisième|quatrième|erste|ersten|zweite|zweiten|dritte|dritten|vierte|vierten)"
+    r"\s+(?:quarter|trimestre|"
     r"quartal))\b(?:\s*(?:of|de|del|du)?\s*(20\d\d))?")
 _ORDINAL_QUARTER = {"first": 1, "primer": 1, "primeiro": 1, "premier": 1, "ersten": 1,
                     "second": 2, "segundo": 2, "deuxième": 2, "zweiten": 2, "third": 3,
                     "tercer": 3, "terceiro": 3, "troisième": 3, "dritten": 3, "fourth": 4,
-                    "cuarto": 4, "quarto": 4, "quatrième": 4, "vierten": 4}
+                    "cuarto": 4, "quarto": 4, "quatrième": 4, "vierten": 4, "erste": 1,
+                    "zweite": 2, "dritte": 3, "vierte": 4}
+_CJK_MONTH = re.compile(r"(?<!\d)(?:(20\d\d)年)?(1[0-2]|[1-9])月(?:(\d{1,2})日)?")
 # "within 3-4 months", "dans 4 à 5 mois", "in den nächsten 6 Monaten", "in 2 weeks"
 _RELATIVE = re.compile(
     r"(?i)\b(\d{1,2})(?:\s*(?:-|–|to|à|a|bis|ou|or)\s*(\d{1,2}))?\s*(months?|meses|mois|"
@@ -61,6 +64,12 @@ def dated_mentions(text: str, reference: date, criterion: Criterion) -> list[tup
         day = int(match.group(1) or match.group(3) or 15)
         year = int(match.group(4)) if match.group(4) else (
             reference.year + (1 if month < reference.month else 0))
+        found.append((_months_between(reference, year, month, day), quote(text, match)))
+    for match in _CJK_MONTH.finditer(text):  # "2月にPoC": a CJK month needs no preposition
+        month = int(match.group(2))
+        year = int(match.group(1)) if match.group(1) else (
+            reference.year + (1 if month < reference.month else 0))
+        day = int(match.group(3) or 15)
         found.append((_months_between(reference, year, month, day), quote(text, match)))
     for match in _QUARTER.finditer(text):
         quarter = int(match.group(1)) if match.group(1) else (

@@ -269,7 +269,8 @@ def role_in_text(text: object) -> str | None:
             phrase = _EMPLOYER_AFTER.split(phrase, maxsplit=1)[0]
         candidates.append((match.start(), phrase))
     for match in [*_ROLE_HERE.finditer(prose), *_ROLE_AT_EMPLOYER.finditer(prose)]:
-        candidates.append((match.start(), match.group(1).strip()))
+        if not _ROLE_CUE.match(match.group(1)):  # "Ich bin Leiter … bei": the cue's own
+            candidates.append((match.start(), match.group(1).strip()))
     departments = standardize_tables().department
     for match in _ROLE_VERB.finditer(prose):
         what = _ROLE_END.split(match.group(2), maxsplit=1)[0].strip(" .")

@@ -1,0 +1,98 @@
+"""The general readers under the qualification rules: a title stated in prose, negation,
+another person who decides, a budget stated in any phrasing, dates in CJK and German
+quarters. Each case is a mechanism, not a phrase fitted to one lead: the sentences below
+are written for this test, not taken from the datasets."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from leadflow.agents.qualification import propose_rules
+from leadflow.agents.text_signals import (
+    affirmed,
+    budget_stated,
+    dated_mentions,
+    someone_else_decides,
+)
+from leadflow.config import icp
+from leadflow.tools.prose import role_in_text
+from leadflow.tools.standardize import seniority_of
+from tests.unit.test_qualification import make_lead
+
+RULES = icp()
+NOV_18 = date(2026, 11, 18)
+
+
+@pytest.mark.parametrize(("text", "title", "seniority"), [
+    ("Hi, I'm the Finance Manager at Kestrel Foods, we have 300 staff.", "Finance Manager",
+     "manager"),
+    ("Quick one. Head of IT here. We run SAP.", "Head of IT", "director"),
+    ("CFO at Brightwater. Looking for a reporting layer.", "CFO", "c_level"),
+    ("I manage warehouse operations for a 3PL in Leeds.", "Warehouse Operations Manager",
+     "manager"),
+    ("Ich bin Leiter Controlling bei der Nordhafen AG.", "Leiter Controlling", "director"),
+    ("soy gerente de operaciones en Grupo Alba.", "gerente de operaciones", "manager"),
+    ("情報システム部の部長をしています。", "情報システム部部長", "director"),
+])
+def test_a_title_the_writer_states_is_read(text: str, title: str, seniority: str) -> None:
+    assert role_in_text(text) == title
+    assert seniority_of(title) == seniority
+
+
+@pytest.mark.parametrize("text", [
+    "I'm curious whether this works for us.", "I'm in Lyon next week.", "Hi, I'm Dana Ruiz.",
+    "We partner with several agencies.", "I'm looking at options for next year.",
+])
+def test_words_after_i_am_that_hold_no_rank_are_not_a_title(text: str) -> None:
+    assert role_in_text(text) is None
+
+
+def test_a_negated_phrase_does_not_count() -> None:
+    assert affirmed("This is not urgent for us.", ("urgent",)) is None
+    assert affirmed("Nothing is urgent, but one thing is urgent: payroll.", ("urgent",))
+    assert affirmed("Es ist nicht dringend.", ("dringend",)) is None
+
+
+@pytest.mark.parametrize(("text", "decides"), [
+    ("I'd have to convince our CFO first.", True),
+    ("The board approves anything above 50k.", True),
+    ("I'm not the decision maker, my VP is.", True),
+    ("As CFO I sign off on this myself.", False),
+    ("We need better reporting.", False),
+])
+def test_someone_else_decides(text: str, decides: bool) -> None:
+    assert bool(someone_else_decides(text, RULES.bant["authority"])) is decides
+
+
+@pytest.mark.parametrize(("text", "stated"), [
+    ("Funding is earmarked in next year's plan.", True),
+    ("We have a budget line of EUR 40k for this.", True),
+    ("Das Budget ist freigegeben.", True),
+    ("There is no budget approved yet.", False),
+    ("The budget is still to be defined.", False),
+])
+def test_a_budget_stated_in_any_phrasing(text: str, stated: bool) -> None:
+    assert bool(budget_stated(text, RULES.bant["budget"])) is stated
+
+
+def test_cjk_months_and_german_quarters_are_dates() -> None:
+    timeline = RULES.bant["timeline"]
+    (months, _), = dated_mentions("2月に導入したい。", NOV_18, timeline)
+    assert 2.5 < months < 3.5
+    (months, _), = dated_mentions("Die Ausschreibung ist für das erste Quartal 2027 geplant.",
+                                  NOV_18, timeline)
+    assert 2.5 < months < 3.5
+
+
+def test_the_mechanisms_move_the_bands() -> None:
+    lead = make_lead(title=None)
+    text = ("We run payroll in spreadsheets. Funding is earmarked for 2027. I'd need to get "
+            "our COO on board. This is not urgent.")
+    proposal = propose_rules(lead, text, RULES)
+    assert proposal.authority.band == "some_influence"  # an influencer, not 'limited'
+    assert proposal.budget.band == "clear_budget"
+    assert proposal.need.band == "clear_improvement"  # a named job, not critical ('not urgent')
+    exploring = propose_rules(lead, "Just exploring, we'd like to automate reports.", RULES)
+    assert exploring.need.band == "nice_to_have"
