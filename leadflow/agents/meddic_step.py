@@ -16,9 +16,8 @@ from langchain_core.language_models import BaseChatModel
 
 from leadflow.agents.base import StepOutput
 from leadflow.agents.evidence import enrichment_facts, strip_injection
-from leadflow.agents.llm_step import ask_llm, provenance
+from leadflow.agents.llm_step import ask_llm
 from leadflow.agents.meddic import (
-    MEDDIC_CRITERIA,
     MeddicProposal,
     ground_meddic,
     meddic_band_guide,
@@ -27,7 +26,7 @@ from leadflow.agents.meddic import (
     score_meddic,
 )
 from leadflow.agents.meddic_rules import propose_meddic
-from leadflow.agents.qualification import review_reason
+from leadflow.agents.qualification import qualified, review_reason
 from leadflow.config import IcpConfig, model_settings
 from leadflow.config.meddic import MeddicRules, meddic_rules
 from leadflow.context import LeadflowContext
@@ -69,14 +68,7 @@ async def qualify_meddic(state: LeadState, tools: Toolbox, run: LeadflowContext,
     if result["conflicts"]:
         flags.append("conflicting_signals")
     review = meddic_review_reason(result, lead, text, tools.icp, rules)
-    notes = (f"MEDDIC {result['total']}/100 → {result['tier']} ({decided_by}) "
-             + " ".join(f"{SHORT[k]}{result[k]['score']}" for k in MEDDIC_CRITERIA)
-             + (f"; needs review: {review}" if review else ""))
-    if answer and answer.note:
-        notes += f"; {answer.note}"
-    return StepOutput(
-        "success", {"bant": result}, decision=result["tier"], notes=notes, flags=flags,
-        review=review, decided_by=decided_by, **provenance(answer))
+    return qualified(result, SHORT, decided_by, flags, review, answer)
 
 
 def meddic_review_reason(result: dict[str, Any], lead: dict[str, Any], text: str,

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from leadflow.agents.base import StepOutput
 from leadflow.agents.evidence import enrichment_facts, is_grounded, strip_injection
-from leadflow.agents.llm_step import ask_llm, provenance
+from leadflow.agents.llm_step import LlmAnswer, ask_llm, provenance
 from leadflow.agents.text_signals import (
     MONEY_RE,
     affirmed,
@@ -336,14 +336,25 @@ class QualificationAgent:
         if bant["conflicts"]:
             flags.append("conflicting_signals")
         review = review_reason(bant, lead, text, tools.icp)
-        notes = (f"BANT {bant['total']}/100 → {bant['tier']} ({decided_by}) "
-                 + " ".join(f"{k[0].upper()}{bant[k]['score']}" for k in CRITERIA)
-                 + (f"; needs review: {review}" if review else ""))
-        if answer and answer.note:
-            notes += f"; {answer.note}"
-        return StepOutput(
-            "success", {"bant": bant}, decision=bant["tier"], notes=notes, flags=flags,
-            review=review, decided_by=decided_by, **provenance(answer))
+        return qualified(bant, BANT_SHORT, decided_by, flags, review, answer)
+
+
+BANT_SHORT = {name: name[0].upper() for name in CRITERIA}
+
+
+def qualified(result: dict[str, Any], short: dict[str, str], decided_by: str,
+              flags: list[str], review: str | None,
+              answer: LlmAnswer[Any] | None) -> StepOutput:
+    """The step's output for a scored lead, whichever framework scored it: the notes line
+    ("BANT 72/100 → warm (rules) B20 A15 N17 T20"), the review reason, the LLM's provenance."""
+    notes = (f"{result['framework']} {result['total']}/100 → {result['tier']} ({decided_by}) "
+             + " ".join(f"{letter}{result[name]['score']}" for name, letter in short.items())
+             + (f"; needs review: {review}" if review else ""))
+    if answer and answer.note:
+        notes += f"; {answer.note}"
+    return StepOutput(
+        "success", {"bant": result}, decision=result["tier"], notes=notes, flags=flags,
+        review=review, decided_by=decided_by, **provenance(answer))
 
 
 def _clear_cut(bant: dict[str, Any]) -> bool:
