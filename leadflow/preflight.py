@@ -27,8 +27,10 @@ class PreflightError(Exception):
 
 
 def masked(url: str) -> str:
+    """The URL as the user wrote it, password hidden (or only its host part when it does
+    not parse): what every message naming the database shows."""
     try:
-        return make_url(sqlalchemy_url(url)).render_as_string(hide_password=True)
+        return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return url.split("@")[-1]
 

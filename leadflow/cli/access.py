@@ -28,9 +28,14 @@ def ready(settings: Settings, *, models: bool = True) -> Settings:
         else:
             check_database(settings.database_url)
     except PreflightError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(code=2) from None
+        raise fail(str(exc), code=2) from None
     return settings
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """A mistake of the user's: one `error:` line on stderr, and the exit to raise."""
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    return typer.Exit(code=code)
 
 
 def crm_store() -> CrmStore:

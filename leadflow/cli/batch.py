@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from leadflow.cli.access import crm_store, load_items, ready
+from leadflow.cli.access import crm_store, fail, load_items, ready
 from leadflow.cli.app import app
 from leadflow.cli.options import FrameworkOption
 from leadflow.cli.terminal import console, err
@@ -141,7 +141,7 @@ def run(
     settings = Settings.from_env()
     items, bad_files = load_items(input)
     if not items:  # the files' own lines said why; --out is left as it was
-        raise typer.Exit(code=1) if bad_files else _fail("no items to process")
+        raise typer.Exit(code=1) if bad_files else fail("no items to process")
     if distributed:
         from leadflow.worker import enqueue
 
@@ -150,9 +150,11 @@ def run(
         if not wait:
             return
         _await_workers(set(ids), progress)
+    from leadflow.preflight import masked
+
     partial = _partial_out(out, input)
     console.print(f"{len(items)} item{'s' if len(items) != 1 else ''}; model {settings.model}, "
-                  f"CRM {_safe_url(settings)}", highlight=False, soft_wrap=True)
+                  f"CRM {masked(settings.database_url)}", highlight=False, soft_wrap=True)
     import os
 
     try:
@@ -170,22 +172,12 @@ def run(
         console.print(f"outcomes → {out}", highlight=False)
     else:
         first = report.outcomes[0]["lead_id"] if report.outcomes else "LEAD-…"
-        console.print(f"outcomes are in the CRM ({_safe_url(settings)}): `leadflow leads "
+        console.print(f"outcomes are in the CRM ({masked(settings.database_url)}): `leadflow leads "
                       f"list` lists them, `leadflow leads show {first}` shows one; the same "
                       "command with --out FILE writes them as JSONL (read back, not re-run)",
                       highlight=False, soft_wrap=True)
     if bad_files:
         raise typer.Exit(code=1)
-
-
-def _fail(message: str) -> typer.Exit:
-    """A mistake of the user's: one line on stderr, and the exit 1 to raise."""
-    from rich.markup import escape
-
-    from leadflow.cli.terminal import err
-
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
-    return typer.Exit(code=1)
 
 
 def _partial_out(out: Path | None, inputs: list[Path]) -> Path | None:
@@ -195,23 +187,17 @@ def _partial_out(out: Path | None, inputs: list[Path]) -> Path | None:
     if out is None:
         return None
     if out.is_dir():
-        raise _fail(f"--out {out} is a directory; give a file name")
+        raise fail(f"--out {out} is a directory; give a file name")
     if out.exists() and not out.is_file():
         return out
     if any(p.exists() and out.exists() and p.samefile(out) for p in inputs):
-        raise _fail(f"--out {out} is also an input (-i): it would be overwritten")
+        raise fail(f"--out {out} is also an input (-i): it would be overwritten")
     partial = out.with_name(out.name + ".partial")
     try:
         partial.open("w", encoding="utf-8").close()
     except OSError as exc:
-        raise _fail(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
+        raise fail(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
     return partial
-
-
-def _safe_url(settings: Settings) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
 def _await_workers(ids: set[str], show_progress: bool) -> None:

@@ -43,15 +43,14 @@ def dashboard(
     """Only the sales-ops dashboard (SPEC §9 charts) over the configured CRM; no API key, so
     keep it on localhost — `leadflow serve` puts the same page behind the API key."""
     import uvicorn
-    from sqlalchemy.engine import make_url
 
     from leadflow.dashboard import create_app
+    from leadflow.preflight import masked
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"[yellow]warning:[/yellow] the dashboard has no authentication and "
                   f"listens on {host}")
-    crm = make_url(ready(Settings.from_env(), models=False).database_url).render_as_string(
-        hide_password=True)
+    crm = masked(ready(Settings.from_env(), models=False).database_url)
     console.print(f"dashboard: http://{host}:{port}/dashboard  (CRM {crm})", highlight=False,
                   soft_wrap=True)
     uvicorn.run(create_app(), host=host, port=port, server_header=False)
