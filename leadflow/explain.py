@@ -179,6 +179,11 @@ def explain_lead(crm: CrmStore, reps: RepDirectory, lead_id: str) -> Explanation
     bant = outcome.get("bant")
     explanation.sections["Why this tier"] = (_tier_sentences(bant) if bant
                                              else ["Not qualified: the lead stopped earlier."])
+    if "repeat_inquiry" in (outcome.get("flags") or []):
+        passes = sum(d.get("agent") == "LeadCapture Pro" for d in outcome.get("decisions") or [])
+        explanation.sections["Why this tier"].append(
+            f"The lead wrote {passes} times; it was qualified again on all of its messages "
+            "each time it wrote (a repeat inquiry).")
     assignment = crm.get_assignment(lead_id) or outcome.get("assignment")
     explanation.sections["Why this rep or queue"] = _routing_sentences(assignment, reps, status)
     explanation.sections["What a person changed"] = _human_sentences(

@@ -20,8 +20,10 @@ from leadflow.context import LeadflowContext
 from leadflow.followup import pending_wait
 from leadflow.identity import thread_config, workflow_id_for
 from leadflow.outcome import error_outcome, outcome_record
+from leadflow.repeat import merge_into_lead
 from leadflow.review import pending_review, waiting_outcome
 from leadflow.settings import BATCH_DURABILITY, Durability
+from leadflow.state import merge_flags
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm.leases import held_lead
 from leadflow.tools.ingest import item_excerpt, storable_item
@@ -85,7 +87,10 @@ class BatchRunner:
         for attempt in range(1, DB_ATTEMPTS + 1):
             try:
                 async with held_lead(self.tools.crm, workflow_id):  # one runner per lead
-                    return await self._process_once(item, config)
+                    outcome, how = await self._process_once(item, config)
+                    if "duplicate" in (outcome.get("flags") or []):
+                        outcome = await self._merge_repeat(item, workflow_id, outcome)
+                    return outcome, how
             except Exception as exc:  # noqa: BLE001 — one bad lead must not stop the batch
                 if attempt < DB_ATTEMPTS and is_transient_db_error(exc):
                     self.db_retries += 1
@@ -121,6 +126,20 @@ class BatchRunner:
             if pending_wait(paused) is not None:
                 return outcome_record(values), how
         return result["outcome"], how
+
+    async def _merge_repeat(self, item: object, workflow_id: str,
+                            seen: dict[str, Any]) -> dict[str, Any]:
+        """A repeat inquiry: merged into the known lead's thread (leadflow/repeat.py); the
+        item's outcome is then that lead's, as it stands, flagged as this item's repeat."""
+        snapshot = await merge_into_lead(self.graph, self.tools, item, workflow_id,
+                                         seen["lead_id"], context=self.context,
+                                         durability=self.durability)
+        known = thread_outcome(snapshot)
+        if known is None:
+            return seen
+        current = known[0]
+        return {**current, "source_id": seen.get("source_id"),
+                "flags": merge_flags(current.get("flags"), ["duplicate", "repeat_inquiry"])}
 
     async def run(
         self,

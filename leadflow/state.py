@@ -77,6 +77,12 @@ class LeadState(TypedDict, total=False):
     # last-step channels) because every channel a step writes is a row per checkpoint.
     steps: Annotated[list[StepResult], operator.add]
     outcome: dict[str, Any]  # the SPEC §8 outcome record, set when the lead settles
+    # A repeat inquiry from this lead (same email), merged into its thread (leadflow/repeat.py):
+    # {"item", "fingerprint", "workflow_id" (the repeat item's own), "received_at"}. Set while
+    # the repeat pass runs and kept after it; `touches` lists every fingerprint merged, so a
+    # replayed hand-off merges nothing twice.
+    touch: dict[str, Any] | None
+    touches: Annotated[list[str], merge_flags]
 
 
 def last_step(state: LeadState | dict[str, Any]) -> StepResult | None:

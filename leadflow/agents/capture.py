@@ -177,6 +177,24 @@ def standardize_record(
     return record, flags
 
 
+_UNKNOWN: tuple[object, ...] = (None, "", [], {}, "unknown", "unassigned")
+
+
+def merged_record(known: dict[str, Any], repeat: dict[str, Any]) -> dict[str, Any]:
+    """A known lead's record after a repeat inquiry: what it already had stays (the first
+    source, the contact as first captured), a gap the new item fills is filled (a title, a
+    phone, a company size, with what follows from it: seniority, segment, region), and the
+    inquiry holds both messages, oldest first."""
+    merged = {**known}
+    for part in ("contact", "company"):
+        mine, theirs = dict(known.get(part) or {}), repeat.get(part) or {}
+        merged[part] = {**mine, **{k: v for k, v in theirs.items()
+                                   if mine.get(k) in _UNKNOWN and v not in _UNKNOWN}}
+    merged["inquiry"] = "\n\n".join(
+        dict.fromkeys(filter(None, (known.get("inquiry"), repeat.get("inquiry")))))
+    return merged
+
+
 def missing_contact_reason(record: dict[str, Any]) -> str | None:
     """Why nobody can reach this person (SPEC §4.1: no valid email address and no phone
     number), or None. A missing company is a data-quality flag, not a dead end."""
@@ -268,7 +286,9 @@ class CaptureAgent:
 
     async def run(self, state: LeadState, tools: Toolbox,
                   run: LeadflowContext = DEFAULT_RUN) -> StepOutput:
-        item = state.get("item") or {}
+        # A repeat pass (leadflow/repeat.py): the new item is read, then merged into the lead.
+        touch = state.get("touch") if state.get("lead") else None
+        item = touch["item"] if touch else state.get("item") or {}
         workflow_id = state["workflow_id"]
         parsed: ParsedFields = {}
         problem = item.get("_error") if isinstance(item, dict) else None
@@ -283,6 +303,11 @@ class CaptureAgent:
                                            else {}, tools.icp, parsed.get("utm"),
                                            parsed.get("text", ""))
         flags = [*meta.flags, *flags, *item_flags(item)]
+        text = parsed.get("text", "")
+        if touch:
+            record = merged_record(state["lead"], record)
+            text = "\n\n".join(filter(None, (state.get("lead_text"), text)))
+            flags.append("repeat_inquiry")
         decided = meta.decision_fields()
         problem = problem or missing_contact_reason(record)
         if not problem:
@@ -295,7 +320,7 @@ class CaptureAgent:
         update: dict[str, Any] = {
             "lead": record,
             "lead_id": write.lead_id,
-            "lead_text": parsed.get("text", ""),
+            "lead_text": text,
             "account": {"id": write.account_id, "owner": write.account_owner,
                         "matched_by": write.account_matched_by},
         }
@@ -315,6 +340,9 @@ class CaptureAgent:
                  f"({record['company']['name'] or record['company']['domain']}) via {channel}"
                  + (f"; account matched by {write.account_matched_by}"
                     if write.account_matched_by else "; new account"))
+        if touch:
+            notes = (f"repeat inquiry via {channel} merged into {write.lead_id}: "
+                     "re-qualified on both messages")
         if meta.notes:
             notes += f"; {meta.notes}"
         return StepOutput("success", update, notes=notes, flags=flags, **decided)

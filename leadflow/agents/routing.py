@@ -122,6 +122,7 @@ class RoutingReview(BaseModel):
     reason: str
 
 
+TIERS = ("hot", "warm", "cold", "unqualified")
 SOFT_EXCLUSIONS = ("segment ", "at capacity")  # rules an exception review may bend
 
 
@@ -138,6 +139,12 @@ class RoutingAgent:
     async def run(self, state: LeadState, tools: Toolbox,
                   run: LeadflowContext = DEFAULT_RUN) -> StepOutput:
         tier = (state.get("bant") or {}).get("tier", "unqualified")
+        touch = state.get("touch")
+        if touch and (before := state.get("assignment")):  # owned before this repeat
+            # inquiry: it stays theirs, whatever its tier now (the CRM knows a reassignment)
+            owned = (await asyncio.to_thread(tools.crm.get_assignment, state["lead_id"])
+                     or before)
+            return await asyncio.to_thread(self._new_touch, state, tools, owned, tier)
         if tier not in tools.icp.routing["assign_tiers"]:
             return await asyncio.to_thread(self._queue, state, tools, tier)
         meta = StepOutput("success")
@@ -148,11 +155,42 @@ class RoutingAgent:
                                                or run.model_for(self.step) != RULES):
                 decision, meta = await self._review(decision, state, tools, run, tier)
             stored = await asyncio.to_thread(self._commit, state, tools, decision)
+        if touch:  # risen from a queue to a rep: the queue's item is done
+            await asyncio.to_thread(_leave_queues, tools, state["lead_id"], None,
+                                    f"re-qualified {tier} by a repeat inquiry")
         return await asyncio.to_thread(self._announce, state, tools, stored, tier, meta)
+
+    def _new_touch(self, state: LeadState, tools: Toolbox, owned: dict[str, Any],
+                   tier: str) -> StepOutput:
+        """Tell the owner their lead wrote again; the lead stays theirs, in the same status
+        (still waiting for engagement when its follow-up clock runs)."""
+        lead_id, lead, touch = state["lead_id"], state["lead"], state.get("touch") or {}
+        person = tools.reps.person(owned["rep_id"])
+        before = _tier_before(state)
+        tools.notifier.send(
+            Notice(audience="rep" if owned["kind"] == "rep" else "sales_manager",
+                   recipient=person.email if person else None,
+                   subject=(f"Your lead wrote again: {lead['company'].get('name') or lead_id}"
+                            f" ({before} → {tier})" if before and before != tier
+                            else f"Your lead wrote again: "
+                                 f"{lead['company'].get('name') or lead_id} ({tier})"),
+                   body=f"{_describe(lead)}\nTheir messages, oldest first:\n"
+                        f"{(lead.get('inquiry') or '')[-2000:]}"),
+            lead_id=lead_id, step=f"routing:touch:{touch.get('fingerprint')}",
+            now=tools.clock.now())
+        sla = tools.crm.sla_for(lead_id)
+        following_up = sla is not None and sla["state"] != "closed"
+        return StepOutput("success", {
+            "status": state.get("status") or "routed",
+            "status_reason": f"repeat inquiry: owner {owned['rep_id']} notified ({tier})"},
+            decision="following_up" if following_up else "owned",
+            notes=f"repeat inquiry: owner {owned['rep_id']} notified; tier {tier}")
 
     def _queue(self, state: LeadState, tools: Toolbox, tier: str) -> StepOutput:
         lead_id, lead, now = state["lead_id"], state["lead"], tools.clock.now()
         queue = tools.icp.routing["queues"].get(tier) or "marketing"
+        if state.get("touch"):  # re-qualified by a repeat inquiry: one queue at a time
+            _leave_queues(tools, lead_id, queue, f"re-qualified {tier} by a repeat inquiry")
         tools.crm.enqueue(queue, lead_id, f"{tier} lead", now)
         tools.notifier.send(Notice(audience=queue, subject=f"{tier} lead → {queue} queue",
                                    body=_describe(lead)), lead_id=lead_id, step="routing",
@@ -278,6 +316,19 @@ def business_rule_conflicts(state: LeadState, tools: Toolbox, named: str | None,
         conflicts.append("stated company size contradicts the knowledge base; routed on "
                          f"segment {company.get('segment')}")
     return conflicts
+
+
+def _leave_queues(tools: Toolbox, lead_id: str, keep: str | None, note: str) -> None:
+    """Close the lead's open items in the tier queues other than `keep`."""
+    for queue in set(tools.icp.routing["queues"].values()) - {keep}:
+        tools.crm.resolve(queue, lead_id, tools.clock.now(), note)
+
+
+def _tier_before(state: LeadState) -> str | None:
+    """The tier of the lead's previous qualification (before this repeat pass), if any."""
+    tiers = [s.get("decision") for s in state.get("steps") or []
+             if s.get("outcome") == "success" and s.get("decision") in TIERS]
+    return tiers[-2] if len(tiers) >= 2 else None
 
 
 def _describe(lead: dict[str, Any]) -> str:

@@ -19,11 +19,13 @@ from leadflow.clock import FrozenClock
 from leadflow.context import LeadflowContext
 from leadflow.evals import judge
 from leadflow.evals import metrics as m
+from leadflow.identity import thread_config, workflow_id_for
 from leadflow.llm import RULES
 from leadflow.runtime import open_runtime
 from leadflow.settings import Framework, Settings, qualification_framework
+from leadflow.state import trajectory
 from leadflow.toolbox import Toolbox
-from leadflow.tools.ingest import item_text
+from leadflow.tools.ingest import item_text, storable_item
 
 DATASETS_DIR = Path("evals/datasets")
 REPORTS_DIR = Path("evals/reports")
@@ -49,8 +51,15 @@ def load_dataset(name: str) -> list[dict[str, Any]]:
 
 
 def score_row(example: dict[str, Any], outcome: dict[str, Any], latency_ms: float,
-              dataset: str) -> dict[str, Any]:
+              dataset: str, own: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One lead's scores. `own`: a repeat inquiry's own thread (its outcome is its lead's):
+    what was read from this item (fields, its trajectory) is scored from there; the
+    decisions (tier, status, routing) from the lead as it stands."""
     labels = example.get("labels") or {}
+    if own is not None:
+        outcome = {**outcome, "contact": (own.get("lead") or {}).get("contact"),
+                   "company": (own.get("lead") or {}).get("company"),
+                   "trajectory": trajectory(own)}
     contact, company = outcome.get("contact") or {}, outcome.get("company") or {}
     bant = outcome.get("bant") or {}
     flags = outcome.get("flags") or []
@@ -146,7 +155,11 @@ async def run_eval(dataset: str, *, model: str = RULES, prompt_version: str | No
                     started = time.perf_counter()
                     outcome, _ = await runtime.runner.process(example["item"])
                     latency = (time.perf_counter() - started) * 1000
-                rows[index] = score_row(example, outcome, latency, dataset)
+                    own = None
+                    if "repeat_inquiry" in (outcome.get("flags") or []):
+                        own = (await runtime.graph.aget_state(thread_config(
+                            workflow_id_for(storable_item(example["item"]))))).values
+                rows[index] = score_row(example, outcome, latency, dataset, own)
                 rows[index]["_outcome"] = outcome  # type: ignore[index]
                 if on_lead:
                     on_lead(outcome)
@@ -156,6 +169,14 @@ async def run_eval(dataset: str, *, model: str = RULES, prompt_version: str | No
             done = [r for r in rows if r is not None]
             lead_of = {r["id"]: r["lead_id"] for r in done}
             outcomes = [r.pop("_outcome") for r in done]
+            # a lead's evidence may quote any of its messages (a repeat inquiry's merged text)
+            wrote: dict[str, list[str]] = {}
+            for row, example in zip(done, examples, strict=True):
+                wrote.setdefault(row["lead_id"], []).append(item_text(example.get("item")))
+            for row, outcome in zip(done, outcomes, strict=True):
+                if "repeat_inquiry" in row["flags"]:
+                    row["evidence"] = m.evidence_grounding(outcome,
+                                                           "\n".join(wrote[row["lead_id"]]))
             for row, outcome in zip(done, outcomes, strict=True):
                 if (outcome.get("assignment") or {}).get("rep_id", "").startswith("rep-"):
                     row["routing_violation"] = 1.0 if m.routing_violations(

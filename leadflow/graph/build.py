@@ -95,7 +95,8 @@ def build_graph(
         builder.add_node(action.name, make_action_node(action, tools_for, wf),
                          retry_policy=DB_RETRY,
                          destinations=(*wf.steps, "__end__") if action.review
-                         else (action.name, "__end__") if action.wait else ("__end__",))
+                         else (action.name, SUPERVISOR_NODE, "__end__") if action.wait
+                         else ("__end__",))
     assert WF_END == "end"
     return builder.compile(checkpointer=checkpointer, name="leadflow")
 

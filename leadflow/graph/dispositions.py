@@ -15,7 +15,7 @@ from langgraph.types import Command, interrupt
 from leadflow.context import LeadflowContext
 from leadflow.followup import handle_wake
 from leadflow.graph.messages import AGENT_NAMES, SUPERVISOR, make_message
-from leadflow.graph.nodes import ToolResolver
+from leadflow.graph.nodes import SUPERVISOR_NODE, ToolResolver
 from leadflow.graph.workflow import Action, Workflow
 from leadflow.outcome import persist_outcome
 from leadflow.review import ReviewDecision, ReviewRequest, question_for
@@ -70,6 +70,8 @@ def make_action_node(action: Action, tools_for: ToolResolver,
         await asyncio.to_thread(persist_outcome, tools, dict(state))  # idempotent
         wake = interrupt({"waiting_for": "engagement", "lead_id": state.get("lead_id"),
                           "sla": state.get("sla")})
+        if isinstance(wake, dict) and wake.get("touch"):  # the lead wrote again (repeat.py):
+            return Command(goto=SUPERVISOR_NODE, update={"touch": wake["touch"]})  # re-qualify
         update, finished = await asyncio.to_thread(handle_wake, dict(state), tools, wake)
         if not finished:
             return Command(goto=action.name, update=update)  # wait again

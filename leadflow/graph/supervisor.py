@@ -68,6 +68,16 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
                 "workflow_id": workflow_id, "lead_id": workflow_id,
                 "ingested_at": start["ingested_at"], "messages": [msg],
             })
+        touch = state.get("touch")
+        if touch and touch["fingerprint"] not in (state.get("touches") or []):
+            # A repeat inquiry merged into this lead's thread: the workflow runs again from
+            # its start on the combined evidence (leadflow/repeat.py).
+            first = workflow.steps[workflow.start]
+            msg = message(state, tools, to_agent=AGENT_NAMES[first.agent], kind="handoff",
+                          notes=f"repeat inquiry ({touch['workflow_id']}) from this lead",
+                          deadline_s=deadlines[first.name])
+            return Command(goto=first.name, update={"touches": [touch["fingerprint"]],
+                                                    "messages": [msg]})
         result = state["steps"][-1]
         last = result["step"]
         facts = {"tier": (state.get("bant") or {}).get("tier"), "decision": result.get("decision"),

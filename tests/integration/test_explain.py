@@ -45,6 +45,13 @@ def test_a_cold_lead_names_its_queue(run_items: RunItems, tools: Toolbox) -> Non
     assert "queue" in sentences(found, "What happens next")
 
 
+def test_a_lead_that_wrote_again_says_so(run_items: RunItems, tools: Toolbox) -> None:
+    first, _ = run_items([form_item("W-1"), form_item("W-2", message="Any news?")])
+    found = explain_lead(tools.crm, tools.reps, first["lead_id"])
+    assert found is not None
+    assert "wrote 2 times" in sentences(found, "Why this tier")
+
+
 def test_an_unknown_lead_has_no_explanation(tools: Toolbox) -> None:
     assert explain_lead(tools.crm, tools.reps, "LEAD-nope") is None
 
