@@ -28,7 +28,7 @@ from leadflow.db import (
     libpq_conninfo,
     use_wal,
 )
-from leadflow.settings import Settings
+from leadflow.settings import Settings, checkpoint_history
 
 
 def _wal_file(path: Path) -> None:
@@ -123,3 +123,30 @@ async def open_checkpointer(
         target = Path(target.removeprefix("sqlite:///"))
     async with sqlite_checkpointer(target) as sqlite_saver:
         yield sqlite_saver
+
+
+# A settled or paused thread keeps its latest checkpoint per namespace and that checkpoint's
+# pending writes (an interrupt's among them): what resuming and the outcome need.
+_SQLITE_KEEP_LATEST = (
+    "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id < (SELECT MAX(c.checkpoint_id)"
+    " FROM checkpoints c WHERE c.thread_id = checkpoints.thread_id"
+    " AND c.checkpoint_ns = checkpoints.checkpoint_ns)",
+    "DELETE FROM writes WHERE thread_id = ? AND checkpoint_id < (SELECT MAX(c.checkpoint_id)"
+    " FROM checkpoints c WHERE c.thread_id = writes.thread_id"
+    " AND c.checkpoint_ns = writes.checkpoint_ns)",
+)
+
+
+async def compact_thread(saver: BaseCheckpointSaver[Any] | None | bool, thread_id: str) -> None:
+    """Drop a thread's intermediate checkpoints once its lead settled or paused (a setting:
+    LEADFLOW_CHECKPOINT_HISTORY). Call it only while no run of the thread is going on (the
+    lead's lease is held): a run in progress needs its step's checkpoint to resume at it."""
+    if not isinstance(saver, BaseCheckpointSaver) or checkpoint_history() == "all":
+        return
+    if isinstance(saver, AsyncPostgresSaver):
+        await saver.aprune([thread_id], strategy="keep_latest")
+    elif isinstance(saver, AsyncSqliteSaver):
+        async with saver.lock, saver.conn.cursor() as cur:
+            for sql in _SQLITE_KEEP_LATEST:
+                await cur.execute(sql, (thread_id,))
+            await saver.conn.commit()

@@ -19,6 +19,7 @@ from langgraph.types import Command
 from pydantic import BaseModel
 
 from leadflow.agents.routing import choose_rep
+from leadflow.checkpoint import compact_thread
 from leadflow.clock import parse_datetime
 from leadflow.context import LeadflowContext
 from leadflow.identity import thread_config
@@ -154,6 +155,7 @@ async def wake_lead(graph: CompiledStateGraph[Any, Any, Any, Any], lead_id: str,
         if pending_wait(await graph.aget_state(config)) is None:
             raise ValueError(f"{lead_id} is not waiting for follow-up")
         await graph.ainvoke(Command(resume=wake.model_dump()), config, context=context)
+        await compact_thread(graph.checkpointer, lead_id)
         return outcome_record(dict((await graph.aget_state(config)).values))
 
 

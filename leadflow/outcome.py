@@ -63,6 +63,17 @@ def outcome_record(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def stored_outcome(record: dict[str, Any]) -> dict[str, Any]:
+    """The outcome as the thread's state keeps it (the `outcome` channel, set when the lead
+    settles): without the messages, which the state already holds once (`messages`)."""
+    return {k: v for k, v in record.items() if k != "messages"}
+
+
+def outcome_of(values: dict[str, Any]) -> dict[str, Any]:
+    """The outcome record of a settled thread, from its state values."""
+    return {**values["outcome"], "messages": list(values.get("messages") or [])}
+
+
 def error_outcome(item: object, workflow_id: str, reason: str) -> dict[str, Any]:
     """Outcome of an item the graph could not process at all: it still lands somewhere
     (manual review), in the same record shape as every other lead."""

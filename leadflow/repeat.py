@@ -24,6 +24,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
+from leadflow.checkpoint import compact_thread
 from leadflow.context import LeadflowContext
 from leadflow.followup import pending_wait
 from leadflow.graph.nodes import SUPERVISOR_NODE
@@ -73,6 +74,7 @@ async def merge_into_lead(graph: CompiledStateGraph[Any, Any, Any, Any], tools: 
                 return snapshot
             else:
                 await run(Command(goto=SUPERVISOR_NODE, update={"touch": touch}))
+        await compact_thread(graph.checkpointer, lead_id)
         return await graph.aget_state(config)
 
 

@@ -15,9 +15,10 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from leadflow.checkpoint import compact_thread
 from leadflow.context import LeadflowContext
 from leadflow.identity import thread_config
-from leadflow.outcome import outcome_record
+from leadflow.outcome import outcome_of, outcome_record
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm.leases import held_lead
 
@@ -111,7 +112,8 @@ async def decide_review(graph: CompiledStateGraph[Any, Any, Any, Any], tools: To
             raise ValueError(f"no rep {decision.rep_id!r} in the directory")
         result = await graph.ainvoke(Command(resume=decision.model_dump()), config,
                                      context=context)
+        await compact_thread(graph.checkpointer, lead_id)
         after = await graph.aget_state(config)
     if (again := pending_review(after)) is not None:
         return waiting_outcome(dict(after.values), again)
-    return dict(result.get("outcome") or outcome_record(dict(after.values)))
+    return outcome_of(result) if result.get("outcome") else outcome_record(dict(after.values))

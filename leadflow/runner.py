@@ -16,10 +16,11 @@ import sqlalchemy.exc
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
+from leadflow.checkpoint import compact_thread
 from leadflow.context import LeadflowContext
 from leadflow.followup import pending_wait
 from leadflow.identity import thread_config, workflow_id_for
-from leadflow.outcome import error_outcome, outcome_record
+from leadflow.outcome import error_outcome, outcome_of, outcome_record
 from leadflow.repeat import merge_into_lead
 from leadflow.review import pending_review, waiting_outcome
 from leadflow.settings import BATCH_DURABILITY, Durability
@@ -56,7 +57,7 @@ def thread_outcome(snapshot: Any) -> tuple[dict[str, Any], str] | None:
     paused for a person (`awaiting_review`) or for engagement (`awaiting_followup`);
     None while it still has work to do."""
     if snapshot.values.get("outcome") and not snapshot.next:
-        return snapshot.values["outcome"], "already_done"
+        return outcome_of(snapshot.values), "already_done"
     if (request := pending_review(snapshot)) is not None:
         return waiting_outcome(dict(snapshot.values), request), "awaiting_review"
     if pending_wait(snapshot) is not None:
@@ -90,6 +91,7 @@ class BatchRunner:
                     outcome, how = await self._process_once(item, config)
                     if "duplicate" in (outcome.get("flags") or []):
                         outcome = await self._merge_repeat(item, workflow_id, outcome)
+                    await compact_thread(self.graph.checkpointer, workflow_id)
                     return outcome, how
             except Exception as exc:  # noqa: BLE001 — one bad lead must not stop the batch
                 if attempt < DB_ATTEMPTS and is_transient_db_error(exc):
@@ -125,7 +127,7 @@ class BatchRunner:
                 return waiting_outcome(values, request), how
             if pending_wait(paused) is not None:
                 return outcome_record(values), how
-        return result["outcome"], how
+        return outcome_of(result), how
 
     async def _merge_repeat(self, item: object, workflow_id: str,
                             seen: dict[str, Any]) -> dict[str, Any]:

@@ -140,6 +140,19 @@ class WorkerSettings:
                    lead_lease_s=float(_env("LEADFLOW_LEAD_LEASE_SECONDS", "60")))
 
 
+CheckpointHistory = Literal["latest", "all"]
+
+
+def checkpoint_history() -> CheckpointHistory:
+    """LEADFLOW_CHECKPOINT_HISTORY: what a lead's thread keeps once it settles or pauses —
+    `latest` (default: its last checkpoint, all that resuming and auditing need) or `all`
+    (every step, for time travel in Studio)."""
+    value = _env("LEADFLOW_CHECKPOINT_HISTORY", "latest").strip().lower()
+    if value not in ("latest", "all"):
+        raise ValueError(f"LEADFLOW_CHECKPOINT_HISTORY={value!r}: use latest or all")
+    return cast(CheckpointHistory, value)
+
+
 def langsmith_enabled() -> bool:
     """LangSmith is used (tracing, the eval bridge) only when its key is set."""
     return bool(os.environ.get("LANGSMITH_API_KEY"))

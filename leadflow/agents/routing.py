@@ -286,7 +286,11 @@ class RoutingAgent:
             lead_id=lead_id, step="routing", now=tools.clock.now(),
         )
         assignment = {k: stored[k] for k in ("rep_id", "region", "segment", "reason", "kind",
-                                             "assigned_at", "speed_to_lead_seconds", "audit")}
+                                             "assigned_at", "speed_to_lead_seconds")}
+        # the reps considered stay in the CRM's audit (explain reads them there): the state
+        # keeps the rule and the conflicts, not a copy of every candidate
+        assignment["audit"] = {k: v for k, v in (stored.get("audit") or {}).items()
+                               if k != "candidates"}
         decided = meta.decision_fields()
         notes = stored["reason"] + (f"; {meta.notes}" if meta.notes else "")
         if stored["kind"] == "manager":

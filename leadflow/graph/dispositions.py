@@ -14,10 +14,10 @@ from langgraph.types import Command, interrupt
 
 from leadflow.context import LeadflowContext
 from leadflow.followup import handle_wake
-from leadflow.graph.messages import AGENT_NAMES, SUPERVISOR, make_message
+from leadflow.graph.messages import AGENT_NAMES, SUPERVISOR, lead_reference, make_message
 from leadflow.graph.nodes import SUPERVISOR_NODE, ToolResolver
 from leadflow.graph.workflow import Action, Workflow
-from leadflow.outcome import persist_outcome
+from leadflow.outcome import persist_outcome, stored_outcome
 from leadflow.review import ReviewDecision, ReviewRequest, question_for
 from leadflow.state import LeadState, last_step, merge_flags
 from leadflow.toolbox import Toolbox
@@ -61,7 +61,7 @@ def make_action_node(action: Action, tools_for: ToolResolver,
                        subject=f"[{action.status}] {lead_id}: {reason[:120]}", body=reason),
                 lead_id=lead_id, step=action.name, now=now,
             )
-        update["outcome"] = persist_outcome(tools, {**state, **update})
+        update["outcome"] = stored_outcome(persist_outcome(tools, {**state, **update}))
         return update
 
     async def wait_for_engagement(state: LeadState,
@@ -77,7 +77,8 @@ def make_action_node(action: Action, tools_for: ToolResolver,
             return Command(goto=action.name, update=update)  # wait again
         final = {**state, **update,
                  "flags": merge_flags(state.get("flags"), update.get("flags"))}
-        update["outcome"] = await asyncio.to_thread(persist_outcome, tools, final)
+        update["outcome"] = stored_outcome(
+            await asyncio.to_thread(persist_outcome, tools, final))
         return Command(goto=END, update=update)
 
     if action.wait == "engagement":
@@ -152,12 +153,13 @@ async def carry_out(decision: ReviewDecision, state: dict[str, Any], tools: Tool
         update["messages"] = [make_message(
             workflow_id=state["workflow_id"], seq=len(history) + 1, from_agent=SUPERVISOR,
             to_agent=AGENT_NAMES[workflow.steps[target].agent], message_type="handoff",
-            lead_data=state.get("lead") or {}, processing_notes=f"human review: {note}",
+            lead_data=lead_reference({**state, **update}),
+            processing_notes=f"human review: {note}",
             priority="normal", now=tools.clock.now(),
             deadline_s=workflow.steps[target].timeout_s,
             previous_agent=history[-1]["from_agent"] if history else None)]
         return Command(goto=target, update=update)
     final = {**state, **update, "steps": [*(state.get("steps") or []), human],
              "flags": merge_flags(state.get("flags"), update["flags"])}
-    update["outcome"] = await asyncio.to_thread(persist_outcome, tools, final)
+    update["outcome"] = stored_outcome(await asyncio.to_thread(persist_outcome, tools, final))
     return Command(goto=END, update=update)

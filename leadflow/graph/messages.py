@@ -19,6 +19,28 @@ SUPERVISOR = AGENT_NAMES["supervisor"]
 MessageType = Literal["handoff", "error", "escalation", "notification"]
 
 
+def lead_reference(state: dict[str, Any]) -> dict[str, Any]:
+    """A message's `lead_data`: who the lead is and where its decision stands (`bant` once
+    qualified, `assignment` once assigned). The standardised record itself is the state's
+    `lead` (and the CRM's lead row), referenced by `lead_id` rather than copied into every
+    message, so a lead's checkpoint holds it once; `{}` before capture."""
+    lead = state.get("lead") or {}
+    if not lead:
+        return {}
+    contact, company = lead.get("contact") or {}, lead.get("company") or {}
+    data: dict[str, Any] = {
+        "lead_id": state.get("lead_id") or state.get("workflow_id"),
+        "contact": contact.get("email") or contact.get("phone"),
+        "company": company.get("name") or company.get("domain"),
+    }
+    bant = state.get("bant")
+    if bant:
+        data["bant"] = {"total": bant.get("total"), "tier": bant.get("tier")}
+    if state.get("assignment"):
+        data["assignment"] = {k: state["assignment"].get(k) for k in ("rep_id", "reason")}
+    return data
+
+
 def make_message(
     *,
     workflow_id: str,

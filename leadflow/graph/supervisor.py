@@ -13,26 +13,22 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from leadflow.context import LeadflowContext
-from leadflow.graph.messages import AGENT_NAMES, SUPERVISOR, MessageType, make_message
+from leadflow.graph.messages import (
+    AGENT_NAMES,
+    SUPERVISOR,
+    MessageType,
+    lead_reference,
+    make_message,
+)
 from leadflow.graph.nodes import ToolResolver
 from leadflow.graph.workflow import END as WF_END
 from leadflow.graph.workflow import Workflow
 from leadflow.identity import workflow_id_for
 from leadflow.llm import model_for, validate_model_name
-from leadflow.outcome import persist_outcome, settled_status
+from leadflow.outcome import persist_outcome, settled_status, stored_outcome
 from leadflow.state import LeadState, last_step, merge_flags
 from leadflow.toolbox import Toolbox
 from leadflow.tools.notifier import Notice, delivery_settings
-
-
-def _lead_data(state: dict[str, Any]) -> dict[str, Any]:
-    data = dict(state.get("lead") or {})
-    bant = state.get("bant")
-    if bant:
-        data["bant"] = {"total": bant.get("total"), "tier": bant.get("tier")}
-    if state.get("assignment"):
-        data["assignment"] = {k: state["assignment"].get(k) for k in ("rep_id", "reason")}
-    return data
 
 
 def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[..., Any]:
@@ -47,7 +43,7 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
         # Stored in the CRM's message log with the lead's outcome (persist_outcome).
         return make_message(
             workflow_id=state["workflow_id"], seq=len(history) + 1, from_agent=from_agent,
-            to_agent=to_agent, message_type=kind, lead_data=_lead_data(state),
+            to_agent=to_agent, message_type=kind, lead_data=lead_reference(state),
             processing_notes=notes,
             priority="high" if tier == "hot" or kind == "escalation" else "normal",
             now=tools.clock.now(), deadline_s=deadline_s, retry_count=retries,
@@ -117,7 +113,7 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
         status, reason = settled_status(final)
         final.update(status=status, status_reason=reason)
         outcome = await asyncio.to_thread(persist_outcome, tools, final)
-        update.update(status=status, status_reason=reason, outcome=outcome)
+        update.update(status=status, status_reason=reason, outcome=stored_outcome(outcome))
         return Command(goto=END, update=update)
 
     async def supervisor(

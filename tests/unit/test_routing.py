@@ -293,7 +293,10 @@ def test_hot_lead_is_assigned_and_the_rep_notified(tools: Toolbox) -> None:
     assert (assignment["region"], assignment["segment"]) == ("NA", "mid_market")
     assert assignment["speed_to_lead_seconds"] == 60.0
     assert assignment["audit"]["rule"] == "lowest_load"
-    assert {c["rep_id"] for c in assignment["audit"]["candidates"]} == {"r-a", "r-b"}
+    stored = tools.crm.get_assignment("LEAD-H")  # every rep considered, in the CRM's audit
+    assert stored is not None and stored["audit"]["rule"] == "lowest_load"
+    assert {c["rep_id"] for c in stored["audit"]["candidates"]} == {"r-a", "r-b"}
+    assert "candidates" not in assignment["audit"]  # not copied into the lead's state
     notes = tools.crm.notifications("LEAD-H")
     assert [(n["audience"], n["recipient"]) for n in notes] == [("rep", "r-a@leadflow.example")]
     assert notes[0]["subject"] == "New hot lead: Acme Robotics"
