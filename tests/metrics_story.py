@@ -37,7 +37,7 @@ ITEMS = [
     person("U-1", "kid.coder@pixelharbor.io", "Pixel Harbor", "Intern",
            message="student homework, no budget"),
     form_item("M-1", **{"Work Email": None}),  # no usable contact: capture fails
-    form_item("D-1"),  # the same email as H-1: merged into it, not a lead of its own
+    form_item("D-1"),  # the same email as H-1: merged into its thread, re-qualified there
 ]
 ROUTING_FAILS = person("E-1", "eva.stone@harborlinehealth.com", "Harborline Health",
                        "VP of Operations")
