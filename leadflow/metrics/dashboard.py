@@ -24,9 +24,12 @@ from leadflow.metrics.funnel import (
 from leadflow.metrics.pipeline import (
     EnrichmentMetrics,
     ErrorMetrics,
-    OutcomeScan,
     ProcessingMetrics,
-    outcomes,
+    backfill_facts,
+    enrichment_metrics,
+    error_metrics,
+    processing_metrics,
+    read_totals,
 )
 from leadflow.metrics.queues import (
     STALE_AFTER,
@@ -67,17 +70,19 @@ def snapshot(crm: CrmStore, reps: RepDirectory, now: datetime, *,
     with crm.engine.connect() as conn:
         statuses = {str(s or "in_progress"): int(n) for s, n in conn.execute(
             select(Lead.status, func.count()).group_by(Lead.status))}
-        leads_total = sum(statuses.values())
-        scan = OutcomeScan(rules.target_tech)
-        scan.feed(outcomes(conn))
+    leads_total = sum(statuses.values())
+    with crm.transaction() as conn:  # leads settled before the running sums existed
+        backfill_facts(conn, leads_total - statuses.get("in_progress", 0), rules.target_tech)
+    with crm.engine.connect() as conn:
+        totals = read_totals(conn)
         sla, breaches_by_rep = sla_metrics(conn, now)
-        routing = routing_metrics(conn)
+        routing = routing_metrics(conn, totals)
         return DashboardMetrics(
             generated_at=now, leads_total=leads_total, statuses=statuses,
-            processing=scan.processing(),
+            processing=processing_metrics(conn, totals),
             backlog=backlog_metrics(conn, now, stale_after, statuses),
-            errors=scan.errors(), qualification=qualification_metrics(conn),
-            enrichment=scan.enrichment(), routing=routing,
+            errors=error_metrics(totals), qualification=qualification_metrics(totals, leads_total),
+            enrichment=enrichment_metrics(totals), routing=routing,
             first_touch=first_touch_metrics(conn),
             sla=sla, conversion=conversion_metrics(conn, leads_total, routing.to_rep),
             reps=rep_workload(conn, reps, now, breaches_by_rep),

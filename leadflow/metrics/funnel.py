@@ -3,7 +3,6 @@ follow-up SLA breaches and the conversion funnel, all SQL aggregates over the CR
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -12,7 +11,8 @@ from sqlalchemy.engine import Connection
 
 from leadflow.followup import TOUCHES
 from leadflow.metrics.aggregates import Stat, count_if, ratio, scalar_count
-from leadflow.tools.crm import Assignment, EngagementEvent, Lead, SlaClock
+from leadflow.metrics.pipeline import Totals, value_stat
+from leadflow.tools.crm import EngagementEvent, Lead, SlaClock
 
 TIERS = ("hot", "warm", "cold", "unqualified")
 
@@ -75,32 +75,32 @@ class ConversionMetrics(BaseModel):
     events: dict[str, int]  # event type → distinct leads
 
 
-def qualification_metrics(conn: Connection) -> QualificationMetrics:
-    rows = {tier: (int(n), avg) for tier, n, avg in conn.execute(
-        select(Lead.tier, func.count(), func.avg(Lead.bant_total)).group_by(Lead.tier))}
-    scored = sum(n for tier, (n, _) in rows.items() if tier is not None)
+def qualification_metrics(totals: Totals, leads_total: int) -> QualificationMetrics:
+    """From the running sums (leadflow/facts.py): a lead counts under the tier it settled
+    with; one that has not settled with a tier is unscored."""
+    found = {key for (name, key) in totals if name == "tier"}
+    counts = {tier: int(round(totals.get(("tier", tier), 0.0))) for tier in found}
+    scored = sum(counts.values())
     tiers = []
-    for tier in (*TIERS, *sorted(t for t in rows if t is not None and t not in TIERS)):
-        n, avg = rows.get(tier, (0, None))
+    for tier in (*TIERS, *sorted(found - set(TIERS))):
+        n = counts.get(tier, 0)
+        bant_n = totals.get(("tier_bant_n", tier), 0.0)
+        avg = totals.get(("tier_bant_sum", tier), 0.0) / bant_n if bant_n else None
         tiers.append(TierMetrics(tier=tier, leads=n, share=ratio(n, scored),
-                                 avg_bant=round(float(avg), 2) if avg is not None else None))
-    return QualificationMetrics(tiers=tiers, scored=scored,
-                                unscored=rows.get(None, (0, None))[0])
+                                 avg_bant=round(avg, 2) if avg is not None else None))
+    return QualificationMetrics(tiers=tiers, scored=scored, unscored=leads_total - scored)
 
 
-def routing_metrics(conn: Connection) -> RoutingMetrics:
-    kinds = {kind: int(n) for kind, n in conn.execute(
-        select(Assignment.kind, func.count()).group_by(Assignment.kind))}
-    rules: Counter[str] = Counter()
-    for (audit,) in conn.execute(select(Assignment.audit)):
-        rules[str((audit or {}).get("rule") or "unknown")] += 1
-    speeds = conn.execute(select(Assignment.speed_to_lead_seconds).where(
-        Assignment.kind == "rep", Assignment.speed_to_lead_seconds.is_not(None))).scalars()
-    to_rep, to_manager = kinds.get("rep", 0), kinds.get("manager", 0)
+def routing_metrics(conn: Connection, totals: Totals) -> RoutingMetrics:
+    """From the running sums each lead adds as it settles (leadflow/facts.py)."""
+    to_rep = int(round(totals.get(("assigned", "rep"), 0.0)))
+    to_manager = int(round(totals.get(("assigned", "manager"), 0.0)))
+    rules = {key: int(round(n)) for (name, key), n in totals.items()
+             if name == "route_rule" and round(n)}
     return RoutingMetrics(to_rep=to_rep, to_manager=to_manager,
                           success_rate=ratio(to_rep, to_rep + to_manager),
-                          by_rule=dict(rules.most_common()),
-                          speed_to_lead_s=Stat.of(float(s) for s in speeds if s is not None))
+                          by_rule=dict(sorted(rules.items(), key=lambda r: -r[1])),
+                          speed_to_lead_s=value_stat(conn, totals, "speed"))
 
 
 def first_touch_metrics(conn: Connection) -> FirstTouchMetrics:

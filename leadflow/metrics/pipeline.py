@@ -1,34 +1,32 @@
-"""What the agents did, read from the outcome records: SPEC §9 processing time, success and
-error rates per agent, LLM fallbacks and enrichment completeness.
+"""What the agents did: SPEC §9 processing time, success and error rates per agent, LLM
+fallbacks and enrichment completeness.
 
-Only `leads.outcome` knows each step's result, error type and `duration_ms`, the flags and the
-enriched record, so these metrics share one streamed pass over it (`OutcomeScan`) rather than
-SQL aggregates.
+Each lead adds its part to running sums as it settles (leadflow/facts.py, kept in
+`metric_totals`), so these read a few hundred small rows whatever the number of leads; the
+percentiles come from a stable hashed sample of the measured values (all of them up to
+`SAMPLE_TARGET` leads, so small CRMs get exact figures) and the maxima from an index.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Iterable, Iterator
-from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from leadflow.agents.enrichment import QUALITY_KEYS, score_quality
-from leadflow.graph.messages import AGENT_NAMES
+from leadflow.agents.enrichment import QUALITY_KEYS
+from leadflow.facts import AGENTS, FIELDS, LLM_FAILURE_FLAGS, lead_facts
 from leadflow.metrics.aggregates import Stat, ratio
-from leadflow.tools.crm import Lead
+from leadflow.tools.crm import Assignment, Lead
+from leadflow.tools.crm.schema import LeadFacts, MetricTotal, MetricValue
+from leadflow.tools.crm.summaries import SAMPLE_SPACE, apply_facts
 
-AGENTS = tuple(name for key, name in AGENT_NAMES.items() if key != "supervisor")
-# Fields enrichment tries to fill; completeness is the share of them a lead ends up with.
-CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "title")
-COMPANY_FIELDS = ("domain", "industry", "employees", "revenue_usd", "country", "tech_stack",
-                  "funding")
-# Flags that mean the LLM level failed and the rules decided (SPEC §6 API/LLM failure).
-LLM_FAILURE_FLAGS = ("llm_error", "llm_invalid_output", "circuit_open")
+# Percentiles read at most about this many values per series.
+SAMPLE_TARGET = 4_000
+BACKFILL_BATCH = 500
+
+Totals = dict[tuple[str, str], float]
 
 
 class AgentMetrics(BaseModel):
@@ -66,110 +64,101 @@ class EnrichmentMetrics(BaseModel):
     quality: dict[str, float]  # the four 1–5 data-quality scores, averaged
 
 
-def outcomes(conn: Connection) -> Iterator[dict[str, Any]]:
-    result = conn.execution_options(yield_per=500).execute(select(Lead.outcome))
-    for (outcome,) in result:
-        if isinstance(outcome, dict):
-            yield outcome
+def read_totals(conn: Connection) -> Totals:
+    return {(name, key): float(value) for name, key, value in conn.execute(
+        select(MetricTotal.name, MetricTotal.key, MetricTotal.value))}
 
 
-class OutcomeScan:
-    """One pass over the outcome records: per-step timing and results, flags, fields."""
+def value_stat(conn: Connection, totals: Totals, name: str, key: str = "") -> Stat:
+    """count, total and mean from the running sums; p50 and p95 nearest-rank over the sample
+    (every value up to SAMPLE_TARGET); max from the index."""
+    count = int(round(totals.get((f"{name}_n", key), 0.0)))
+    if count <= 0:
+        return Stat()
+    total = totals.get((f"{name}_sum", key), 0.0)
+    threshold = SAMPLE_SPACE if count <= SAMPLE_TARGET else math.ceil(
+        SAMPLE_SPACE * SAMPLE_TARGET / count)
+    where = (MetricValue.name == _VALUE_NAMES[name], MetricValue.key == key)
+    sample = sorted(float(v) for v in conn.execute(
+        select(MetricValue.value).where(*where, MetricValue.sample < threshold)).scalars())
 
-    def __init__(self, target_tech: tuple[str, ...]) -> None:
-        self.target_tech = target_tech
-        self.runs: Counter[str] = Counter()
-        self.ok: Counter[str] = Counter()
-        self.failed: Counter[str] = Counter()
-        self.durations: dict[str, list[float]] = {name: [] for name in AGENTS}
-        self.agent_errors: dict[str, Counter[str]] = {name: Counter() for name in AGENTS}
-        self.per_lead: list[float] = []
-        self.leads_with_steps = 0
-        self.leads_with_errors = 0
-        self.llm_flags: Counter[str] = Counter()
-        self.enriched = self.kb_matched = self.limited = 0
-        self.filled: Counter[str] = Counter()
-        self.completeness: list[float] = []
-        self.quality: dict[str, list[int]] = {key: [] for key in QUALITY_KEYS}
+    def rank(q: float) -> float | None:  # nearest rank: a value that really occurred
+        return sample[max(0, math.ceil(q * len(sample)) - 1)] if sample else None
 
-    def feed(self, outcomes: Iterable[dict[str, Any]]) -> None:
-        for outcome in outcomes:
-            self._lead(outcome)
+    top = conn.execute(select(func.max(MetricValue.value)).where(*where)).scalar()
+    return Stat(count=count, total=round(total, 3), mean=round(total / count, 3),
+                p50=rank(0.5), p95=rank(0.95), max=float(top) if top is not None else None)
 
-    def _lead(self, outcome: dict[str, Any]) -> None:
-        flags = set(outcome.get("flags") or [])
-        self.llm_flags.update(flag for flag in LLM_FAILURE_FLAGS if flag in flags)
-        timed: list[float] = []
-        ran = errored = enriched = False
-        for step in outcome.get("decisions") or []:
-            agent = step.get("agent") or AGENT_NAMES.get(step.get("step") or "")
-            result = step.get("outcome")
-            if agent not in self.durations or result not in ("success", "failure",
-                                                            "duplicate"):
-                continue  # a person's decision, or a record written before steps had results
-            ran = True
-            self.runs[agent] += 1
-            if result == "failure":
-                errored = True
-                self.failed[agent] += 1
-                self.agent_errors[agent][step.get("error_type") or "unknown"] += 1
-            else:
-                self.ok[agent] += 1
-                enriched = enriched or agent == AGENT_NAMES["enrichment"]
-            duration = step.get("duration_ms")
-            if isinstance(duration, int | float):
-                self.durations[agent].append(float(duration))
-                timed.append(float(duration))
-        self.leads_with_steps += ran
-        self.leads_with_errors += errored
-        if timed:
-            self.per_lead.append(round(math.fsum(timed), 3))
-        if enriched:
-            self._enrichment(outcome, flags)
 
-    def _enrichment(self, outcome: dict[str, Any], flags: set[str]) -> None:
-        contact = outcome.get("contact") or {}
-        company = outcome.get("company") or {}
-        self.enriched += 1
-        self.kb_matched += "unknown_company" not in flags
-        self.limited += "limited_data" in flags
-        have = [f"contact.{f}" for f in CONTACT_FIELDS if contact.get(f)]
-        have += [f"company.{f}" for f in COMPANY_FIELDS if company.get(f) not in (None, "",
-                                                                                  "other", [])]
-        self.filled.update(have)
-        self.completeness.append(len(have) / (len(CONTACT_FIELDS) + len(COMPANY_FIELDS)))
-        quality = score_quality({"contact": contact, "company": company}, self.target_tech)
-        for key in QUALITY_KEYS:
-            self.quality[key].append(getattr(quality, key))
+# running-sum prefix → the measured values' name (leadflow/facts.py)
+_VALUE_NAMES = {"duration": "duration_ms", "per_lead": "per_lead_ms", "speed": "speed_to_lead_s"}
 
-    def processing(self) -> ProcessingMetrics:
-        agents = [AgentMetrics(agent=name, runs=self.runs[name], succeeded=self.ok[name],
-                               failed=self.failed[name],
-                               success_rate=ratio(self.ok[name], self.runs[name]),
-                               duration_ms=Stat.of(self.durations[name]),
-                               errors=dict(self.agent_errors[name].most_common()))
-                  for name in AGENTS]
-        return ProcessingMetrics(per_lead_ms=Stat.of(self.per_lead), agents=agents)
 
-    def errors(self) -> ErrorMetrics:
-        steps, failed = sum(self.runs.values()), sum(self.failed.values())
-        by_type: Counter[str] = Counter()
-        for counts in self.agent_errors.values():
-            by_type.update(counts)
-        return ErrorMetrics(
-            steps=steps, failed_steps=failed, error_rate=ratio(failed, steps),
-            leads_with_errors=self.leads_with_errors,
-            lead_error_rate=ratio(self.leads_with_errors, self.leads_with_steps),
-            by_type=dict(by_type.most_common()),
-            llm_fallbacks={flag: self.llm_flags[flag] for flag in LLM_FAILURE_FLAGS})
+def _n(totals: Totals, name: str, key: str = "") -> int:
+    return int(round(totals.get((name, key), 0.0)))
 
-    def enrichment(self) -> EnrichmentMetrics:
-        fields = [f"contact.{f}" for f in CONTACT_FIELDS] + [f"company.{f}"
-                                                             for f in COMPANY_FIELDS]
-        n = self.enriched
-        return EnrichmentMetrics(
-            enriched=n, kb_matched=self.kb_matched, kb_match_rate=ratio(self.kb_matched, n),
-            limited_data=self.limited,
-            completeness=round(math.fsum(self.completeness) / n, 4) if n else None,
-            field_fill={f: round(self.filled[f] / n, 4) for f in fields} if n else {},
-            quality={k: round(sum(v) / n, 3) for k, v in self.quality.items()} if n else {})
+
+def processing_metrics(conn: Connection, totals: Totals) -> ProcessingMetrics:
+    agents = []
+    for name in AGENTS:
+        runs, ok = _n(totals, "runs", name), _n(totals, "ok", name)
+        errors = {k.split("/", 1)[1]: _n(totals, "errors", k) for (n, k) in totals
+                  if n == "errors" and k.startswith(f"{name}/") and _n(totals, "errors", k)}
+        agents.append(AgentMetrics(
+            agent=name, runs=runs, succeeded=ok, failed=_n(totals, "failed", name),
+            success_rate=ratio(ok, runs), duration_ms=value_stat(conn, totals, "duration", name),
+            errors=dict(sorted(errors.items(), key=lambda e: -e[1]))))
+    return ProcessingMetrics(per_lead_ms=value_stat(conn, totals, "per_lead"), agents=agents)
+
+
+def error_metrics(totals: Totals) -> ErrorMetrics:
+    steps = sum(_n(totals, "runs", a) for a in AGENTS)
+    failed = sum(_n(totals, "failed", a) for a in AGENTS)
+    by_type: dict[str, int] = {}
+    for (name, key) in totals:
+        if name == "errors" and (n := _n(totals, name, key)):
+            kind = key.split("/", 1)[1]
+            by_type[kind] = by_type.get(kind, 0) + n
+    with_steps, with_errors = _n(totals, "leads_with_steps"), _n(totals, "leads_with_errors")
+    return ErrorMetrics(
+        steps=steps, failed_steps=failed, error_rate=ratio(failed, steps),
+        leads_with_errors=with_errors, lead_error_rate=ratio(with_errors, with_steps),
+        by_type=dict(sorted(by_type.items(), key=lambda e: -e[1])),
+        llm_fallbacks={flag: _n(totals, "llm_fallback", flag) for flag in LLM_FAILURE_FLAGS})
+
+
+def enrichment_metrics(totals: Totals) -> EnrichmentMetrics:
+    n = _n(totals, "enriched")
+    matched = _n(totals, "kb_matched")
+    return EnrichmentMetrics(
+        enriched=n, kb_matched=matched, kb_match_rate=ratio(matched, n),
+        limited_data=_n(totals, "limited"),
+        completeness=round(totals.get(("completeness_sum", ""), 0.0) / n, 4) if n else None,
+        field_fill={f: round(totals.get(("filled", f), 0.0) / n, 4) for f in FIELDS}
+        if n else {},
+        quality={k: round(totals.get(("quality_sum", k), 0.0) / n, 3) for k in QUALITY_KEYS}
+        if n else {})
+
+
+def backfill_facts(conn: Connection, settled: int, target_tech: tuple[str, ...]) -> int:
+    """Leads settled before the running sums existed (a CRM from an older leadflow) add
+    their part once; returns how many did. Cheap when there are none: two counts."""
+    have = int(conn.execute(select(func.count()).select_from(LeadFacts)).scalar() or 0)
+    if have >= settled:
+        return 0
+    done = 0
+    while True:
+        rows = conn.execute(
+            select(Lead.id, Lead.outcome, Assignment.kind, Assignment.audit,
+                   Assignment.speed_to_lead_seconds)
+            .outerjoin(LeadFacts, LeadFacts.lead_id == Lead.id)
+            .outerjoin(Assignment, Assignment.lead_id == Lead.id)
+            .where(LeadFacts.lead_id.is_(None), Lead.outcome.is_not(None))
+            .limit(BACKFILL_BATCH)).mappings().all()
+        if not rows:
+            return done
+        for row in rows:
+            assignment = ({k: row[k] for k in ("kind", "audit", "speed_to_lead_seconds")}
+                          if row["kind"] is not None else None)
+            apply_facts(conn, row["id"], lead_facts(row["outcome"], assignment, target_tech))
+        done += len(rows)

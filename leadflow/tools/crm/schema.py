@@ -14,7 +14,9 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -95,7 +97,7 @@ class Lead(Base):
     record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    ingested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ingested_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # newest first
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -232,6 +234,41 @@ class LeadLease(Base):
     lead_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))  # host:pid:token
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MetricTotal(Base):
+    """A running sum the dashboard reads instead of scanning every lead (one row per name and
+    key: `runs`/LeadCapture Pro, `filled`/contact.phone …), moved by each lead's contribution
+    in the transaction that settles it (`lead_facts` keeps the contribution, so a lead that
+    settles again first takes its old one back)."""
+
+    __tablename__ = "metric_totals"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    value: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class MetricValue(Base):
+    """One measured value of one lead (a step's duration, its speed to lead): percentiles
+    are read from the hashed sample (`sample` < a threshold), the maximum from the index."""
+
+    __tablename__ = "metric_values"
+    __table_args__ = (Index("ix_metric_values_sample", "name", "key", "sample"),
+                      Index("ix_metric_values_value", "name", "key", "value"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(120))
+    lead_id: Mapped[str] = mapped_column(String(40), index=True)
+    value: Mapped[float] = mapped_column(Float)
+    sample: Mapped[int] = mapped_column(Integer)  # a stable hash of the lead id, 0..999999
+
+
+class LeadFacts(Base):
+    """What one settled lead contributed to `metric_totals` ([name, key, value] triples)."""
+
+    __tablename__ = "lead_facts"
+    lead_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    totals: Mapped[list[Any]] = mapped_column(JSON)
 
 
 def column_length(model: type[Base], column: str) -> int | None:

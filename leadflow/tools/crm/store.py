@@ -5,6 +5,7 @@ part of the CRM can be read on its own.
 from __future__ import annotations
 
 from leadflow.tools.crm.assignments import AssignmentStore
+from leadflow.tools.crm.bulk import BulkStore
 from leadflow.tools.crm.engagement import EngagementStore
 from leadflow.tools.crm.leads import LeadStore
 from leadflow.tools.crm.leases import LeaseStore
@@ -13,5 +14,5 @@ from leadflow.tools.crm.queues import QueueStore
 
 
 class CrmStore(LeadStore, QueueStore, AssignmentStore, EngagementStore, OutboxStore,
-               LeaseStore):
+               LeaseStore, BulkStore):
     """All CRM reads and writes. Thread-safe: one engine, short transactions."""
