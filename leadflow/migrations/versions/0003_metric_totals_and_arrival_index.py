@@ -1,4 +1,4 @@
-"""metric totals: dashboard sums kept as leads settle; leads by arrival
+"""metric totals: dashboard sums kept as leads settle; leads by arrival (and status, tier)
 
 Revision ID: 0003
 Revises: 0002
@@ -44,9 +44,15 @@ def upgrade() -> None:
     )
     # a CRM made by create_all before Alembic may have it already
     op.create_index(op.f('ix_leads_ingested_at'), 'leads', ['ingested_at'], if_not_exists=True)
+    op.create_index('ix_leads_status_ingested', 'leads', ['status', 'ingested_at'],
+                    if_not_exists=True)
+    op.create_index('ix_leads_tier_ingested', 'leads', ['tier', 'ingested_at'],
+                    if_not_exists=True)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_leads_tier_ingested', table_name='leads')
+    op.drop_index('ix_leads_status_ingested', table_name='leads')
     op.drop_index(op.f('ix_leads_ingested_at'), table_name='leads')
     op.drop_table('lead_facts')
     op.drop_index(op.f('ix_metric_values_lead_id'), table_name='metric_values')

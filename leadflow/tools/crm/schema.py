@@ -85,6 +85,10 @@ class Contact(Base):
 
 class Lead(Base):
     __tablename__ = "leads"
+    # `leads list` / GET /leads: a page of the newest leads of one status or tier reads the
+    # index in order instead of sorting every lead of that status
+    __table_args__ = (Index("ix_leads_status_ingested", "status", "ingested_at"),
+                      Index("ix_leads_tier_ingested", "tier", "ingested_at"))
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     email_key: Mapped[str | None] = mapped_column(String(320), unique=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
