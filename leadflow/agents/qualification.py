@@ -23,7 +23,7 @@ from leadflow.agents.text_signals import (
     MONEY_RE,
     affirmed,
     budget_stated,
-    dated_mentions,
+    buying_date,
     money_amounts,
     quote,
     search_patterns,
@@ -159,10 +159,8 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     timeline = rules.bant["timeline"]
     now, distant = find(timeline, "now_phrases"), find(timeline, "distant_phrases")
     received = parse_datetime((lead.get("source") or {}).get("received_at"))
-    dated = dated_mentions(text, (received or reference).date(), timeline) if text else []
-    decision_words = tuple(timeline.settings["decision_words"])
-    about_deciding = [(d, q) for d, q in dated if contains_phrase(q, decision_words)]
-    soonest = min(about_deciding or dated, default=None)
+    soonest = buying_date(text, (received or reference).date(), timeline,
+                          company.get("country")) if text else None
     if now and distant:
         t = _conflict(conflicts, "timeline: both buying now and a distant date are stated",
                       "within_6_months", 0.3, text, now, distant)

@@ -13,6 +13,7 @@ from leadflow.agents.qualification import propose_rules
 from leadflow.agents.text_signals import (
     affirmed,
     budget_stated,
+    buying_date,
     dated_mentions,
     someone_else_decides,
 )
@@ -96,3 +97,56 @@ def test_the_mechanisms_move_the_bands() -> None:
     assert proposal.need.band == "clear_improvement"  # a named job, not critical ('not urgent')
     exploring = propose_rules(lead, "Just exploring, we'd like to automate reports.", RULES)
     assert exploring.need.band == "nice_to_have"
+
+
+# ---------------------------------------------------------------- dates as a seller reads them
+
+
+def _months(text: str, country: str | None = None) -> list[float]:
+    return [round(m, 1) for m, _ in dated_mentions(text, NOV_18, RULES.bant["timeline"],
+                                                   country)]
+
+
+@pytest.mark.parametrize(("text", "low", "high"), [
+    ("The warehouse team wants this running before Easter.", 4.0, 4.6),  # 28 Mar 2027
+    ("Wir möchten nach dem Jahreswechsel loslegen.", 1.3, 1.6),
+    ("Our aim is to sign before Lunar New Year.", 2.3, 2.6),  # not also "New Year"
+    ("Queremos tenerlo antes de Navidad.", 1.1, 1.3),
+    ("A decision around mid-2027 at the earliest.", 7.2, 7.6),
+    ("Nous voulons démarrer début 2027.", 2.8, 3.0),
+    ("Probably towards the middle of next year.", 7.2, 7.6),
+    ("We hope to go live by the 3rd of February.", 2.4, 2.6),  # an ordinal day
+    ("The order must be placed before 31st December.", 1.3, 1.5),
+])
+def test_holidays_seasons_parts_of_a_year_and_ordinal_days_are_dates(
+        text: str, low: float, high: float) -> None:
+    (months,) = _months(text)
+    assert low <= months <= high
+
+
+def test_a_season_is_read_in_the_leads_hemisphere() -> None:
+    assert 4.5 < _months("We plan to start this spring.", "DE")[0] < 5.0  # April
+    assert 10.5 < _months("We plan to start this spring.", "AU")[0] < 11.0  # October
+    assert _months("Our sales fall sharply; Spring Boot is our stack.") == []  # not a time
+
+
+def test_by_a_month_is_a_deadline_before_it_begins() -> None:
+    by, in_ = _months("A decision by March."), _months("A decision in March.")
+    assert 3.2 < by[0] < 3.5 < in_[0]
+
+
+@pytest.mark.parametrize(("text", "band_months"), [
+    # the purchase date wins over a step before it, in the same sentence
+    ("We'll shortlist vendors before Christmas and decide in February.", (2.5, 3.1)),
+    ("El CTO pidió una comparativa para mediados de diciembre; la compra sería en Q1.",
+     (2.5, 3.1)),
+    # only a step is dated: the purchase comes after it
+    ("Could you send a proposal by 10 December?", (2.0, 2.4)),
+    # a bracket explains its own clause
+    ("We'd like to go live for the new term (late January).", (1.8, 2.2)),
+])
+def test_the_buying_date_is_the_decision_not_the_step_before_it(
+        text: str, band_months: tuple[float, float]) -> None:
+    found = buying_date(text, NOV_18, RULES.bant["timeline"])
+    assert found is not None
+    assert band_months[0] <= found[0] <= band_months[1]
