@@ -221,11 +221,18 @@ def _months_between(reference: date, year: int, month: int, day: int) -> float:
 
 
 def quote(text: str, match: re.Match[str]) -> str:
-    start = max(text.rfind("\n", 0, match.start()), max(
-        (text.rfind(p, 0, match.start()) for p in ".!?。"), default=-1)) + 1
-    ends = [i for i in (text.find(p, match.end()) for p in ".!?\n。") if i != -1]
-    end = min(ends) + 1 if ends else len(text)
-    return text[start:end].strip()[:240]
+    """The sentence (see SENTENCES) the match is in, as evidence."""
+    start = text.rfind("\n", 0, match.start()) + 1
+    for sentence in SENTENCES.finditer(text, start):
+        if sentence.end() > match.start():
+            end = max(sentence.end(), min(match.end(), _line_end(text, match.start())))
+            return text[sentence.start():end].strip()[:240]
+    return match.group(0).strip()[:240]
+
+
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    return len(text) if end < 0 else end
 
 
 # A negation just before a phrase ("not urgent", "no budget approved", "kein dringender").
@@ -244,8 +251,13 @@ def affirmed(text: str, phrases: tuple[str, ...]) -> re.Match[str] | None:
     return None
 
 
-# A sentence: up to .!? before a space or the end ("$1.5M" goes on), a CJK stop or a line end.
-SENTENCES = re.compile(r"(?:[^.!?。！？\n]|[.!?](?=[^\s.!?]))+[.!?。！？]*")
+# A sentence: up to .!? before a space or the end ("$1.5M" goes on), a CJK stop or a line end;
+# the full stop of an abbreviation ("ca. 40k", "approx. 600", "z. B.", "Dr. Weber") goes on.
+_ABBREVIATION = (r"\b(?:ca|approx|appr|aprox|env|zirka|circa|bzw|ggf|evtl|inkl|incl|vs|nr|"
+                 r"dr|mr|mrs|ms|prof|ing|lic|sr|jr|dept|abt|z\.\s?b|e\.g|i\.e|u\.a|d\.h|"
+                 r"p\.\s?ex)\.\s")
+SENTENCES = re.compile(
+    rf"(?:{_ABBREVIATION}|[^.!?。！？\n]|[.!?](?=[^\s.!?]))+[.!?。！？]*", re.IGNORECASE)
 
 
 def budget_stated(text: str, budget: Criterion) -> re.Match[str] | None:

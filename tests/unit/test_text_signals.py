@@ -5,6 +5,7 @@ are written for this test, not taken from the datasets."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -15,6 +16,7 @@ from leadflow.agents.text_signals import (
     budget_stated,
     buying_date,
     dated_mentions,
+    quote,
     someone_else_decides,
 )
 from leadflow.config import icp
@@ -73,6 +75,13 @@ def test_someone_else_decides(text: str, decides: bool) -> None:
     ("Das Budget ist freigegeben.", True),
     ("There is no budget approved yet.", False),
     ("The budget is still to be defined.", False),
+    # who holds the budget says who decides, not that money exists for this
+    ("Our COO owns the budget for tools like this.", False),
+    # approval and availability in other tenses and languages
+    ("A diretora financeira já aprovou a verba.", True),
+    ("Budget disponibile per il progetto.", True),
+    # an abbreviation's full stop does not end the sentence before the amount
+    ("Das Budget liegt bei ca. 50k EUR im Jahr.", True),
 ])
 def test_a_budget_stated_in_any_phrasing(text: str, stated: bool) -> None:
     assert bool(budget_stated(text, RULES.bant["budget"])) is stated
@@ -150,3 +159,8 @@ def test_the_buying_date_is_the_decision_not_the_step_before_it(
     found = buying_date(text, NOV_18, RULES.bant["timeline"])
     assert found is not None
     assert band_months[0] <= found[0] <= band_months[1]
+
+
+def test_evidence_is_the_whole_sentence_around_amounts_and_abbreviations() -> None:
+    text = "Hello. We have approx. $1.5M set aside for this. Next step?"
+    assert quote(text, re.search("set aside", text)) == "We have approx. $1.5M set aside for this."
