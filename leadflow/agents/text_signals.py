@@ -260,6 +260,17 @@ SENTENCES = re.compile(
     rf"(?:{_ABBREVIATION}|[^.!?。！？\n]|[.!?](?=[^\s.!?]))+[.!?。！？]*", re.IGNORECASE)
 
 
+def own_request(inquiry: str, text: str, min_words: int) -> str | None:
+    """The first sentence of the lead's own message (the inquiry capture kept, still in the
+    scored text once injections are dropped) when the message has at least `min_words`
+    words; None for a lead who wrote nothing of their own (a badge scan, a bare form)."""
+    sentences = [m.group(0).strip() for m in SENTENCES.finditer(inquiry)]
+    own = [s for s in sentences if s and s in text]
+    if sum(len(s.split()) for s in own) < min_words:
+        return None
+    return next((s for s in own if len(s.split()) >= 4), own[0])[:240]
+
+
 def budget_stated(text: str, budget: Criterion) -> re.Match[str] | None:
     """A budget noun in a sentence that says the money exists (approved, reserved, in the
     plan…, not negated) or gives an amount; the match is the budget noun."""
