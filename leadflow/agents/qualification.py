@@ -23,8 +23,9 @@ from leadflow.agents.text_signals import (
     MONEY_RE,
     affirmed,
     budget_stated,
-    dated_mentions,
+    buying_date,
     money_amounts,
+    own_request,
     quote,
     search_patterns,
     someone_else_decides,
@@ -151,6 +152,13 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
                               evidence=quote(text, project))
     elif nice := find(need, "nice_phrases"):
         n = CriterionProposal(band="nice_to_have", strength=0.4, evidence=quote(text, nice))
+    elif not (non_buyer or negative) and (asked := own_request(
+            lead.get("inquiry") or "", text, need.settings.get("own_words_min", 6))):
+        # a buyer wrote to us in their own words, in no words we know: an interest, which is
+        # at least a nice-to-have; "unclear" is for leads that say nothing of their own, for
+        # writers who are not buying (a student, a vendor, an unsubscribe) and for those who
+        # name no need and no money ("no budget", "is there a free plan?")
+        n = CriterionProposal(band="nice_to_have", strength=0.1, evidence=asked)
     else:
         n = CriterionProposal(band="unclear", strength=0.5 if text.strip() else 0.0,
                               evidence=text.strip()[:160] or "no inquiry text")
@@ -159,10 +167,8 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     timeline = rules.bant["timeline"]
     now, distant = find(timeline, "now_phrases"), find(timeline, "distant_phrases")
     received = parse_datetime((lead.get("source") or {}).get("received_at"))
-    dated = dated_mentions(text, (received or reference).date(), timeline) if text else []
-    decision_words = tuple(timeline.settings["decision_words"])
-    about_deciding = [(d, q) for d, q in dated if contains_phrase(q, decision_words)]
-    soonest = min(about_deciding or dated, default=None)
+    soonest = buying_date(text, (received or reference).date(), timeline,
+                          company.get("country")) if text else None
     if now and distant:
         t = _conflict(conflicts, "timeline: both buying now and a distant date are stated",
                       "within_6_months", 0.3, text, now, distant)

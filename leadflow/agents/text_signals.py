@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import cache
+from typing import Any
 
 from leadflow.config import Criterion, IcpConfig
 from leadflow.tools.standardize import contains_phrase, phrase_regex
@@ -39,7 +40,7 @@ _RELATIVE = re.compile(
     r"monate?n?|mesi|weeks?|semanas|semaines|wochen|settimane)\b")
 _MONTH_CONTEXT = (r"in|by|until|before|end of|early|mid|late|from|starting|this|next|de|en|em|"
                   r"im|bis|ende|bis ende|avant|fin|para|hasta|até|antes de|d'ici|ab|vor|zum|il|"
-                  r"entro|w|po|after|nach|tegen|voor|desde|a partir de|à partir de|après")
+                  r"entro|w|po|after|nach|tegen|voor|desde|a partir de|à partir de|après|of")
 # A sentence ends at .!? followed by space or the end ("$1.5M" is not an end), at CJK full
 # stops, or at a blank line; a single line break does not end it (hard-wrapped emails).
 
@@ -49,40 +50,166 @@ def _month_regex(months: tuple[tuple[str, ...], ...]) -> re.Pattern[str]:
     names = "|".join(sorted((re.escape(n) for names in months for n in names), key=len,
                             reverse=True))
     return re.compile(
-        rf"(?i)(?:\b(\d{{1,2}})\.?\s+(?:de\s+)?|\b(?:{_MONTH_CONTEXT})[\s-]+)({names})\b"
-        rf"(?:\s+(\d{{1,2}})(?!\d))?(?:,?\s+(?:de\s+)?(20\d\d))?"
+        rf"(?i)(?:\b(\d{{1,2}})(?:st|nd|rd|th|er|º|°|\.)?\s+(?:de\s+|of\s+)?"
+        rf"|\b(?:{_MONTH_CONTEXT})[\s-]+)({names})\b"
+        rf"(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d))?(?:,?\s+(?:de\s+)?(20\d\d))?"
     )
 
 
-def dated_mentions(text: str, reference: date, criterion: Criterion) -> list[tuple[float, str]]:
-    """(months from the reference date, quote) for every concrete date the lead mentions."""
+def dated_mentions(text: str, reference: date, criterion: Criterion,
+                   country: str | None = None) -> list[tuple[float, str]]:
+    """(months from the reference date, quote) for every concrete date the lead mentions:
+    months, quarters, spans ("in 3 months"), and the days and periods people plan by without
+    a month (holidays, seasons in the lead's hemisphere, "mid-2027")."""
+    return [(delta, quote(text, match))
+            for delta, match in _dated_matches(text, reference, criterion, country)]
+
+
+def buying_date(text: str, reference: date, criterion: Criterion,
+                country: str | None = None) -> tuple[float, str] | None:
+    """(months from the reference date, quote) of when the lead means to buy, read as a
+    seller does: a date in a clause about deciding or buying (timeline `decision_words`)
+    wins; a date only on a step before the purchase (a shortlist, a proposal, a demo:
+    `step_words`) puts the purchase `step_lag_months` after it; otherwise the soonest date."""
+    decision = tuple(criterion.settings.get("decision_words", ()))
+    steps = tuple(criterion.settings.get("step_words", ()))
+    lag = float(criterion.settings.get("step_lag_months", 0.0))
+    deciding, plain, before = [], [], []
+    for delta, match in _dated_matches(text, reference, criterion, country):
+        clause = _clause(text, match)
+        said = (delta, quote(text, match))
+        if contains_phrase(clause, decision):
+            deciding.append(said)
+        elif steps and contains_phrase(clause, steps):
+            before.append((delta + lag, said[1]))
+        else:
+            plain.append(said)
+    return min(deciding or plain or before, default=None)
+
+
+_DEADLINE = re.compile(r"(?i)(?:by|before|until|till|no later than|bis|vor|bis spätestens|antes de|"
+                       r"antes del|hasta|avant|entro|tegen|uiterlijk|przed|até)\s")
+# A clause ends at a comma, semicolon, colon or dash (a bracket explains its own clause), or
+# at "and/but" between two statements ("a shortlist before Christmas and a decision in Feb").
+_CLAUSE_END = re.compile(
+    r"[,;:]|\s[-–—]\s|\s(?:and|but|then|und|aber|dann|y|pero|e|mas|et|mais|ed|ma|en|maar|"
+    r"i|ale|a potem)\s", re.IGNORECASE)
+
+
+def _clause(text: str, match: re.Match[str]) -> str:
+    sentence = quote(text, match)
+    at = sentence.find(match.group(0))
+    if at < 0:
+        return sentence
+    cuts = [m.end() for m in _CLAUSE_END.finditer(sentence, 0, at)]
+    start = cuts[-1] if cuts else 0
+    after = _CLAUSE_END.search(sentence, at + len(match.group(0)))
+    return sentence[start:after.start() if after else len(sentence)]
+
+
+def _dated_matches(text: str, reference: date, criterion: Criterion,
+                   country: str | None) -> list[tuple[float, re.Match[str]]]:
     months = tuple(tuple(m) for m in criterion.settings["months"])
     index = {name.lower(): n + 1 for n, names in enumerate(months) for name in names}
-    found: list[tuple[float, str]] = []
+    found: list[tuple[float, re.Match[str]]] = []
     for match in _month_regex(months).finditer(text):
         month = index[match.group(2).lower()]
-        day = int(match.group(1) or match.group(3) or 15)
+        # "by March" is a deadline: before March begins, not in the middle of it
+        day = int(match.group(1) or match.group(3) or (1 if _DEADLINE.match(match.group(0))
+                                                         else 15))
         year = int(match.group(4)) if match.group(4) else (
             reference.year + (1 if month < reference.month else 0))
-        found.append((_months_between(reference, year, month, day), quote(text, match)))
+        found.append((_months_between(reference, year, month, day), match))
     for match in _CJK_MONTH.finditer(text):  # "2月にPoC": a CJK month needs no preposition
         month = int(match.group(2))
         year = int(match.group(1)) if match.group(1) else (
             reference.year + (1 if month < reference.month else 0))
         day = int(match.group(3) or 15)
-        found.append((_months_between(reference, year, month, day), quote(text, match)))
+        found.append((_months_between(reference, year, month, day), match))
     for match in _QUARTER.finditer(text):
         quarter = int(match.group(1)) if match.group(1) else (
             _ORDINAL_QUARTER[match.group(3).lower()] if match.group(3) else None)
         month = quarter * 3 - 1 if quarter else int(match.group(2)) * 6 - 3
         year = int(match.group(4)) if match.group(4) else (
             reference.year + (1 if month < reference.month - 1 else 0))
-        found.append((_months_between(reference, year, month, 15), quote(text, match)))
+        found.append((_months_between(reference, year, month, 15), match))
     for match in _RELATIVE.finditer(text):
         amount = int(match.group(2) or match.group(1))
         weeks = match.group(3).lower().startswith(("week", "seman", "woch", "settim"))
-        found.append((amount / 4.3 if weeks else float(amount), quote(text, match)))
-    return [(delta, quote) for delta, quote in found if delta >= -0.5]
+        found.append((amount / 4.3 if weeks else float(amount), match))
+    found += _calendar_mentions(text, reference, criterion.settings, country)
+    return [(delta, match) for delta, match in found if delta >= -0.5]
+
+
+def _calendar_mentions(text: str, reference: date, settings: dict[str, Any],
+                       country: str | None) -> list[tuple[float, re.Match[str]]]:
+    """Dates named without a month (icp.yaml timeline `named_days`, `seasons`, `year_parts`):
+    "before Easter", "nach dem Jahreswechsel", "this spring" (autumn in Sydney), "mid-2027",
+    "finales del próximo año". A day or season counts to its next occurrence after the
+    reference date unless a year is written; a part of a year needs its year."""
+    found: list[tuple[float, re.Match[str]]] = []
+    year_after = r"(?:\s+(?:de\s+|of\s+)?(20\d\d))?"
+    days = [(match, day["date"]) for day in settings.get("named_days", ())
+            for match in _words_regex(tuple(day["names"]), year_after).finditer(text)]
+    for match, on in days:  # "Chinese New Year" is not also "New Year"
+        if not any(other is not match and other.start() <= match.start()
+                   and match.end() <= other.end() for other, _ in days):
+            year = int(match.group(1)) if match.group(1) else None
+            found.append((_to_next(reference, year, on), match))
+    southern = (country or "").upper() in set(settings.get("southern_hemisphere", ()))
+    context = rf"\b(?:{_MONTH_CONTEXT}|this|next|coming|the|during|over|el|la|le|der|die|den|" \
+              r"dieses|diesen|nächsten|próximo|próxima|prochain|questo|prossima)\s+"
+    for middle, names in (settings.get("seasons") or {}).items():
+        month = (int(middle) + 5) % 12 + 1 if southern else int(middle)
+        pattern = _words_regex(tuple(names), year_after, context)
+        for match in pattern.finditer(text):
+            year = int(match.group(1)) if match.group(1) else None
+            found.append((_to_next(reference, year, f"{month:02d}-15"), match))
+    next_year = "|".join(re.escape(p) for p in settings.get("next_year", ()))
+    for part in (settings.get("year_parts") or {}).values():
+        words = "|".join(re.escape(w) for w in sorted(part["names"], key=len, reverse=True))
+        pattern = re.compile(
+            rf"(?i)(?<!\w)(?:{words})(?:[\s-]+(?:of|de|del|do|da|des|di|van|von)(?:\s+the)?)?"
+            rf"[\s-]*(?:(20\d\d)\b|({next_year})(?!\w))" if next_year else
+            rf"(?i)(?<!\w)(?:{words})(?:[\s-]+(?:of|de|del|do|da|des|di))?[\s-]*(20\d\d)\b()")
+        for match in pattern.finditer(text):
+            year = int(match.group(1)) if match.group(1) else reference.year + 1
+            found.append((_to_next(reference, year, part["date"]), match))
+    return found
+
+
+@cache
+def _words_regex(names: tuple[str, ...], after: str = "", before: str = "") -> re.Pattern[str]:
+    words = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?i){before}(?<!\w)(?:{words})(?!\w){after}")
+
+
+def _to_next(reference: date, year: int | None, on: str) -> float:
+    """Months to the day `on` ("MM-DD" or "easter") in `year`, or at its next occurrence on
+    or after the reference date."""
+    def day_in(y: int) -> date:
+        if on == "easter":
+            return _easter(y)
+        month, day = (int(part) for part in on.split("-"))
+        return date(y, month, day)
+
+    target = day_in(year) if year else day_in(reference.year)
+    if year is None and target < reference:
+        target = day_in(reference.year + 1)
+    return (target - reference).days / 30.4
+
+
+def _easter(year: int) -> date:
+    """Western Easter Sunday (the anonymous Gregorian computus)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    l_ = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l_) // 451
+    month, day = divmod(h + l_ - 7 * m + 114, 31)
+    return date(year, month, day + 1)
 
 
 def _months_between(reference: date, year: int, month: int, day: int) -> float:
@@ -94,11 +221,18 @@ def _months_between(reference: date, year: int, month: int, day: int) -> float:
 
 
 def quote(text: str, match: re.Match[str]) -> str:
-    start = max(text.rfind("\n", 0, match.start()), max(
-        (text.rfind(p, 0, match.start()) for p in ".!?。"), default=-1)) + 1
-    ends = [i for i in (text.find(p, match.end()) for p in ".!?\n。") if i != -1]
-    end = min(ends) + 1 if ends else len(text)
-    return text[start:end].strip()[:240]
+    """The sentence (see SENTENCES) the match is in, as evidence."""
+    start = text.rfind("\n", 0, match.start()) + 1
+    for sentence in SENTENCES.finditer(text, start):
+        if sentence.end() > match.start():
+            end = max(sentence.end(), min(match.end(), _line_end(text, match.start())))
+            return text[sentence.start():end].strip()[:240]
+    return match.group(0).strip()[:240]
+
+
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    return len(text) if end < 0 else end
 
 
 # A negation just before a phrase ("not urgent", "no budget approved", "kein dringender").
@@ -117,8 +251,24 @@ def affirmed(text: str, phrases: tuple[str, ...]) -> re.Match[str] | None:
     return None
 
 
-# A sentence: up to .!? before a space or the end ("$1.5M" goes on), a CJK stop or a line end.
-SENTENCES = re.compile(r"(?:[^.!?。！？\n]|[.!?](?=[^\s.!?]))+[.!?。！？]*")
+# A sentence: up to .!? before a space or the end ("$1.5M" goes on), a CJK stop or a line end;
+# the full stop of an abbreviation ("ca. 40k", "approx. 600", "z. B.", "Dr. Weber") goes on.
+_ABBREVIATION = (r"\b(?:ca|approx|appr|aprox|env|zirka|circa|bzw|ggf|evtl|inkl|incl|vs|nr|"
+                 r"dr|mr|mrs|ms|prof|ing|lic|sr|jr|dept|abt|z\.\s?b|e\.g|i\.e|u\.a|d\.h|"
+                 r"p\.\s?ex)\.\s")
+SENTENCES = re.compile(
+    rf"(?:{_ABBREVIATION}|[^.!?。！？\n]|[.!?](?=[^\s.!?]))+[.!?。！？]*", re.IGNORECASE)
+
+
+def own_request(inquiry: str, text: str, min_words: int) -> str | None:
+    """The first sentence of the lead's own message (the inquiry capture kept, still in the
+    scored text once injections are dropped) when the message has at least `min_words`
+    words; None for a lead who wrote nothing of their own (a badge scan, a bare form)."""
+    sentences = [m.group(0).strip() for m in SENTENCES.finditer(inquiry)]
+    own = [s for s in sentences if s and s in text]
+    if sum(len(s.split()) for s in own) < min_words:
+        return None
+    return next((s for s in own if len(s.split()) >= 4), own[0])[:240]
 
 
 def budget_stated(text: str, budget: Criterion) -> re.Match[str] | None:
