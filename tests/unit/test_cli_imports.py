@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +19,17 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
-from leadflow.db import alembic_config, at_numbered_head, head_revision, numbered_head
+from leadflow.db import (
+    alembic_config,
+    at_numbered_head,
+    head_revision,
+    numbered_head,
+    sqlalchemy_url,
+)
+from leadflow.toolbox import Toolbox
 from tests.conftest import RunItems, form_item
 
-pytestmark = pytest.mark.slow  # every test here but the last two starts a subprocess
+pytestmark = pytest.mark.slow  # every test here but the last three starts a subprocess
 
 # Top-level packages a light command must not load (prefixes: langchain covers
 # langchain_core, langchain_openai …).
@@ -122,13 +130,24 @@ def test_the_migration_files_name_alembics_head() -> None:
     (None, False), ([], False), (["head"], True), (["0000"], False), (["head", "0000"], False),
 ])
 def test_only_a_database_at_head_skips_alembic(rows: list[str] | None, at_head: bool) -> None:
-    engine = create_engine("sqlite://")
-    with engine.begin() as conn:
-        if rows is not None:
-            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
-            for row in rows:
-                conn.execute(text("INSERT INTO alembic_version VALUES (:v)"),
-                             {"v": head_revision() if row == "head" else row})
-    with engine.connect() as conn:
-        assert at_numbered_head(conn) == (head_revision() if at_head else None)
-    engine.dispose()
+    conn = sqlite3.connect(":memory:")
+    if rows is not None:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+        conn.executemany("INSERT INTO alembic_version VALUES (?)",
+                         [(head_revision() if row == "head" else row,) for row in rows])
+        conn.commit()
+    assert at_numbered_head(conn, postgres=False) == (head_revision() if at_head else None)
+    conn.close()
+
+
+@pytest.mark.db_backends
+def test_the_head_check_reads_an_engines_connection(database_url: str, tools: Toolbox) -> None:
+    """The store's engine runs the same check on its pooled DB-API connection."""
+    engine = create_engine(sqlalchemy_url(database_url))
+    raw = engine.raw_connection()
+    try:
+        assert at_numbered_head(raw, postgres=engine.dialect.name == "postgresql") == \
+            head_revision()
+    finally:
+        raw.close()
+        engine.dispose()
