@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from leadflow.cli.access import crm_store, with_runtime
+from leadflow.cli.access import crm_reader, with_runtime
 from leadflow.cli.app import app
 from leadflow.cli.terminal import console, err, print_json_verbatim, visible
 from leadflow.identity import thread_config
@@ -30,7 +30,7 @@ def review_list(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
     table = Table(title="manual review")
     for col in ("lead", "reason", "since"):
         table.add_column(col, overflow="fold")
-    for row in crm_store().queue_items("manual_review", limit):
+    for row in crm_reader().queue_items("manual_review", limit):
         table.add_row(visible(row["lead_id"]), visible(row["reason"]), str(row["created_at"]))
     console.print(table)
 
