@@ -107,7 +107,7 @@ def listing_through_sqlalchemy(database_url: str) -> str:
 
 @pytest.mark.db_backends
 def test_crm_commands_load_no_llm_graph_alembic_or_sqlalchemy(
-        tmp_path: Path, database_url: str, run_items: RunItems) -> None:
+        tmp_path: Path, backend: str, database_url: str, run_items: RunItems) -> None:
     """`leads list`, `queues` and `review list` read the CRM (already at head: the fixture
     migrated it) through the database's own driver, and show what is there, as they did
     through SQLAlchemy."""
@@ -120,6 +120,8 @@ def test_crm_commands_load_no_llm_graph_alembic_or_sqlalchemy(
     assert listed["out"] == listing_through_sqlalchemy(database_url)
     assert not heavy(listed["packages"])
     assert "alembic" not in listed["packages"] and "sqlalchemy" not in listed["packages"]
+    if backend == "sqlite":  # psycopg imports asyncio itself; no leadflow command module does
+        assert "asyncio" not in listed["packages"]
     for args, shown in ((["queues"], "manual_review │          1"),
                         (["review", "list"], outcomes[1]["lead_id"])):
         result = leadflow(tmp_path, *args, database_url=database_url)
