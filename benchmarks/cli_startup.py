@@ -9,7 +9,8 @@ leads list, python, …) so a busy machine slows all three alike; one warm-up ro
     python benchmarks/cli_startup.py [--runs 9]
 
 The target is each command within 0.5 s of bare Python: neither command imports chromadb,
-LangChain or LangGraph (tests/unit/test_cli_imports.py checks that, not the time).
+LangChain or LangGraph, and `leads list` on a CRM at the head revision imports neither
+Alembic nor SQLAlchemy (tests/unit/test_cli_imports.py checks that, not the time).
 """
 
 from __future__ import annotations

@@ -13,15 +13,16 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import Connection, Engine
-
-# Alembic is imported where it is used: its import loads every dialect and scans the
-# installed packages for plugins (a quarter of `leadflow leads list`'s start-up), and opening
-# a CRM that is already at the head revision does not need it (see `at_numbered_head`).
+# SQLAlchemy and Alembic are imported where they are used. Alembic's import loads every
+# dialect and scans the installed packages for plugins, and opening a CRM that is already at
+# the head revision does not need it (see `at_numbered_head`); SQLAlchemy's import is most of
+# what `leadflow leads list` would take to start, and the CRM reads it runs
+# (`leadflow.tools.crm_reads`) use this module's URL helpers and that check without it.
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _POSTGRES_SCHEME = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://")
@@ -51,6 +52,17 @@ def sqlalchemy_url(url: str) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file a plain `sqlite:///path` URL names, as SQLAlchemy reads it (percent-escapes
+    decoded, a relative path from the working directory); None for any other URL, an
+    in-memory database, or query options (what they mean is SQLAlchemy's to say)."""
+    scheme, sep, rest = url.partition(":///")
+    if not sep or scheme not in ("sqlite", "sqlite+pysqlite") or not rest or "?" in rest:
+        return None
+    path = unquote(rest)
+    return None if path == ":memory:" else path
 
 
 def libpq_conninfo(url: str) -> str:
@@ -105,21 +117,42 @@ def numbered_head() -> str | None:
     return max(names)[:4]
 
 
-def at_numbered_head(connection: Connection) -> str | None:
-    """The database's revision when it is the head (`numbered_head`), read with one query
-    and no Alembic import; None when it is not, or when that cannot be told without
-    Alembic (no version table, several rows, unnumbered migration files)."""
+# Whether the version table is there: in the schema new tables go to (PostgreSQL's
+# current_schema(), which SQLAlchemy's `has_table` and the migrations use), or in SQLite's file.
+_HAS_VERSION_TABLE = {
+    True: "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+          "AND tablename = 'alembic_version'",
+    False: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'",
+}
+
+
+def at_numbered_head(dbapi_connection: Any, *, postgres: bool) -> str | None:
+    """The database's revision when it is the head (`numbered_head`), read on a DB-API
+    connection (sqlite3, psycopg, or SQLAlchemy's `engine.raw_connection()`) with two small
+    queries and neither Alembic nor SQLAlchemy; None when it is not, or when that cannot be
+    told without Alembic (no version table, several rows, unnumbered migration files). Ends
+    the transaction the queries opened."""
     head = numbered_head()
-    if head is None or not inspect(connection).has_table("alembic_version"):
+    if head is None:
         return None
-    stored = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-    connection.rollback()
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(_HAS_VERSION_TABLE[postgres])
+        if cursor.fetchone() is None:
+            return None
+        cursor.execute("SELECT version_num FROM alembic_version")
+        stored = [row[0] for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+        dbapi_connection.rollback()
     return head if stored == [head] else None
 
 
 def ensure_schema(connection: Connection) -> None:
     """Create the schema a PostgreSQL search_path names first, when it does not exist yet
     (a URL with `options=-csearch_path=…` then works on an empty database)."""
+    from sqlalchemy import text
+
     if connection.dialect.name != "postgresql":
         return
     if connection.execute(text("SELECT current_schema()")).scalar() is not None:
@@ -144,10 +177,16 @@ def upgrade_to_head(engine: Engine) -> str | None:
     BEGIN IMMEDIATE) and re-read the revision once they hold it, so exactly one of them
     migrates. A database made by `create_all` before Alembic (tables, no alembic_version)
     is stamped at the baseline and then upgraded."""
+    from sqlalchemy import text
+
+    raw = engine.raw_connection()
+    try:
+        stored = at_numbered_head(raw, postgres=engine.dialect.name == "postgresql")
+    finally:
+        raw.close()
+    if stored is not None:  # the usual case: nothing to do, and Alembic not imported
+        return stored
     with engine.connect() as conn:
-        stored = at_numbered_head(conn)
-        if stored is not None:  # the usual case: nothing to do, and Alembic not imported
-            return stored
         before = current_revision(conn)
         conn.rollback()
     if before == head_revision():
@@ -176,6 +215,7 @@ def upgrade_to_head(engine: Engine) -> str | None:
 
 def _migrate(conn: Connection) -> str | None:
     from alembic import command
+    from sqlalchemy import inspect
 
     before = current_revision(conn)
     config = alembic_config(conn)
@@ -199,6 +239,7 @@ def wait_for_lock(try_lock: Callable[[], bool]) -> None:
 def make_revision(url: str, message: str) -> str:
     """Write the next revision (autogenerated: models vs the database at head); its path."""
     from alembic import command
+    from sqlalchemy import create_engine
 
     engine = create_engine(sqlalchemy_url(url))
     try:

@@ -48,10 +48,15 @@ def check_database(url: str) -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except DBAPIError as exc:
-        raise PreflightError(f"cannot open the database {masked(url)}: "
-                             f"{_first_line(exc.orig or exc)}") from None
+        raise cannot_open(url, exc.orig or exc) from None
     finally:
         engine.dispose()
+
+
+def cannot_open(url: str, error: BaseException) -> PreflightError:
+    """The one line for a database that is there to open and did not open (the driver's
+    error): `check_database`'s, and the light CRM reads' (`leadflow.tools.crm_reads`)."""
+    return PreflightError(f"cannot open the database {masked(url)}: {_first_line(error)}")
 
 
 def models_in_use(settings: Settings, run_model: str | None = None) -> set[str]:

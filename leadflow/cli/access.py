@@ -15,6 +15,7 @@ from leadflow.settings import Settings
 if TYPE_CHECKING:
     from leadflow.runtime import Runtime
     from leadflow.tools.crm import CrmStore
+    from leadflow.tools.crm_reads import CrmReader
 
 
 def ready(settings: Settings, *, models: bool = True) -> Settings:
@@ -42,6 +43,24 @@ def crm_store() -> CrmStore:
     from leadflow.tools.crm import CrmStore
 
     return CrmStore(ready(Settings.from_env(), models=False).database_url)
+
+
+def crm_reader() -> CrmReader:
+    """The CRM for a command that only shows what is stored (`leads list`, `queues`, `review
+    list`): through the database's driver when the CRM is at the head revision, without
+    importing SQLAlchemy; else (a new CRM, one to migrate, another kind of URL) opened as
+    `crm_store()` opens it, start-up check included. A database that does not open is the
+    same one `error:` line either way."""
+    from leadflow.tools.crm_reads import CrmUnavailable, open_reader
+
+    url = Settings.from_env().database_url
+    try:
+        reader = open_reader(url)
+    except CrmUnavailable as exc:
+        from leadflow.preflight import cannot_open
+
+        raise fail(str(cannot_open(url, exc.__cause__ or exc)), code=2) from None
+    return reader if reader is not None else crm_store().reads
 
 
 def load_items(paths: list[Path]) -> tuple[list[dict[str, Any]], int]:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import statistics
 import time
 from collections import Counter
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +30,8 @@ class BatchReport:
 async def run_batch(settings: Settings, items: list[dict[str, Any]], out: Path | None,
                     concurrency: int, durability: Durability,
                     show_progress: bool) -> BatchReport:
+    import asyncio
+
     from leadflow.cli.progress import BatchProgress
     from leadflow.runtime import open_runtime
 
@@ -53,6 +52,8 @@ async def run_batch(settings: Settings, items: list[dict[str, Any]], out: Path |
 
 
 def _summary(report: BatchReport) -> None:
+    import statistics
+
     from leadflow.llm import batch_usage
 
     outcomes, seconds = report.outcomes, report.seconds
@@ -133,6 +134,8 @@ def run(
     framework: FrameworkOption = None,  # applied by the option (workers use their own env)
 ) -> None:
     """Process a batch of inbound items; re-running the same batch resumes it."""
+    import asyncio
+
     if durability not in ("sync", "async", "exit"):
         raise typer.BadParameter("durability must be sync, async or exit")
     console.print(f"reading {', '.join(str(p) for p in input)}…", highlight=False, soft_wrap=True)
@@ -220,6 +223,8 @@ def _await_workers(ids: set[str], show_progress: bool) -> None:
 
 
 def bundled_samples() -> list[Path]:
+    from importlib import resources
+
     data = resources.files("leadflow.data")
     names = ["sample_leads.jsonl", "sample_events.csv", "sample_email_1.eml", "sample_email_2.eml"]
     return [Path(str(data.joinpath(n))) for n in names if data.joinpath(n).is_file()]
@@ -232,6 +237,8 @@ def demo(
     keep: Annotated[bool, typer.Option(help="keep the previous demo database")] = False,
 ) -> None:
     """Process the bundled sample leads offline (SQLite, rules model) and print a summary."""
+    import asyncio
+
     if home.exists() and not keep:
         shutil.rmtree(home)
     settings = Settings.local(home)
@@ -310,6 +317,8 @@ def retry(
     limit: Annotated[int, typer.Option(min=1, help="queue items to look at")] = 500,
 ) -> None:
     """Ask the LLM again about leads it could not see (the retry_later queue)."""
+    import asyncio
+
     settings = Settings.from_env()
     results = asyncio.run(_retry(settings, limit))
     table = Table(title=f"retry_later: {len(results)} items")

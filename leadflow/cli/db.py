@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
 
 from leadflow.cli.app import app
@@ -17,6 +15,8 @@ app.add_typer(db_app, name="db")
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate LEADFLOW_DATABASE_URL to the latest schema (CRM, and checkpoints on PostgreSQL)."""
+    import asyncio
+
     from leadflow.checkpoint import open_checkpointer
     from leadflow.cli.access import ready
     from leadflow.db import head_revision, is_postgres

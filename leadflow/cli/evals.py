@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -36,6 +35,8 @@ def eval_run(
     framework: FrameworkOption = None,
 ) -> None:
     """Run the graph over a labelled dataset; write a run record and reports."""
+    import asyncio
+
     if ctx.invoked_subcommand is not None:
         return
     from leadflow.evals import langsmith_bridge

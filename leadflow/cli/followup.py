@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from typing import Annotated
 
@@ -21,6 +20,8 @@ def followup_sweep(
     now: Annotated[str | None, typer.Option(help="ISO time to sweep at (default: now)")] = None,
 ) -> None:
     """Wake every waiting lead: reminders, 24 h escalations, out-of-office reassignment."""
+    import asyncio
+
     from leadflow.clock import parse_datetime
     from leadflow.followup import sweep
 
@@ -42,6 +43,8 @@ def event(
     None,
 ) -> None:
     """Record an engagement event; it wakes the lead's follow-up."""
+    import asyncio
+
     from pydantic import ValidationError
 
     from leadflow.followup import Wake, wake_lead

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from leadflow.cli.access import crm_store
+from leadflow.cli.access import crm_reader, crm_store
 from leadflow.cli.app import app
 from leadflow.cli.terminal import console, err, print_json_verbatim, visible
 
@@ -25,7 +25,7 @@ def leads_list(
     """List leads, newest first: tier, status and arrival, who, and why (local times)."""
     from leadflow.cli.listing import leads_view
 
-    console.print(leads_view(crm_store().list_leads(status=status, tier=tier, limit=limit)))
+    console.print(leads_view(crm_reader().list_leads(status=status, tier=tier, limit=limit)))
 
 
 @leads_app.command("show")
@@ -48,7 +48,7 @@ def queues(
     name: Annotated[str | None, typer.Argument(help="show this queue's items")] = None,
 ) -> None:
     """Queue lengths (manual_review, nurture, marketing, retry_later) or one queue's items."""
-    crm = crm_store()
+    crm = crm_reader()
     if name is None:
         table = Table(title="queues")
         table.add_column("queue")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Annotated
 
@@ -22,6 +21,8 @@ def notify_deliver(
     every: Annotated[float, typer.Option(min=0.1)] = 5.0,
 ) -> None:
     """Deliver due notifications (console, webhook, SMTP), retrying failures with backoff."""
+    import asyncio
+
     from leadflow.cli.access import ready
     from leadflow.toolbox import Toolbox
     from leadflow.tools.delivery import deliver_due

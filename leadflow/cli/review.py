@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from leadflow.cli.access import crm_store, with_runtime
+from leadflow.cli.access import crm_reader, with_runtime
 from leadflow.cli.app import app
 from leadflow.cli.terminal import console, err, print_json_verbatim, visible
-from leadflow.identity import thread_config
 from leadflow.settings import current_user
 
 if TYPE_CHECKING:
@@ -30,7 +28,7 @@ def review_list(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
     table = Table(title="manual review")
     for col in ("lead", "reason", "since"):
         table.add_column(col, overflow="fold")
-    for row in crm_store().queue_items("manual_review", limit):
+    for row in crm_reader().queue_items("manual_review", limit):
         table.add_row(visible(row["lead_id"]), visible(row["reason"]), str(row["created_at"]))
     console.print(table)
 
@@ -38,6 +36,9 @@ def review_list(limit: Annotated[int, typer.Option(min=1)] = 50) -> None:
 @review_app.command("show")
 def review_show(lead_id: str) -> None:
     """The review request a paused lead is waiting on (question, options, evidence)."""
+    import asyncio
+
+    from leadflow.identity import thread_config
     from leadflow.review import pending_review
 
     async def show(runtime: Runtime) -> Any:
@@ -64,6 +65,8 @@ def review_decide(
     note: Annotated[str, typer.Option(help="why")] = "",
 ) -> None:
     """Resume a paused lead with a decision."""
+    import asyncio
+
     from leadflow.review import ReviewDecision, decide_review
 
     chosen = [a for a, on in (("approve", approve), ("reject", reject),

@@ -148,7 +148,8 @@ BAD_URLS = [
 
 
 @pytest.mark.parametrize(("url", "expected"), BAD_URLS, ids=["refused", "scheme", "no-dir"])
-@pytest.mark.parametrize("command", ["leads list", "run", "notify deliver", "db upgrade"])
+@pytest.mark.parametrize("command", ["leads list", "queues", "review list", "run",
+                                     "notify deliver", "db upgrade"])
 def test_a_bad_database_url_is_one_line(env: Path, tmp_path: Path, url: str, expected: str,
                                         command: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEADFLOW_DATABASE_URL", url.format(tmp=tmp_path))
@@ -157,6 +158,20 @@ def test_a_bad_database_url_is_one_line(env: Path, tmp_path: Path, url: str, exp
     assert result.exit_code == 2, result.output
     assert expected in one_error_line(result)
     assert "hunter2" not in result.output + result.stderr
+
+
+@pytest.mark.parametrize("command", ["leads list", "queues", "review list"])
+def test_a_file_that_is_not_a_database_is_one_line(env: Path, tmp_path: Path, command: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands that read the CRM through its driver open it, and say so when they
+    cannot, in the start-up check's words."""
+    garbage = tmp_path / "crm.db"
+    garbage.write_text("not a database\n" * 200)
+    monkeypatch.setenv("LEADFLOW_DATABASE_URL", f"sqlite:///{garbage}")
+    result = invoke(*command.split())
+    assert result.exit_code == 2, result.output
+    assert one_error_line(result) == (f"error: cannot open the database sqlite:///{garbage}: "
+                                      "file is not a database")
 
 
 def test_a_bad_database_url_is_one_line_from_a_real_process(tmp_path: Path) -> None:

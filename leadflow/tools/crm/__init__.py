@@ -3,10 +3,12 @@
 Every write a node makes goes through an idempotent function keyed by lead and step (unique
 constraints + insert-or-ignore), so a retried or resumed node never repeats its side effects.
 
-One concept per module: `schema` (tables, queue and status names), `base` (engine,
-transactions, insert-or-ignore), `leads` (capture and dedupe), `queues`, `assignments`
-(assignments, rep loads, SLA clocks), `engagement` (events, outreach drafts), `outbox`
-(notifications, message log); `store.CrmStore` composes them. Import from here.
+One concept per module: `schema` (tables), `base` (engine, transactions, insert-or-ignore),
+`leads` (capture and dedupe), `queues`, `assignments` (assignments, rep loads, SLA clocks),
+`engagement` (events, outreach drafts), `outbox` (notifications, message log);
+`store.CrmStore` composes them. Import from here. The names stored (queues, statuses) and the
+reads that only show what is stored (lead list, queue counts and items) are in
+`leadflow.tools.crm_reads`, which the light CLI commands use without SQLAlchemy.
 """
 
 from collections.abc import Sequence
@@ -14,9 +16,6 @@ from collections.abc import Sequence
 from leadflow.clock import parse_datetime
 from leadflow.tools.crm.leads import CaptureWrite, name_key
 from leadflow.tools.crm.schema import (
-    INTAKE,
-    QUEUES,
-    STATUSES,
     Account,
     Assignment,
     Base,
@@ -33,9 +32,11 @@ from leadflow.tools.crm.schema import (
     column_length,
 )
 from leadflow.tools.crm.store import CrmStore
+from leadflow.tools.crm_reads import INTAKE, QUEUES, STATUSES, CrmReader
 
 __all__: Sequence[str] = (
-    "CrmStore", "CaptureWrite", "INTAKE", "QUEUES", "STATUSES", "column_length", "name_key",
+    "CrmStore", "CrmReader", "CaptureWrite", "INTAKE", "QUEUES", "STATUSES", "column_length",
+    "name_key",
     "Account", "Contact", "Lead", "LeadSource", "Assignment", "MessageLog", "Notification",
     "RepStats",
     "QueueItem", "EngagementEvent", "SlaClock",

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from leadflow.db import sqlalchemy_url, upgrade_to_head, use_wal
 from leadflow.tools.crm.schema import Base
+from leadflow.tools.crm_reads import CrmReader
 
 
 class StoreBase:
@@ -31,9 +32,21 @@ class StoreBase:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.migrated_from: str | None = upgrade_to_head(self.engine)  # None: a new database
+        # the reads the CLI's light commands also run without SQLAlchemy: one SQL for both
+        self.reads = CrmReader(self._raw_connection,
+                               postgres=self.engine.dialect.name == "postgresql")
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @contextmanager
+    def _raw_connection(self) -> Iterator[Any]:
+        """A pooled connection as the driver's DB-API connection (for `self.reads`)."""
+        conn = self.engine.raw_connection()
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -187,13 +187,7 @@ class LeadStore(StoreBase):
 
     def list_leads(self, *, status: str | None = None, tier: str | None = None,
                    limit: int = 50) -> list[dict[str, Any]]:
-        query = select(Lead.__table__).order_by(Lead.ingested_at.desc()).limit(limit)
-        if status:
-            query = query.where(Lead.status == status)
-        if tier:
-            query = query.where(Lead.tier == tier)
-        with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings().all()]
+        return self.reads.list_leads(status=status, tier=tier, limit=limit)
 
     def status_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:

@@ -8,10 +8,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from leadflow.tools.crm.base import StoreBase
-from leadflow.tools.crm.schema import INTAKE, QUEUES, QueueItem
+from leadflow.tools.crm.schema import QueueItem
+from leadflow.tools.crm_reads import INTAKE, QUEUES
 
 
 class QueueStore(StoreBase):
@@ -59,23 +60,10 @@ class QueueStore(StoreBase):
             return True
 
     def queue_counts(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(QueueItem.queue, func.count()).where(QueueItem.resolved_at.is_(None))
-                .group_by(QueueItem.queue)
-            ).all()
-        counts = dict.fromkeys(QUEUES, 0)
-        counts.update({q: int(n) for q, n in rows})
-        return counts
+        return self.reads.queue_counts()
 
     def queue_items(self, queue: str, limit: int = 50) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(QueueItem.__table__)
-                .where(QueueItem.queue == queue, QueueItem.resolved_at.is_(None))
-                .order_by(QueueItem.created_at).limit(limit)
-            ).mappings().all()
-        return [dict(r) for r in rows]
+        return self.reads.queue_items(queue, limit)
 
     def open_queue_item(self, queue: str, lead_id: str) -> dict[str, Any] | None:
         """The lead's unresolved item in `queue`, if any."""

@@ -1,5 +1,6 @@
-"""The CRM's schema: the SQLAlchemy tables, their column type for UTC datetimes, and the
-names stored in them (queues, statuses).
+"""The CRM's schema: the SQLAlchemy tables and their column type for UTC datetimes. The
+names stored in them (queues, statuses) are in `leadflow.tools.crm_reads`, which reads the CRM
+without SQLAlchemy; import them from `leadflow.tools.crm`.
 
 Kept apart from the store so the tables read in one place, and so Alembic (migrations/env.py)
 and the metrics' direct SQL see the same `Base.metadata` the store writes through.
@@ -25,11 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-# rules_review: business-rule conflicts for the business-rules admin (the lead went on with
-# the safest default; nothing waits on it).
-INTAKE = "intake"  # accepted items not yet settled (API, distributed runs)
-QUEUES = ("manual_review", "nurture", "marketing", "retry_later", "rules_review", INTAKE)
-STATUSES = ("routed", "nurture", "marketing", "manual_review", "escalated", "awaiting_followup")
+from leadflow.tools.crm_reads import as_utc
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -46,9 +43,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return None if value is None else as_utc(value)
 
 
 class Base(DeclarativeBase):
