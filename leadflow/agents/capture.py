@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from leadflow.agents.base import StepOutput
 from leadflow.agents.llm_step import ask_llm, provenance
-from leadflow.config import IcpConfig, icp, model_settings
+from leadflow.config import IcpConfig, icp, model_settings, standardize_tables
 from leadflow.context import DEFAULT_RUN, LeadflowContext
 from leadflow.identity import item_fingerprint
 from leadflow.llm import RULES
@@ -55,6 +55,9 @@ def extract_rules(parsed: ParsedFields) -> ExtractedLead:
     first, last = parsed.get("first_name"), parsed.get("last_name")
     if not first and parsed.get("full_name"):
         first, last = std.split_name(parsed["full_name"])
+    elif first and not last and len(first.split()) > 1:
+        # one "Nome"/"Nombre" box holding the whole name ("Inês Carvalho"): split it
+        first, last = std.split_name(first)
     return ExtractedLead(
         first_name=first, last_name=last, email=parsed.get("email"), phone=parsed.get("phone"),
         title=parsed.get("title"), company_name=parsed.get("company"),
@@ -141,8 +144,8 @@ def standardize_record(
     first = _fit(std.capitalize_name(extracted.first_name or "") or None, "first_name", flags)
     last = _fit(std.capitalize_name(extracted.last_name or "") or None, "last_name", flags)
     company_name = std.clean_line(extracted.company_name).strip(" ,;") or None
-    if company_name and company_name.lower() in ("n/a", "na", "none", "-", "self", "private"):
-        company_name = None
+    if company_name and company_name.lower() in standardize_tables().no_company_values:
+        company_name = None  # "Indépendant", "Self-employed", "n/a": no company
     company_name = _fit(prose.clean_company_name(company_name, domain), "company", flags)
     campaign = _fit(std.clean_line(extracted.campaign) or None, "campaign", flags)
     source_id = _fit(std.clean_line(item.get("id")) or None, "source_id", flags)

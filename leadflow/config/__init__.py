@@ -200,6 +200,8 @@ class StandardizeConfig(_Frozen):
     country_aliases: dict[str, str]
     form_exact: dict[str, str]
     form_keywords: tuple[tuple[str, tuple[str, ...]], ...]
+    full_name_markers: tuple[str, ...] = ()
+    no_company_values: frozenset[str] = frozenset()
     staff_nouns: tuple[str, ...] = ()
     staff_before: tuple[str, ...] = ()
     headcount_multipliers: dict[str, int] = Field(default_factory=dict)
@@ -223,6 +225,9 @@ def load_standardize(path: Path | None = None) -> StandardizeConfig:
             for alias in aliases
         },
         form_keywords=tuple((k, tuple(v)) for k, v in raw["form_fields"]["keywords"]),
+        full_name_markers=tuple(raw["form_fields"].get("full_name_markers") or ()),
+        no_company_values=frozenset(str(v).lower()
+                                    for v in raw["form_fields"].get("no_company_values") or ()),
         staff_nouns=tuple(raw["headcount_in_text"]["staff_nouns"]),
         staff_before=tuple(raw["headcount_in_text"]["staff_before"]),
         headcount_multipliers={str(k): int(v)
