@@ -58,6 +58,7 @@ def extract_rules(parsed: ParsedFields) -> ExtractedLead:
     elif first and not last and len(first.split()) > 1:
         # one "Nome"/"Nombre" box holding the whole name ("Inês Carvalho"): split it
         first, last = std.split_name(first)
+    first, last = std.name_from_address(first, last, parsed.get("email"))
     return ExtractedLead(
         first_name=first, last_name=last, email=parsed.get("email"), phone=parsed.get("phone"),
         title=parsed.get("title"), company_name=parsed.get("company"),
@@ -122,10 +123,16 @@ def standardize_record(
     if raw_phone and not phone:
         flags.append("phone_unparsed")
     employees, size_range = std.parse_employees(extracted.employees)
-    if employees is None and size_range is None and extracted.inquiry:
-        employees, size_range = prose.headcount_in_text(extracted.inquiry)
-        if employees is not None or size_range is not None:
-            flags.append("headcount_from_text")
+    if employees is None and size_range is None and extracted.employees:
+        employees, size_range = prose.headcount_in_value(extracted.employees)  # "más de 10.000"
+    if employees is None and size_range is None:
+        # the inquiry first, then everything else the lead wrote (an unnamed form field, a
+        # chat turn, the signature): "about 340 staff across 3 hospitals"
+        for where in (extracted.inquiry, text):
+            employees, size_range = prose.headcount_in_text(where)
+            if employees is not None or size_range is not None:
+                flags.append("headcount_from_text")
+                break
     if employees is not None:
         segment = rules.segment_for(employees)
     elif size_range is not None:
@@ -136,7 +143,8 @@ def standardize_record(
     else:
         segment = "unknown"
     stated_title = extracted.title
-    if not stated_title and (stated_title := prose.role_in_text(extracted.inquiry)):
+    if not stated_title and (stated_title := prose.role_in_text(extracted.inquiry)
+                             or prose.role_in_text(text)):
         flags.append("title_from_text")  # "I'm the IT Manager at …", "Controller here"
     if stated_title:  # "Head of Finance Transformation @ Mazovia Logistics": the title part
         stated_title = _TITLE_AT_EMPLOYER.split(stated_title, maxsplit=1)[0]

@@ -206,6 +206,9 @@ class StandardizeConfig(_Frozen):
     staff_before: tuple[str, ...] = ()
     headcount_multipliers: dict[str, int] = Field(default_factory=dict)
     cjk_counters: tuple[str, ...] = ()
+    approximate_numbers: dict[str, int] = Field(default_factory=dict)
+    lower_bound_words: tuple[str, ...] = ()
+    upper_bound_words: tuple[str, ...] = ()
     own_domains: tuple[str, ...] = ()
     legal_forms: tuple[str, ...] = ()
     places: dict[str, Any] = Field(default_factory=dict)
@@ -233,6 +236,12 @@ def load_standardize(path: Path | None = None) -> StandardizeConfig:
         headcount_multipliers={str(k): int(v)
                                for k, v in raw["headcount_in_text"]["multipliers"].items()},
         cjk_counters=tuple(raw["headcount_in_text"]["cjk_counters"]),
+        approximate_numbers={str(k).lower(): int(v) for k, v in
+                             (raw["headcount_in_text"].get("approximate_numbers") or {}).items()},
+        lower_bound_words=tuple(str(w).lower() for w in
+                                raw["headcount_in_text"].get("lower_bound_words") or ()),
+        upper_bound_words=tuple(str(w).lower() for w in
+                                raw["headcount_in_text"].get("upper_bound_words") or ()),
         own_domains=tuple(str(d).lower() for d in raw.get("own_domains") or ()),
         legal_forms=tuple(str(f).lower() for f in raw.get("legal_forms") or ()),
         places=dict(raw.get("places") or {}),
