@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from leadflow.agents.base import StepOutput
 from leadflow.agents.llm_step import ask_llm, provenance
-from leadflow.config import IcpConfig, icp, model_settings
+from leadflow.config import IcpConfig, icp, model_settings, standardize_tables
 from leadflow.context import DEFAULT_RUN, LeadflowContext
 from leadflow.identity import item_fingerprint
 from leadflow.llm import RULES
@@ -55,6 +55,10 @@ def extract_rules(parsed: ParsedFields) -> ExtractedLead:
     first, last = parsed.get("first_name"), parsed.get("last_name")
     if not first and parsed.get("full_name"):
         first, last = std.split_name(parsed["full_name"])
+    elif first and not last and len(first.split()) > 1:
+        # one "Nome"/"Nombre" box holding the whole name ("Inês Carvalho"): split it
+        first, last = std.split_name(first)
+    first, last = std.name_from_address(first, last, parsed.get("email"))
     return ExtractedLead(
         first_name=first, last_name=last, email=parsed.get("email"), phone=parsed.get("phone"),
         title=parsed.get("title"), company_name=parsed.get("company"),
@@ -119,10 +123,16 @@ def standardize_record(
     if raw_phone and not phone:
         flags.append("phone_unparsed")
     employees, size_range = std.parse_employees(extracted.employees)
-    if employees is None and size_range is None and extracted.inquiry:
-        employees, size_range = prose.headcount_in_text(extracted.inquiry)
-        if employees is not None or size_range is not None:
-            flags.append("headcount_from_text")
+    if employees is None and size_range is None and extracted.employees:
+        employees, size_range = prose.headcount_in_value(extracted.employees)  # "más de 10.000"
+    if employees is None and size_range is None:
+        # the inquiry first, then everything else the lead wrote (an unnamed form field, a
+        # chat turn, the signature): "about 340 staff across 3 hospitals"
+        for where in (extracted.inquiry, text):
+            employees, size_range = prose.headcount_in_text(where)
+            if employees is not None or size_range is not None:
+                flags.append("headcount_from_text")
+                break
     if employees is not None:
         segment = rules.segment_for(employees)
     elif size_range is not None:
@@ -133,7 +143,8 @@ def standardize_record(
     else:
         segment = "unknown"
     stated_title = extracted.title
-    if not stated_title and (stated_title := prose.role_in_text(extracted.inquiry)):
+    if not stated_title and (stated_title := prose.role_in_text(extracted.inquiry)
+                             or prose.role_in_text(text)):
         flags.append("title_from_text")  # "I'm the IT Manager at …", "Controller here"
     if stated_title:  # "Head of Finance Transformation @ Mazovia Logistics": the title part
         stated_title = _TITLE_AT_EMPLOYER.split(stated_title, maxsplit=1)[0]
@@ -141,8 +152,8 @@ def standardize_record(
     first = _fit(std.capitalize_name(extracted.first_name or "") or None, "first_name", flags)
     last = _fit(std.capitalize_name(extracted.last_name or "") or None, "last_name", flags)
     company_name = std.clean_line(extracted.company_name).strip(" ,;") or None
-    if company_name and company_name.lower() in ("n/a", "na", "none", "-", "self", "private"):
-        company_name = None
+    if company_name and company_name.lower() in standardize_tables().no_company_values:
+        company_name = None  # "Indépendant", "Self-employed", "n/a": no company
     company_name = _fit(prose.clean_company_name(company_name, domain), "company", flags)
     campaign = _fit(std.clean_line(extracted.campaign) or None, "campaign", flags)
     source_id = _fit(std.clean_line(item.get("id")) or None, "source_id", flags)

@@ -200,10 +200,15 @@ class StandardizeConfig(_Frozen):
     country_aliases: dict[str, str]
     form_exact: dict[str, str]
     form_keywords: tuple[tuple[str, tuple[str, ...]], ...]
+    full_name_markers: tuple[str, ...] = ()
+    no_company_values: frozenset[str] = frozenset()
     staff_nouns: tuple[str, ...] = ()
     staff_before: tuple[str, ...] = ()
     headcount_multipliers: dict[str, int] = Field(default_factory=dict)
     cjk_counters: tuple[str, ...] = ()
+    approximate_numbers: dict[str, int] = Field(default_factory=dict)
+    lower_bound_words: tuple[str, ...] = ()
+    upper_bound_words: tuple[str, ...] = ()
     own_domains: tuple[str, ...] = ()
     legal_forms: tuple[str, ...] = ()
     places: dict[str, Any] = Field(default_factory=dict)
@@ -223,11 +228,20 @@ def load_standardize(path: Path | None = None) -> StandardizeConfig:
             for alias in aliases
         },
         form_keywords=tuple((k, tuple(v)) for k, v in raw["form_fields"]["keywords"]),
+        full_name_markers=tuple(raw["form_fields"].get("full_name_markers") or ()),
+        no_company_values=frozenset(str(v).lower()
+                                    for v in raw["form_fields"].get("no_company_values") or ()),
         staff_nouns=tuple(raw["headcount_in_text"]["staff_nouns"]),
         staff_before=tuple(raw["headcount_in_text"]["staff_before"]),
         headcount_multipliers={str(k): int(v)
                                for k, v in raw["headcount_in_text"]["multipliers"].items()},
         cjk_counters=tuple(raw["headcount_in_text"]["cjk_counters"]),
+        approximate_numbers={str(k).lower(): int(v) for k, v in
+                             (raw["headcount_in_text"].get("approximate_numbers") or {}).items()},
+        lower_bound_words=tuple(str(w).lower() for w in
+                                raw["headcount_in_text"].get("lower_bound_words") or ()),
+        upper_bound_words=tuple(str(w).lower() for w in
+                                raw["headcount_in_text"].get("upper_bound_words") or ()),
         own_domains=tuple(str(d).lower() for d in raw.get("own_domains") or ()),
         legal_forms=tuple(str(f).lower() for f in raw.get("legal_forms") or ()),
         places=dict(raw.get("places") or {}),

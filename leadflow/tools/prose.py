@@ -75,12 +75,33 @@ def _amount(digits: str | None, unit: str | None) -> int | None:
     return plausible_headcount(whole, multiplier)
 
 
+@cache
+def _approximate_number() -> re.Pattern[str] | None:
+    words = standardize_tables().approximate_numbers
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    # "une quarantaine de", "una ventina di", "a dozen", "ein Dutzend"
+    return re.compile(rf"(?<![\w])(?:(?:une?|una|a|ein|um|uma)\s+)?({alternatives})"
+                      rf"(?:\s+(?:de|d'|d’|di|of|do|da))?\s*(?=[^\W\d])", re.IGNORECASE)
+
+
+def _with_round_numbers(prose: str) -> str:
+    """'une quarantaine de salariés' → '40 salariés': a round-number word read as its number."""
+    pattern = _approximate_number()
+    if pattern is None:
+        return prose
+    words = standardize_tables().approximate_numbers
+    return pattern.sub(lambda m: f"{words[m.group(1).lower()]} ", prose)
+
+
 def headcount_in_text(text: object) -> tuple[int | None, tuple[int, int | None] | None]:
     """The company's headcount as prose states it ("we are about 600 people", "team of 45",
-    "ca. 1.200 Mitarbeiter", "従業員約780名", "500-999 employees", "north of 5k staff"), in
-    the shape of `parse_employees`. Only a number tied to a word for the company's people
-    counts; the first such statement wins. Nothing found → (None, None): no guessing."""
-    prose = clean_text(text)
+    "ca. 1.200 Mitarbeiter", "従業員約780名", "500-999 employees", "north of 5k staff",
+    "une quarantaine de salariés"), in the shape of `parse_employees`. Only a number tied to
+    a word for the company's people counts; the first such statement wins. Nothing found →
+    (None, None): no guessing."""
+    prose = _with_round_numbers(clean_text(text))
     if not prose:
         return None, None
     after, before, cjk = _headcount_patterns()
@@ -88,17 +109,60 @@ def headcount_in_text(text: object) -> tuple[int | None, tuple[int, int | None] 
         match = pattern.search(prose)
         if match is None:
             continue
-        low, unit, plus, high, high_unit = match.groups()
-        first = _amount(low, unit or high_unit)
-        second = _amount(high, high_unit)
-        if first is None:
-            continue
-        if second is not None and second > first:
-            return None, (first, second)
-        if plus:
-            return None, (first, None)
-        return first, None
+        found = _size_of(match.groups())
+        if found != (None, None):
+            return found
     return None, None
+
+
+def _size_of(groups: tuple[str | None, ...]) -> tuple[int | None, tuple[int, int | None] | None]:
+    """(low, unit, plus, high, high unit) of an amount → parse_employees' shape."""
+    low, unit, plus, high, high_unit = groups[:5]
+    first = _amount(low, unit or high_unit)
+    second = _amount(high, high_unit)
+    if first is None:
+        return None, None
+    if second is not None and second > first:
+        return None, (first, second)
+    if plus:
+        return None, (first, None)
+    return first, None
+
+
+@cache
+def _size_value_pattern() -> re.Pattern[str]:
+    """A size field's value: an optional bound word, then a number or a range."""
+    tables = standardize_tables()
+    multipliers = "|".join(re.escape(m) for m in sorted(tables.headcount_multipliers,
+                                                          key=len, reverse=True))
+    amount = (rf"{_NUMBER}(?:\s?({multipliers})(?![\w]))?\s?(\+)?"
+              rf"(?:\s?(?:-|–|to|bis|a|à|〜|~|y)\s?{_NUMBER}(?:\s?({multipliers})(?![\w]))?)?")
+    lower = "|".join(re.escape(w) for w in tables.lower_bound_words)
+    upper = "|".join(re.escape(w) for w in tables.upper_bound_words)
+    return re.compile(rf"(?:(?<![\w])({lower})\s*|(?<![\w])({upper})\s*)?(?:ca\.?\s*|~\s*|約)?"
+                      rf"{amount}\s*(以上|超)?", re.IGNORECASE)
+
+
+def headcount_in_value(value: object) -> tuple[int | None, tuple[int, int | None] | None]:
+    """A company-size field's value in words ("más de 10.000", "unter 50", "ca. 250",
+    "Gut 500 Leute", "1,000 以上"): the field says the number is the headcount, so no staff
+    word is needed; bound words make it a range. Nothing readable → (None, None)."""
+    prose = _with_round_numbers(clean_text(value))
+    if not prose:
+        return None, None
+    found = headcount_in_text(prose)
+    if found != (None, None):
+        return found
+    match = _size_value_pattern().search(prose)
+    if match is None:
+        return None, None
+    lower, upper, bound_after = match.group(1), match.group(2), match.group(8)
+    count, size_range = _size_of(match.groups()[2:7])
+    if count is not None and (lower or bound_after):
+        return None, (count, None)
+    if count is not None and upper:
+        return None, (0, count - 1)
+    return count, size_range
 
 
 def _letters(text: str) -> str:

@@ -7,6 +7,7 @@ Tables live in `leadflow/config/standardize.yaml`; this module holds the mechani
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 from importlib import resources
 
@@ -161,6 +162,29 @@ def split_name(full: str) -> tuple[str | None, str | None]:
     if len(parts) == 2 and all(_is_east_asian(p) for p in parts):
         return parts[1], parts[0]  # 高橋 美咲, 김 민수: the family name comes first
     return capitalize_name(parts[0]), capitalize_name(" ".join(parts[1:]))
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents: 'Cláudia' → 'claudia'."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text.lower())
+                   if not unicodedata.combining(ch))
+
+
+def name_from_address(first: str | None, last: str | None,
+                      email: str | None) -> tuple[str | None, str | None]:
+    """A one-word name completed by the address that spells it: 'Weber' with
+    thomas.weber@… → ('Thomas', 'Weber'); 'Cláudia' with claudia.reis@… stays 'Cláudia'
+    (first names are not completed: the address may spell a nickname or initials). The
+    address must be exactly two alphabetic parts, one of them the name given."""
+    given = first if first and not last else None
+    if not given or " " in given or not email or "@" not in email:
+        return first, last
+    pieces = re.split(r"[._-]", email.split("@", 1)[0].lower())
+    if len(pieces) != 2 or not all(p.isalpha() and len(p) > 1 for p in pieces):
+        return first, last
+    if _folded(given) == pieces[1] and _folded(given) != pieces[0]:
+        return capitalize_name(pieces[0]), given  # the name given was the family name
+    return first, last
 
 
 def _is_east_asian(word: str) -> bool:

@@ -64,6 +64,38 @@ def test_field_for_messy_keys(key: str, field: str) -> None:
     assert field_for_key(key) == field
 
 
+@pytest.mark.parametrize(
+    ("key", "field"),
+    [
+        # a short word matches only a whole word: 'tel' is not 'tell', 'land' is not 'landing'
+        ("Tell us what you need", "inquiry"),
+        ("landing_page_variant", None),
+        # a size question names the company too; the size wins
+        ("How many people work at your organisation?", "employees"),
+        ("orgSize", "employees"),
+        ("data.companySize", "employees"),
+        ("totalEmployees", "employees"),
+        # both parts of a name, or a name with a 'whole' word: the full name
+        ("Nom et prénom", "full_name"),
+        ("Vorname_Nachname", "full_name"),
+        ("Nome completo do responsável", "full_name"),
+        ("Nombre de la empresa", "company"),
+        ("Firm / agency name", "company"),
+        ("Plan name", None),
+        ("Mensaje adicional", "inquiry"),
+    ],
+)
+def test_field_for_keys_by_whole_words(key: str, field: str | None) -> None:
+    assert field_for_key(key) == field
+
+
+def test_a_second_column_for_a_field_is_kept_as_text() -> None:
+    parsed = parse_fields({"Company": "Brightwater Tiles", "Organisation": "Brightwater Group",
+                           "Email": "a@brightwater-tiles.example"})
+    assert parsed["company"] == "Brightwater Tiles"
+    assert "Organisation: Brightwater Group" in parsed["text"]
+
+
 @pytest.mark.parametrize("key", ["zzz", "How did you hear about us?", "", "  ", None])
 def test_field_for_unknown_keys_is_none(key: str | None) -> None:
     assert field_for_key(key) is None

@@ -5,6 +5,7 @@ plus what the visitor says unasked ('I'm Ana, CTO at Acme', '200 employees').
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from leadflow.config import standardize_tables
 from leadflow.tools.ingest.parsed import IngestError, ParsedFields
@@ -17,19 +18,26 @@ _ASKS = (
     ("email", r"e-?mail|correo|courriel|メール"),
     ("phone", r"phone|number to reach|teléfono|telefone|telefon|téléphone|電話"),
     ("company", r"company(?! size)|organi[sz]ation|work for|employer|empresa|firma|entreprise|"
-                r"société|unternehmen|会社"),
-    ("title", r"role|title|position|job|cargo|puesto|poste|fonction|funktion|役職"),
+                r"société|unternehmen|会社|bedrijf|azienda|firmie|organización|organização|"
+                r"organizzazione|şirket"),
+    ("title", r"role|rolle|rol\b|ruolo|functie|title|position|job|cargo|puesto|poste|fonction|"
+              r"funktion|stanowisk|görev|unvan|役職"),
     ("country", r"where are you|country|based|located|país|pays|land|どちら|国"),
     ("employees", r"how many (people|employees)|company size|team size|employees|empleados|"
-                  r"mitarbeiter"),
-    ("full_name", r"name|nombre|nome|nom\b|お名前|wie heißen|who am i speaking"),
+                  r"mitarbeiter|how (big|large)|wie groß|wie gross|quel(le)? taille|"
+                  r"qué tamaño|que tamanho|quanto (è )?grande|quantas pessoas|cuántas personas|"
+                  r"combien de (personnes|salariés)"),
+    ("full_name", r"name|nombre|nome|nom\b|お名前|wie heißen|who am i speaking|naam|"
+                  r"appelez|appelles|llamas|llama usted|chiami|chiama|imię|nazywasz|adınız|"
+                  r"heißen sie|heisst du|heißt du"),
     ("inquiry", r"help|looking for|need|interest|bring you|assist you|ayudar|ajudar|helfen|aider|"
                 r"can we do|ご用件"),
 )
 _SELF_INTRO = re.compile(
-    r"(?i:\bi am|\bi'm|\bim|\bmy name is|\bthis is|\bme llamo|\bsoy|\bje suis|\bje m'appelle|"
+    r"(?i:\bi am|\bi'm|\bmy name is|\bthis is|\bme llamo|\bsoy|\bje suis|\bje m'appelle|"
     r"\bich bin|\bmein name ist|\beu sou|\bmeu nome é|\bsono|\bhabla|\bte habla|\baquí|"
-    r"\bhier (?:ist|spricht)?|\bc'est|\bik ben|\bmijn naam is|\bmi chiamo|\bnazywam się)\s+"
+    r"(?:^|(?<=[,.!:] ))hier(?:\s+(?:ist|spricht))?|\bc'est|\bik ben|\bmijn naam is|"
+    r"\bmi chiamo|\bnazywam się)\s+"
     r"([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2})"
     # "Greg Lindahl here"; a name starts a word run ("A'A'A'…" is one try, not one a letter)
     r"|(?<![\w'’-])([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){1,2}) here\b"
@@ -51,11 +59,11 @@ _ROLE_AT = re.compile(
 # ... and "directora de revenue management de Hoteles Mar Caribe": 'de'/'of' also join words
 # inside a title, so the company after one must be capitalised words only.
 _ROLE_OF = re.compile(
-    _ROLE + r"(?:de(?: la| l')?|da|do|del|della|di|van|von|of|z)\s+"
+    _ROLE + r"(?:de(?: la| l')?|da|do|del|della|di|van|von|der|des|du|of|z)\s+"
     r"((?:[A-Z0-9ÀÁÂÄÅÉÍÓÖØÚÜ][\w&.'’-]*)(?:\s+(?:&\s+)?[A-Z0-9ÀÁÂÄÅÉÍÓÖØÚÜ][\w&.'’-]*)+)"
     + _COMPANY_END, re.MULTILINE)
 # A contact card typed as one line: "Rob Hughes, Ashgrove Insurance Brokers, r.hughes@…, 07700…"
-_CARD_SPLIT = re.compile(r"\s*(?:[,;]|\s[-–—|/]\s)\s*")
+_CARD_SPLIT = re.compile(r"\s*(?:[,;]|\s[-–—|/]\s|(?<=[a-z\d])\.\s+(?=[A-ZÀ-Þ]))\s*")
 _NAME_WORD = r"(?:[A-ZÀ-Þ][\w'’-]+|van|von|de|der|da|del|la)"
 _NAME_PART = re.compile(rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}}")
 # "I'm with Calloway Advisors", "my company, Pinebrook Home Services", "trabajo en Acme"
@@ -77,6 +85,8 @@ def _asked_fields(turn: str) -> list[str]:
     found = [(m.start(), field) for field, rx in _ASKS
              if (m := re.search(rx, question, re.IGNORECASE))]
     fields = [field for _, field in sorted(found)]
+    if "employees" in fields and "company" in fields:  # "How big is your company?": its size
+        fields.remove("company")
     return fields if len(fields) <= 2 else fields[:1]
 
 
@@ -85,10 +95,7 @@ def _answers(asked: list[str], text: str) -> list[tuple[str, str]]:
     fields = [f for f in asked if f not in ("email", "phone")]
     if not fields:
         return []
-    answer = PHONE_ANY.sub("", EMAIL_RE.sub("", text)).strip(" ,;-!")
-    answer = re.sub(r"(?i)^(it's|it is|i'm|i am|my name is|we are|we're|i work (at|for)|"
-                    r"at|from|in|soy|je suis|ich bin|sou)\s+", "", answer).strip()
-    answer = re.sub(r"(?i)^(the|a|an)\s+", "", answer)
+    answer = _without_lead_in(PHONE_ANY.sub("", EMAIL_RE.sub("", text)).strip(" ,;-!"))
     if fields == ["inquiry"]:
         return [("inquiry", answer)] if answer else []
     if len(fields) == 2:
@@ -102,7 +109,8 @@ def _answers(asked: list[str], text: str) -> list[tuple[str, str]]:
             if field is None:  # only `title` is left and this part is not a job title
                 break
             remaining.remove(field)
-            pairs.append((field, _first_clause(part)))
+            value = _first_clause(_without_lead_in(part))
+            pairs.append((field, re.sub(r"(?<=\w\w\w)\.$", "", value)))  # a stop, not "K.K."
         return [(f, v) for f, v in pairs if v]
     field = fields[0]
     if field == "full_name":
@@ -113,33 +121,74 @@ def _answers(asked: list[str], text: str) -> list[tuple[str, str]]:
     return [(field, value)] if value and len(value) <= 80 else []
 
 
+def _without_lead_in(answer: str) -> str:
+    """'I'm the practice manager' → 'practice manager', 'ich bin IT-Leiter' → 'IT-Leiter'."""
+    answer = re.sub(r"(?i)^(it's|it is|i'm|i am|my name is|we are|we're|i work (at|for)|"
+                    r"at|from|in|soy|je suis|ich bin|sou)\s+", "", answer.strip()).strip()
+    return re.sub(r"(?i)^(the|a|an)\s+", "", answer)
+
+
 def _first_clause(answer: str) -> str:
     """'cafe nandu, soy analista…' → 'cafe nandu'; 'Australia (Melbourne)' → 'Australia'."""
     return _CLAUSE_BREAK.split(answer, maxsplit=1)[0].strip(" ,;")
 
 
-def _contact_card(text: str) -> dict[str, str] | None:
-    """Name, company and title from a line that reads like a contact card: comma-separated
-    parts, one of them an email address or a phone number, the others a name (two to four
-    capitalised words), a job title (a rank word) and a company (the rest)."""
+def _contact_card(text: str, address: str | None = None,
+                  company: str | None = None) -> dict[str, str] | None:
+    """Name, company and title from a line that reads like a contact card: parts split at
+    commas, dashes and sentence ends, one of them an email address, a phone number or a job
+    title, the others a name (two to four capitalised words, or one word the email address
+    spells), a job title (a rank word) and a company (the rest)."""
+    ranks = standardize_tables().seniority
     for line in text.split("\n"):
         parts = [p.strip(" .") for p in _CARD_SPLIT.split(line) if p.strip(" .")]
         contact = [p for p in parts if EMAIL_RE.search(p) or PHONE_ANY.search(p)]
         rest = [p for p in parts if p not in contact and len(p) <= 60]
-        if not contact or not rest or len(parts) < 2:
+        titled = any(first_matching(ranks, p) for p in rest)
+        if not (contact or titled) or not rest or len(parts) < 2:
             continue
         card: dict[str, str] = {}
-        for part in rest:
-            if "full_name" not in card and _NAME_PART.fullmatch(part) and not first_matching(
-                    standardize_tables().seniority, part):
+        for i, part in enumerate(rest):
+            if part == company or _spelled_by_domain(part, address):
+                card.setdefault("company", part)  # "De Boer Bloemen" at deboerbloemen.nl
+                continue
+            if "full_name" not in card and not first_matching(ranks, part) and (
+                    (_NAME_PART.fullmatch(part) and (contact or i + 1 < len(rest) and
+                                                     first_matching(ranks, rest[i + 1])))
+                    or _spelled_by_address(part, address)):
                 card["full_name"] = part
-            elif "title" not in card and first_matching(standardize_tables().seniority, part):
+            elif "title" not in card and first_matching(ranks, part):
                 card["title"] = part
             elif "company" not in card and "full_name" in card and part[:1].isupper():
                 card["company"] = part
         if "full_name" in card:
             return card
     return None
+
+
+def _spelled_by_domain(part: str, address: str | None) -> bool:
+    """The words spell the email domain's name ('Castellini Farmaceutici' and
+    castellini-farmaceutici.it): a company, not a person."""
+    if not address or "@" not in address:
+        return False
+    stem = re.sub(r"[^a-z0-9]", "", address.rsplit("@", 1)[1].split(".")[0])
+    letters = re.sub(r"[^a-z0-9]", "", _fold(part))
+    return len(stem) >= 4 and len(letters) >= 4 and (letters in stem or stem in letters)
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents: 'Cláudia' → 'claudia'."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text.lower())
+                   if not unicodedata.combining(ch))
+
+
+def _spelled_by_address(part: str, address: str | None) -> bool:
+    """One capitalised word that the email address's local part starts with or is made of
+    ('Cláudia' and claudia.reis@…): the writer's name, confirmed by the address."""
+    if not address or not re.fullmatch(r"[A-ZÀ-Þ][^\W\d_]{2,}", part):
+        return False
+    pieces = re.split(r"[._-]", _fold(address.split("@", 1)[0]))
+    return _fold(part) in pieces
 
 
 def parse_chat(payload: object) -> ParsedFields:
@@ -165,10 +214,18 @@ def parse_chat(payload: object) -> ParsedFields:
             out["email"] = found.group(0)
         if (phone := PHONE_ANY.search(text)) and "phone" not in out:
             out["phone"] = phone.group(1)
+        if (ja := _JA_INTRO.search(text)) and "company" not in out:
+            # "株式会社ベイロジ・パートナーズの木村です": the company, then the family name
+            out["company"] = ja.group(1)
+            out.setdefault("last_name", ja.group(2))
+            asked = [f for f in asked if f not in ("company", "full_name")]
         for field, answer in _answers(asked, text):
             out.setdefault(field, answer)  # type: ignore[misc]
-        if (intro := _SELF_INTRO.search(text)) and not introduced:
-            introduced = intro.group(1) or intro.group(2)
+        for intro in _SELF_INTRO.finditer(text):
+            name = intro.group(1) or intro.group(2)
+            if not introduced and not first_matching(standardize_tables().seniority, name):
+                introduced = name  # "ich bin Director Data Platform" is a role, not a name
+                break
         tables = standardize_tables()
         for role_at in [*_ROLE_AT.finditer(text), *_ROLE_OF.finditer(text)]:
             role = re.sub(r"^.*\b(?:soy|sou|bin|am|I'm|suis|sono|jestem)\s+", "", role_at.group(1))
@@ -179,20 +236,18 @@ def parse_chat(payload: object) -> ParsedFields:
                 out.setdefault("title", role.strip(" ,"))
                 out.setdefault("company", role_at.group(2).strip())
                 break
-        if (card := _contact_card(text)) is not None and not _SELF_INTRO.search(text):
+        if (card := _contact_card(text, out.get("email"), out.get("company"))) is not None \
+                and not _SELF_INTRO.search(text):
             for field, value in card.items():  # a self-introduction names the person better
                 out.setdefault(field, value)  # type: ignore[misc]
         if (with_company := _COMPANY_INTRO.search(text)) and "company" not in out:
             out["company"] = with_company.group(1).strip()
-        if (ja := _JA_INTRO.search(text)) and "company" not in out:
-            out["company"] = ja.group(1)
-            introduced = introduced or ja.group(2)
         size = _HEADCOUNT.search(text)
         if "employees" not in out and size and not _TEAM_SIZE.search(
                 text[max(0, size.start() - 30):size.start()]):  # "my team (8 people)"
             out["employees"] = size.group(1)
         asked = []
-    if introduced:
+    if introduced and "last_name" not in out:
         out.setdefault("full_name", introduced)
     all_text = "\n".join(visitor_lines)
     out.setdefault("inquiry", all_text)

@@ -15,7 +15,19 @@ from leadflow.tools.standardize import EMAIL_RE, clean_text
 
 
 def _norm_key(key: object) -> str:
-    return re.sub(r"[^\w]+", "_", clean_text(key).lower()).strip("_")
+    """'Work E-mail' → 'work_e_mail'; camelCase words are split too ('companySize' →
+    'company_size'), so export columns like 'customFields.companySize' read like any other."""
+    text = re.sub(r"(?<=[a-zà-ÿ])(?=[A-Z])", "_", clean_text(key))
+    return re.sub(r"[^\w]+", "_", text.lower()).strip("_")
+
+
+def _has_word(tokens: set[str], words: tuple[str, ...]) -> bool:
+    """A key's word is one of `words`, starts with one of five letters or more
+    ('telefonnummer') or ends with one of seven or more ('numemployees'). Shorter words
+    must match whole: 'tel' is not 'tell us about your project', 'land' is not 'landed_at',
+    'puesto' is not 'presupuesto'."""
+    return any(t == w or (len(w) >= 5 and t.startswith(w)) or (len(w) >= 7 and t.endswith(w))
+               for t in tokens for w in words)
 
 
 def field_for_key(key: object) -> str | None:
@@ -29,9 +41,28 @@ def field_for_key(key: object) -> str | None:
     if norm in tables.form_exact:
         return tables.form_exact[norm]
     tokens = set(norm.split("_"))
+    if (full := _whole_name_key(tokens)) is not None:
+        return full
     for field, words in tables.form_keywords:
-        if any(w in tokens or any(t.startswith(w) for t in tokens) for w in words):
-            return field
+        if _has_word(tokens, words):
+            return None if field == "skip" else field
+    return None
+
+
+def _whole_name_key(tokens: set[str]) -> str | None:
+    """'full_name' for a key naming both parts of a name ("Nombre y apellido", "First and
+    last name") or a name word with a 'whole' word ("Nom complet", "Nome completo")."""
+    tables = standardize_tables()
+
+    def words(field: str) -> tuple[str, ...]:
+        keywords = next((w for f, w in tables.form_keywords if f == field), ())
+        exact = (k for k, f in tables.form_exact.items() if f == field and "_" not in k)
+        return (*keywords, *exact)
+
+    first, last = _has_word(tokens, words("first_name")), _has_word(tokens, words("last_name"))
+    named = first or last or _has_word(tokens, words("full_name"))
+    if (first and last) or (named and tokens & set(tables.full_name_markers)):
+        return "full_name"
     return None
 
 
@@ -55,6 +86,8 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
             out["inquiry"] = f"{out['inquiry']}\n{text}"
         elif field not in out:
             out[field] = text  # type: ignore[literal-required]
+        else:  # a second column for a field already read: its text is still the lead's
+            extra.append(f"{clean_text(key)}: {text}")
     if utm:
         out["utm"] = utm
     if "inquiry" in out:

@@ -26,6 +26,8 @@ from leadflow.tools.standardize import (
     replace_lone_surrogates,
 )
 
+_HTML_BLOCK = re.compile(r"(?i)<(?:br|div|p|span|table|td|tr|b|strong)\b[^<>]*>")
+
 
 def parse_email(payload: object) -> ParsedFields:
     """RFC 822 text (or {from, subject, body}) → fields from the From header and signature."""
@@ -42,6 +44,8 @@ def parse_email(payload: object) -> ParsedFields:
         body = clean_text(_plain_body(message) if message.keys() else payload)
     else:
         raise IngestError("email payload must be RFC 822 text or {from, subject, body}")
+    if _HTML_BLOCK.search(body):  # HTML sent as text/plain ("Hello,<br>", "<div>…</div>")
+        body = clean_text(strip_html(body))
     if is_own_address(address.strip()):
         # A colleague (or our own relay) sent it: the lead is the sender of the message it
         # forwards or quotes, if there is one; our own address is never the lead's.

@@ -25,7 +25,8 @@ _CLOSING_PHRASES = (
     r"med vänliga hälsningar|vänliga hälsningar|hälsningar|mvh|med venlig hilsen|"
     r"med vennlig hilsen|venlig hilsen|vennlig hilsen|hilsen|pozdrawiam|z poważaniem|"
     r"serdecznie pozdrawiam|ystävällisin terveisin|terveisin|s pozdravem|üdvözlettel|"
-    r"よろしくお願いします|敬具"
+    r"よろしくお願いします|敬具|thx|tx|ty|best,? thanks|thanks so much|bis bald|a presto|"
+    r"un abrazo|abrazos|groet|mvg"
 )
 # "Kind regards," or bilingual "Met vriendelijke groet / Kind regards,"
 _CLOSINGS = re.compile(
@@ -43,8 +44,18 @@ _PHONE_LINE = re.compile(
 )
 
 
+# A line drawn to set the signature off: "--", "———", "――――――", "____", "====".
+_RULE_LINE = re.compile(r"^\s*[-—–―─━_=*~]{2,}\s*$")
+_CLOSING_WITH_PLACE = re.compile(  # "Beste Grüße aus Wien", "Best regards from Leeds"
+    rf"^\s*(?:{_CLOSING_PHRASES})\s+(?:aus|from|de|desde|da|vanuit|z|depuis)\s+"
+    rf"[^\W\d][\w .'-]{{1,30}}[,.!]?\s*$", re.IGNORECASE)
+
+
 def split_signature(body: str) -> tuple[str, str]:
-    """Cut quoted replies/disclaimers, then split the message from its signature block."""
+    """Cut quoted replies/disclaimers, then split the message from its signature block: the
+    lines after a drawn rule ('--', '―――'), else after the last sign-off ('Kind regards,',
+    'thx', 'Beste Grüße aus Wien') — a sign-off further up counts when a name-like line
+    follows it, as when a legal footer follows the signature — else a short trailing block."""
     lines = body.replace("\r\n", "\n").split("\n")
     for i, line in enumerate(lines):
         if i > 0 and _QUOTE_START.match(line):
@@ -56,14 +67,23 @@ def split_signature(body: str) -> tuple[str, str]:
         if line.rstrip() in ("--", "-- ", "—", "__"):
             return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
     for i in range(len(lines) - 1, -1, -1):
-        if _CLOSINGS.match(lines[i]) and len(lines) - i <= 10:
+        closing = _CLOSINGS.match(lines[i]) or _CLOSING_WITH_PLACE.match(lines[i])
+        following = next((ln.strip() for ln in lines[i + 1:] if ln.strip()), "")
+        if closing and (len(lines) - i <= 10
+                        or (len(lines) - i <= 30 and _looks_like_name(following))):
             return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
+    for i, line in enumerate(lines):  # no sign-off: a rule drawn above the last lines
+        if i > 0 and _RULE_LINE.match(line) and len(lines) - i <= 12 and any(
+                ln.strip() and not _RULE_LINE.match(ln) for ln in lines[i + 1:]):
+            rest = [ln for ln in lines[i + 1:] if not _RULE_LINE.match(ln)]
+            return "\n".join(lines[:i]), "\n".join(rest)
     # No marker: the last short lines after a blank line, if they look like a signature.
     tail_start = max((i for i, ln in enumerate(lines) if not ln.strip()), default=-1) + 1
     tail = [ln for ln in lines[tail_start:] if ln.strip()]
     contact_line = any(PHONE_ANY.search(ln) or EMAIL_RE.search(ln) or "www." in ln.lower()
                        or first_matching(standardize_tables().seniority, ln) for ln in tail)
-    if 1 < len(tail) <= 6 and all(len(ln) < 70 for ln in tail) and contact_line:
+    short = all(len(seg) < 70 for ln in tail for seg in re.split(r"\s[|•·—–]\s", ln))
+    if 1 < len(tail) <= 6 and short and contact_line:
         return "\n".join(lines[:tail_start]), "\n".join(tail)
     return "\n".join(lines), ""
 
@@ -88,7 +108,8 @@ def parse_signature(signature: str) -> ParsedFields:
     out: ParsedFields = {}
     segments: list[str] = []
     for raw in signature.split("\n"):
-        for part in re.split(r"\s+[|•·]\s+|^[|•·]\s*|\s*[|•·]$", clean_text(raw)):
+        for part in re.split(r"\s+[|•·—]\s+|\s+–\s+(?=.*\s–\s)|^[|•·]\s*|\s*[|•·]$",
+                             clean_text(raw)):
             part = (part or "").strip(" ,;")
             if email_match := EMAIL_RE.search(part):
                 out.setdefault("email", email_match.group(0))
