@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,7 @@ from leadflow.data.synthetic import synthetic_leads  # noqa: E402
 from leadflow.graph import build_graph  # noqa: E402
 from leadflow.runner import BatchRunner  # noqa: E402
 from leadflow.toolbox import Toolbox  # noqa: E402
-from tests.ports import free_port  # noqa: E402
+from tests.ports import announced  # noqa: E402
 
 FELL_BACK = "llm_fallback"  # set whenever rules replaced an LLM answer, whatever the cause
 
@@ -42,12 +43,14 @@ FELL_BACK = "llm_fallback"  # set whenever rules replaced an LLM answer, whateve
 
 
 def start_llm(latency_s: float) -> tuple[subprocess.Popen[bytes], str]:
-    """The scripted LLM in its own process, so its threads don't share our GIL."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.scripted_llm", "--port", str(port),
-         "--delay-ms", str(latency_s * 1000)], cwd=ROOT, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/v1"
+    """The scripted LLM in its own process, so its threads don't share our GIL; on a port
+    the OS picks, read back from the line it prints."""
+    log = Path(tempfile.mkdtemp(prefix="scripted-llm-")) / "server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "tests.scripted_llm", "--port", "0",
+             "--delay-ms", str(latency_s * 1000)], cwd=ROOT, stdout=out)
+    url = announced(server, log, re.compile(r"scripted LLM on (http://\S+/v1)"), 30).group(1)
     for _ in range(100):
         try:
             urllib.request.urlopen(f"{url}/stats", timeout=1).read()

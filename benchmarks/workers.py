@@ -6,8 +6,9 @@
                                  [--latency-leads 300] [--memory-leads 2000]
 
 Needs PostgreSQL (LEADFLOW_BENCH_POSTGRES_URL, default the local `test` database; a fresh
-schema per phase, dropped afterwards) and Redis (LEADFLOW_BENCH_REDIS_URL, default DB 8,
-flushed before and after).
+schema per phase, dropped afterwards) and Redis (LEADFLOW_BENCH_REDIS_URL, default DB 8; its
+keys under a prefix of its own, LEADFLOW_BROKER_PREFIX, deleted afterwards: nothing else in
+that database is touched).
 
 - Throughput: N workers (each `--concurrency` prefork processes), warmed up, then `--rounds`
   bursts of N × leads-per-worker leads; leads/s = leads / (last intake item resolved − last
@@ -45,15 +46,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PG = os.environ.get("LEADFLOW_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BROKER = os.environ.get("LEADFLOW_BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
+PREFIX = f"lf-bench-{uuid.uuid4().hex[:12]}:"  # this run's keys only
 os.environ["LEADFLOW_BROKER_URL"] = BROKER  # before leadflow.worker makes its Celery app
+os.environ["LEADFLOW_BROKER_PREFIX"] = PREFIX
 
 import psycopg  # noqa: E402
-import redis  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from leadflow.data.synthetic import synthetic_leads  # noqa: E402
 from leadflow.tools.crm import Assignment, CrmStore, Lead, QueueItem  # noqa: E402
 from leadflow.worker import enqueue  # noqa: E402
+from tests.redis_keys import BrokerKeys  # noqa: E402
 from tests.scripted_llm import ScriptedLLM  # noqa: E402
 
 PRE_ASSIGNMENT_STEPS = ("capture", "enrichment", "qualification", "routing")
@@ -80,7 +83,8 @@ class Cluster:
         self.url = url
         os.environ["LEADFLOW_DATABASE_URL"] = url  # enqueue() records intake here
         env = {k: v for k, v in os.environ.items() if not k.startswith("LEADFLOW_MODEL")}
-        env.update(LEADFLOW_DATABASE_URL=url, LEADFLOW_BROKER_URL=BROKER, LEADFLOW_MODEL=model,
+        env.update(LEADFLOW_DATABASE_URL=url, LEADFLOW_BROKER_URL=BROKER,
+                   LEADFLOW_BROKER_PREFIX=PREFIX, LEADFLOW_MODEL=model,
                    LEADFLOW_HOME=str(logs), OPENAI_BASE_URL=llm_url, OPENAI_API_KEY="bench",
                    LEADFLOW_LLM_TIMEOUT_S="30")
         logs.mkdir(parents=True, exist_ok=True)
@@ -229,8 +233,6 @@ def main() -> None:
     # a stopped benchmark still stops its workers and drops its schemas
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     skip = set(filter(None, args.skip.split(",")))
-    queue = redis.Redis.from_url(BROKER)
-    queue.flushdb()
     delay = args.delay_ms / 1000
     rates: dict[int, float] = {}
     try:
@@ -253,8 +255,7 @@ def main() -> None:
         if "memory" not in skip:
             memory(args)
     finally:
-        queue.flushdb()
-        queue.close()
+        BrokerKeys(BROKER, PREFIX).delete()
     if len(rates) == 3:
         print(f"workers: 4 workers = {rates[4] / rates[1]:.2f}x one worker "
               f"(target >= 3x, ideal 4x)")

@@ -128,6 +128,9 @@ class WorkerSettings:
     runner takes on a lead (tools/crm/leases.py)."""
 
     broker_url: str = DEFAULT_BROKER  # LEADFLOW_BROKER_URL
+    # LEADFLOW_BROKER_PREFIX: put before every Redis key the workers use (Celery's queue and
+    # bookkeeping, the lead locks), so several deployments or test runs share one database
+    key_prefix: str = ""
     visibility_timeout_s: float = 600.0  # LEADFLOW_TASK_VISIBILITY_TIMEOUT
     lead_lock_s: float = 300.0  # LEADFLOW_LEAD_LOCK_SECONDS
     lead_lease_s: float = 60.0  # LEADFLOW_LEAD_LEASE_SECONDS (renewed every third)
@@ -135,6 +138,7 @@ class WorkerSettings:
     @classmethod
     def from_env(cls) -> WorkerSettings:
         return cls(broker_url=_env("LEADFLOW_BROKER_URL", DEFAULT_BROKER),
+                   key_prefix=_env("LEADFLOW_BROKER_PREFIX", ""),
                    visibility_timeout_s=float(_env("LEADFLOW_TASK_VISIBILITY_TIMEOUT", "600")),
                    lead_lock_s=float(_env("LEADFLOW_LEAD_LOCK_SECONDS", "300")),
                    lead_lease_s=float(_env("LEADFLOW_LEAD_LEASE_SECONDS", "60")))

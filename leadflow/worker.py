@@ -44,7 +44,8 @@ def broker_url() -> str:
 
 def make_celery() -> Celery:
     app = Celery("leadflow", broker=broker_url())
-    visibility = WorkerSettings.from_env().visibility_timeout_s
+    settings = WorkerSettings.from_env()
+    visibility = settings.visibility_timeout_s
     app.conf.update(
         task_default_queue=QUEUE,
         task_serializer="json", accept_content=["json"],
@@ -58,6 +59,8 @@ def make_celery() -> Celery:
             "visibility_timeout": visibility,
             "unacked_restore_interval": max(1.0, visibility / 10),
             "unacked_restore_throttle": 1,
+            # kombu puts it before each key it writes: queues, unacked, bindings, mutexes
+            "global_keyprefix": settings.key_prefix,
         },
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
@@ -116,8 +119,9 @@ def process_lead(self: Task, item: dict[str, Any]) -> dict[str, Any]:
     same lead holds its lock."""
     rt = runtime()
     lead_id = workflow_id_for(item, None)
-    lock = rt.redis.lock(f"leadflow:lead-lock:{lead_id}",
-                         timeout=WorkerSettings.from_env().lead_lock_s, blocking=False)
+    settings = WorkerSettings.from_env()
+    lock = rt.redis.lock(f"{settings.key_prefix}leadflow:lead-lock:{lead_id}",
+                         timeout=settings.lead_lock_s, blocking=False)
     if not lock.acquire():
         raise self.retry(countdown=1.0)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from typing import Annotated
 
 import typer
@@ -38,7 +39,9 @@ def serve(
 @app.command()
 def dashboard(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8050,
+    port: Annotated[int, typer.Option(min=0, max=65535,
+                                      help="0: any free port (the URL printed names it)")]
+    = 8050,
 ) -> None:
     """Only the sales-ops dashboard (SPEC §9 charts) over the configured CRM; no API key, so
     keep it on localhost — `leadflow serve` puts the same page behind the API key."""
@@ -51,9 +54,20 @@ def dashboard(
         err.print(f"[yellow]warning:[/yellow] the dashboard has no authentication and "
                   f"listens on {host}")
     crm = masked(ready(Settings.from_env(), models=False).database_url)
-    console.print(f"dashboard: http://{host}:{port}/dashboard  (CRM {crm})", highlight=False,
+    # Bound here, before the URL is printed, so the URL names the port really listened on.
+    try:
+        sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host
+                                    else socket.AF_INET, reuse_port=False)
+    except OSError as exc:
+        err.print(f"[red]error:[/red] cannot listen on {host}:{port}: {exc.strerror}")
+        raise typer.Exit(code=1) from exc
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    console.print(f"dashboard: http://{shown}:{bound}/dashboard  (CRM {crm})", highlight=False,
                   soft_wrap=True)
-    uvicorn.run(create_app(), host=host, port=port, server_header=False)
+    server = uvicorn.Server(uvicorn.Config(create_app(), host=host, port=bound,
+                                           server_header=False))
+    server.run(sockets=[sock])
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ from leadflow.metrics import snapshot
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import Lead, QueueItem
 from tests.conftest import RunItems, form_item
-from tests.ports import free_port
+from tests.ports import announced
 
 
 @pytest.fixture
@@ -119,29 +120,32 @@ def test_leadflow_dashboard_serves_the_configured_crm(run_items: RunItems, tools
                                                       database_url: str,
                                                       tmp_path: Path) -> None:
     run_items([form_item("H-1")])
-    port = free_port()
     env = {**os.environ, "LEADFLOW_DATABASE_URL": database_url,
            "LEADFLOW_HOME": str(tmp_path / "home")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "leadflow.cli", "dashboard", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp_path / "dashboard.log"
+    with log.open("wb") as out:  # port 0: it binds a free port, then prints its URL
+        server = subprocess.Popen(
+            [sys.executable, "-m", "leadflow.cli", "dashboard", "--port", "0"],
+            env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
+        url = announced(server, log, re.compile(r"dashboard: (http://127\.0\.0\.1:\d+)/dashboard"),
+                        timeout_s=60).group(1)
         data = None
         deadline = time.monotonic() + 30
-        while data is None and time.monotonic() < deadline:
+        while data is None and time.monotonic() < deadline:  # listening; serving soon
             try:
-                with urllib.request.urlopen(
-                        f"http://127.0.0.1:{port}/dashboard/data.json", timeout=2) as reply:
+                with urllib.request.urlopen(f"{url}/dashboard/data.json", timeout=2) as reply:
                     data = json.load(reply)
             except OSError:
-                assert server.poll() is None, server.communicate()[0]
+                assert server.poll() is None, log.read_text()
                 time.sleep(0.2)
         assert data is not None, "leadflow dashboard did not answer within 30 s"
         assert data["leads_total"] == 1
         assert {t["tier"]: t["leads"] for t in data["qualification"]["tiers"]}["hot"] == 1
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as reply:
+        with urllib.request.urlopen(f"{url}/", timeout=2) as reply:
             assert reply.url.endswith("/dashboard") and b'id="qualification"' in reply.read()
+        # the server answers on the port the line names, not a port it was told earlier
+        assert int(url.rsplit(":", 1)[1]) not in (0, 8050)
     finally:
         server.terminate()
-        output = server.communicate(timeout=10)[0]
-    assert f"http://127.0.0.1:{port}/dashboard" in output
+        server.wait(timeout=10)

@@ -193,7 +193,9 @@ def test_the_dashboard_draws_every_metric_in_chromium(
 
         # a phone-sized window: charts redraw to fit and nothing widens the page
         page.set_viewport_size({"width": 390, "height": 800})
-        page.wait_for_timeout(400)
+        page.wait_for_function(  # until every chart has been redrawn to the new width
+            "w => [...document.querySelectorAll('canvas')].every(c => Chart.getChart(c).width"
+            " <= w) && document.documentElement.scrollWidth <= w", arg=390, timeout=10_000)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.screenshot(path=str(tmp_path / "dashboard-narrow.png"), full_page=True)
         browser.close()

@@ -154,6 +154,7 @@ def test_waiting_for_the_schema_lock_never_stalls_its_holder(
     """The lock holder may CREATE INDEX CONCURRENTLY (the checkpointer's migrations do),
     which waits for every older snapshot: a waiter must not hold one while it waits."""
     holder = psycopg.connect(libpq_conninfo(fresh_url), autocommit=True)
+    app = f"lf-lock-wait-{uuid.uuid4().hex[:8]}"  # tags the waiter's connections
     try:
         holder.execute(create_schema_sql(fresh_url.rsplit("%3D", 1)[1]))
         assert holder.execute(f"SELECT pg_try_advisory_lock({LOCK_KEY_SQL})"
@@ -163,13 +164,19 @@ def test_waiting_for_the_schema_lock_never_stalls_its_holder(
 
         def wait_and_open() -> None:
             try:
-                opener(fresh_url)
+                opener(f"{fresh_url}&application_name={app}")
             except BaseException as exc:  # noqa: BLE001 — reported below
                 errors.append(exc)
 
         waiter = threading.Thread(target=wait_and_open)
         waiter.start()
-        time.sleep(0.5)  # the waiter is now polling for the lock
+        # until the waiter is seen polling for the lock (its connection's last query)
+        deadline = time.monotonic() + 60
+        while not holder.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
+                "AND query LIKE %s", (app, "%pg_try_advisory_lock%")).fetchone()[0]:
+            assert waiter.is_alive() and time.monotonic() < deadline, errors
+            time.sleep(0.05)
         assert waiter.is_alive()
         holder.execute("SET statement_timeout = '20s'")
         holder.execute("CREATE INDEX CONCURRENTLY waiting_room_n ON waiting_room (n)")

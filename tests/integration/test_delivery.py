@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from leadflow.clock import FrozenClock
 from leadflow.toolbox import Toolbox
 from leadflow.tools.delivery import DeliveryReport, deliver_due
-from leadflow.tools.notifier import Notice
+from leadflow.tools.notifier import Notice, delivery_settings
 from tests.conftest import RunItems, form_item
 
 pytestmark = pytest.mark.db_backends
@@ -97,11 +97,23 @@ def test_failed_webhooks_retry_with_backoff_then_deliver_once(tools: Toolbox,
     tools.notifier.send(Notice(audience="operations", subject="step failed", body="x"),
                         lead_id="LEAD-1", step="capture", now=clock.now())  # a replay
     webhook["fail"] = 2
+
+    def wait_after_failure() -> timedelta:  # how long the outbox holds the notice back
+        due: timedelta = tools.crm.notifications("LEAD-1")[0]["next_attempt_at"] - clock.now()
+        return due
+
     first = deliver(tools)
     assert first.retried == 1 and first.delivered == 0
+    waits = [wait_after_failure()]
     assert deliver(tools).delivered == 0  # not due yet: backing off
     clock.advance(timedelta(seconds=40))
     assert deliver(tools).retried == 1  # second failure, longer backoff
+    waits.append(wait_after_failure())
+    # doubling from the configured start, ±25 % jitter: the two waits fall in bands that do
+    # not overlap (0.75-1.25 and 1.5-2.5 times the start), whatever the jitter drew
+    start = delivery_settings()["retry"]["initial_backoff_s"]
+    assert [w.total_seconds() / start for w in waits] == [
+        pytest.approx(1, abs=0.25), pytest.approx(2, abs=0.5)], waits
     clock.advance(timedelta(seconds=90))
     assert deliver(tools).delivered == 1
     assert [k for k, _ in webhook["received"]] == ["LEAD-1:capture:operations:"

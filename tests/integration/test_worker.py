@@ -1,6 +1,6 @@
 """Distributed workers: `leadflow worker` processes (Celery, Redis broker on 127.0.0.1) take
 leads sent by `leadflow run --distributed`; a lead sent twice is one lead, one assignment,
-one notification."""
+one notification. The broker's keys carry this test's own prefix (tests/redis_keys.py)."""
 
 from __future__ import annotations
 
@@ -15,25 +15,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from leadflow.tools.crm import Assignment, CrmStore, Notification
+from leadflow.worker import QUEUE
 from tests.conftest import form_item
+from tests.redis_keys import BrokerKeys, broker_keys
 
 BIN = Path(sys.executable).parent
-REDIS_DB = 11
+SAMPLES = Path(__file__).resolve().parents[2] / "leadflow" / "data" / "sample_leads.jsonl"
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    broker = f"redis://127.0.0.1:6379/{REDIS_DB}"
-    redis.Redis.from_url(broker).flushdb()
+def broker() -> Iterator[BrokerKeys]:
+    with broker_keys("worker") as keys:
+        yield keys
+
+
+@pytest.fixture
+def env(tmp_path: Path, broker: BrokerKeys) -> dict[str, str]:
     environment = {**os.environ, "LEADFLOW_HOME": str(tmp_path / "home"),
-                   "LEADFLOW_BROKER_URL": broker, "LEADFLOW_MODEL": "rules"}
+                   "LEADFLOW_MODEL": "rules", **broker.env}
     environment.pop("LEADFLOW_DATABASE_URL", None)
-    yield environment
-    redis.Redis.from_url(broker).flushdb()
+    return environment
 
 
 @pytest.fixture
@@ -52,9 +56,9 @@ def worker(env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[byt
 
 
 def test_run_distributed_processes_each_lead_once(env: dict[str, str], tmp_path: Path,
+                                                  broker: BrokerKeys,
                                                   worker: subprocess.Popen[bytes]) -> None:
-    samples = [json.loads(line) for line in
-               Path("leadflow/data/sample_leads.jsonl").read_text().splitlines()][:20]
+    samples = [json.loads(line) for line in SAMPLES.read_text().splitlines()][:20]
     items = [*samples, *samples[:5], form_item("W-1"), form_item("W-1")]  # resubmissions
     batch = tmp_path / "batch.jsonl"
     batch.write_text("\n".join(json.dumps(i) for i in items))
@@ -86,6 +90,8 @@ def test_run_distributed_processes_each_lead_once(env: dict[str, str], tmp_path:
     finally:
         crm.close()
     assert worker.poll() is None  # still serving
+    # the worker and the sender used this test's keys only (the queue's binding is there)
+    assert broker.key(f"_kombu.binding.{QUEUE}") in broker.stored()
 
 
 def _rows(crm: CrmStore, model: type) -> list:  # type: ignore[type-arg]

@@ -1,7 +1,10 @@
-"""PostgreSQL drops every connection of a running batch, twice: the CRM's pool and the
-checkpointer's pool reconnect, the leads whose connection died resume from their last
-checkpoint, and every lead still settles once — none lost, none sent to manual review for a
-"processing error"."""
+"""PostgreSQL drops every connection of a running batch, twice: after each cut both the
+CRM's pool (SQLAlchemy, pre-ping) and the checkpointer's pool (psycopg_pool, checked on
+checkout) find dead connections and open new ones, and every lead still settles once —
+none lost, none sent to manual review for a "processing error". A lead whose checkpoint
+write the cut broke resumes from its last checkpoint (`BatchRunner.db_retries`, in the
+table: how many depends on where the cut lands; the test after this one breaks a write on
+purpose and requires the resume)."""
 
 from __future__ import annotations
 
@@ -9,11 +12,13 @@ import asyncio
 import threading
 import time
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import event
 
 from leadflow.checkpoint import open_checkpointer, sqlite_checkpointer
 from leadflow.clock import SystemClock
@@ -45,9 +50,18 @@ def test_leads_survive_dropped_database_connections(
     cuts: list[int] = []
     cutters: list[threading.Thread] = []
     done = 0
+    # what each pool saw: the CRM's connections opened and found dead (monotonic times);
+    # the checkpointer pool's counters when each cut was made, and at the end
+    crm_connects: list[float] = []
+    crm_dead: list[float] = []
+    cut_at: list[float] = []
+    saver_pools: list[Any] = []
+    saver_stats: list[dict[str, int]] = []
 
     def cut() -> None:
+        saver_stats.append(saver_pools[0].get_stats())
         cuts.append(terminate_backends(pg_schema.app))
+        cut_at.append(time.monotonic())  # what connects from now on is a reconnect
 
     def on_done(outcome: dict[str, Any], how: str) -> None:
         nonlocal done
@@ -58,14 +72,20 @@ def test_leads_survive_dropped_database_connections(
 
     async def run(tools: Toolbox) -> tuple[list[dict[str, Any]], int]:
         async with open_checkpointer(pg_schema.url) as saver:
+            saver_pools.append(saver.conn)
             runner = BatchRunner(build_graph(saver, toolbox=tools), tools,
                                  context={"model": "openai:scripted-pg"})
             outcomes = await runner.run(items, concurrency=32, on_done=on_done)
+            saver_stats.append(saver.conn.get_stats())
             return outcomes, runner.db_retries
 
     with ScriptedLLM(delay_ms=20, lead_pattern=LEAD_REF) as llm:
         llm_env(monkeypatch, llm.url, timeout_s=10)
         tools = Toolbox.open(pg_schema.url, clock=SystemClock())
+        event.listen(tools.crm.engine, "connect",
+                     lambda *_: crm_connects.append(time.monotonic()))
+        event.listen(tools.crm.engine, "invalidate",
+                     lambda *_: crm_dead.append(time.monotonic()))
         try:
             started = time.monotonic()
             outcomes, resumed = asyncio.run(run(tools))
@@ -76,11 +96,26 @@ def test_leads_survive_dropped_database_connections(
             manual = tools.crm.queue_items("manual_review", limit=LEADS)
         finally:
             tools.crm.close()
-    figures.retries = f"{resumed} leads resumed, {sum(cuts)} connections cut"
+    lost = [stats.get("connections_lost", 0) + stats.get("returns_bad", 0)
+            for stats in saver_stats]
+    opened = [stats.get("connections_num", 0) for stats in saver_stats]
+    ends = [*cut_at[1:], float("inf")]
+    crm_reconnects = [sum(1 for t in crm_connects if start < t < end)
+                      for start, end in zip(cut_at, ends, strict=True)]
+    figures.retries = (f"{sum(cuts)} connections cut; reconnected: CRM {crm_reconnects}, "
+                       f"checkpoints {[b - a for a, b in pairwise(opened)]}; "
+                       f"{resumed} leads resumed")
     figures.seconds = seconds
     REPORT.append(figures)
 
     assert len(cuts) == 2 and all(cuts), cuts  # both cuts hit live connections
+    # the retries: after each cut both pools found dead connections and opened new ones
+    assert len(saver_stats) == 3, saver_stats
+    assert lost[2] > lost[1] > lost[0], saver_stats
+    assert opened[2] > opened[1] > opened[0], saver_stats
+    assert all(crm_reconnects), crm_reconnects
+    assert all(any(start < t < end for t in crm_dead)
+               for start, end in zip(cut_at, ends, strict=True)), (cut_at, crm_dead)
     figures.assert_clean()
     assert len(outcomes) == LEADS
     errors = [o["status_reason"] for o in outcomes if "processing_error" in o["flags"]]

@@ -5,7 +5,6 @@ tool gets arguments its schema accepts."""
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -33,15 +32,15 @@ def post(client: httpx.Client, llm: ScriptedLLM, payload: dict[str, Any]) -> htt
 
 
 def test_delays_overlap_instead_of_queueing() -> None:
-    with ScriptedLLM(delay_ms=200) as llm, httpx.Client() as client, \
+    """Counted by the server (requests inside it at once), not by the wall clock, which a
+    busy machine stretches: 20 requests sent together, each held 1 s, are mostly inside
+    together unless the server queues them (then the peak would be 1)."""
+    with ScriptedLLM(delay_ms=1000) as llm, httpx.Client() as client, \
             ThreadPoolExecutor(20) as pool:
-        started = time.monotonic()
         replies = list(pool.map(lambda n: post(client, llm, body(
             "EnrichmentSummary", f"lead {n}")), range(20)))
-        elapsed = time.monotonic() - started
         stats = client.get(f"{llm.url}/stats").json()
     assert [r.status_code for r in replies] == [200] * 20
-    assert elapsed < 2.0  # 20 × 200 ms one after another would take 4 s
     assert stats["calls"] == 20 and stats["peak_concurrency"] >= 10
 
 
