@@ -4,7 +4,8 @@ dashboard data and a page of `leads list` read at N settled leads (issue 15).
 1. A real batch (`--batch`, 1,000 synthetic web-form leads) runs through the compiled graph
    with the rules model; the checkpoint storage its settled leads keep, divided by their
    number, is `checkpoint_kb_per_lead` (SQLite: the checkpoint file's used pages after a WAL
-   checkpoint; PostgreSQL: the checkpoint tables' total relation size).
+   checkpoint; PostgreSQL: the checkpoint tables' total relation size, indexes included,
+   after a VACUUM FULL that drops the pruned rows' dead tuples).
 2. The batch's CRM rows (leads, assignments, follow-up clocks, events, queue items) are the
    templates of N settled leads (`--leads`, a million by default) loaded through the store's
    bulk path (`CrmStore.import_settled`) with new ids and arrival times spread over a year.
@@ -74,7 +75,12 @@ async def real_batch(settings: Settings, count: int) -> list[str]:
 def checkpoint_bytes(settings: Settings) -> int:
     if settings.database_url.startswith("postgresql"):
         crm = CrmStore(settings.database_url)
-        with crm.engine.connect() as conn:
+        tables = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
+        with crm.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # pruned rows are dead tuples until a vacuum; autovacuum makes their space
+            # reusable in a running system, so measure what the live rows take
+            for table in tables:
+                conn.execute(text(f"VACUUM FULL {table}"))
             size = conn.execute(text(
                 "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
