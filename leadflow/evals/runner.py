@@ -109,11 +109,28 @@ def score_row(example: dict[str, Any], outcome: dict[str, Any], latency_ms: floa
         "duplicate_of": labels.get("duplicate_of"),
         "duplicate_ok": None,  # filled by run_eval (needs the other item's lead id)
         "flags": flags,
-        "tokens": sum(((d.get("usage") or {}).get("input_tokens", 0)
-                       + (d.get("usage") or {}).get("output_tokens", 0))
-                      for d in outcome.get("decisions") or []),
+        "tokens": decision_tokens(outcome.get("decisions")),  # run_eval: each lead's once
         "latency_ms": round(latency_ms, 2),
     }
+
+
+def decision_tokens(decisions: list[dict[str, Any]] | None) -> int:
+    """Input plus output tokens over decisions (every LLM call of each step)."""
+    return sum((d.get("usage") or {}).get("input_tokens", 0)
+               + (d.get("usage") or {}).get("output_tokens", 0) for d in decisions or [])
+
+
+def attribute_tokens(rows: list[dict[str, Any]], outcomes: list[dict[str, Any]]) -> None:
+    """Each row's tokens counted once: a repeat inquiry's outcome carries all of its lead's
+    decisions so far, so a row gets the lead's decisions no earlier row was given, plus its
+    own thread's (`item_decisions`); the sum over rows is every call the dataset caused."""
+    given: dict[Any, int] = {}
+    for row, outcome in zip(rows, outcomes, strict=True):
+        decisions = outcome.get("decisions") or []
+        start = given.get(row["lead_id"], 0)
+        row["tokens"] = (decision_tokens(decisions[start:])
+                         + decision_tokens(outcome.get("item_decisions")))
+        given[row["lead_id"]] = max(start, len(decisions))
 
 
 def _git_commit() -> str | None:
@@ -169,6 +186,7 @@ async def run_eval(dataset: str, *, model: str = RULES, prompt_version: str | No
             done = [r for r in rows if r is not None]
             lead_of = {r["id"]: r["lead_id"] for r in done}
             outcomes = [r.pop("_outcome") for r in done]
+            attribute_tokens(done, outcomes)
             # a lead's evidence may quote any of its messages (a repeat inquiry's merged text)
             wrote: dict[str, list[str]] = {}
             for row, example in zip(done, examples, strict=True):
