@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -211,17 +211,46 @@ def estimate_cost_usd(model: str, input_tokens: int, output_tokens: int) -> floa
     return (input_tokens * price["input"] + output_tokens * price["output"]) / 1_000_000
 
 
+def add_usage(*usages: Mapping[str, int] | None) -> dict[str, int] | None:
+    """Several calls' usage as one (None when none of them reached a model)."""
+    known = [u for u in usages if u]
+    if not known:
+        return None
+    return {key: sum(int(u.get(key, 0)) for u in known)
+            for key in ("input_tokens", "output_tokens", "calls")}
+
+
+def batch_decisions(outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every step the batch's items caused, each once. A repeat inquiry's outcome is its
+    lead's as it stands (all of the lead's decisions so far), so each lead's decisions are
+    taken once, from its longest record (steps are only ever appended); a repeat item's own
+    thread adds its `item_decisions`."""
+    longest: dict[Any, list[dict[str, Any]]] = {}
+    extra: list[dict[str, Any]] = []
+    for n, outcome in enumerate(outcomes):
+        key = outcome.get("lead_id") or f"#{n}"
+        decisions = list(outcome.get("decisions") or [])
+        if len(decisions) >= len(longest.get(key, [])):
+            longest[key] = decisions
+        extra.extend(outcome.get("item_decisions") or [])
+    return [d for decisions in longest.values() for d in decisions] + extra
+
+
 def batch_usage(outcomes: list[dict[str, Any]]) -> dict[str, float]:
-    """Tokens and estimated cost summed over outcome records' decisions."""
+    """Tokens and estimated cost summed over the batch's decisions (`batch_decisions`). A
+    step whose calls went to several models (the outreach drafters and judge can each have
+    their own) prices each model's share from its `usage_by_model`."""
     totals = {"input_tokens": 0.0, "output_tokens": 0.0, "calls": 0.0, "cost_usd": 0.0}
-    for outcome in outcomes:
-        for decision in outcome.get("decisions") or []:
-            usage = decision.get("usage") or {}
-            inp, out = usage.get("input_tokens", 0), usage.get("output_tokens", 0)
-            totals["input_tokens"] += inp
-            totals["output_tokens"] += out
-            totals["calls"] += usage.get("calls", 0)
-            totals["cost_usd"] += estimate_cost_usd(decision.get("model") or RULES, inp, out)
+    for decision in batch_decisions(outcomes):
+        usage = decision.get("usage") or {}
+        inp, out = usage.get("input_tokens", 0), usage.get("output_tokens", 0)
+        totals["input_tokens"] += inp
+        totals["output_tokens"] += out
+        totals["calls"] += usage.get("calls", 0)
+        shares = decision.get("usage_by_model") or {decision.get("model") or RULES: usage}
+        totals["cost_usd"] += sum(
+            estimate_cost_usd(model, share.get("input_tokens", 0), share.get("output_tokens", 0))
+            for model, share in shares.items())
     return totals
 
 
@@ -235,14 +264,17 @@ class StructuredResult(Generic[Schema]):
 
 async def call_structured(
     model: BaseChatModel, schema: type[Schema], messages: list[BaseMessage],
-    params: ModelParams,
+    params: ModelParams, usage: Usage | None = None,
 ) -> StructuredResult[Schema]:
     """Ask for `schema`; on invalid output, retry once quoting the validation error.
 
     Transport errors (429, 5xx, timeouts) are retried inside the client and re-raised here
-    when they persist; the caller turns them into a fallback."""
+    when they persist; the caller turns them into a fallback. `usage`: counted into as each
+    reply arrives, so a caller still knows what was spent when a later turn raises (an
+    invalid first reply, then a repair turn that fails)."""
     runnable = _structured(model, schema, params.structured_output_method)
-    result: StructuredResult[Schema] = StructuredResult(parsed=None)
+    result: StructuredResult[Schema] = StructuredResult(
+        parsed=None, usage=usage if usage is not None else Usage())
     conversation = list(messages)
     for attempt in range(1 + params.repair_attempts):
         out = await runnable.ainvoke(conversation)

@@ -57,7 +57,8 @@ def outcome_record(state: dict[str, Any]) -> dict[str, Any]:
              "model": s.get("model"), "prompt_version": s.get("prompt_version"),
              "usage": s.get("usage"), "outcome": s.get("outcome"),
              "error_type": s.get("error_type"), "started_at": s.get("started_at"),
-             "duration_ms": s.get("duration_ms")}
+             "duration_ms": s.get("duration_ms"),
+             **({"usage_by_model": s["usage_by_model"]} if s.get("usage_by_model") else {})}
             for s in state.get("steps") or []
         ],
         "messages": list(state.get("messages") or []),

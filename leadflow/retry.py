@@ -13,10 +13,11 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
-from leadflow.agents.base import Agent
+from leadflow.agents.base import Agent, StepOutput
 from leadflow.context import LeadflowContext
 from leadflow.graph.nodes import LLM_UNAVAILABLE
 from leadflow.identity import thread_config
+from leadflow.llm import RULES
 from leadflow.toolbox import Toolbox
 from leadflow.tools.notifier import Notice
 
@@ -27,6 +28,16 @@ class RetryResult:
     step: str
     result: str  # agreed | disagreed | still_unavailable | no_checkpoint
     detail: str
+    # the second look's LLM calls (they are not in the lead's decisions: the lead is not
+    # moved), for `leadflow retry`'s tokens and cost
+    model: str = RULES
+    usage: dict[str, int] | None = None
+    usage_by_model: dict[str, dict[str, int]] | None = None
+
+    def as_decision(self) -> dict[str, Any]:
+        """The usage fields in a decision's shape (llm.batch_usage prices them)."""
+        return {"model": self.model, "usage": self.usage,
+                "usage_by_model": self.usage_by_model}
 
 
 def _compare(step: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> str | None:
@@ -44,6 +55,10 @@ def _compare(step: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> 
     return None  # enrichment: a fresh summary, nothing that moves the lead
 
 
+def _looked(lead_id: str, step: str, result: str, detail: str, out: StepOutput) -> RetryResult:
+    return RetryResult(lead_id, step, result, detail, out.model, out.usage, out.usage_by_model)
+
+
 async def retry_parked(graph: CompiledStateGraph[Any, Any, Any, Any], tools: Toolbox,
                        agents: Mapping[str, Agent], run: LeadflowContext,
                        limit: int = 500) -> list[RetryResult]:
@@ -59,14 +74,14 @@ async def retry_parked(graph: CompiledStateGraph[Any, Any, Any, Any], tools: Too
         out = await agents[step].run(state, tools, run)  # type: ignore[arg-type]
         now = tools.clock.now()
         if out.decided_by != "llm" or LLM_UNAVAILABLE & set(out.flags):
-            results.append(RetryResult(lead_id, step, "still_unavailable",
-                                       out.notes or "LLM still unavailable; left queued"))
+            results.append(_looked(lead_id, step, "still_unavailable",
+                                   out.notes or "LLM still unavailable; left queued", out))
             continue
         change = _compare(step, state, {**state, **out.update})
         if change is None:
             await asyncio.to_thread(tools.crm.resolve, "retry_later", lead_id, now,
                                     f"LLM agreed with the rules ({out.model})")
-            results.append(RetryResult(lead_id, step, "agreed", "LLM agrees with the rules"))
+            results.append(_looked(lead_id, step, "agreed", "LLM agrees with the rules", out))
             continue
         reason = f"LLM second look disagrees with the rules at {step}: {change}"
         await asyncio.to_thread(tools.crm.resolve, "retry_later", lead_id, now, reason)
@@ -76,5 +91,5 @@ async def retry_parked(graph: CompiledStateGraph[Any, Any, Any, Any], tools: Too
         await asyncio.to_thread(tools.notifier.send, Notice(
             audience="sales_operations", subject=f"Review {lead_id}: {change}", body=reason),
             lead_id=lead_id, step=f"{step}:retry", now=now)
-        results.append(RetryResult(lead_id, step, "disagreed", reason))
+        results.append(_looked(lead_id, step, "disagreed", reason, out))
     return results

@@ -132,7 +132,9 @@ class BatchRunner:
     async def _merge_repeat(self, item: object, workflow_id: str,
                             seen: dict[str, Any]) -> dict[str, Any]:
         """A repeat inquiry: merged into the known lead's thread (leadflow/repeat.py); the
-        item's outcome is then that lead's, as it stands, flagged as this item's repeat."""
+        item's outcome is then that lead's, as it stands, flagged as this item's repeat, with
+        `item_decisions`: the item's own thread's steps (its capture, which may have asked the
+        LLM), which are in no lead's `decisions`."""
         snapshot = await merge_into_lead(self.graph, self.tools, item, workflow_id,
                                          seen["lead_id"], context=self.context,
                                          durability=self.durability)
@@ -141,7 +143,8 @@ class BatchRunner:
             return seen
         current = known[0]
         return {**current, "source_id": seen.get("source_id"),
-                "flags": merge_flags(current.get("flags"), ["duplicate", "repeat_inquiry"])}
+                "flags": merge_flags(current.get("flags"), ["duplicate", "repeat_inquiry"]),
+                "item_decisions": seen.get("decisions") or []}
 
     async def run(
         self,

@@ -19,7 +19,8 @@ class StepResult(TypedDict, total=False):
     decided_by: str  # rules | llm | human
     model: str  # `rules` or the provider:model that was asked
     prompt_version: str | None
-    usage: dict[str, int] | None  # input_tokens, output_tokens, calls
+    usage: dict[str, int] | None  # input_tokens, output_tokens, calls (every call of the step)
+    usage_by_model: dict[str, dict[str, int]]  # only when the step's calls used several models
     outcome: Outcome
     decision: str | None  # e.g. the tier after qualification, "rep" after routing
     error: str | None

@@ -14,7 +14,8 @@ failing fraction is split evenly between HTTP 500, HTTP 429 with `retry-after-ms
 call whose arguments are not JSON, and a reply slower than the client's timeout (which, for a
 client too busy to notice its timeout, ends as a 504 — a failure either way).
 
-GET /stats reports calls, failures by kind and "asks": one ask is one question of one agent
+GET /stats reports calls, the calls answered with a completion and the tokens those reported,
+failures by kind and "asks": one ask is one question of one agent
 (the system + first user message), counting the client's retries and the repair turn as the
 same ask; an ask failed when the last reply it got was a failure. Each ask carries the lead
 named in its <lead_data> (its email, or a pattern of the caller's), so a test can tell which
@@ -155,6 +156,10 @@ class ScriptedLLM:
         arguments = json.dumps(args)
         if what == "malformed":  # cut mid-value: not JSON at all
             arguments = arguments[: max(1, len(arguments) // 2)]
+        usage = {"prompt_tokens": len(text) // 4, "completion_tokens": len(arguments) // 4}
+        with self._lock:  # what the answered calls cost, for tests that audit usage records
+            self._counts["prompt_tokens"] += usage["prompt_tokens"]
+            self._counts["completion_tokens"] += usage["completion_tokens"]
         completion = {
             "id": f"chatcmpl-{self._counts['calls']}", "object": "chat.completion",
             "created": int(time.time()), "model": body.get("model", "scripted"),
@@ -162,8 +167,7 @@ class ScriptedLLM:
                 "role": "assistant", "content": None,
                 "tool_calls": [{"id": "call_scripted", "type": "function",
                                 "function": {"name": tool, "arguments": arguments}}]}}],
-            "usage": {"prompt_tokens": len(text) // 4, "completion_tokens": len(arguments) // 4,
-                      "total_tokens": (len(text) + len(arguments)) // 4},
+            "usage": {**usage, "total_tokens": sum(usage.values())},
         }
         return 200, {}, json.dumps(completion).encode()
 
@@ -221,6 +225,10 @@ class ScriptedLLM:
             "calls": calls, "failures": failures,
             "failure_fraction": failures / calls if calls else 0.0,
             "by_kind": {k: counts.get(k, 0) for k in ("ok", *FAILURE_KINDS)},
+            # calls answered with a completion (ok or malformed) and the tokens they reported
+            "answered": counts.get("ok", 0) + counts.get("malformed", 0),
+            "prompt_tokens": counts.get("prompt_tokens", 0),
+            "completion_tokens": counts.get("completion_tokens", 0),
             "by_tool": by_tool, "peak_concurrency": peak,
             "asks": len(asks), "failed_asks": len(failed),
             "failed_ask_leads": sorted({a.lead for a in failed if a.lead}),

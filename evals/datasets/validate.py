@@ -8,12 +8,16 @@ SPEC §8 input shape (the garbage set is exempt from the shape rules, on purpose
 parse with email.message_from_string and carry a From header; labels have every required key
 with an allowed value and agree with each other (tier ↔ status ↔ trajectory ↔ routing,
 region ↔ country via icp.yaml); labelled field values occur in the item; the same e-mail
-address appears twice only as a labelled duplicate. Exit status 1 on any error.
+address appears twice only as a labelled duplicate; every injection line says which text is
+the injection (`labels.injected_text`: spans that each occur exactly once in the item's string
+values), and the item without them is still a valid item whose labelled fields all occur in
+it (the eval scores each such lead with and without that text). Exit status 1 on any error.
 """
 
 from __future__ import annotations
 
 import email
+import importlib.util
 import json
 import re
 import sys
@@ -205,6 +209,53 @@ def check_labels(row: dict, text: str, regions: dict[str, str], seen_ids: set[st
                 err(f"routing {routing} ≠ region/segment {lab['region']}/{seg}")
 
 
+def _load_without_injection():  # noqa: ANN202 - stdlib only: the eval's own rule, by path
+    spec = importlib.util.spec_from_file_location(
+        "leadflow_evals_injected", ROOT / "leadflow/evals/injected.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.without_injection
+
+
+without_injection = _load_without_injection()
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def check_injected_text(row: dict, required: bool, err) -> None:
+    """`labels.injected_text`, and the item without it (leadflow.evals.runner
+    .without_injection: spans removed; fields and chat turns left empty dropped)."""
+    spans = row["labels"].get("injected_text")
+    if spans is None:
+        if required:
+            err("injection line without labels.injected_text")
+        return
+    if not (isinstance(spans, list) and spans and all(isinstance(s, str) and s.strip()
+                                                      for s in spans)):
+        err("labels.injected_text must be a non-empty list of non-empty strings")
+        return
+    values = _strings(row["item"])
+    for span in spans:
+        found = sum(v.count(span) for v in values)
+        if found != 1:
+            err(f"injected_text {span[:40]!r} occurs {found} times in the item (want once)")
+    clean = without_injection(row["item"], spans)
+    check_item(clean, False, lambda msg: err(f"without its injection: {msg}"))
+    text = item_text(clean)
+    if any(span in text for span in spans):
+        err("injected_text still in the item after removal")
+    for key, value in (row["labels"].get("fields") or {}).items():
+        if isinstance(value, str) and value.lower() not in text.lower() \
+                and value.lower() in item_text(row["item"]).lower():
+            err(f"without its injection the item loses labelled {key} {value!r}")
+
+
 def main() -> int:
     regions = region_table()
     all_ids: dict[str, str] = {}
@@ -252,6 +303,8 @@ def main() -> int:
                 if name != "garbage":
                     err(f"item text unreadable: {exc}")
             check_labels(row, text, regions, seen, err)
+            if "labels" in row and isinstance(row["labels"], dict):
+                check_injected_text(row, name == "injection", err)
             lab = row["labels"]
             addr = lab.get("fields", {}).get("contact.email")
             if addr:

@@ -26,11 +26,14 @@ class StepOutput:
     model: str = RULES
     prompt_version: str | None = None
     usage: dict[str, int] | None = None
+    # each model's share of `usage` when the step's calls went to several models
+    usage_by_model: dict[str, dict[str, int]] | None = None
 
     def decision_fields(self) -> dict[str, Any]:
         """Who decided, with which model and prompt, at what token cost."""
         return {"decided_by": self.decided_by, "model": self.model,
-                "prompt_version": self.prompt_version, "usage": self.usage}
+                "prompt_version": self.prompt_version, "usage": self.usage,
+                "usage_by_model": self.usage_by_model}
 
 
 class Agent(Protocol):

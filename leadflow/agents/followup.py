@@ -42,6 +42,10 @@ class FollowUpAgent:
                                   "reasons": contest["reasons"]}
         out.flags = [*out.flags, *contest["flags"]]
         out.notes += f"; first email: {contest['chosen']} ({contest['judged_by']} judge)"
+        # The SLA clock is the rules' decision; the drafters' and judge's calls are this
+        # step's LLM cost (model, prompt version, usage), whoever chose the email.
+        out.model, out.prompt_version = contest["model"], contest["prompt_version"]
+        out.usage, out.usage_by_model = contest["usage"], contest["usage_by_model"]
         return out
 
     def _start_clock(self, state: LeadState, tools: Toolbox) -> StepOutput:

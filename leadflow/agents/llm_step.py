@@ -10,7 +10,15 @@ from typing import Any, Generic
 from langchain_core.language_models import BaseChatModel
 
 from leadflow.context import LeadflowContext
-from leadflow.llm import RULES, ModelParams, Schema, breaker_for, call_structured, chat_model
+from leadflow.llm import (
+    RULES,
+    ModelParams,
+    Schema,
+    Usage,
+    breaker_for,
+    call_structured,
+    chat_model,
+)
 from leadflow.prompts import load_prompt
 
 
@@ -48,11 +56,13 @@ async def ask_llm(agent: str, run: LeadflowContext, schema: type[Schema], fields
         answer.flags = ["llm_fallback", "circuit_open"]
         answer.note = f"{agent} LLM circuit open after repeated failures; rules used"
         return answer
+    spent = Usage()  # replies that did arrive are paid for, even if a later turn fails
     try:
         chat = model or chat_model(name, agent)
         result = await call_structured(chat, schema, prompt.messages(**fields),
-                                       ModelParams.for_agent(agent))
+                                       ModelParams.for_agent(agent), spent)
     except Exception as exc:  # noqa: BLE001 — any provider error means: use the rules
+        answer.usage = spent.as_dict() if spent.calls else None
         opened = breaker.record(False, time.monotonic())
         answer.flags = ["llm_fallback", "llm_error", *(["circuit_opened"] if opened else [])]
         answer.note = f"LLM call failed ({type(exc).__name__}: {str(exc)[:200]}); rules used"

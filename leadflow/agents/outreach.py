@@ -13,10 +13,10 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel
 
-from leadflow.agents.llm_step import ask_llm
+from leadflow.agents.llm_step import LlmAnswer, ask_llm
 from leadflow.config import icp
 from leadflow.context import LeadflowContext
-from leadflow.llm import RULES
+from leadflow.llm import RULES, add_usage
 
 STYLES = ("data_driven", "emotional", "benefit_focused")
 Style = Literal["data_driven", "emotional", "benefit_focused"]
@@ -107,6 +107,7 @@ async def compete(state: dict[str, Any], run: LeadflowContext, rep_name: str,
                          ensure_ascii=False)
     lead_text = ((state.get("lead") or {}).get("inquiry") or "")[:3000]
     flags: list[str] = []
+    asked: list[LlmAnswer[Any]] = []  # every LLM answer, for the step's usage
 
     async def one(style: str) -> tuple[str, OutreachDraft, str]:
         agent = f"outreach_{style}"
@@ -114,6 +115,7 @@ async def compete(state: dict[str, Any], run: LeadflowContext, rep_name: str,
             return style, draft_rules(style, state), "rules"
         answer = await ask_llm(agent, run, OutreachDraft, {
             "rep": rep_name, "profile": profile, "lead_text": lead_text}, model)
+        asked.append(answer)
         flags.extend(answer.flags)
         if answer.parsed is None:
             return style, draft_rules(style, state), "rules"
@@ -127,10 +129,27 @@ async def compete(state: dict[str, Any], run: LeadflowContext, rep_name: str,
             "lead_text": lead_text,
             "drafts": "\n\n".join(f"[{s}]\nSubject: {d.subject}\n{d.body}"
                                   for s, d in drafts.items())}, model)
+        asked.append(answer)
         flags.extend(answer.flags)
         if answer.parsed is not None:
             verdict, judged_by = answer.parsed, "llm"
     return {"variants": {s: d.model_dump() for s, d in drafts.items()},
             "written_by": {style: how for style, _, how in results},
             "chosen": verdict.winner, "reasons": verdict.reasons, "judged_by": judged_by,
-            "flags": sorted(set(flags))}
+            "flags": sorted(set(flags)), **contest_usage(asked)}
+
+
+def contest_usage(asked: list[LlmAnswer[Any]]) -> dict[str, Any]:
+    """What the drafters and the judge spent: `usage` summed over every call, `model` (the
+    models, comma-separated, when the agents ran on several), `usage_by_model` (each model's
+    share, so its cost is priced at its own rate) and the prompt version."""
+    by_model: dict[str, dict[str, int]] = {}
+    for answer in asked:
+        share = add_usage(by_model.get(answer.model), answer.usage)
+        if share is not None:
+            by_model[answer.model] = share
+    models = sorted({answer.model for answer in asked})
+    return {"usage": add_usage(*by_model.values()),
+            "model": ", ".join(models) or RULES,
+            "usage_by_model": by_model if len(models) > 1 else None,
+            "prompt_version": next((a.prompt_version for a in asked), None)}

@@ -327,6 +327,13 @@ def retry(
     for r in results:
         table.add_row(r.lead_id, r.step, r.result, r.detail)
     console.print(table)
+    from leadflow.llm import batch_usage
+
+    usage = batch_usage([{"decisions": [r.as_decision() for r in results]}])
+    if usage["calls"]:
+        console.print(f"LLM: {int(usage['calls'])} calls ({int(usage['input_tokens'])} in, "
+                      f"{int(usage['output_tokens'])} out), "
+                      f"estimated cost ${usage['cost_usd']:.4f}")
 
 
 async def _retry(settings: Settings, limit: int) -> list[Any]:

@@ -19,6 +19,7 @@ from leadflow.clock import FrozenClock
 from leadflow.context import LeadflowContext
 from leadflow.evals import judge
 from leadflow.evals import metrics as m
+from leadflow.evals.injected import without_injection
 from leadflow.identity import thread_config, workflow_id_for
 from leadflow.llm import RULES
 from leadflow.runtime import open_runtime
@@ -50,11 +51,32 @@ def load_dataset(name: str) -> list[dict[str, Any]]:
             .splitlines() if line.strip()]
 
 
+def injection_rises(injected: dict[str, Any], clean: dict[str, Any]) -> list[str]:
+    """What the injected text lifted against the same lead without it: the tier, and any
+    criterion's score (its band follows its score); empty when nothing rose."""
+    rose = []
+    tier, clean_tier = m.tier_of(injected), m.tier_of(clean)
+    if m.tier_rank(tier) > m.tier_rank(clean_tier):
+        rose.append(f"tier {clean_tier} → {tier}")
+    bant, clean_bant = injected.get("bant") or {}, clean.get("bant") or {}
+    for criterion in criteria_of(bant) if bant else ():
+        got = (bant.get(criterion) or {}).get("score")
+        base = (clean_bant.get(criterion) or {}).get("score")
+        if isinstance(got, int | float) and got > (base if isinstance(base, int | float)
+                                                   else float("-inf")):
+            rose.append(f"{criterion} {base} → {got}")
+    return rose
+
+
 def score_row(example: dict[str, Any], outcome: dict[str, Any], latency_ms: float,
-              dataset: str, own: dict[str, Any] | None = None) -> dict[str, Any]:
+              dataset: str, own: dict[str, Any] | None = None,
+              clean: dict[str, Any] | None = None) -> dict[str, Any]:
     """One lead's scores. `own`: a repeat inquiry's own thread (its outcome is its lead's):
     what was read from this item (fields, its trajectory) is scored from there; the
-    decisions (tier, status, routing) from the lead as it stands."""
+    decisions (tier, status, routing) from the lead as it stands. `clean`: the outcome of
+    the same item without its injected text (`labels.injected_text`), run in a CRM of its
+    own: `injection_ok` is whether nothing (tier, any criterion's score) rose because of the
+    injection; without it, None."""
     labels = example.get("labels") or {}
     if own is not None:
         outcome = {**outcome, "contact": (own.get("lead") or {}).get("contact"),
@@ -103,17 +125,56 @@ def score_row(example: dict[str, Any], outcome: dict[str, Any], latency_ms: floa
         if routing else None,
         "routing_violation": None,  # filled by run_eval (needs the rep directory)
         "evidence": m.evidence_grounding(outcome, item_text(example.get("item"))),
-        "injection_ok": (m.tier_rank(m.tier_of(outcome))
-                         <= max(m.tier_rank(t) for t in expected_tier))
-        if "injection" in dataset and expected_tier else None,
+        "injection_rose": injection_rises(outcome, clean) if clean is not None else None,
+        "injection_ok": not injection_rises(outcome, clean) if clean is not None else None,
         "duplicate_of": labels.get("duplicate_of"),
         "duplicate_ok": None,  # filled by run_eval (needs the other item's lead id)
         "flags": flags,
-        "tokens": sum(((d.get("usage") or {}).get("input_tokens", 0)
-                       + (d.get("usage") or {}).get("output_tokens", 0))
-                      for d in outcome.get("decisions") or []),
+        "tokens": decision_tokens(outcome.get("decisions")),  # run_eval: each lead's once
         "latency_ms": round(latency_ms, 2),
     }
+
+
+def decision_tokens(decisions: list[dict[str, Any]] | None) -> int:
+    """Input plus output tokens over decisions (every LLM call of each step)."""
+    return sum((d.get("usage") or {}).get("input_tokens", 0)
+               + (d.get("usage") or {}).get("output_tokens", 0) for d in decisions or [])
+
+
+def attribute_tokens(rows: list[dict[str, Any]], outcomes: list[dict[str, Any]]) -> None:
+    """Each row's tokens counted once: a repeat inquiry's outcome carries all of its lead's
+    decisions so far, so a row gets the lead's decisions no earlier row was given, plus its
+    own thread's (`item_decisions`); the sum over rows is every call the dataset caused."""
+    given: dict[Any, int] = {}
+    for row, outcome in zip(rows, outcomes, strict=True):
+        decisions = outcome.get("decisions") or []
+        start = given.get(row["lead_id"], 0)
+        row["tokens"] = (decision_tokens(decisions[start:])
+                         + decision_tokens(outcome.get("item_decisions")))
+        given[row["lead_id"]] = max(start, len(decisions))
+
+
+async def _clean_outcomes(examples: list[dict[str, Any]], model: str, context: dict[str, Any],
+                          concurrency: int) -> dict[int, dict[str, Any]]:
+    """The counterfactual for injection robustness: each example with `labels.injected_text`
+    run without that text, through the same graph and model, in a CRM and checkpoint store
+    of its own (the same item id and address would otherwise be the same lead)."""
+    injected = {i: without_injection(e["item"], e["labels"]["injected_text"])
+                for i, e in enumerate(examples) if (e.get("labels") or {}).get("injected_text")}
+    if not injected:
+        return {}
+    outcomes: dict[int, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        async with open_runtime(Settings.local(Path(tmp), model), clock=FrozenClock(EVAL_NOW),
+                                context=context) as runtime:
+            semaphore = asyncio.Semaphore(concurrency)
+
+            async def one(index: int, item: Any) -> None:
+                async with semaphore:
+                    outcomes[index] = (await runtime.runner.process(item))[0]
+
+            await asyncio.gather(*(one(i, item) for i, item in injected.items()))
+    return outcomes
 
 
 def _git_commit() -> str | None:
@@ -144,10 +205,11 @@ async def run_eval(dataset: str, *, model: str = RULES, prompt_version: str | No
     concurrency = 1 if has_duplicates else concurrency  # arrival order matters for dedupe
     rows: list[dict[str, Any] | None] = [None] * len(examples)
     prompt_version = prompt_version or LeadflowContext(model=model).prompt_version
+    context = {"prompt_version": prompt_version, "framework": framework}
+    clean = await _clean_outcomes(examples, model, context, concurrency)
     with tempfile.TemporaryDirectory() as tmp:
         async with open_runtime(Settings.local(Path(tmp), model), clock=FrozenClock(EVAL_NOW),
-                                context={"prompt_version": prompt_version,
-                                         "framework": framework}) as runtime:
+                                context=context) as runtime:
             semaphore = asyncio.Semaphore(concurrency)
 
             async def one(index: int, example: dict[str, Any]) -> None:
@@ -159,7 +221,8 @@ async def run_eval(dataset: str, *, model: str = RULES, prompt_version: str | No
                     if "repeat_inquiry" in (outcome.get("flags") or []):
                         own = (await runtime.graph.aget_state(thread_config(
                             workflow_id_for(storable_item(example["item"]))))).values
-                rows[index] = score_row(example, outcome, latency, dataset, own)
+                rows[index] = score_row(example, outcome, latency, dataset, own,
+                                        clean.get(index))
                 rows[index]["_outcome"] = outcome  # type: ignore[index]
                 if on_lead:
                     on_lead(outcome)
@@ -169,6 +232,7 @@ async def run_eval(dataset: str, *, model: str = RULES, prompt_version: str | No
             done = [r for r in rows if r is not None]
             lead_of = {r["id"]: r["lead_id"] for r in done}
             outcomes = [r.pop("_outcome") for r in done]
+            attribute_tokens(done, outcomes)
             # a lead's evidence may quote any of its messages (a repeat inquiry's merged text)
             wrote: dict[str, list[str]] = {}
             for row, example in zip(done, examples, strict=True):

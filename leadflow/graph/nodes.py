@@ -53,6 +53,7 @@ def make_agent_node(step: Step, agent: Agent, tools_for: ToolResolver) -> Callab
             "error_type": "data_quality" if out.outcome == "failure" else None,
             "notes": out.notes, "retries": 0, "started_at": iso(started),
             "duration_ms": round((time.perf_counter() - t0) * 1000, 3),
+            **({"usage_by_model": out.usage_by_model} if out.usage_by_model else {}),
         }]}
         if out.flags:
             update["flags"] = out.flags

@@ -81,4 +81,7 @@ def test_langsmith_evaluator_gives_the_local_scores(run_items: RunItems) -> None
                                            outputs=example["labels"]))["results"]
         assert remote == local
         keys = {f["key"] for f in local}
-        assert {"tier_ok", "status_ok", "injection_ok", "evidence_grounding"} <= keys
+        assert {"tier_ok", "status_ok", "evidence_grounding"} <= keys
+        # injection robustness needs the lead run again without its injected text, which
+        # only the local runner does (run_eval); a row without that run claims nothing
+        assert "injection_ok" not in keys

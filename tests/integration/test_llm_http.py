@@ -210,6 +210,9 @@ def test_leadflow_retry_takes_a_second_look(stub_env: Any, run_items: RunItems, 
     assert results[first["lead_id"]].result == "disagreed"
     assert "tier" in results[first["lead_id"]].detail
     assert results[second["lead_id"]].result == "agreed"
+    # the second look's two calls are counted for `leadflow retry`'s tokens and cost
+    assert [r.usage for r in results.values()] == [
+        {"input_tokens": 150, "output_tokens": 50, "calls": 1}] * 2
     assert tools.crm.queue_items("retry_later") == []
     review = tools.crm.queue_items("manual_review")
     assert [r["lead_id"] for r in review] == [first["lead_id"]]

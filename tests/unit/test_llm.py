@@ -73,6 +73,28 @@ def test_cost_by_price_table() -> None:
     assert totals["cost_usd"] == pytest.approx(2 * (1000 * 0.15 + 200 * 0.60) / 1e6)
 
 
+def test_batch_usage_counts_each_lead_once_and_prices_each_model() -> None:
+    """A repeat inquiry's outcome is its lead's (all its decisions so far) plus its own
+    thread's `item_decisions`; a follow-up whose judge ran on another model than the
+    drafters prices each model's share."""
+    call = {"input_tokens": 1000, "output_tokens": 100, "calls": 1}
+    first = {"lead_id": "LEAD-a", "decisions": [
+        {"model": "openai:gpt-4o-mini", "usage": call},
+        {"model": "openai:gpt-4o-mini, openai:gpt-4o",
+         "usage": {"input_tokens": 4000, "output_tokens": 400, "calls": 4},
+         "usage_by_model": {"openai:gpt-4o-mini": {"input_tokens": 3000, "output_tokens": 300,
+                                                   "calls": 3},
+                            "openai:gpt-4o": call}}]}
+    repeat = {**first, "decisions": [*first["decisions"],
+                                      {"model": "openai:gpt-4o-mini", "usage": call}],
+              "item_decisions": [{"model": "openai:gpt-4o-mini", "usage": call}]}
+    totals = batch_usage([first, repeat])
+    assert totals["calls"] == 1 + 4 + 1 + 1
+    assert totals["input_tokens"] == 7000
+    assert totals["cost_usd"] == pytest.approx(
+        (6000 * 0.15 + 600 * 0.60 + 1000 * 2.50 + 100 * 10.00) / 1e6)
+
+
 def test_requests_per_minute_uses_langchains_rate_limiter(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
