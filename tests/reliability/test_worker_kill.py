@@ -127,7 +127,10 @@ def test_a_killed_worker_loses_and_duplicates_nothing(
             LEADFLOW_DATABASE_URL=pg_schema.url, **broker.env,
             LEADFLOW_HOME=str(tmp_path / "home"), LEADFLOW_MODEL="openai:scripted-workers",
             OPENAI_BASE_URL=llm.url, OPENAI_API_KEY="scripted", LEADFLOW_LLM_TIMEOUT_S="10",
-            LEADFLOW_TASK_VISIBILITY_TIMEOUT="10", LEADFLOW_LEAD_LOCK_SECONDS="8")
+            LEADFLOW_TASK_VISIBILITY_TIMEOUT="10", LEADFLOW_LEAD_LOCK_SECONDS="8",
+            # every checkpoint kept (not only a settled lead's last): the resume is read
+            # from the threads' histories below
+            LEADFLOW_CHECKPOINT_HISTORY="all")
         workers = Workers(env, tmp_path)
         crm: CrmStore | None = None
         try:
