@@ -1,4 +1,4 @@
-"""erasures: the audit of forgetting a person; leads.erased_at
+"""erasures: the audit of forgetting a person; leads.erased_at; the indexes an erasure reads
 
 Revision ID: 0004
 Revises: 0003
@@ -32,9 +32,13 @@ def upgrade() -> None:
     op.create_index(op.f('ix_erasures_erased_at'), 'erasures', ['erased_at'], unique=False)
     # a nullable column: a plain ALTER TABLE … ADD COLUMN on SQLite too, no table copy
     op.add_column('leads', sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True))
+    op.create_index(op.f('ix_leads_contact_id'), 'leads', ['contact_id'], unique=False)
+    op.create_index(op.f('ix_queue_items_lead_id'), 'queue_items', ['lead_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_queue_items_lead_id'), table_name='queue_items')
+    op.drop_index(op.f('ix_leads_contact_id'), table_name='leads')
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.drop_column('erased_at')
     op.drop_index(op.f('ix_erasures_erased_at'), table_name='erasures')

@@ -197,9 +197,10 @@ class ErasureStore(StoreBase):
                 source_id=scrub(source["source_id"]), campaign=scrub(source["campaign"]),
                 utm=scrub(source["utm"])))
             rows["lead_sources"] += 1
+        # a message is logged under its outcome's lead id: the lead's, or (never captured)
+        # its own thread's
         for message in conn.execute(select(MessageLog.message_id, MessageLog.body).where(
-                or_(MessageLog.lead_id.in_(threads), MessageLog.workflow_id.in_(threads)))
-                ).all():
+                MessageLog.lead_id.in_(threads))).all():
             conn.execute(update(MessageLog).where(MessageLog.message_id == message.message_id)
                          .values(body=anonymised_message(message.body or {}, scrub)))
             rows["messages"] += 1

@@ -86,7 +86,8 @@ class Lead(Base):
                       Index("ix_leads_tier_ingested", "tier", "ingested_at"))
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     email_key: Mapped[str | None] = mapped_column(String(320), unique=True)
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    # indexed: an erasure finds every lead of a contact
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     status: Mapped[str | None] = mapped_column(String(32), index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
@@ -179,7 +180,7 @@ class QueueItem(Base):
     __table_args__ = (UniqueConstraint("queue", "lead_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     queue: Mapped[str] = mapped_column(String(32), index=True)
-    lead_id: Mapped[str] = mapped_column(String(40))
+    lead_id: Mapped[str] = mapped_column(String(40), index=True)  # every queue: erasures
     reason: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
