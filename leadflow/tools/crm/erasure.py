@@ -336,9 +336,10 @@ class Scrubber:
 
 def anonymised_contact(contact: Any) -> Any:
     """Every field that names the person becomes `[erased]` when it was filled (so what
-    counts filled fields still counts it); the categories stay."""
+    counts filled fields still counts it); the categories stay. A contact given as one
+    value (a message's `lead_data.contact`: the email, else the phone) is erased whole."""
     if not isinstance(contact, dict):
-        return contact
+        return ERASED if contact not in (None, "", []) else contact
     return {k: v if k in CONTACT_CATEGORIES or v in (None, "", []) else ERASED
             for k, v in contact.items()}
 
