@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from leadflow.db import (
     libpq_conninfo,
     use_wal,
 )
+from leadflow.identity import thread_config
 from leadflow.settings import Settings, checkpoint_history
 
 
@@ -44,6 +45,9 @@ async def sqlite_checkpointer(path: Path) -> AsyncIterator[AsyncSqliteSaver]:
     conn = await aiosqlite.connect(str(path))
     await conn.execute("PRAGMA busy_timeout=10000")
     await conn.execute("PRAGMA synchronous=NORMAL")
+    # A deleted checkpoint (an erased person's thread) leaves zeros in the file, not its
+    # bytes in free space (see leadflow/tools/crm/erasure.py).
+    await conn.execute("PRAGMA secure_delete=ON")
     saver = AsyncSqliteSaver(conn)
     await saver.setup()
     try:
@@ -150,3 +154,22 @@ async def compact_thread(saver: BaseCheckpointSaver[Any] | None | bool, thread_i
             for sql in _SQLITE_KEEP_LATEST:
                 await cur.execute(sql, (thread_id,))
             await saver.conn.commit()
+
+
+async def delete_threads(saver: BaseCheckpointSaver[Any], thread_ids: Iterable[str]) -> int:
+    """Delete every checkpoint and pending write of these threads (an erased person's);
+    how many of them had checkpoints."""
+    found = 0
+    for thread_id in thread_ids:
+        if await saver.aget_tuple(thread_config(thread_id)) is not None:
+            found += 1
+        await saver.adelete_thread(thread_id)
+    return found
+
+
+async def settle_wal(saver: BaseCheckpointSaver[Any]) -> None:
+    """SQLite: copy the write-ahead log into the file and empty it, so pages a deletion
+    replaced are not left in the log (a no-op on PostgreSQL)."""
+    if isinstance(saver, AsyncSqliteSaver):
+        async with saver.lock:
+            await saver.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -157,6 +157,23 @@ def checkpoint_history() -> CheckpointHistory:
     return cast(CheckpointHistory, value)
 
 
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long an unconverted lead keeps the person's data (`leadflow retention apply`)."""
+
+    months: int | None = None  # LEADFLOW_RETENTION_MONTHS; unset: retention is off
+
+    @classmethod
+    def from_env(cls) -> RetentionSettings:
+        value = _env("LEADFLOW_RETENTION_MONTHS").strip()
+        if not value:
+            return cls()
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"LEADFLOW_RETENTION_MONTHS={value!r} is not a whole number of "
+                             "months (1 or more); leave it unset to keep leads")
+        return cls(months=int(value))
+
+
 def langsmith_enabled() -> bool:
     """LangSmith is used (tracing, the eval bridge) only when its key is set."""
     return bool(os.environ.get("LANGSMITH_API_KEY"))

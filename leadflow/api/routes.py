@@ -14,6 +14,7 @@ from sqlalchemy import text
 from leadflow.api.schemas import (
     AcceptedLeads,
     EngagementEvent,
+    ErasureReceipt,
     FormWebhook,
     InboundItem,
     LeadExplanation,
@@ -167,6 +168,24 @@ async def ingest_form(request: Request, form: FormWebhook) -> AcceptedLeads:
     if form.received_at:
         item["received_at"] = form.received_at
     return await _accept(request, [item])
+
+
+@router.delete("/contacts/{email}", response_model=ErasureReceipt, tags=["privacy"],
+               responses={404: {"model": Problem, "description": "nobody has this address"}})
+async def forget_contact(
+    request: Request,
+    email: Annotated[str, Path(description="the person's email address (any case)",
+                               max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")],
+) -> dict[str, Any]:
+    """Erase a person: their data in every CRM table and every checkpoint of their threads
+    (as `leadflow forget`). Their leads stay, anonymised, so the metrics still count them;
+    the erasure itself is recorded (who, when, which leads, rows per table)."""
+    client = request.client.host if request.client else "unknown"
+    report = None if "\x00" in email else await service_of(request).forget(
+        email, requested_by=f"api ({client})")
+    if report is None:
+        raise HTTPException(404, "nobody is known by that address")
+    return report.as_dict()
 
 
 @router.get("/metrics", response_class=PlainTextResponse, tags=["ops"])

@@ -168,6 +168,15 @@ class ReviewItem(BaseModel):
     since: datetime | None
 
 
+class ErasureReceipt(BaseModel):
+    """What `DELETE /contacts/{email}` erased (the audit entry's content; no personal data)."""
+
+    erasure_id: int = Field(description="the audit entry in the CRM's `erasures` table")
+    lead_ids: list[str] = Field(description="the person's leads, kept anonymised")
+    threads: int = Field(description="checkpointed threads deleted")
+    rows: dict[str, int] = Field(description="CRM table → rows anonymised")
+
+
 class Problem(BaseModel):
     """Every error body: a short reason a caller can act on, never a stack trace."""
 

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from leadflow.followup import Wake, wake_lead
 from leadflow.identity import thread_config, workflow_id_for
@@ -18,6 +19,7 @@ from leadflow.review import ReviewDecision, decide_review, pending_review
 from leadflow.runner import thread_outcome
 from leadflow.runtime import Runtime
 from leadflow.tools.crm import INTAKE
+from leadflow.tools.erasure import ErasureReport, forget
 from leadflow.tools.ingest import storable_item
 
 log = logging.getLogger(__name__)
@@ -135,3 +137,12 @@ class LeadService:
 
     async def engagement(self, lead_id: str, wake: Wake) -> dict[str, Any]:
         return await wake_lead(self.graph, lead_id, wake, self.tools, self.context)
+
+    # ------------------------------------------------------------------ erasing
+    async def forget(self, email: str, requested_by: str) -> ErasureReport | None:
+        """Erase the person with this address (leadflow/tools/erasure.py); None: unknown."""
+        saver = self.graph.checkpointer
+        if not isinstance(saver, BaseCheckpointSaver):
+            raise RuntimeError("the API's graph has no checkpointer to erase threads from")
+        return await forget(self.tools.crm, saver, email, requested_by=requested_by,
+                            now=self.tools.clock.now())

@@ -3,7 +3,8 @@ modules registers their commands on it, in the order `leadflow --help` lists the
 # ruff: noqa: I001, F401 — the import order is the help's order; imports register commands
 
 from leadflow.cli.app import app
-from leadflow.cli import batch, leads, review, report, followup, notify, evals, db, serve, graph
+from leadflow.cli import (batch, leads, review, report, followup, notify, evals, db, erasure,
+                          serve, graph)
 from leadflow.cli.terminal import console
 
 __all__ = ["app", "console"]

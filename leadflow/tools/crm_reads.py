@@ -34,12 +34,12 @@ STATUSES = ("routed", "nurture", "marketing", "manual_review", "escalated", "awa
 # The columns the reads return, in the tables' order (schema.Lead, schema.QueueItem).
 LEAD_COLUMNS = ("id", "email_key", "contact_id", "account_id", "status", "status_reason",
                 "tier", "bant_total", "channel", "record", "outcome", "received_at",
-                "ingested_at", "updated_at")
+                "ingested_at", "updated_at", "erased_at")
 QUEUE_ITEM_COLUMNS = ("id", "queue", "lead_id", "reason", "payload", "created_at",
                       "resolved_at")
 JSON_COLUMNS = frozenset({"record", "outcome", "payload"})
-UTC_COLUMNS = frozenset({"received_at", "ingested_at", "updated_at", "created_at",
-                         "resolved_at"})
+UTC_COLUMNS = frozenset({"received_at", "ingested_at", "updated_at", "erased_at",
+                         "created_at", "resolved_at"})
 SQLITE_BUSY_TIMEOUT_S = 10.0  # as the store's connections wait (db.use_wal's busy_timeout)
 
 

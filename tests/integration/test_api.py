@@ -93,7 +93,8 @@ def test_every_route_but_healthz_needs_the_key(api: Server) -> None:
         assert anonymous.get("/healthz").json() == {"status": "ok"}
         for method, path in (("GET", "/leads"), ("POST", "/leads"), ("GET", "/review"),
                              ("POST", "/events"), ("POST", "/ingest/form"),
-                             ("GET", "/metrics"), ("POST", "/graph/invoke"),
+                             ("GET", "/metrics"), ("DELETE", "/contacts/a@example.com"),
+                             ("POST", "/graph/invoke"),
                              ("GET", "/graph/input_schema"), ("GET", "/dashboard"),
                              ("GET", "/docs"), ("GET", "/openapi.json")):
             response = anonymous.request(method, path)

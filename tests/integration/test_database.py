@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, create_engine, insert, inspect
+from sqlalchemy import Column, Integer, MetaData, create_engine, insert, inspect, text
 from sqlalchemy.exc import StatementError
 from typer.testing import CliRunner
 
@@ -81,7 +81,10 @@ def test_the_migrations_build_exactly_the_models_schema(fresh_url: str) -> None:
         store.close()
 
 
-ADDED_AFTER_0001 = {"lead_leases", "metric_totals", "metric_values", "lead_facts"}  # later
+ADDED_AFTER_0001 = {"lead_leases", "metric_totals", "metric_values", "lead_facts",
+                    "erasures"}  # tables later revisions create
+COLUMNS_ADDED_AFTER_0001 = {"leads": ("erased_at",)}  # columns they add to older tables
+INDEXES_ADDED_AFTER_0001 = ("ix_leads_contact_id", "ix_queue_items_lead_id")  # and indexes
 
 
 @pytest.mark.db_backends
@@ -95,6 +98,11 @@ def test_a_database_made_before_migrations_is_stamped_and_kept(fresh_url: str) -
     Base.metadata.create_all(engine, tables=[
         t for t in Base.metadata.sorted_tables if t.name not in ADDED_AFTER_0001])
     with engine.begin() as conn:
+        for index in INDEXES_ADDED_AFTER_0001:
+            conn.execute(text(f"DROP INDEX {index}"))
+        for table, columns in COLUMNS_ADDED_AFTER_0001.items():
+            for column in columns:
+                conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         conn.execute(insert(Lead).values(id="OLD-1", record={"note": "before"}, ingested_at=now,
                                          updated_at=now))
     engine.dispose()

@@ -5,7 +5,8 @@ constraints + insert-or-ignore), so a retried or resumed node never repeats its 
 
 One concept per module: `schema` (tables), `base` (engine, transactions, insert-or-ignore),
 `leads` (capture and dedupe), `queues`, `assignments` (assignments, rep loads, SLA clocks),
-`engagement` (events, outreach drafts), `outbox` (notifications, message log);
+`engagement` (events, outreach drafts), `outbox` (notifications, message log),
+`leases` (one runner per lead), `erasure` (forgetting a person, retention);
 `store.CrmStore` composes them. Import from here. The names stored (queues, statuses) and the
 reads that only show what is stored (lead list, queue counts and items) are in
 `leadflow.tools.crm_reads`, which the light CLI commands use without SQLAlchemy.
@@ -21,6 +22,7 @@ from leadflow.tools.crm.schema import (
     Base,
     Contact,
     EngagementEvent,
+    Erasure,
     Lead,
     LeadSource,
     MessageLog,
@@ -39,7 +41,7 @@ __all__: Sequence[str] = (
     "name_key",
     "Account", "Contact", "Lead", "LeadSource", "Assignment", "MessageLog", "Notification",
     "RepStats",
-    "QueueItem", "EngagementEvent", "SlaClock",
+    "QueueItem", "EngagementEvent", "SlaClock", "Erasure",
     # imported by name elsewhere: Alembic's env (Base, UtcDateTime), capture (parse_datetime)
     "Base", "UtcDateTime", "parse_datetime",
 )

@@ -89,4 +89,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # What a row loses (an update, a deletion, an erased person) is overwritten with zeros,
+    # never left readable in the file's free space (leadflow/tools/crm/erasure.py).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()

@@ -86,7 +86,8 @@ class Lead(Base):
                       Index("ix_leads_tier_ingested", "tier", "ingested_at"))
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     email_key: Mapped[str | None] = mapped_column(String(320), unique=True)
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    # indexed: an erasure finds every lead of a contact
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     status: Mapped[str | None] = mapped_column(String(32), index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
@@ -98,6 +99,9 @@ class Lead(Base):
     received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ingested_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # newest first
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # when the person's data was erased (`leadflow forget`, retention): the row keeps what
+    # the metrics count, nothing that names them
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class LeadSource(Base):
@@ -176,7 +180,7 @@ class QueueItem(Base):
     __table_args__ = (UniqueConstraint("queue", "lead_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     queue: Mapped[str] = mapped_column(String(32), index=True)
-    lead_id: Mapped[str] = mapped_column(String(40))
+    lead_id: Mapped[str] = mapped_column(String(40), index=True)  # every queue: erasures
     reason: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -268,6 +272,20 @@ class LeadFacts(Base):
     __tablename__ = "lead_facts"
     lead_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     totals: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class Erasure(Base):
+    """The audit of an erasure (a person's request, or retention): who asked, when, which
+    leads and how many rows of each table were touched; never the erased data itself."""
+
+    __tablename__ = "erasures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(32))  # request | retention
+    lead_ids: Mapped[list[str]] = mapped_column(JSON)
+    threads: Mapped[int] = mapped_column(Integer)  # checkpointed threads deleted
+    rows: Mapped[dict[str, int]] = mapped_column(JSON)  # table → rows anonymised
 
 
 def column_length(model: type[Base], column: str) -> int | None:

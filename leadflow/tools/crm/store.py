@@ -7,6 +7,7 @@ from __future__ import annotations
 from leadflow.tools.crm.assignments import AssignmentStore
 from leadflow.tools.crm.bulk import BulkStore
 from leadflow.tools.crm.engagement import EngagementStore
+from leadflow.tools.crm.erasure import ErasureStore
 from leadflow.tools.crm.leads import LeadStore
 from leadflow.tools.crm.leases import LeaseStore
 from leadflow.tools.crm.outbox import OutboxStore
@@ -14,5 +15,5 @@ from leadflow.tools.crm.queues import QueueStore
 
 
 class CrmStore(LeadStore, QueueStore, AssignmentStore, EngagementStore, OutboxStore,
-               LeaseStore, BulkStore):
+               LeaseStore, BulkStore, ErasureStore):
     """All CRM reads and writes. Thread-safe: one engine, short transactions."""
