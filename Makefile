@@ -13,9 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# llama-cpp-python compiles once (~4 min on 2 cores); pip caches the wheel afterwards.
+# llama-cpp-python compiles once (~5 min on 2 cores); pip caches the wheel afterwards. It is
+# built for any x86-64 CPU with AVX2, not for this one (GGML_NATIVE): a native build on a VM
+# whose CPU reports AVX-512/AMX segfaulted on its first completion.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 $(LOCAL_LLM): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,local-llm]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet -e '.[dev,local-llm]'
 	touch $(LOCAL_LLM)
 
 install: $(STAMP)
