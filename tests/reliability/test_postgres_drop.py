@@ -60,8 +60,10 @@ def test_leads_survive_dropped_database_connections(
 
     def cut() -> None:
         saver_stats.append(saver_pools[0].get_stats())
+        # stamped before the cut: a pool may find its dead connection (and reconnect) before
+        # terminate_backends has returned here
+        cut_at.append(time.monotonic())
         cuts.append(terminate_backends(pg_schema.app))
-        cut_at.append(time.monotonic())  # what connects from now on is a reconnect
 
     def on_done(outcome: dict[str, Any], how: str) -> None:
         nonlocal done
