@@ -177,11 +177,15 @@ def test_a_killed_worker_loses_and_duplicates_nothing(
                             if node != SUPERVISOR_NODE)
         assert scheduled and max(scheduled.values()) == 1, (lead, scheduled)
         before = [s for s in history if datetime.fromisoformat(s.created_at) < killed_at]
-        after = [s for s in history if datetime.fromisoformat(s.created_at) >= killed_at]
         ran_before = {node for s in before for node in s.next} - {SUPERVISOR_NODE}
-        assert "capture" in ran_before and after, (lead, [(s.created_at, s.next)
-                                                           for s in history])
-        assert after[0].values.get("outcome") and not after[0].next  # newest: settled
+        assert "capture" in ran_before, (lead, [(s.created_at, s.next) for s in history])
+        # newest: settled, or waiting for engagement at its interrupt (a resume that only
+        # reached the wait writes the interrupt onto the checkpoint it resumed from, so it
+        # may add no checkpoint after the kill)
+        newest = history[0]
+        assert ((newest.values.get("outcome") and not newest.next)
+                or newest.next == ("await_engagement",) and newest.interrupts), (
+            lead, newest.next, newest.interrupts)
 
 
 def wait_then_kill(crm: CrmStore, workers: Workers, total: int,
