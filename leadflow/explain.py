@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from leadflow.agents.meddic import criterion_maxima
 from leadflow.clock import parse_datetime
+from leadflow.graph.messages import AGENT_NAMES
 from leadflow.tools.crm import CrmStore
 from leadflow.tools.prose import cities
 from leadflow.tools.reps import RepDirectory
@@ -180,7 +181,8 @@ def explain_lead(crm: CrmStore, reps: RepDirectory, lead_id: str) -> Explanation
     explanation.sections["Why this tier"] = (_tier_sentences(bant) if bant
                                              else ["Not qualified: the lead stopped earlier."])
     if "repeat_inquiry" in (outcome.get("flags") or []):
-        passes = sum(d.get("agent") == "LeadCapture Pro" for d in outcome.get("decisions") or [])
+        passes = sum(d.get("agent") == AGENT_NAMES["capture"]
+                     for d in outcome.get("decisions") or [])
         explanation.sections["Why this tier"].append(
             f"The lead wrote {passes} times; it was qualified again on all of its messages "
             "each time it wrote (a repeat inquiry).")
