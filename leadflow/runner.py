@@ -91,7 +91,9 @@ class BatchRunner:
                     outcome, how = await self._process_once(item, config)
                     if "duplicate" in (outcome.get("flags") or []):
                         outcome = await self._merge_repeat(item, workflow_id, outcome)
-                    await compact_thread(self.graph.checkpointer, workflow_id)
+                    # a thread this call only read was compacted when it last stopped
+                    if how in ("processed", "resumed"):
+                        await compact_thread(self.graph.checkpointer, workflow_id)
                     return outcome, how
             except Exception as exc:  # noqa: BLE001 — one bad lead must not stop the batch
                 if attempt < DB_ATTEMPTS and is_transient_db_error(exc):
