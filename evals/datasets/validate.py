@@ -181,10 +181,10 @@ def check_labels(row: dict, text: str, regions: dict[str, str], seen_ids: set[st
     if not lab["usable_contact"]:
         if status != ["manual_review"] or tier is not None or traj != AGENTS[:1]:
             err("no usable contact → status [manual_review], tier null, trajectory [capture]")
-    elif dup is not None:
-        if tier is not None or traj != AGENTS[:1]:
-            err("duplicate → tier null, trajectory [capture]")
-    else:
+    elif dup is not None and tier is None:
+        if traj != AGENTS[:1]:
+            err("duplicate without a tier → trajectory [capture]")
+    else:  # a lead, or a repeat inquiry labelled with its lead re-qualified (SPEC §3)
         if tier is None:
             err("a usable, non-duplicate lead needs a tier")
             return
