@@ -6,9 +6,9 @@
 - floor: the same graph work with none of leadflow's: a graph built from the real graph's
   own node specs (same nodes, edges, destinations, timeouts, retry policies and error
   handlers, the supervisor's `DB_RETRY` included) whose bodies only replay, per lead, the
-  state updates the real nodes made — so the floor takes the same path (about a third of
-  the leads settle at routing, the rest pause), pauses with a real `interrupt()` where the
-  real lead waits, and checkpoints the same bytes — under the runner's same checkpointer calls
+  state updates the real nodes made — so the floor takes the same path (about half the
+  leads settle at routing, the rest pause), pauses with a real `interrupt()` where the real
+  lead waits, and checkpoints the same bytes — under the runner's same checkpointer calls
   (thread read, invoke, compaction), without lease or CRM;
 - direct: leadflow's own work with no graph: the same node bodies (supervisor, the five
   agent nodes, the dispositions) called in a plain loop with the state merged by the state's
