@@ -219,16 +219,24 @@ def script_path(hops: list[Hop]) -> tuple[str, ...]:
 
 # --- the three timed variants ---------------------------------------------------------------
 
-async def run_graph(items: list[dict[str, Any]], home: Path, durability: Durability) -> float:
+async def run_graph(items: list[dict[str, Any]], home: Path, durability: Durability,
+                    scripts: Mapping[str, list[Hop]] | None = None) -> float:
+    """`BatchRunner.process` per lead; with `scripts`, each lead's steps must be the ones
+    its recorded run took (the floor replays those)."""
     tools = Toolbox.open(f"sqlite:///{home / 'crm.db'}", clock=SystemClock())
     async with sqlite_checkpointer(home / "cp.db") as saver:
         runner = BatchRunner(build_graph(saver, toolbox=tools), tools, durability=durability)
         started = time.perf_counter()
-        for item in items:
-            _, how = await runner.process(item)
-            if how != "processed":
-                raise AssertionError(f"lead {item['id']}: {how}")
-        return len(items) / (time.perf_counter() - started)
+        outcomes = [await runner.process(item) for item in items]
+        rate = len(items) / (time.perf_counter() - started)
+    steps = set(load_workflow().steps)
+    for item, (outcome, how) in zip(items, outcomes, strict=True):
+        ran = [d["step"] for d in outcome["decisions"]]
+        recorded = ([n for n in script_path(scripts[workflow_id_for(item)]) if n in steps]
+                    if scripts is not None else ran)
+        if how != "processed" or ran != recorded:
+            raise AssertionError(f"lead {item['id']}: {how}, steps {ran} != {recorded}")
+    return rate
 
 
 async def run_floor(items: list[dict[str, Any]], home: Path, durability: Durability,
@@ -345,7 +353,7 @@ async def warm_up(home: Path, durability: Durability) -> None:
     items = synthetic_leads(20, prefix="WARM")
     scripts = await record_scripts(items, home, durability)
     await run_floor(items, home, durability, scripts)
-    await run_graph(items, home, durability)
+    await run_graph(items, home, durability, scripts)
     await run_direct(items, home)
 
 
@@ -369,7 +377,7 @@ async def main() -> None:
             scripts = await record_scripts(items, home, durability)
             paths.update(await check_floor(items, home, durability, scripts))
             rounds["floor"].append(await run_floor(items, home, durability, scripts))
-            rounds["graph"].append(await run_graph(items, home, durability))
+            rounds["graph"].append(await run_graph(items, home, durability, scripts))
             rounds["direct"].append(await run_direct(items, home))
             print(f"round {r + 1}: " + " ".join(f"{k}={v[-1]:.1f}" for k, v in rounds.items()),
                   flush=True)
