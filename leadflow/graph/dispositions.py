@@ -25,44 +25,49 @@ from leadflow.tools.ingest import item_excerpt
 from leadflow.tools.notifier import Notice
 
 
+def dispose(action: Action, state: LeadState, tools: Toolbox) -> dict[str, Any]:
+    """What a disposition writes (queue item, manager assignment, notice, the settled
+    outcome) and the state update it makes; idempotent, so a resumed node re-runs it. A
+    `review` action pauses after it; benchmarks/throughput.py's "direct" variant calls it
+    outside a graph."""
+    now = tools.clock.now()
+    lead_id = state.get("lead_id") or state["workflow_id"]
+    result = last_step(state) or {}
+    last = result.get("step", "")
+    reason = action.reason_for(result)
+    update: dict[str, Any] = {"status": action.status, "status_reason": reason}
+    if action.set_tier:
+        update["bant"] = {**(state.get("bant") or {}), "tier": action.set_tier}
+    if action.queue:
+        tools.crm.enqueue(action.queue, lead_id, reason, now, {"step": last})
+    recipient = None
+    if action.assign_to == "region_manager":
+        company = (state.get("lead") or {}).get("company") or {}
+        manager = tools.reps.manager_for(company.get("region"))
+        recipient = manager.email
+        stored = tools.crm.assign(
+            lead_id=lead_id, rep_id=manager.id, kind="manager",
+            region=company.get("region"), segment=company.get("segment"),
+            reason=f"escalated to {manager.name}: {reason}",
+            audit={"rule": action.name, "failed_step": last}, now=now,
+            speed_to_lead_seconds=None, account_id=(state.get("account") or {}).get("id"),
+        )
+        update["assignment"] = {k: stored[k] for k in ("rep_id", "region", "segment",
+                                                       "reason", "kind")}
+    if action.notify:
+        tools.notifier.send(
+            Notice(audience=action.notify, recipient=recipient,
+                   subject=f"[{action.status}] {lead_id}: {reason[:120]}", body=reason),
+            lead_id=lead_id, step=action.name, now=now,
+        )
+    update["outcome"] = stored_outcome(persist_outcome(tools, {**state, **update}))
+    return update
+
+
 def make_action_node(action: Action, tools_for: ToolResolver,
                      workflow: Workflow) -> Callable[..., Any]:
     """A supervisor disposition: queue, assign to a manager, notify, settle the status; a
     `review` action then pauses for a person and carries out their decision."""
-
-    def dispose(state: LeadState, tools: Toolbox) -> dict[str, Any]:
-        now = tools.clock.now()
-        lead_id = state.get("lead_id") or state["workflow_id"]
-        result = last_step(state) or {}
-        last = result.get("step", "")
-        reason = action.reason_for(result)
-        update: dict[str, Any] = {"status": action.status, "status_reason": reason}
-        if action.set_tier:
-            update["bant"] = {**(state.get("bant") or {}), "tier": action.set_tier}
-        if action.queue:
-            tools.crm.enqueue(action.queue, lead_id, reason, now, {"step": last})
-        recipient = None
-        if action.assign_to == "region_manager":
-            company = (state.get("lead") or {}).get("company") or {}
-            manager = tools.reps.manager_for(company.get("region"))
-            recipient = manager.email
-            stored = tools.crm.assign(
-                lead_id=lead_id, rep_id=manager.id, kind="manager",
-                region=company.get("region"), segment=company.get("segment"),
-                reason=f"escalated to {manager.name}: {reason}",
-                audit={"rule": action.name, "failed_step": last}, now=now,
-                speed_to_lead_seconds=None, account_id=(state.get("account") or {}).get("id"),
-            )
-            update["assignment"] = {k: stored[k] for k in ("rep_id", "region", "segment",
-                                                           "reason", "kind")}
-        if action.notify:
-            tools.notifier.send(
-                Notice(audience=action.notify, recipient=recipient,
-                       subject=f"[{action.status}] {lead_id}: {reason[:120]}", body=reason),
-                lead_id=lead_id, step=action.name, now=now,
-            )
-        update["outcome"] = stored_outcome(persist_outcome(tools, {**state, **update}))
-        return update
 
     async def wait_for_engagement(state: LeadState,
                                   runtime: Runtime[LeadflowContext]) -> Command[Any]:
@@ -87,7 +92,8 @@ def make_action_node(action: Action, tools_for: ToolResolver,
 
     async def settle_lead(state: LeadState, runtime: Runtime[LeadflowContext]) -> Command[Any]:
         tools = await tools_for(runtime)
-        update = await asyncio.to_thread(dispose, state, tools)  # idempotent: re-run on resume
+        # idempotent: re-run on resume
+        update = await asyncio.to_thread(dispose, action, state, tools)
         if not action.review:
             return Command(goto=END, update=update)
         failed = last_step(state) or {}
