@@ -80,10 +80,13 @@ class Contact(Base):
 
 class Lead(Base):
     __tablename__ = "leads"
-    # `leads list` / GET /leads: a page of the newest leads of one status or tier reads the
-    # index in order instead of sorting every lead of that status
-    __table_args__ = (Index("ix_leads_status_ingested", "status", "ingested_at"),
-                      Index("ix_leads_tier_ingested", "tier", "ingested_at"))
+    # `leads list` / GET /leads: a page of the newest leads, of one status, tier or rep or
+    # none, reads one index in the page's order (ingested_at, id: the id breaks ties, and
+    # the next page's cursor starts after both) instead of sorting every lead that matches
+    __table_args__ = (Index("ix_leads_arrival", "ingested_at", "id"),
+                      Index("ix_leads_status_arrival", "status", "ingested_at", "id"),
+                      Index("ix_leads_tier_arrival", "tier", "ingested_at", "id"),
+                      Index("ix_leads_rep_arrival", "rep_id", "ingested_at", "id"))
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     email_key: Mapped[str | None] = mapped_column(String(320), unique=True)
     # indexed: an erasure finds every lead of a contact
@@ -97,11 +100,14 @@ class Lead(Base):
     record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    ingested_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # newest first
+    ingested_at: Mapped[datetime] = mapped_column(UtcDateTime)  # newest first
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # when the person's data was erased (`leadflow forget`, retention): the row keeps what
     # the metrics count, nothing that names them
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # the lead's current owner: the rep (or manager) of its assignment, kept with it
+    # (AssignmentStore.assign, reassign, the bulk import) so `leads list --rep` reads an index
+    rep_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class LeadSource(Base):
