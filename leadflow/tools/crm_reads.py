@@ -161,26 +161,33 @@ class CrmReader:
         names none). Each filter is an index's leading column, (ingested_at, id) its next
         ones (tools/crm/schema.py), so the page reads `limit` + 1 entries of one index in
         order: the one more tells whether there is a next page."""
-        where = [(f"{column} = ?", value) for column, value in
-                 (("status", status), ("tier", tier), ("rep_id", rep)) if value]
-        if since is not None:
-            where.append(("ingested_at >= ?", self._when(since)))
-        if until is not None:
-            where.append(("ingested_at < ?", self._when(until)))
-        after: list[Any] = []
-        if cursor is not None:
-            at, lead_id = decode_cursor(cursor)
-            after = [self._when(at), lead_id]
-        sql = (f"SELECT {', '.join(LEAD_COLUMNS)} FROM leads"
-               + (" WHERE " + " AND ".join([condition for condition, _ in where]
-                                           + ["(ingested_at, id) < (?, ?)"] * bool(after))
-                  if where or after else "")
-               + " ORDER BY ingested_at DESC, id DESC LIMIT ?")
-        rows = self._rows(LEAD_COLUMNS, sql, [value for _, value in where] + after + [limit + 1])
+        sql, params = self.page_query(status=status, tier=tier, rep=rep, since=since,
+                                      until=until, cursor=cursor, limit=limit + 1)
+        rows = self._rows(LEAD_COLUMNS, sql, params)
         if len(rows) <= limit:
             return LeadPage(rows, None)
         last = rows[limit - 1]
         return LeadPage(rows[:limit], encode_cursor(last["ingested_at"], last["id"]))
+
+    def page_query(self, *, status: str | None, tier: str | None, rep: str | None,
+                   since: datetime | None, until: datetime | None, cursor: str | None,
+                   limit: int) -> tuple[str, list[Any]]:
+        """`lead_page`'s SELECT (sqlite3's `?` placeholders) and its parameters."""
+        where: list[tuple[str, tuple[Any, ...]]] = [
+            (f"{column} = ?", (value,)) for column, value in
+            (("status", status), ("tier", tier), ("rep_id", rep)) if value]
+        if since is not None:
+            where.append(("ingested_at >= ?", (self._when(since),)))
+        if until is not None:
+            where.append(("ingested_at < ?", (self._when(until),)))
+        if cursor is not None:  # after the last lead shown: a row comparison, indexable
+            at, lead_id = decode_cursor(cursor)
+            where.append(("(ingested_at, id) < (?, ?)", (self._when(at), lead_id)))
+        sql = (f"SELECT {', '.join(LEAD_COLUMNS)} FROM leads"
+               + (" WHERE " + " AND ".join(condition for condition, _ in where) if where
+                  else "")
+               + " ORDER BY ingested_at DESC, id DESC LIMIT ?")
+        return sql, [*(p for _, params in where for p in params), limit]
 
     def _when(self, moment: datetime) -> Any:
         """A datetime as the column compares: timestamptz on PostgreSQL; on SQLite the text
