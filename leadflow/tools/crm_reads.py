@@ -68,6 +68,20 @@ RELATIVE_PATTERN = r"^[0-9]{1,4}[hdw]$"
 _RELATIVE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
 
+# The leads' page indexes: each combination of the filters' columns, then ingested_at and id
+# (ix_leads_arrival: an unfiltered page, or a time range alone). tools/crm/schema.py declares
+# them from here, and `page_query` names the one to read on SQLite (`INDEXED BY`): its planner
+# may take a shorter one whose range looks narrower, and read every lead of that one.
+PAGE_INDEXES: dict[str, tuple[str, ...]] = {
+    "ix_leads_arrival": (), "ix_leads_status_arrival": ("status",),
+    "ix_leads_tier_arrival": ("tier",), "ix_leads_rep_arrival": ("rep_id",),
+    "ix_leads_status_tier_arrival": ("status", "tier"),
+    "ix_leads_rep_status_arrival": ("rep_id", "status"),
+    "ix_leads_rep_tier_arrival": ("rep_id", "tier"),
+    "ix_leads_rep_status_tier_arrival": ("rep_id", "status", "tier")}
+_PAGE_INDEX_OF = {frozenset(columns): name for name, columns in PAGE_INDEXES.items()}
+
+
 class BadListing(ValueError):
     """A cursor or a date the page cannot start from; the message says which and why."""
 
@@ -158,9 +172,9 @@ class CrmReader:
         """A page of leads, newest first (ingested_at, then id, descending): of one status,
         tier and/or current owner (`rep`, the assignment's rep), ingested at or after
         `since` and before `until`, after the lead `cursor` names (BadListing when it
-        names none). Each filter is an index's leading column, (ingested_at, id) its next
-        ones (tools/crm/schema.py), so the page reads `limit` + 1 entries of one index in
-        order: the one more tells whether there is a next page."""
+        names none). Every combination of the three filters leads an index whose next
+        columns are (ingested_at, id) (schema.PAGE_INDEXES), so the page reads `limit` + 1
+        entries of one index in order: the one more tells whether there is a next page."""
         sql, params = self.page_query(status=status, tier=tier, rep=rep, since=since,
                                       until=until, cursor=cursor, limit=limit + 1)
         rows = self._rows(LEAD_COLUMNS, sql, params)
@@ -183,7 +197,11 @@ class CrmReader:
         if cursor is not None:  # after the last lead shown: a row comparison, indexable
             at, lead_id = decode_cursor(cursor)
             where.append(("(ingested_at, id) < (?, ?)", (self._when(at), lead_id)))
+        index = _PAGE_INDEX_OF[frozenset(column for column, value in
+                                         (("status", status), ("tier", tier), ("rep_id", rep))
+                                         if value)]
         sql = (f"SELECT {', '.join(LEAD_COLUMNS)} FROM leads"
+               + ("" if self.postgres else f" INDEXED BY {index}")
                + (" WHERE " + " AND ".join(condition for condition, _ in where) if where
                   else "")
                + " ORDER BY ingested_at DESC, id DESC LIMIT ?")

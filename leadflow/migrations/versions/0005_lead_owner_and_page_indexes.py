@@ -1,8 +1,10 @@
-"""leads.rep_id (the current owner) and the page indexes: (status|tier|rep_id, ingested_at, id)
+"""leads.rep_id (the current owner), and the page indexes: each filter combination, then
+(ingested_at, id)
 
-`leads list` / GET /leads page newest first by (ingested_at, id) with a keyset cursor; each
-filter leads an index that ends in those two columns, so a page reads one index in order. They
-replace 0003's (status, ingested_at), (tier, ingested_at) and (ingested_at), their prefixes.
+`leads list` / GET /leads page newest first by (ingested_at, id) with a keyset cursor; every
+combination of status, tier and rep leads an index that ends in those two columns, so a page
+reads limit + 1 entries of one index in order. They replace 0003's (status, ingested_at),
+(tier, ingested_at) and (ingested_at), and 0001's (status) and (tier): their prefixes.
 
 Revision ID: 0005
 Revises: 0004
@@ -22,6 +24,20 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# as tools/crm/schema.py declares them at this revision (a migration keeps its own copy)
+PAGE_INDEXES = {
+    'ix_leads_arrival': [], 'ix_leads_status_arrival': ['status'],
+    'ix_leads_tier_arrival': ['tier'], 'ix_leads_rep_arrival': ['rep_id'],
+    'ix_leads_status_tier_arrival': ['status', 'tier'],
+    'ix_leads_rep_status_arrival': ['rep_id', 'status'],
+    'ix_leads_rep_tier_arrival': ['rep_id', 'tier'],
+    'ix_leads_rep_status_tier_arrival': ['rep_id', 'status', 'tier']}
+OLD_INDEXES = {'ix_leads_status': ['status'], 'ix_leads_tier': ['tier'],
+               'ix_leads_ingested_at': ['ingested_at'],
+               'ix_leads_status_ingested': ['status', 'ingested_at'],
+               'ix_leads_tier_ingested': ['tier', 'ingested_at']}
+
+
 def upgrade() -> None:
     # a nullable column: a plain ALTER TABLE … ADD COLUMN on SQLite too, no table copy
     op.add_column('leads', sa.Column('rep_id', sa.String(length=64), nullable=True))
@@ -29,22 +45,16 @@ def upgrade() -> None:
     op.execute("UPDATE leads SET rep_id = (SELECT a.rep_id FROM assignments a "
                "WHERE a.lead_id = leads.id) "
                "WHERE EXISTS (SELECT 1 FROM assignments a WHERE a.lead_id = leads.id)")
-    op.drop_index('ix_leads_tier_ingested', table_name='leads', if_exists=True)
-    op.drop_index('ix_leads_status_ingested', table_name='leads', if_exists=True)
-    op.drop_index('ix_leads_ingested_at', table_name='leads', if_exists=True)
-    op.create_index('ix_leads_arrival', 'leads', ['ingested_at', 'id'])
-    op.create_index('ix_leads_status_arrival', 'leads', ['status', 'ingested_at', 'id'])
-    op.create_index('ix_leads_tier_arrival', 'leads', ['tier', 'ingested_at', 'id'])
-    op.create_index('ix_leads_rep_arrival', 'leads', ['rep_id', 'ingested_at', 'id'])
+    for old in OLD_INDEXES:
+        op.drop_index(old, table_name='leads', if_exists=True)
+    for name, columns in PAGE_INDEXES.items():
+        op.create_index(name, 'leads', [*columns, 'ingested_at', 'id'])
 
 
 def downgrade() -> None:
-    op.drop_index('ix_leads_rep_arrival', table_name='leads')
-    op.drop_index('ix_leads_tier_arrival', table_name='leads')
-    op.drop_index('ix_leads_status_arrival', table_name='leads')
-    op.drop_index('ix_leads_arrival', table_name='leads')
-    op.create_index('ix_leads_ingested_at', 'leads', ['ingested_at'])
-    op.create_index('ix_leads_status_ingested', 'leads', ['status', 'ingested_at'])
-    op.create_index('ix_leads_tier_ingested', 'leads', ['tier', 'ingested_at'])
+    for name in reversed(PAGE_INDEXES):
+        op.drop_index(name, table_name='leads')
+    for old, columns in OLD_INDEXES.items():
+        op.create_index(old, 'leads', columns)
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.drop_column('rep_id')

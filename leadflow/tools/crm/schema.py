@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from leadflow.tools.crm_reads import as_utc
+from leadflow.tools.crm_reads import PAGE_INDEXES, as_utc
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -80,21 +80,22 @@ class Contact(Base):
 
 class Lead(Base):
     __tablename__ = "leads"
-    # `leads list` / GET /leads: a page of the newest leads, of one status, tier or rep or
-    # none, reads one index in the page's order (ingested_at, id: the id breaks ties, and
-    # the next page's cursor starts after both) instead of sorting every lead that matches
-    __table_args__ = (Index("ix_leads_arrival", "ingested_at", "id"),
-                      Index("ix_leads_status_arrival", "status", "ingested_at", "id"),
-                      Index("ix_leads_tier_arrival", "tier", "ingested_at", "id"),
-                      Index("ix_leads_rep_arrival", "rep_id", "ingested_at", "id"))
+    # `leads list` / GET /leads: a page of the newest leads of any combination of status,
+    # tier and rep reads one index in the page's order (ingested_at, id: the id breaks ties,
+    # and the next page's cursor starts after both), limit + 1 entries of it, instead of
+    # sorting every lead that matches or passing every lead of one filter to find the few
+    # of another (at a million leads, 'awaiting_followup' and 'cold' has none to find)
+    # (crm_reads.PAGE_INDEXES names them; migration 0005 makes them)
+    __table_args__ = tuple(Index(name, *columns, "ingested_at", "id")
+                           for name, columns in PAGE_INDEXES.items())
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     email_key: Mapped[str | None] = mapped_column(String(320), unique=True)
     # indexed: an erasure finds every lead of a contact
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
-    status: Mapped[str | None] = mapped_column(String(32), index=True)
+    status: Mapped[str | None] = mapped_column(String(32))
     status_reason: Mapped[str | None] = mapped_column(Text)
-    tier: Mapped[str | None] = mapped_column(String(16), index=True)
+    tier: Mapped[str | None] = mapped_column(String(16))
     bant_total: Mapped[int | None] = mapped_column(Integer)
     channel: Mapped[str | None] = mapped_column(String(16))
     record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
