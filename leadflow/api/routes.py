@@ -4,12 +4,12 @@ metrics and health. Thin: the work is in `LeadService`, `review` and `followup`.
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import Field, StringConstraints
+from pydantic import Field, WithJsonSchema
 from sqlalchemy import text
 
 from leadflow.api.schemas import (
@@ -40,8 +40,12 @@ MAX_BATCH = 1000
 Status = Literal["routed", "nurture", "marketing", "manual_review", "escalated",
                  "awaiting_followup"]
 Tier = Literal["hot", "warm", "cold", "unqualified"]
-# GET /leads?since=&until=: a date-time, a date, or an age back from now ('7d')
-Moment = datetime | date | Annotated[str, StringConstraints(pattern=RELATIVE_PATTERN)]
+# GET /leads?since=&until=: an RFC 3339 date-time, a date, or an age back from now ('7d'),
+# read by crm_reads.moment as `leads list` reads them (pydantic would take a date for
+# a midnight, and a number for a Unix time)
+Moment = Annotated[str, WithJsonSchema({"anyOf": [
+    {"type": "string", "format": "date-time"}, {"type": "string", "format": "date"},
+    {"type": "string", "pattern": RELATIVE_PATTERN}]})]
 # Documented, not enforced: an id of any other shape is simply no lead (404).
 LeadId = Annotated[str, Path(description="the lead's id, as POST /leads returned it",
                              json_schema_extra={"pattern": "^LEAD-"})]
@@ -121,8 +125,8 @@ async def list_leads(
     rep: Annotated[str | None, Query(min_length=1, max_length=64,
                                      description="the lead's current owner (a rep id)")] = None,
     since: Annotated[Moment | None, Query(
-        description="ingested at or after: an ISO date or date-time (no zone: UTC), or an "
-                    "age back from now (`36h`, `7d`, `2w`)")] = None,
+        description="ingested at or after: a date (its midnight UTC), an RFC 3339 date-time "
+                    "(with its zone), or an age back from now (`36h`, `7d`, `2w`)")] = None,
     until: Annotated[Moment | None, Query(
         description="ingested before (a date: through its end of day), as `since`")] = None,
     cursor: Annotated[str | None, Query(
@@ -133,14 +137,15 @@ async def list_leads(
     """The newest leads (by ingestion, then id), filtered by status, tier, rep and time,
     a page at a time: a full page's `Next-Cursor` header is the next one's `cursor`."""
     now = service_of(request).tools.clock.now()
-    try:  # the parameters' schema admits only what these take; a 422 all the same
-        page = await asyncio.to_thread(
-            service_of(request).tools.crm.lead_page, status=status, tier=tier, rep=rep,
-            since=None if since is None else moment(since, now=now),
-            until=None if until is None else moment(until, now=now, end=True),
-            cursor=cursor, limit=limit)
-    except BadListing as exc:
-        raise HTTPException(422, str(exc)) from None
+    bounds: dict[str, datetime | None] = {}
+    for name, given in (("since", since), ("until", until)):
+        try:
+            bounds[name] = None if given is None else moment(
+                given, now=now, zoned=True, end=name == "until")
+        except BadListing as exc:
+            raise HTTPException(422, f"{name}: {exc}") from None
+    page = await asyncio.to_thread(service_of(request).tools.crm.lead_page, status=status,
+                                   tier=tier, rep=rep, cursor=cursor, limit=limit, **bounds)
     if page.next_cursor is not None:
         response.headers["Next-Cursor"] = page.next_cursor
         following = request.url.include_query_params(cursor=page.next_cursor)

@@ -66,6 +66,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # `--since 7d`: hours, days or weeks back from now
 RELATIVE_PATTERN = r"^[0-9]{1,4}[hdw]$"
 _RELATIVE_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:$|[Tt ])")
 
 
 # The leads' page indexes: each combination of the filters' columns, then ingested_at and id
@@ -109,21 +110,27 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return at, raw.decode("utf-8", "replace").replace("\x00", "")
 
 
-def moment(value: str | date | datetime, *, now: datetime, end: bool = False) -> datetime:
+def moment(value: str | date | datetime, *, now: datetime, end: bool = False,
+           zoned: bool = False) -> datetime:
     """A --since/--until bound as aware UTC: an ISO datetime (no zone: UTC, as the CRM
-    stores), an ISO date (its midnight UTC; as `end`, the next midnight, so `--until
-    2026-12-01` takes in all of that day), or an age back from `now` (`36h`, `7d`, `2w`).
-    BadListing for anything else. Bounds beyond what a datetime holds in UTC are clamped."""
+    stores; `zoned`: the zone is required, as GET /leads documents RFC 3339), an ISO date
+    (its midnight UTC; as `end`, the next midnight, so `--until 2026-12-01` takes in all of
+    that day), or an age back from `now` (`36h`, `7d`, `2w`). BadListing for anything else.
+    Bounds beyond what a datetime holds in UTC are clamped."""
     if isinstance(value, str):
         text = value.strip()
         if re.match(RELATIVE_PATTERN, text):
             return now - timedelta(**{_RELATIVE_UNITS[text[-1]]: int(text[:-1])})
         try:
+            if not _ISO_DATE.match(text):  # not 20261101, which fromisoformat also reads
+                raise ValueError(text)
             value = (date.fromisoformat(text) if len(text) == 10
-                     else datetime.fromisoformat(text.replace("Z", "+00:00")))
+                     else datetime.fromisoformat(re.sub("[Zz]$", "+00:00", text)))
         except ValueError:
             raise BadListing(f"not a date, a date and time, or an age like 7d: {text[:60]!r}"
                              ) from None
+        if zoned and isinstance(value, datetime) and value.tzinfo is None:
+            raise BadListing(f"a date and time needs its zone (Z, +01:00): {text[:60]!r}")
     if not isinstance(value, datetime):
         day = value + timedelta(days=1) if end and value < date.max else value
         value = datetime(day.year, day.month, day.day, tzinfo=UTC)

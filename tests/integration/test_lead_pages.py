@@ -346,8 +346,12 @@ def test_get_leads_pages_by_next_cursor_and_refuses_a_bad_one(tools: Toolbox,
                 ("LEAD-p0003", "rep-latam-01")]
             assert owned[0]["ingested_at"] == "2026-11-02T09:01:00Z"
             assert client.get("/leads", params={"since": "9999d"}).status_code == 200
+            # an until date takes in its whole day; a date-time is an instant
+            assert len(client.get("/leads", params={"until": "2026-11-02"}).json()) == 10
+            assert client.get("/leads", params={"until": "2026-11-02T00:00:00Z"}).json() == []
             for params in ({"cursor": "nope"}, {"cursor": "1.A"}, {"since": "yesterday"},
-                           {"until": "2026-02-30"}, {"rep": ""}):
+                           {"until": "2026-02-30"}, {"rep": ""}, {"since": "1700000000"},
+                           {"since": "2026-11-02T09:00"}):  # RFC 3339 has the zone
                 refused = client.get("/leads", params=params)
                 assert refused.status_code == 422, (params, refused.text)
                 assert json.dumps(refused.json()).count(next(iter(params))) >= 1

@@ -51,10 +51,21 @@ def test_typed_bounds_as_the_api_passes_them() -> None:
 
 
 @pytest.mark.parametrize("text", ["", "yesterday", "7", "d7", "7 days", "12345d", "-7d",
-                                  "2026-13-01", "2026-02-30", "2026-11-01T25:00", "1.5d"])
+                                  "2026-13-01", "2026-02-30", "2026-11-01T25:00", "1.5d",
+                                  "20261101", "20261101T090000Z", "1700000000"])
 def test_anything_else_is_refused_with_what_was_given(text: str) -> None:
     with pytest.raises(BadListing, match="not a date, a date and time, or an age"):
         moment(text, now=NOW)
+
+
+def test_the_api_wants_a_date_time_s_zone() -> None:
+    """GET /leads documents RFC 3339 date-times, which have one; `leads list` reads UTC."""
+    assert moment("2026-11-01T09:30Z", now=NOW, zoned=True) == \
+        moment("2026-11-01T09:30", now=NOW)
+    assert moment("2026-11-01", now=NOW, zoned=True, end=True) == \
+        datetime(2026, 11, 2, tzinfo=UTC)
+    with pytest.raises(BadListing, match="needs its zone"):
+        moment("2026-11-01T09:30", now=NOW, zoned=True)
 
 
 @given(at=st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2286, 1, 1),
