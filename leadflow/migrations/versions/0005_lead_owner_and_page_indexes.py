@@ -4,7 +4,8 @@
 `leads list` / GET /leads page newest first by (ingested_at, id) with a keyset cursor; every
 combination of status, tier and rep leads an index that ends in those two columns, so a page
 reads limit + 1 entries of one index in order. They replace 0003's (status, ingested_at),
-(tier, ingested_at) and (ingested_at), and 0001's (status) and (tier): their prefixes.
+(tier, ingested_at) and (ingested_at), their prefixes (0001's (status) and (tier) stay:
+narrower for counting by status or tier).
 
 Revision ID: 0005
 Revises: 0004
@@ -32,8 +33,7 @@ PAGE_INDEXES = {
     'ix_leads_rep_status_arrival': ['rep_id', 'status'],
     'ix_leads_rep_tier_arrival': ['rep_id', 'tier'],
     'ix_leads_rep_status_tier_arrival': ['rep_id', 'status', 'tier']}
-OLD_INDEXES = {'ix_leads_status': ['status'], 'ix_leads_tier': ['tier'],
-               'ix_leads_ingested_at': ['ingested_at'],
+OLD_INDEXES = {'ix_leads_ingested_at': ['ingested_at'],
                'ix_leads_status_ingested': ['status', 'ingested_at'],
                'ix_leads_tier_ingested': ['tier', 'ingested_at']}
 

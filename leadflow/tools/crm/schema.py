@@ -93,9 +93,9 @@ class Lead(Base):
     # indexed: an erasure finds every lead of a contact
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
-    status: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str | None] = mapped_column(String(32), index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
-    tier: Mapped[str | None] = mapped_column(String(16))
+    tier: Mapped[str | None] = mapped_column(String(16), index=True)
     bant_total: Mapped[int | None] = mapped_column(Integer)
     channel: Mapped[str | None] = mapped_column(String(16))
     record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
