@@ -10,11 +10,16 @@ dashboard data and a page of `leads list` read at N settled leads (issue 15).
    templates of N settled leads (`--leads`, a million by default) loaded through the store's
    bulk path (`CrmStore.import_settled`) with new ids and arrival times spread over a year.
 3. Timed on the filled CRM: the dashboard's data (`metrics.snapshot`, median of 3) and a page
-   of `leads list` (50 rows: unfiltered, by status, by tier; the slowest median of 5 each).
+   of `leads list` (50 rows): `list_ms` unfiltered, by status, by tier (the slowest median of
+   5); `list_filter_ms` the slowest of every combination of status, tier and rep (three reps
+   and one with no leads), each also over the last 30 days (median of 3 each), and
+   `list_rep_ms` the slowest of those with a rep; `list_page5_ms` the slowest fifth page,
+   walked by cursor, of those filters with five pages (median of 5).
 
 Prints one line per backend:
 
-    history: backend=sqlite leads=N dashboard_s=X list_ms=Y checkpoint_kb_per_lead=Z
+    history: backend=sqlite leads=N dashboard_s=X list_ms=Y list_rep_ms=… list_filter_ms=…
+             list_page5_ms=… checkpoint_kb_per_lead=Z
 
     python benchmarks/history.py [--leads 1000000] [--batch 1000] [--backend sqlite|postgres|both]
 
@@ -39,7 +44,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from leadflow.data.synthetic import synthetic_leads
 from leadflow.metrics import snapshot
@@ -158,6 +163,51 @@ def fill(count: int, patterns: list[SettledLead]) -> Iterator[SettledLead]:
         yield moved
 
 
+Filter = tuple[tuple[str, Any], ...]  # a filter as a dict's sorted items (a dict key)
+
+
+def filter_combinations(crm: CrmStore) -> list[dict[str, Any]]:
+    """Every status and tier stored, alone and together, each with three reps (the one with
+    the most leads, one in the middle, the one with the fewest) and a rep with none, and each
+    of those over the last 30 days too: a page of any of them must be fast."""
+    with crm.engine.connect() as conn:
+        statuses = [s for s in conn.execute(select(Lead.status).distinct()).scalars() if s]
+        tiers = [t for t in conn.execute(select(Lead.tier).distinct()).scalars() if t]
+        reps = [r for r, _ in conn.execute(
+            select(Assignment.rep_id, func.count()).group_by(Assignment.rep_id)
+            .order_by(func.count().desc(), Assignment.rep_id)).all()]
+    picked = list(dict.fromkeys([reps[0], reps[len(reps) // 2], reps[-1]])) if reps else []
+    combos: list[dict[str, Any]] = []
+    for rep in (None, *picked, "rep-nobody"):
+        for status in (None, *statuses):
+            for tier in (None, *tiers):
+                combo = {k: v for k, v in (("rep", rep), ("status", status), ("tier", tier))
+                         if v is not None}
+                combos += [combo, {**combo, "since": NOW - timedelta(days=30)}]
+    return combos
+
+
+def time_filters(crm: CrmStore) -> dict[Filter, float]:
+    """A page (50) of each filter combination: the median of 3 each."""
+    return {tuple(sorted(f.items())): median_s(lambda f=f: crm.lead_page(limit=50, **f), 3)
+            for f in filter_combinations(crm)}
+
+
+def time_fifth_pages(crm: CrmStore, filters: list[dict[str, Any]]) -> dict[Filter, float]:
+    """Page 5 (after walking 4 by cursor) of each filter with five pages: the median of 5."""
+    times: dict[Filter, float] = {}
+    for f in filters:
+        cursor = None
+        for _ in range(4):
+            cursor = crm.lead_page(limit=50, cursor=cursor, **f).next_cursor
+            if cursor is None:
+                break
+        if cursor is not None:
+            times[tuple(sorted(f.items()))] = median_s(
+                lambda f=f, c=cursor: crm.lead_page(limit=50, cursor=c, **f), 5)
+    return times
+
+
 def bench(backend: str, leads: int, batch: int) -> str:
     with tempfile.TemporaryDirectory(prefix="leadflow-history-") as tmp:
         home = Path(tmp)
@@ -186,11 +236,24 @@ def bench(backend: str, leads: int, batch: int) -> str:
             dashboard_s = median_s(lambda: snapshot(crm, reps, NOW), 3)
             pages = [median_s(lambda f=f: crm.list_leads(limit=50, **f), 5)  # type: ignore[misc]
                      for f in ({}, {"status": "nurture"}, {"tier": "hot"})]
+            filtered = time_filters(crm)
+            worst = max(filtered, key=lambda key: filtered[key])
+            by_rep = {key: s for key, s in filtered.items() if "rep" in dict(key)}
+            page5 = time_fifth_pages(crm, [{}, {"status": "nurture"}, {"tier": "hot"},
+                                           *(dict(key) for key in filtered)])
+            worst5 = max(page5, key=lambda key: page5[key])
             crm.close()
             print(f"  ({backend}: bulk load of {leads} leads {load_s:.1f}s; pages "
-                  + ", ".join(f"{p * 1000:.1f}ms" for p in pages) + ")", file=sys.stderr)
+                  + ", ".join(f"{p * 1000:.1f}ms" for p in pages)
+                  + f"; {len(filtered)} filter combinations, the slowest "
+                  + f"{filtered[worst] * 1000:.1f}ms {dict(worst)}; page 5 of {len(page5)}, "
+                  + f"the slowest {page5[worst5] * 1000:.1f}ms {dict(worst5)})", file=sys.stderr)
             return (f"history: backend={backend} leads={leads} dashboard_s={dashboard_s:.3f} "
-                    f"list_ms={max(pages) * 1000:.1f} checkpoint_kb_per_lead={kb_per_lead:.1f}")
+                    f"list_ms={max(pages) * 1000:.1f} "
+                    f"list_rep_ms={max(by_rep.values()) * 1000:.1f} "
+                    f"list_filter_ms={filtered[worst] * 1000:.1f} "
+                    f"list_page5_ms={page5[worst5] * 1000:.1f} "
+                    f"checkpoint_kb_per_lead={kb_per_lead:.1f}")
         finally:
             if backend == "postgres":
                 drop = CrmStore(PG_URL)

@@ -108,6 +108,8 @@ def _document_honestly(app: FastAPI) -> None:
                         if param.get("in") == "query" and len(options) == 1:
                             param["schema"] = {**{k: v for k, v in schema.items()
                                                   if k != "anyOf"}, **options[0]}
+                        elif param.get("in") == "query" and options:  # `since`: 3 kinds
+                            param["schema"] = {**schema, "anyOf": options}
                     responses = operation.setdefault("responses", {})
                     if route.startswith("/graph/"):  # LangServe's 422s may be plain text
                         responses.pop("422", None)

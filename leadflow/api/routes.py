@@ -4,11 +4,12 @@ metrics and health. Thin: the work is in `LeadService`, `review` and `followup`.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 from sqlalchemy import text
 
 from leadflow.api.schemas import (
@@ -27,11 +28,24 @@ from leadflow.api.service import LeadService
 from leadflow.explain import explain_lead
 from leadflow.followup import Wake
 from leadflow.review import ReviewDecision
+from leadflow.tools.crm_reads import (
+    CURSOR_MAX_LENGTH,
+    CURSOR_PATTERN,
+    RELATIVE_PATTERN,
+    BadListing,
+    moment,
+)
 
 MAX_BATCH = 1000
 Status = Literal["routed", "nurture", "marketing", "manual_review", "escalated",
                  "awaiting_followup"]
 Tier = Literal["hot", "warm", "cold", "unqualified"]
+# GET /leads?since=&until=: an RFC 3339 date-time, a date, or an age back from now ('7d'),
+# read by crm_reads.moment as `leads list` reads them (pydantic would take a date for
+# a midnight, and a number for a Unix time)
+Moment = Annotated[str, WithJsonSchema({"anyOf": [
+    {"type": "string", "format": "date-time"}, {"type": "string", "format": "date"},
+    {"type": "string", "pattern": RELATIVE_PATTERN}]})]
 # Documented, not enforced: an id of any other shape is simply no lead (404).
 LeadId = Annotated[str, Path(description="the lead's id, as POST /leads returned it",
                              json_schema_extra={"pattern": "^LEAD-"})]
@@ -96,18 +110,48 @@ async def explain(request: Request, lead_id: LeadId) -> dict[str, Any]:
     return found.as_dict()
 
 
-@router.get("/leads", response_model=list[LeadSummary], tags=["leads"])
+@router.get("/leads", response_model=list[LeadSummary], tags=["leads"], responses={200: {
+    "description": "the page's leads, newest first",
+    "headers": {
+        "Next-Cursor": {"description": "the `cursor` of the next page; absent on the last",
+                        "schema": {"type": "string", "pattern": CURSOR_PATTERN}},
+        "Link": {"description": 'the next page\'s URL, `<…>; rel="next"` (RFC 8288)',
+                 "schema": {"type": "string"}}}}})
 async def list_leads(
     request: Request,
+    response: Response,
     status: Status | None = None,
     tier: Tier | None = None,
+    rep: Annotated[str | None, Query(min_length=1, max_length=64,
+                                     description="the lead's current owner (a rep id)")] = None,
+    since: Annotated[Moment | None, Query(
+        description="ingested at or after: a date (its midnight UTC), an RFC 3339 date-time "
+                    "(with its zone), or an age back from now (`36h`, `7d`, `2w`)")] = None,
+    until: Annotated[Moment | None, Query(
+        description="ingested before (a date: through its end of day), as `since`")] = None,
+    cursor: Annotated[str | None, Query(
+        pattern=CURSOR_PATTERN, max_length=CURSOR_MAX_LENGTH,
+        description="the previous page's `Next-Cursor`: this page starts after it")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> list[dict[str, Any]]:
-    """The newest leads, filtered by status and tier."""
-    rows = await asyncio.to_thread(service_of(request).tools.crm.list_leads,
-                                   status=status, tier=tier, limit=limit)
+    """The newest leads (by ingestion, then id), filtered by status, tier, rep and time,
+    a page at a time: a full page's `Next-Cursor` header is the next one's `cursor`."""
+    now = service_of(request).tools.clock.now()
+    bounds: dict[str, datetime | None] = {}
+    for name, given in (("since", since), ("until", until)):
+        try:
+            bounds[name] = None if given is None else moment(
+                given, now=now, zoned=True, end=name == "until")
+        except BadListing as exc:
+            raise HTTPException(422, f"{name}: {exc}") from None
+    page = await asyncio.to_thread(service_of(request).tools.crm.lead_page, status=status,
+                                   tier=tier, rep=rep, cursor=cursor, limit=limit, **bounds)
+    if page.next_cursor is not None:
+        response.headers["Next-Cursor"] = page.next_cursor
+        following = request.url.include_query_params(cursor=page.next_cursor)
+        response.headers["Link"] = f'<{following}>; rel="next"'
     return [{"lead_id": r["id"], **{k: r.get(k) for k in LeadSummary.model_fields
-                                     if k != "lead_id"}} for r in rows]
+                                     if k != "lead_id"}} for r in page.leads]
 
 
 @router.get("/review", response_model=list[ReviewItem], tags=["review"])

@@ -160,6 +160,8 @@ class LeadSummary(BaseModel):
     channel: str | None
     received_at: datetime | None
     updated_at: datetime | None
+    ingested_at: datetime | None = None  # the page order: ingested_at, then lead_id
+    rep_id: str | None = Field(None, description="the lead's current owner, if assigned")
 
 
 class ReviewItem(BaseModel):

@@ -20,12 +20,42 @@ app.add_typer(leads_app, name="leads")
 def leads_list(
     status: Annotated[str | None, typer.Option(help="filter by status")] = None,
     tier: Annotated[str | None, typer.Option(help="filter by tier")] = None,
+    rep: Annotated[str | None, typer.Option(
+        help="filter by the lead's current owner (a rep id, or a manager's)")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="ingested at or after: 2026-11-01, 2026-11-01T09:00 (UTC unless zoned), 7d")] = None,
+    until: Annotated[str | None, typer.Option(
+        help="ingested before (a date: through its end): as --since")] = None,
+    cursor: Annotated[str | None, typer.Option(
+        help="start after the page that printed this cursor")] = None,
     limit: Annotated[int, typer.Option(min=1)] = 50,
 ) -> None:
-    """List leads, newest first: tier, status and arrival, who, and why (local times)."""
-    from leadflow.cli.listing import leads_view
+    """List leads, newest first: tier, status and arrival, who, and why (local times). A full
+    page ends with the cursor of the next one (`--cursor`)."""
+    from datetime import UTC, datetime
 
-    console.print(leads_view(crm_reader().list_leads(status=status, tier=tier, limit=limit)))
+    from leadflow.cli.access import fail
+    from leadflow.cli.listing import leads_view
+    from leadflow.tools.crm_reads import BadListing, decode_cursor, moment
+
+    now = datetime.now(UTC)
+    bounds: dict[str, datetime | None] = {}
+    for option, text in (("since", since), ("until", until), ("cursor", cursor)):
+        try:  # a mistake is refused before the database is opened
+            if option == "cursor":
+                if text is not None:
+                    decode_cursor(text)
+            else:
+                bounds[option] = None if text is None else moment(text, now=now,
+                                                                  end=option == "until")
+        except BadListing as exc:
+            raise fail(f"--{option}: {exc}", code=2) from None
+    page = crm_reader().lead_page(status=status, tier=tier, rep=rep, cursor=cursor,
+                                  limit=limit, **bounds)
+    console.print(leads_view(page.leads))
+    if page.next_cursor is not None:
+        console.print(f"next page: --cursor {page.next_cursor}", highlight=False,
+                      soft_wrap=True)
 
 
 @leads_app.command("show")

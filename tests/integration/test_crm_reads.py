@@ -65,7 +65,7 @@ def filled(run_items: RunItems, tools: Toolbox, clock: FrozenClock) -> Toolbox:
 def test_the_reads_return_what_sqlalchemy_returns(filled: Toolbox, database_url: str) -> None:
     reader = open_reader(database_url)
     assert reader is not None, "a CRM at the head revision is read without SQLAlchemy"
-    leads = select(Lead.__table__).order_by(Lead.ingested_at.desc())
+    leads = select(Lead.__table__).order_by(Lead.ingested_at.desc(), Lead.id.desc())
     for status, tier, limit in ((None, None, 50), (None, None, 2), ("nurture", None, 50),
                                 (None, "hot", 50), ("manual_review", "hot", 50)):
         query = leads.limit(limit)
@@ -107,7 +107,8 @@ def test_postgres_times_come_back_in_utc_whatever_the_session_zone(filled: Toolb
     assert reader is not None
     leads = reader.list_leads()
     assert repr(leads) == repr(sqlalchemy_rows(database_url, select(Lead.__table__)
-                                               .order_by(Lead.ingested_at.desc())))
+                                               .order_by(Lead.ingested_at.desc(),
+                                                         Lead.id.desc())))
     assert all(lead["ingested_at"].utcoffset() == timedelta(0) for lead in leads)
 
 

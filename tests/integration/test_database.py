@@ -35,6 +35,7 @@ from leadflow.db import (
 )
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import Base, CrmStore, Lead
+from leadflow.tools.crm_reads import PAGE_INDEXES
 from tests.conftest import POSTGRES_URL, RunItems, form_item, postgres_admin, with_search_path
 
 
@@ -83,8 +84,9 @@ def test_the_migrations_build_exactly_the_models_schema(fresh_url: str) -> None:
 
 ADDED_AFTER_0001 = {"lead_leases", "metric_totals", "metric_values", "lead_facts",
                     "erasures"}  # tables later revisions create
-COLUMNS_ADDED_AFTER_0001 = {"leads": ("erased_at",)}  # columns they add to older tables
-INDEXES_ADDED_AFTER_0001 = ("ix_leads_contact_id", "ix_queue_items_lead_id")  # and indexes
+COLUMNS_ADDED_AFTER_0001 = {"leads": ("erased_at", "rep_id")}  # columns they add to older tables
+INDEXES_ADDED_AFTER_0001 = ("ix_leads_contact_id", "ix_queue_items_lead_id",
+                            *PAGE_INDEXES)  # and indexes
 
 
 @pytest.mark.db_backends

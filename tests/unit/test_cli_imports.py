@@ -98,7 +98,8 @@ def listing_through_sqlalchemy(database_url: str) -> str:
     engine = create_engine(sqlalchemy_url(database_url))
     with engine.connect() as conn:
         leads = [dict(row) for row in conn.execute(
-            select(Lead.__table__).order_by(Lead.ingested_at.desc()).limit(50)).mappings()]
+            select(Lead.__table__).order_by(Lead.ingested_at.desc(), Lead.id.desc())
+            .limit(50)).mappings()]  # ties (a frozen clock) in id order, as pages have them
     engine.dispose()
     out = io.StringIO()
     Console(file=out, width=WIDTH).print(leads_view(leads))

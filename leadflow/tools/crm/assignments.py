@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
 
 from leadflow.tools.crm.base import StoreBase, dialect_insert
 from leadflow.tools.crm.schema import Account, Assignment, Lead, RepStats, SlaClock
@@ -27,6 +28,7 @@ class AssignmentStore(StoreBase):
         with self.transaction() as conn:
             added = self._insert_ignore(conn, Assignment.__table__, values)
             if added:
+                _own(conn, lead_id, rep_id)
                 upsert = dialect_insert(conn)(RepStats).values(
                     rep_id=rep_id, open_leads=1, last_assigned_at=now)
                 conn.execute(upsert.on_conflict_do_update(
@@ -86,6 +88,7 @@ class AssignmentStore(StoreBase):
             conn.execute(update(Assignment).where(Assignment.lead_id == lead_id).values(
                 rep_id=rep_id, kind="rep", reason=reason,
                 audit={**(row.audit or {}), "reassignments": history}))
+            _own(conn, lead_id, rep_id)
             if row.is_open:
                 conn.execute(update(RepStats).where(RepStats.rep_id == row.rep_id)
                              .values(open_leads=RepStats.open_leads - 1))
@@ -141,6 +144,11 @@ class AssignmentStore(StoreBase):
         with self.engine.connect() as conn:
             return list(conn.execute(select(SlaClock.lead_id)
                                      .where(SlaClock.state != "closed")).scalars())
+
+
+def _own(conn: Connection, lead_id: str, rep_id: str) -> None:
+    """The lead's current owner, on its row too: `leads list --rep` pages it by index."""
+    conn.execute(update(Lead).where(Lead.id == lead_id).values(rep_id=rep_id))
 
 
 def _assignment_dict(row: Any) -> dict[str, Any]:

@@ -52,7 +52,10 @@ class BulkStore(StoreBase):
                 Lead.__table__: [], Assignment.__table__: [], SlaClock.__table__: [],
                 EngagementEvent.__table__: [], QueueItem.__table__: []}
             for lead in chunk:
-                tables[Lead.__table__].append(lead["lead"])
+                # the owner is the assignment's rep (every row names it: one executemany)
+                owner = (lead.get("assignment") or {}).get("rep_id")
+                tables[Lead.__table__].append({**lead["lead"],
+                                               "rep_id": owner or lead["lead"].get("rep_id")})
                 if lead.get("assignment"):
                     tables[Assignment.__table__].append(lead["assignment"])  # type: ignore[arg-type]
                 if lead.get("sla"):

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from leadflow.clock import parse_datetime
 from leadflow.tools.crm.base import StoreBase
 from leadflow.tools.crm.schema import Account, Contact, Lead, LeadSource, column_length
+from leadflow.tools.crm_reads import LeadPage
 
 _LEGAL_SUFFIXES = re.compile(
     r"\b(inc|incorporated|llc|ltd|limited|plc|gmbh|ag|kg|sa|s\.a|sas|sarl|srl|spa|s\.p\.a|bv|nv|"
@@ -186,8 +187,21 @@ class LeadStore(StoreBase):
         return dict(row) if row else None
 
     def list_leads(self, *, status: str | None = None, tier: str | None = None,
+                   rep: str | None = None, since: datetime | None = None,
+                   until: datetime | None = None, cursor: str | None = None,
                    limit: int = 50) -> list[dict[str, Any]]:
-        return self.reads.list_leads(status=status, tier=tier, limit=limit)
+        """A page's leads (`lead_page`), newest first."""
+        return self.reads.list_leads(status=status, tier=tier, rep=rep, since=since,
+                                     until=until, cursor=cursor, limit=limit)
+
+    def lead_page(self, *, status: str | None = None, tier: str | None = None,
+                  rep: str | None = None, since: datetime | None = None,
+                  until: datetime | None = None, cursor: str | None = None,
+                  limit: int = 50) -> LeadPage:
+        """A page of leads and the next page's cursor: `CrmReader.lead_page`, the one SQL
+        `leads list` and GET /leads run."""
+        return self.reads.lead_page(status=status, tier=tier, rep=rep, since=since,
+                                    until=until, cursor=cursor, limit=limit)
 
     def status_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:

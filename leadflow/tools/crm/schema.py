@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from leadflow.tools.crm_reads import as_utc
+from leadflow.tools.crm_reads import PAGE_INDEXES, as_utc
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -80,10 +80,14 @@ class Contact(Base):
 
 class Lead(Base):
     __tablename__ = "leads"
-    # `leads list` / GET /leads: a page of the newest leads of one status or tier reads the
-    # index in order instead of sorting every lead of that status
-    __table_args__ = (Index("ix_leads_status_ingested", "status", "ingested_at"),
-                      Index("ix_leads_tier_ingested", "tier", "ingested_at"))
+    # `leads list` / GET /leads: a page of the newest leads of any combination of status,
+    # tier and rep reads one index in the page's order (ingested_at, id: the id breaks ties,
+    # and the next page's cursor starts after both), limit + 1 entries of it, instead of
+    # sorting every lead that matches or passing every lead of one filter to find the few
+    # of another (at a million leads, 'awaiting_followup' and 'cold' has none to find)
+    # (crm_reads.PAGE_INDEXES names them; migration 0005 makes them)
+    __table_args__ = tuple(Index(name, *columns, "ingested_at", "id")
+                           for name, columns in PAGE_INDEXES.items())
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     email_key: Mapped[str | None] = mapped_column(String(320), unique=True)
     # indexed: an erasure finds every lead of a contact
@@ -97,11 +101,14 @@ class Lead(Base):
     record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    ingested_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # newest first
+    ingested_at: Mapped[datetime] = mapped_column(UtcDateTime)  # newest first
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # when the person's data was erased (`leadflow forget`, retention): the row keeps what
     # the metrics count, nothing that names them
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # the lead's current owner: the rep (or manager) of its assignment, kept with it
+    # (AssignmentStore.assign, reassign, the bulk import) so `leads list --rep` reads an index
+    rep_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class LeadSource(Base):
