@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from langchain_core.language_models import BaseChatModel
@@ -109,7 +110,8 @@ def standardize_record(
     place_country = None
     if not country and not tld_country:  # a city or state the lead names ("we're in Lyon")
         place_country = prose.country_of_place(f"{extracted.inquiry or ''}\n{text}")
-    raw_phone = std.clean_line(extracted.phone) or None
+    raw_phone = prose.direct_dial(std.clean_line(extracted.phone) or None,
+                                  f"{text}\n{extracted.inquiry or ''}")
     phone = std.normalize_phone(raw_phone, country)
     if raw_phone and phone is None and not country:
         phone = std.normalize_phone(raw_phone, tld_country or place_country)
@@ -122,6 +124,8 @@ def standardize_record(
         flags.append("country_from_place")
     if raw_phone and not phone:
         flags.append("phone_unparsed")
+        if prose.national_number(raw_phone):  # a number to call, in a country nobody named
+            flags.append("phone_country_unknown")
     employees, size_range = std.parse_employees(extracted.employees)
     if employees is None and size_range is None and extracted.employees:
         employees, size_range = prose.headcount_in_value(extracted.employees)  # "más de 10.000"
@@ -206,11 +210,14 @@ def merged_record(known: dict[str, Any], repeat: dict[str, Any]) -> dict[str, An
     return merged
 
 
-def missing_contact_reason(record: dict[str, Any]) -> str | None:
+def missing_contact_reason(record: dict[str, Any], flags: Sequence[str] = ()) -> str | None:
     """Why nobody can reach this person (SPEC §4.1: no valid email address and no phone
-    number), or None. A missing company is a data-quality flag, not a dead end."""
+    number), or None. A missing company is a data-quality flag, not a dead end; so is a
+    phone number written without its country ("090-4412-7789" in a chat that names no
+    place, `phone_country_unknown`): it cannot be stored as E.164, but a rep reading the
+    lead's text can call it, so the person can be reached."""
     contact = record["contact"]
-    if not contact["email"] and not contact["phone"]:
+    if not contact["email"] and not contact["phone"] and "phone_country_unknown" not in flags:
         return "no usable contact: neither an email address nor a phone number"
     return None
 
@@ -232,7 +239,7 @@ def extract_lead(item: object) -> dict[str, Any]:
         channel, parsed = declared if declared in CHANNELS else "api", {}
     record, flags = standardize_record(extract_rules(parsed), channel, fields, icp(),
                                        parsed.get("utm"), parsed.get("text", ""))
-    return {**record, "usable_contact": missing_contact_reason(record) is None,
+    return {**record, "usable_contact": missing_contact_reason(record, flags) is None,
             "flags": [*flags, *item_flags(item), *data_quality_flags(record)]}
 
 
@@ -320,7 +327,7 @@ class CaptureAgent:
             text = "\n\n".join(filter(None, (state.get("lead_text"), text)))
             flags.append("repeat_inquiry")
         decided = meta.decision_fields()
-        problem = problem or missing_contact_reason(record)
+        problem = problem or missing_contact_reason(record, flags)
         if not problem:
             flags += data_quality_flags(record)
         write = await asyncio.to_thread(

@@ -20,15 +20,17 @@ from leadflow.agents.base import StepOutput
 from leadflow.agents.evidence import enrichment_facts, is_grounded, strip_injection
 from leadflow.agents.llm_step import LlmAnswer, ask_llm, provenance
 from leadflow.agents.text_signals import (
-    MONEY_RE,
     affirmed,
+    budget_hedged,
     budget_stated,
+    budget_talked_about,
     buying_date,
     money_amounts,
     own_request,
     quote,
     search_patterns,
     someone_else_decides,
+    spend_amounts,
 )
 from leadflow.clock import parse_datetime
 from leadflow.config import Criterion, IcpConfig, model_settings
@@ -89,20 +91,31 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
 
     # Budget
     budget = rules.bant["budget"]
+    figures = tuple(rules.currency.get("company_figure_words") or ())
     clear = (find(budget, "clear_phrases") or search_patterns(text, budget)
-             or budget_stated(text, budget))
+             or budget_stated(text, budget, figures))
     negative = find(budget, "negative_phrases")
     employees = company.get("employees") or 0
     revenue = company.get("revenue_usd") or 0
+    hedged = budget_hedged(text, budget) if clear else None
     if clear and negative:
         b = _conflict(conflicts, "budget: both an approved budget and no budget are stated",
                       "unclear_possible", 0.2, text, clear, negative)
     elif negative:
         b = CriterionProposal(band="unlikely", strength=0.3, evidence=quote(text, negative))
+    elif clear and hedged:  # "provisionally reserved, the board decides": not there yet
+        b = CriterionProposal(band="unclear_possible", strength=0.8, evidence=quote(text, hedged))
     elif clear:
         said = quote(text, clear)
-        b = CriterionProposal(band="clear_budget", strength=0.8 if MONEY_RE.search(said) else 0.4,
+        b = CriterionProposal(band="clear_budget",
+                              strength=0.8 if spend_amounts(said, figures) else 0.4,
                               evidence=said)
+    elif (employees >= budget.settings["likely_min_employees"]
+          or revenue >= budget.settings["likely_min_revenue_usd"]) and (
+            talk := budget_talked_about(text, budget)):
+        # a big company whose writer says where the money stands ("planning next year's
+        # budget", "budget being finalised"): what they say, not the size, sets the band
+        b = CriterionProposal(band="unclear_possible", strength=0.8, evidence=quote(text, talk))
     elif (employees >= budget.settings["likely_min_employees"]
           or revenue >= budget.settings["likely_min_revenue_usd"]):
         b = CriterionProposal(band="likely_from_size", strength=0.6,

@@ -235,10 +235,12 @@ def _line_end(text: str, at: int) -> int:
     return len(text) if end < 0 else end
 
 
-# A negation just before a phrase ("not urgent", "no budget approved", "kein dringender").
+# A negation just before a phrase ("not urgent", "no budget approved", "kein dringender",
+# "nothing urgent", "rien d'urgent", "niente di urgente").
 _NEGATED = re.compile(
-    r"(?i)(?:\b(?:not|no|never|without|nor|hardly|nicht|kein\w*|nie|pas|sans|ni|sin|nem|non|"
-    r"niet|geen|nada)\b|n't|n’t)(?:\W+\w+){0,2}\W*$")
+    r"(?i)(?:\b(?:not|no|never|without|nor|hardly|nothing|nicht|nichts|kein\w*|nie|pas|rien|"
+    r"sans|ni|sin|nem|nenhum\w*|ningún|ninguna|nada|non|niente|nulla|niet|niets|geen|nic)\b|"
+    r"n't|n’t)(?:\W+\w+){0,2}\W*$")
 
 
 def affirmed(text: str, phrases: tuple[str, ...]) -> re.Match[str] | None:
@@ -271,17 +273,56 @@ def own_request(inquiry: str, text: str, min_words: int) -> str | None:
     return next((s for s in own if len(s.split()) >= 4), own[0])[:240]
 
 
-def budget_stated(text: str, budget: Criterion) -> re.Match[str] | None:
+def budget_stated(text: str, budget: Criterion,
+                  figure_words: tuple[str, ...] = ()) -> re.Match[str] | None:
     """A budget noun in a sentence that says the money exists (approved, reserved, in the
-    plan…, not negated) or gives an amount; the match is the budget noun."""
+    plan…, not negated) or gives an amount to spend (not the company's revenue: see
+    `spend_amounts`); the match is the budget noun."""
     nouns = budget.phrases.get("budget_noun_phrases", ())
     given = budget.phrases.get("budget_given_phrases", ())
     for sentence in SENTENCES.finditer(text):
         chunk = sentence.group(0)
-        noun = contains_phrase(chunk, nouns)
-        if noun and (affirmed(chunk, given) or MONEY_RE.search(chunk)):
+        noun = affirmed(chunk, nouns)  # "No fixed budget yet - … in place by June": none
+        if noun and (affirmed(chunk, given) or spend_amounts(chunk, figure_words)):
             return re.compile(re.escape(noun.group(0))).search(text, sentence.start())
     return None
+
+
+def budget_hedged(text: str, budget: Criterion) -> re.Match[str] | None:
+    """A hedge in a sentence that states a budget ("provisionally reserved", "approved in
+    principle", "a budget line, but the scope isn't final", "vorbehaltlich", "wstępnie"):
+    the money is not yet there (icp.yaml budget `hedge_phrases`)."""
+    hedges = budget.phrases.get("hedge_phrases", ())
+    nouns = budget.phrases.get("budget_noun_phrases", ())
+    for sentence in SENTENCES.finditer(text):
+        chunk = sentence.group(0)
+        if contains_phrase(chunk, nouns) and (hedge := contains_phrase(chunk, hedges)):
+            return re.compile(re.escape(hedge.group(0))).search(text, sentence.start())
+    return None
+
+
+def budget_talked_about(text: str, budget: Criterion) -> re.Match[str] | None:
+    """A budget noun anywhere ("we are planning next year's budget", "the 2027 budget has
+    been requested", "Budget wird noch abgestimmt"): the lead has said where the money
+    stands, so the company's size no longer speaks for it. A sentence expecting the money
+    ("enterprise budget likely", "Budget wahrscheinlich kein Problem") says what the size
+    says and does not count."""
+    likely = budget.phrases.get("likely_phrases", ())
+    for sentence in SENTENCES.finditer(text):
+        chunk = sentence.group(0)
+        noun = contains_phrase(chunk, budget.phrases.get("budget_noun_phrases", ()))
+        if noun and not contains_phrase(chunk, likely):  # "budget likely" is what size says
+            return re.compile(re.escape(noun.group(0))).search(text, sentence.start())
+    return None
+
+
+def spend_amounts(text: str, figure_words: tuple[str, ...]) -> list[re.Match[str]]:
+    """The amounts of money in the text that are not figures about the company: an amount
+    in a clause naming revenue, ARR, turnover or a funding round ("we're at $30M ARR",
+    "Umsatz rund 120 Mio. EUR"; icp.yaml `currency.company_figure_words`) says how big the
+    company is, not what it will spend, so it is neither a budget nor a deal size."""
+    return [match for match in MONEY_RE.finditer(text)
+            if not (figure_words and contains_phrase(_clause(text, match), figure_words))]
 
 
 def someone_else_decides(text: str, authority: Criterion) -> str | None:
@@ -308,8 +349,13 @@ _OWN_RANK = re.compile(
 
 
 def search_patterns(text: str, criterion: Criterion) -> re.Match[str] | None:
+    """The first match of the criterion's `clear_patterns` that no negation word precedes
+    ("no approved budget yet, … in place by May" states no budget)."""
     pattern = _compiled_patterns(tuple(criterion.settings.get("clear_patterns", ())))
-    return pattern.search(text) if pattern else None
+    if pattern is None:
+        return None
+    return next((match for match in pattern.finditer(text)
+                 if not _NEGATED.search(text[max(0, match.start() - 40):match.start()])), None)
 
 
 @cache
@@ -333,9 +379,11 @@ def money_amounts(text: str, rules: IcpConfig | None = None,
                   country: str | None = None) -> list[float]:
     """Amounts written in the text ('$180K' → 180000, 'R$ 1,2 milhão' → 1200000). With the
     rules, each is converted to US dollars by its currency (icp.yaml `currency`; a bare '$' or
-    'pesos' is the lead's own country's dollar or peso): 'MXN 4.8M' is about $235k."""
+    'pesos' is the lead's own country's dollar or peso): 'MXN 4.8M' is about $235k; and the
+    company's own figures (revenue, ARR, funding) are left out: they are not deal sizes."""
     amounts = []
-    for match in MONEY_RE.finditer(text):
+    figures = tuple(rules.currency.get("company_figure_words") or ()) if rules else ()
+    for match in spend_amounts(text, figures):
         token = match.group(0).lower()
         rate = _usd_rate(token, rules, country) if rules is not None else 1.0
         number = re.search(r"\d[\d,.]*", token)

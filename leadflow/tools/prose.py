@@ -6,6 +6,7 @@ Each reads what the text states and nothing more: what the text does not support
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 from typing import Any
 
@@ -35,6 +36,36 @@ def phone_in_text(text: object, regions: list[str | None]) -> str | None:
                 continue
             return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
     return None
+
+
+# A switchboard number ("0421 598 77-0", "+43 1 234 56-0") and the extension said after it
+# ("Durchwahl -34", "DW 12", "Nebenstelle 7"): in Germany and Austria the extension replaces
+# the switchboard's final 0 and the result is the person's own direct line.
+_DIRECT_DIAL = re.compile(
+    r"(?i)^(.*\d)[ ./-]0\s*[,;/]?\s*\(?\s*(?:durchwahl|dw|nebenstelle|nst|klappe|apparat)\.?"
+    r"\s*[:.]?\s*[-–]?\s*(\d{1,5})(?!\d)")
+
+
+def direct_dial(raw: str | None, text: object = "") -> str | None:
+    """The direct line from a switchboard number and its extension, when the number (as
+    written, alone or where it stands in the text) is followed by one ("+49 (0)711 4478-0,
+    Durchwahl -34" → "+49 (0)711 4478 34"); otherwise the number as written."""
+    if not raw:
+        return raw
+    prose = clean_text(text)
+    at = prose.find(raw)
+    for written in (raw, prose[at:at + len(raw) + 40] if at >= 0 else ""):
+        if match := _DIRECT_DIAL.match(written):
+            return f"{match.group(1)}{match.group(2)}"
+    return raw
+
+
+def national_number(raw: str | None) -> bool:
+    """The value is written as a phone number (digits and the separators people type, 7 to
+    15 digits: E.164's longest), even if no country can be told for it."""
+    text = clean_text(raw)
+    digits = sum(ch.isdigit() for ch in text)
+    return bool(re.fullmatch(r"\+?[\d\s().\-/]+", text)) and 7 <= digits <= 15
 
 
 # A number as people write it: "1,200", "1.200", "3 000", "5k", "2 tys.", "1.5k", "450".
@@ -172,8 +203,15 @@ def _letters(text: str) -> str:
 @cache
 def _legal_form_regex() -> re.Pattern[str]:
     forms = sorted(standardize_tables().legal_forms, key=len, reverse=True)
-    return re.compile(r"(?<![\w])(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w])",
-                      re.IGNORECASE)
+    latin = [re.escape(f) for f in forms if f.isascii() or not _is_cjk(f)]
+    cjk = [re.escape(f) for f in forms if not f.isascii() and _is_cjk(f)]
+    # CJK scripts write no spaces: 株式会社 is joined to the name on either side
+    return re.compile(r"(?<![\w])(?:" + "|".join(latin) + r")(?![\w])"
+                      + ("|" + "|".join(cjk) if cjk else ""), re.IGNORECASE)
+
+
+def _is_cjk(text: str) -> bool:
+    return any(0x2E80 <= ord(ch) <= 0x9FFF for ch in text)
 
 
 def has_legal_form(text: str) -> bool:
@@ -209,6 +247,50 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
                                        or head_letters.startswith(stem[:6])):
             return head
     return name
+
+
+def _folded_words(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return [w for w in re.split(r"[^a-z0-9]+", plain) if w]
+
+
+def spelled_by_domain(name: str | None, domain: str | None) -> bool:
+    """The company's own domain spells the name: its first label is made of the name's
+    words, in any order, each whole, cut to its first letters (four or more) or as its
+    initial — 'Gemeente Heerdervaart' at heerdervaart.nl, 'Trillium Credit Union' at
+    trilliumcu.ca, 'Construcciones Ribera del Duero' at riberaconstrucciones.es. At least
+    one word must appear whole (four letters or more), so initials alone never match."""
+    if not name or not domain:
+        return False
+    stem = re.sub(r"[^a-z0-9]", "", domain.lower().split(".")[0])
+    words = _folded_words(name)[:8]
+    if len(stem) < 4 or not words:
+        return False
+    if any(len(w) >= 4 and w in stem for w in words) and len(stem) <= 24:
+        whole = "".join(words)
+        if stem in whole or whole in stem:
+            return True
+
+    @cache
+    def covers(at: int, used: frozenset[int], whole_seen: bool) -> bool:
+        if at == len(stem):
+            return whole_seen
+        for i, word in enumerate(words):
+            if i in used:
+                continue
+            if stem.startswith(word, at) and (
+                    covers(at + len(word), used | {i}, whole_seen or len(word) >= 4)):
+                return True
+            for cut in range(len(word) - 1, 3, -1):  # "construc" of "construcciones"
+                if stem.startswith(word[:cut], at) and covers(at + cut, used | {i}, whole_seen):
+                    return True
+            if word[0] == stem[at] and covers(at + 1, used | {i}, whole_seen):
+                return True
+        return False
+
+    return covers(0, frozenset(), False) or any(  # a word the name skips ("del", "de")
+        covers(0, frozenset({i}), False) for i, w in enumerate(words) if len(w) <= 3)
 
 
 @cache
@@ -254,8 +336,20 @@ def _gazetteer() -> tuple[dict[str, str], dict[str, set[str]]]:
     return places, states
 
 
+def is_place(text: object) -> bool:
+    """The whole line names a place, not a company: "Austin, TX", "Umeå", "Graz (Austria)"."""
+    line = clean_text(text).strip(" ,.;")
+    if not line or len(line) > 40:
+        return False
+    places, states = _gazetteer()
+    if (city_state := _CITY_STATE.fullmatch(line)) and city_state.group(1) in states:
+        return True
+    return re.split(r"\s*[,(]", line)[0].strip().lower() in places
+
+
 _PLACE_CONTEXT = re.compile(
-    r"(?:\b(?:in|from|near|based in|out of|aus|bei|en|em|à|a|i|w|z|di|da)\s+|\(\s*)"
+    r"(?:\b(?:in|from|near|around|across|outside|based in|out of|aus|bei|nahe|um|en|em|à|a|i|"
+    r"w|z|di|da|cerca de|perto de|près de|autour de|vicino a|rond|bij|pod)\s+|\(\s*)"
     r"([A-ZÀ-ÖØ-Þ][\w'’.-]+(?:[ -][A-ZÀ-ÖØ-Þ][\w'’.-]+){0,2})")
 _CITY_STATE = re.compile(r"\b[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){0,2},? ([A-Z]{2,3})\b(?![\w-])")
 

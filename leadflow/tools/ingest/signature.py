@@ -11,7 +11,7 @@ import re
 from leadflow.config import standardize_tables
 from leadflow.tools.ingest.parsed import ParsedFields
 from leadflow.tools.ingest.patterns import PHONE_ANY
-from leadflow.tools.prose import has_legal_form
+from leadflow.tools.prose import has_legal_form, is_place, spelled_by_domain
 from leadflow.tools.standardize import EMAIL_RE, URL_RE, clean_text, first_matching
 
 _CLOSING_PHRASES = (
@@ -98,12 +98,14 @@ def _looks_like_name(line: str) -> bool:
     return all(w[0].isupper() or w.lower() in particles for w in words)
 
 
-def parse_signature(signature: str) -> ParsedFields:
+def parse_signature(signature: str, domain: str | None = None) -> ParsedFields:
     """Name, title, company, phone, website from a signature block.
 
     Lines are split into segments on ' | '; the name is the longest name-like segment before
     the title ('Gareth' then 'Gareth Pryce' → 'Gareth Pryce'); the company is the title
-    line's own 'Title, Company' part or the first segment after it.
+    line's own 'Title, Company' part or the first segment after it — unless another line
+    carries better evidence of being the company (`_company_by_evidence`): the sender's
+    `domain` spells it, or it has a legal form.
     """
     out: ParsedFields = {}
     segments: list[str] = []
@@ -150,6 +152,41 @@ def parse_signature(signature: str) -> ParsedFields:
             out["title"] = between[0]
     elif len(segments) > 1 and names:
         out["company"] = segments[segments.index(names[0]) + 1]
+    return _company_by_evidence(out, segments, title_at, domain)
+
+
+def _company_by_evidence(out: ParsedFields, segments: list[str], title_at: int | None,
+                         domain: str | None) -> ParsedFields:
+    """Which signature line is the company, by evidence rather than position: a line (or
+    one side of a bilingual 'Caisse X / X Credit Union') that the sender's own domain spells
+    wins ('Gemeente Heerdervaart' at heerdervaart.nl over 'Team Data & Informatie'), then a
+    line with a legal form ('サクラロボティクス株式会社' over the name line under the title).
+    A line that only names a place ('Austin, TX'), holds an address or a number, or has no
+    letters ('---') is never the company."""
+    title_line = segments[title_at] if title_at is not None else None
+    candidates: list[tuple[str, bool]] = []  # (text, is the title line's own company part)
+    for seg in segments:
+        if seg in (out.get("full_name"), out.get("title")) and seg != title_line:
+            continue
+        if seg == title_line:
+            left, sep, right = seg.partition(", ")
+            if sep and right and first_matching(standardize_tables().seniority, left):
+                candidates.append((right.strip(), True))
+            continue
+        candidates += [(part.strip(), False) for part in re.split(r"\s+/\s+", seg)
+                       if part.strip()]
+    usable = [(c, own) for c, own in candidates
+              if (sum(ch.isdigit() for ch in c) < 3 and any(ch.isalpha() for ch in c))
+              or has_legal_form(c)]
+    best = (next(((c, own) for c, own in usable if spelled_by_domain(c, domain)), None)
+            or next(((c, own) for c, own in usable if has_legal_form(c)), None))
+    if best is not None and best[0] != out.get("company"):
+        out["company"] = best[0]
+        if best[1] and title_line:  # "Head of Data Engineering, Northwind Analytics"
+            out["title"] = title_line.partition(", ")[0].strip()  # type: ignore[typeddict-item]
+    elif best is None and (company := out.get("company")) and (
+            is_place(company) or not any(ch.isalpha() for ch in company)):
+        del out["company"]
     return out
 
 
