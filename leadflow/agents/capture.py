@@ -91,6 +91,19 @@ def _fit(value: str | None, field: str, flags: list[str]) -> str | None:
     return value[:limit].rstrip() or None
 
 
+def company_name_place(name: str | None) -> str:
+    """A company's name read for the place it is named after ("University of Leeds",
+    "University College London", "Stadtwerke Köln"): its last word, or what follows 'of',
+    put in a context `country_of_place` reads ("in Leeds")."""
+    words = std.clean_line(name).split()
+    if not words or prose.has_legal_form(" ".join(words[-1:])):
+        return ""
+    after_of = re.search(
+        r"\b(?:of|de|di|do|da|du|von)\s+([A-ZÀ-Þ][\w'’.-]+(?:\s+[A-ZÀ-Þ][\w'’.-]+)?)$",
+        " ".join(words))
+    return f"in {after_of.group(1) if after_of else words[-1]}"
+
+
 def standardize_record(
     extracted: ExtractedLead, channel: str, item: dict[str, Any], rules: IcpConfig,
     utm: dict[str, str] | None = None, text: str = "",
@@ -107,19 +120,25 @@ def standardize_record(
         flags.append("freemail")
     country = std.country_code(extracted.country)
     tld_country = std.country_of_domain(domain)
+    # a national free-mail provider (bol.com.br, gmx.de, wp.pl, orange.fr) says where the
+    # person most likely is: the last hint for a phone's country and for the country
+    mail_country = (std.country_of_domain(email.rsplit("@", 1)[1])
+                    if email and "freemail" in flags else None)
     place_country = None
     if not country and not tld_country:  # a city or state the lead names ("we're in Lyon")
-        place_country = prose.country_of_place(f"{extracted.inquiry or ''}\n{text}")
+        place_country = (prose.country_of_place(f"{extracted.inquiry or ''}\n{text}")
+                         or prose.country_of_place(company_name_place(extracted.company_name)))
     raw_phone = prose.direct_dial(std.clean_line(extracted.phone) or None,
                                   f"{text}\n{extracted.inquiry or ''}")
     phone = std.normalize_phone(raw_phone, country)
     if raw_phone and phone is None and not country:
-        phone = std.normalize_phone(raw_phone, tld_country or place_country)
+        phone = std.normalize_phone(raw_phone, tld_country or place_country or mail_country)
     if phone is None:  # the number may be written elsewhere, or in a shape the parser missed
-        hints = [country, tld_country, place_country]
+        hints = [country, tld_country, place_country, mail_country]
         phone = (prose.phone_in_text(raw_phone, hints)
                  or prose.phone_in_text(extracted.inquiry, hints))
-    country = country or tld_country or std.country_of_phone(phone) or place_country
+    country = (country or tld_country or std.country_of_phone(phone) or place_country
+               or mail_country)
     if place_country and country == place_country:
         flags.append("country_from_place")
     if raw_phone and not phone:
@@ -158,6 +177,14 @@ def standardize_record(
     company_name = std.clean_line(extracted.company_name).strip(" ,;") or None
     if company_name and company_name.lower() in standardize_tables().no_company_values:
         company_name = None  # "Indépendant", "Self-employed", "n/a": no company
+    # No company, or one with no evidence for it (a signature's department line,
+    # "Administración"): the company as the lead's own words name it, when the sender's
+    # domain spells it — the domain is evidence, a line's position is not.
+    if domain and not (company_name and (prose.has_legal_form(company_name)
+                                         or prose.spelled_by_domain(company_name, domain))) \
+            and (named := prose.company_in_text(f"{extracted.inquiry or ''}\n{text}", domain)):
+        company_name = named
+        flags.append("company_from_text")
     company_name = _fit(prose.clean_company_name(company_name, domain), "company", flags)
     campaign = _fit(std.clean_line(extracted.campaign) or None, "campaign", flags)
     source_id = _fit(std.clean_line(item.get("id")) or None, "source_id", flags)

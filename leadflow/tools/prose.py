@@ -237,6 +237,8 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
     head = name[:match.start()].strip(" ,;-–|")
     if has_legal_form(name[match.start():]):  # "Co., Ltd.", "(Pty) Ltd": still the name
         return name
+    if spelled_by_domain(name[match.start():].strip(" ,;-–|()"), domain):
+        return name  # "空橋エナジー株式会社 (Sorahashi Energy)": the name in another script
     legal = _legal_form_regex().search(name)
     if legal is not None and legal.end() <= match.start() + 1 and head:
         return head
@@ -255,6 +257,21 @@ def _folded_words(text: str) -> list[str]:
     return [w for w in re.split(r"[^a-z0-9]+", plain) if w]
 
 
+_SECOND_LEVEL = frozenset({"co", "com", "ac", "edu", "gov", "gob", "org", "net", "ne", "or",
+                           "go", "mil", "nic", "ltd", "plc", "sch", "nom"})
+
+
+def domain_stem(domain: str) -> str:
+    """The name part of a domain, letters and digits only: 'sakura-robotics.co.jp' →
+    'sakurarobotics', 'student.coralcoast.edu.au' → 'coralcoast' (a subdomain is not it)."""
+    labels = domain.lower().rstrip(".").split(".")
+    if len(labels) > 1:
+        labels = labels[:-1]
+    if len(labels) > 1 and labels[-1] in _SECOND_LEVEL:
+        labels = labels[:-1]
+    return re.sub(r"[^a-z0-9]", "", labels[-1])
+
+
 def spelled_by_domain(name: str | None, domain: str | None) -> bool:
     """The company's own domain spells the name: its first label is made of the name's
     words, in any order, each whole, cut to its first letters (four or more) or as its
@@ -263,7 +280,7 @@ def spelled_by_domain(name: str | None, domain: str | None) -> bool:
     one word must appear whole (four letters or more), so initials alone never match."""
     if not name or not domain:
         return False
-    stem = re.sub(r"[^a-z0-9]", "", domain.lower().split(".")[0])
+    stem = domain_stem(domain)
     words = _folded_words(name)[:8]
     if len(stem) < 4 or not words:
         return False
@@ -291,6 +308,44 @@ def spelled_by_domain(name: str | None, domain: str | None) -> bool:
 
     return covers(0, frozenset(), False) or any(  # a word the name skips ("del", "de")
         covers(0, frozenset({i}), False) for i, w in enumerate(words) if len(w) <= 3)
+
+
+# A run of capitalised words, lower-case particles allowed inside ("Construcciones Ribera
+# del Duero", "Banque de l'Ouest", "Müller & Söhne").
+_CAPITALISED_RUN = re.compile(
+    r"(?<![\w'’-])[A-ZÀ-ÖØ-Þ][\w&'’.-]*(?:(?<!\.)[ \t]+(?:(?:de|del|la|las|los|da|do|dos|das|"
+    r"di|van|von|der|den|du|des|y|e|und|et|&)[ \t]+)*[A-ZÀ-ÖØ-Þ0-9][\w&'’.-]*)*")
+
+
+def company_in_text(text: object, domain: str | None) -> str | None:
+    """The company as the lead's own text names it, found by the sender's domain: the
+    longest run of capitalised words that the domain spells ("Trabajo en administración en
+    Construcciones Ribera del Duero" at riberaconstrucciones.es, "CTO at Vectorlane" at
+    vectorlanesystems.com). None without a domain or such a run: no guessing."""
+    prose = clean_text(text)
+    if not prose or not domain:
+        return None
+    found = [m.group(0).rstrip(",") for m in _CAPITALISED_RUN.finditer(prose)]
+    found = [run if has_legal_form(run.rsplit(" ", 1)[-1]) else run.rstrip(".")  # "Inc."
+             for run in found]
+    spelled = [_without_speaker(run, domain) for run in found
+               if len(run) <= 60 and spelled_by_domain(run, domain)]
+    return max(spelled, key=len, default=None)
+
+
+_PARTICLE = re.compile(r"\s+(?:von|from|de|da|di|van|of)\s+")
+
+
+def _without_speaker(run: str, domain: str) -> str:
+    """'Weber von Hansa Kontraktlogistik' → 'Hansa Kontraktlogistik': words before a 'from'
+    that the domain does not spell are the speaker, not the company."""
+    stem = domain_stem(domain)
+    for particle in _PARTICLE.finditer(run):
+        head, tail = run[:particle.start()], run[particle.end():]
+        if not any(len(w) >= 3 and w in stem for w in _folded_words(head)) \
+                and spelled_by_domain(tail, domain):
+            return tail
+    return run
 
 
 @cache
@@ -342,7 +397,8 @@ def is_place(text: object) -> bool:
     if not line or len(line) > 40:
         return False
     places, states = _gazetteer()
-    if (city_state := _CITY_STATE.fullmatch(line)) and city_state.group(1) in states:
+    if (city_state := re.fullmatch(r"[^,]{2,30}, ([A-Z]{2,3})", line)) \
+            and city_state.group(1) in states:
         return True
     return re.split(r"\s*[,(]", line)[0].strip().lower() in places
 

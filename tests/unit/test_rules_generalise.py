@@ -148,3 +148,148 @@ def test_a_city_after_a_preposition_of_place_gives_the_phone_its_country(
     lead = chat(line)
     assert lead["company"]["country"] == country
     assert lead["contact"]["phone"] is not None
+
+
+# --- the company: evidence (the sender's domain, a legal form) over a line's position ----
+
+def mail(body: str, sender: str = "Oskar Lind <oskar.lind@brightwater-foods.se>") -> dict[str, Any]:
+    raw = (f"From: {sender}\nTo: sales@leadflow.example\nSubject: Question\n"
+           "Date: Fri, 20 Nov 2026 09:00:00 +0100\nContent-Type: text/plain; charset=utf-8\n\n"
+           + body)
+    return extract_lead({"id": "M-1", "source": "email", "received_at": "2026-11-20T08:00:00Z",
+                         "payload": raw})
+
+
+@pytest.mark.parametrize(("signature", "company"), [
+    # the title line's own company is what the domain spells; the line under it is a city
+    ("Oskar Lind\nHead of Supply Chain Analytics, Brightwater Foods\nMalmö", "Brightwater Foods"),
+    # a team line sits where the company usually is; the domain spells the line below it
+    ("Oskar Lind\nAnalyst\nTeam Planning & Insights\nBrightwater Foods Sverige", 
+     "Brightwater Foods Sverige"),
+    # bilingual company line: the side the domain spells
+    ("Oskar Lind\nInköpschef | Head of Purchasing\nBrightwater Livsmedel / Brightwater Foods",
+     "Brightwater Foods"),
+    # a rule and an appended note after the signature are never the company
+    ("Oskar Lind\nCEO, Brightwater Foods\nbrightwater-foods.se\n---\n[internal note]",
+     "Brightwater Foods"),
+])
+def test_the_domain_spelled_line_is_the_company(signature: str, company: str) -> None:
+    lead = mail(f"Hello,\n\nWe would like a demo in January.\n\nKind regards,\n{signature}\n")
+    assert lead["company"]["name"] == company
+
+
+def test_a_legal_form_marks_the_company_line_in_any_script() -> None:
+    lead = mail("お世話になります。\n見積もりをお願いします。\n\n――――\nみなと食品株式会社\n"
+                "営業部 部長\n山田 太郎（Taro Yamada）\nTEL: 03-5555-0123\n――――\n",
+                sender="山田 太郎 <t.yamada@minato-shokuhin.co.jp>")
+    assert lead["company"]["name"] == "みなと食品株式会社"
+
+
+def test_a_place_alone_is_not_a_company() -> None:
+    lead = mail("Hi,\n\nPricing please.\n\nThanks,\nOskar Lind\nData Lead, Team Nordic\n"
+                "Gothenburg", sender="Oskar Lind <oskar@northfjordanalytics.se>")
+    assert lead["company"]["name"] != "Gothenburg"
+
+
+@pytest.mark.parametrize(("body", "company"), [
+    ("Trabajo en compras en Distribuciones Sierra del Moncayo, unos 60 empleados.",
+     "Distribuciones Sierra del Moncayo"),
+    ("Quick intro: I'm the COO at Brightwater and we need a data layer.", "Brightwater"),
+    ("Guten Tag, hier Krause von Brightwater Foods, wir suchen eine Lösung.",
+     "Brightwater Foods"),
+])
+def test_the_company_named_in_the_text_is_found_by_the_domain(body: str, company: str) -> None:
+    sender = ("Ana Gil <ana@sierramoncayodistribuciones.es>" if "Moncayo" in body
+              else "Oskar Lind <oskar.lind@brightwater-foods.se>")
+    lead = mail(f"{body}\n\nAna\n", sender=sender)
+    assert lead["company"]["name"] == company
+
+
+def test_no_run_of_words_the_domain_spells_gives_no_company() -> None:
+    lead = mail("We are a small consultancy in Bristol looking at dashboards.\n\nSam\n",
+                sender="Sam Reed <sam@qx7.io>")
+    assert lead["company"]["name"] is None
+
+
+def test_a_unit_before_the_company_on_the_title_line_stays_in_the_title() -> None:
+    lead = mail("Hi,\n\nA quote please.\n\nBest,\nOskar Lind\n"
+                "Manager, Cold Chain Planning - Brightwater Foods\n")
+    assert lead["company"]["name"] == "Brightwater Foods"
+    assert lead["contact"]["title"] == "Manager, Cold Chain Planning"
+
+
+def test_a_name_in_another_script_in_brackets_is_part_of_the_company() -> None:
+    lead = form_lead("Quote please.", Company="みなと食品株式会社 (Minato Shokuhin)",
+                     **{"Work Email": "t.yamada@minatoshokuhin.co.jp"})
+    assert lead["company"]["name"] == "みなと食品株式会社 (Minato Shokuhin)"
+
+
+def test_a_company_named_at_a_sentence_end_does_not_run_into_the_next_sentence() -> None:
+    lead = chat("I run ops at Brightwater Foods. We have 40 stores.",
+                "oskar.lind@brightwater-foods.se")
+    assert lead["company"]["name"] == "Brightwater Foods"
+
+
+# --- a form's message field found by its shape, not its name -----------------------------
+
+def event_row(**fields: str) -> dict[str, Any]:
+    base = {"firstName": "Maren", "lastName": "Holt", "email": "maren.holt@fjordline-data.no",
+            "company": "Fjordline Data AS"}
+    return extract_lead({"id": "E-1", "source": "event", "received_at": "2026-11-20T08:00:00Z",
+                         "payload": {**base, **fields}})
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("customFields.whatBringsYou", "We want one view of vessel fuel data before the summer."),
+    ("Was möchten Sie erreichen?", "Wir wollen die Auswertung der Lagerdaten automatisieren."),
+    ("アンケート", "データ連携と需要予測に関心があります。導入時期は未定です。"),
+    ("Any questions for the speakers?", "Will the slides be shared?"),
+])
+def test_the_longest_prose_value_of_an_unknown_key_is_the_inquiry(key: str, value: str) -> None:
+    lead = event_row(**{"ticketType": "Standard Pass", "badgeId": "QX-77120", key: value})
+    assert lead["inquiry"] == value
+
+
+def test_tracking_blobs_are_not_the_leads_words() -> None:
+    lead = event_row(trackingContext='{"hutk": "9f1c", "pageName": "Book a demo | Vendor", '
+                                     '"pageUrl": "https://vendor.example/demo"}',
+                     sessionToken="a8f0c3e1d2b4a6c8e0f1a3b5c7d9e1f3a5b7c9d1e3f5",
+                     visitorSaid="Looking at options for a data warehouse next year.")
+    assert lead["inquiry"] == "Looking at options for a data warehouse next year."
+    assert "hutk" not in lead["inquiry"]
+
+
+# --- country: a national free-mail provider, a company named after its city ---------------
+
+@pytest.mark.parametrize(("email", "phone", "country", "e164"), [
+    ("joana.m@sapo.pt", "912 345 678", "PT", "+351912345678"),
+    ("k.nowak88@wp.pl", "601 222 333", "PL", "+48601222333"),
+    ("tanaka.k@yahoo.co.jp", "090-1234-5678", "JP", "+819012345678"),
+    ("sam.reed@gmail.com", "0871 552 0193", None, None),  # gmail says nothing of a country
+])
+def test_a_national_free_mail_provider_places_the_person(email: str, phone: str,
+                                                         country: str | None,
+                                                         e164: str | None) -> None:
+    lead = form_lead("Is there a student discount?", Company="", **{
+        "Work Email": email, "Phone": phone})
+    assert lead["company"]["country"] == country
+    assert lead["contact"]["phone"] == e164
+
+
+@pytest.mark.parametrize(("company", "country"), [
+    ("University of Edinburgh", "GB"),
+    ("Politecnico di Torino", "IT"),
+    ("Conservatorium Rotterdam", "NL"),
+    ("Brightwater Foods Ltd", None),
+])
+def test_a_company_named_after_its_city_places_it(company: str, country: str | None) -> None:
+    lead = form_lead("Thesis question.", Company=company,
+                     **{"Work Email": "r.ahmed.2001@gmail.com"})
+    assert lead["company"]["country"] == country
+
+
+def test_long_values_that_are_not_tracking_data_are_kept() -> None:
+    lead = event_row(**{"email": "maren.holt.planning@fjordline-data-services.no",
+                        "メッセージ": "在庫データと販売データを統合して需要予測を行いたいと考えております。"})
+    assert lead["contact"]["email"] == "maren.holt.planning@fjordline-data-services.no"
+    assert lead["inquiry"].startswith("在庫データ")

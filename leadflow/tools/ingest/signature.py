@@ -90,7 +90,8 @@ def split_signature(body: str) -> tuple[str, str]:
 
 def _looks_like_name(line: str) -> bool:
     words = line.split()
-    if not 1 <= len(words) <= 4 or any(ch.isdigit() for ch in line) or "@" in line:
+    if not 1 <= len(words) <= 4 or any(ch.isdigit() for ch in line) or "@" in line \
+            or has_legal_form(line):  # "みなと食品株式会社", "Brandt GmbH": a company
         return False
     if any(ord(ch) >= 0x2E80 for ch in line):
         return len(line) <= 12
@@ -155,6 +156,11 @@ def parse_signature(signature: str, domain: str | None = None) -> ParsedFields:
     return _company_by_evidence(out, segments, title_at, domain)
 
 
+# Where one company line holds two names or a name and a unit: "Caisse X / X Credit Union",
+# "Data Engineering - PinpointHR".
+_COMPANY_PARTS = re.compile(r"\s+[/–-]\s+")
+
+
 def _company_by_evidence(out: ParsedFields, segments: list[str], title_at: int | None,
                          domain: str | None) -> ParsedFields:
     """Which signature line is the company, by evidence rather than position: a line (or
@@ -171,9 +177,10 @@ def _company_by_evidence(out: ParsedFields, segments: list[str], title_at: int |
         if seg == title_line:
             left, sep, right = seg.partition(", ")
             if sep and right and first_matching(standardize_tables().seniority, left):
-                candidates.append((right.strip(), True))
+                candidates += [(part.strip(), True) for part in _COMPANY_PARTS.split(right)
+                               if part.strip()]
             continue
-        candidates += [(part.strip(), False) for part in re.split(r"\s+/\s+", seg)
+        candidates += [(part.strip(), False) for part in _COMPANY_PARTS.split(seg)
                        if part.strip()]
     usable = [(c, own) for c, own in candidates
               if (sum(ch.isdigit() for ch in c) < 3 and any(ch.isalpha() for ch in c))
@@ -183,7 +190,8 @@ def _company_by_evidence(out: ParsedFields, segments: list[str], title_at: int |
     if best is not None and best[0] != out.get("company"):
         out["company"] = best[0]
         if best[1] and title_line:  # "Head of Data Engineering, Northwind Analytics"
-            out["title"] = title_line.partition(", ")[0].strip()  # type: ignore[typeddict-item]
+            title = title_line[:title_line.rfind(best[0])].strip(" ,;-–/")
+            out["title"] = title  # type: ignore[typeddict-item]
     elif best is None and (company := out.get("company")) and (
             is_place(company) or not any(ch.isalpha() for ch in company)):
         del out["company"]
