@@ -27,6 +27,7 @@ from leadflow.agents.text_signals import (
     buying_date,
     money_amounts,
     own_request,
+    project_dated,
     quote,
     search_patterns,
     someone_else_decides,
@@ -163,6 +164,10 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     elif project := find(need, "project_phrases"):
         n = CriterionProposal(band="clear_improvement", strength=0.2,
                               evidence=quote(text, project))
+    elif not non_buyer and (dated := project_dated(
+            text, _arrival(lead, reference), rules.bant["timeline"], company.get("country"))):
+        # a project with a start, decision or go-live date is a concrete project
+        n = CriterionProposal(band="clear_improvement", strength=0.2, evidence=dated)
     elif nice := find(need, "nice_phrases"):
         n = CriterionProposal(band="nice_to_have", strength=0.4, evidence=quote(text, nice))
     elif not (non_buyer or negative) and (asked := own_request(
@@ -204,6 +209,12 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         t = CriterionProposal(band="unclear_or_distant", strength=0.5,
                               evidence="no timeline stated")
     return BantProposal(budget=b, authority=a, need=n, timeline=t, conflicts=conflicts)
+
+
+def _arrival(lead: dict[str, Any], reference: datetime) -> Any:
+    """The day the lead arrived (dates in the text count from it), else the reference."""
+    received = parse_datetime((lead.get("source") or {}).get("received_at"))
+    return (received or reference).date()
 
 
 def review_reason(bant: dict[str, Any], lead: dict[str, Any], text: str,

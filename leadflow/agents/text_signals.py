@@ -87,6 +87,18 @@ def buying_date(text: str, reference: date, criterion: Criterion,
     return min(deciding or plain or before, default=None)
 
 
+def project_dated(text: str, reference: date, criterion: Criterion,
+                  country: str | None = None) -> str | None:
+    """The sentence giving a date to starting, deciding or going live ("wants to start in
+    February", "decision by March", "go-live in April"; timeline `decision_words`), or
+    None: a project with a date on it is a concrete project, whatever words name it."""
+    decision = tuple(criterion.settings.get("decision_words", ()))
+    for _, match in _dated_matches(text, reference, criterion, country):
+        if contains_phrase(_clause(text, match), decision):
+            return quote(text, match)
+    return None
+
+
 _DEADLINE = re.compile(r"(?i)(?:by|before|until|till|no later than|bis|vor|bis spätestens|antes de|"
                        r"antes del|hasta|avant|entro|tegen|uiterlijk|przed|até)\s")
 # A clause ends at a comma, semicolon, colon or dash (a bracket explains its own clause), or

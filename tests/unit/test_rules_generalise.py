@@ -290,6 +290,22 @@ def test_a_company_named_after_its_city_places_it(company: str, country: str | N
 
 def test_long_values_that_are_not_tracking_data_are_kept() -> None:
     lead = event_row(**{"email": "maren.holt.planning@fjordline-data-services.no",
-                        "メッセージ": "在庫データと販売データを統合して需要予測を行いたいと考えております。"})
+                        "メッセージ": "在庫データと販売データを統合して"
+                                      "需要予測を行いたいと考えております。"})
     assert lead["contact"]["email"] == "maren.holt.planning@fjordline-data-services.no"
     assert lead["inquiry"].startswith("在庫データ")
+
+
+# --- need: a project with a date on it is a concrete project ------------------------------
+
+@pytest.mark.parametrize("message", [
+    "Fleet telemetry into one place. Wants to kick off in February.",
+    "Payroll and rota data together; the decision is due in January.",
+])
+def test_a_project_with_a_start_or_decision_date_is_a_clear_improvement(message: str) -> None:
+    assert bands(message)["need"] == "clear_improvement"
+
+
+def test_only_asking_for_a_free_plan_names_no_need() -> None:
+    need = bands("We have no budget at all, is there a free plan for five users?")["need"]
+    assert need == "unclear"
