@@ -25,6 +25,7 @@ from leadflow.agents.text_signals import (
     budget_stated,
     budget_talked_about,
     buying_date,
+    distant_year,
     money_amounts,
     own_request,
     project_dated,
@@ -183,8 +184,10 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
 
     # Timeline
     timeline = rules.bant["timeline"]
-    now, distant = find(timeline, "now_phrases"), find(timeline, "distant_phrases")
     received = parse_datetime((lead.get("source") or {}).get("received_at"))
+    now = find(timeline, "now_phrases")
+    distant = find(timeline, "distant_phrases") or distant_year(
+        text, (received or reference).date(), timeline.settings["date_bands"]["within_6_months"])
     soonest = buying_date(text, (received or reference).date(), timeline,
                           company.get("country")) if text else None
     if now and distant:

@@ -177,6 +177,7 @@ def _calendar_mentions(text: str, reference: date, settings: dict[str, Any],
         for match in pattern.finditer(text):
             year = int(match.group(1)) if match.group(1) else None
             found.append((_to_next(reference, year, f"{month:02d}-15"), match))
+    found += _fiscal_mentions(text, reference, settings.get("fiscal_year") or {}, country)
     next_year = "|".join(re.escape(p) for p in settings.get("next_year", ()))
     for part in (settings.get("year_parts") or {}).values():
         words = "|".join(re.escape(w) for w in sorted(part["names"], key=len, reverse=True))
@@ -187,6 +188,39 @@ def _calendar_mentions(text: str, reference: date, settings: dict[str, Any],
         for match in pattern.finditer(text):
             year = int(match.group(1)) if match.group(1) else reference.year + 1
             found.append((_to_next(reference, year, part["date"]), match))
+    return found
+
+
+_YEAR = re.compile(r"(?<![\d/\-])(?<!\d\.)(20\d\d)(?![\d/\-]|\.\d)")
+
+
+def distant_year(text: str, reference: date, months: float) -> re.Match[str] | None:
+    """A year written alone ("maybe 2028", "we'll look again in 2029") that begins more than
+    `months` after the lead arrived: a distant timeline, by the same rule whatever the year
+    (on 24 Nov 2026 that is 2028 and later; "2027" is not distant then, it is next month)."""
+    for match in _YEAR.finditer(text):
+        year = int(match.group(1))
+        if year <= reference.year + 10 and _to_next(reference, year, "01-01") > months:
+            return match
+    return None
+
+
+def _fiscal_mentions(text: str, reference: date, fiscal: dict[str, Any],
+                     country: str | None) -> list[tuple[float, re.Match[str]]]:
+    """"This fiscal year" → the day the lead's current fiscal year ends (March in Japan,
+    India and the UK, June in Australia, December elsewhere: icp.yaml `fiscal_year`), a
+    deadline; "next fiscal year" → the middle of the next one, vague like "next year"."""
+    start = int((fiscal.get("start_month") or {}).get((country or "").upper(), 1))
+    begins = date(reference.year + (1 if reference.month >= start else 0), start, 1)
+    middle = date(begins.year + (1 if start > 6 else 0), (start + 5) % 12 + 1, 1)
+    found: list[tuple[float, re.Match[str]]] = []
+    for key, target in (("next", middle), ("this", begins)):
+        names = tuple(fiscal.get(key) or ())
+        if not names:
+            continue
+        for match in _words_regex(names).finditer(text):
+            days = (target - reference).days - (1 if key == "this" else 0)
+            found.append((days / 30.4, match))
     return found
 
 
@@ -295,7 +329,9 @@ def budget_stated(text: str, budget: Criterion,
     for sentence in SENTENCES.finditer(text):
         chunk = sentence.group(0)
         noun = affirmed(chunk, nouns)  # "No fixed budget yet - … in place by June": none
-        if noun and (affirmed(chunk, given) or spend_amounts(chunk, figure_words)):
+        # a year inside a phrase does not change it: "in the 2027 plan" is "in the plan"
+        plain = re.sub(r"\s+", " ", _YEAR.sub(" ", chunk))
+        if noun and (affirmed(plain, given) or spend_amounts(chunk, figure_words)):
             return re.compile(re.escape(noun.group(0))).search(text, sentence.start())
     return None
 

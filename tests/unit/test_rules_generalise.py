@@ -309,3 +309,49 @@ def test_a_project_with_a_start_or_decision_date_is_a_clear_improvement(message:
 def test_only_asking_for_a_free_plan_names_no_need() -> None:
     need = bands("We have no budget at all, is there a free plan for five users?")["need"]
     assert need == "unclear"
+
+
+# --- years and fiscal years counted from the lead's arrival, not from phrases -------------
+
+def timeline_of(message: str, country: str | None = None, received: str = "2026-11-20") -> str:
+    lead = form_lead(message)
+    lead["source"]["received_at"] = f"{received}T09:00:00+00:00"
+    lead["company"]["country"] = country
+    return propose_rules(lead, lead["inquiry"], RULES).timeline.band
+
+
+@pytest.mark.parametrize(("message", "received", "band"), [
+    ("We would look at this again in 2029.", "2026-11-20", "unclear_or_distant"),
+    ("Maybe something for 2028, no plans before.", "2026-11-20", "unclear_or_distant"),
+    ("We sign this week; phase two waits for 2028.", "2026-11-20", "within_6_months"),
+    ("We sign this week; phase two waits for 2027.", "2026-11-20", "buying_now"),
+    ("We sign this week; phase two waits for 2028.", "2027-09-20", "buying_now"),
+])
+def test_a_year_that_begins_beyond_six_months_is_distant(message: str, received: str,
+                                                         band: str) -> None:
+    # "this week" and a distant year together are a conflict (read as within 6 months);
+    # the same year is not distant when it begins soon after the lead arrived
+    assert timeline_of(message, received=received) == band
+
+
+@pytest.mark.parametrize(("country", "band"), [
+    ("JP", "within_6_months"),     # the Japanese fiscal year ends in March 2027
+    ("AU", "unclear_or_distant"),  # the Australian one in June 2027
+    ("DE", "buying_now"),          # a calendar fiscal year: December 2026
+])
+def test_this_fiscal_year_ends_in_the_leads_fiscal_month(country: str, band: str) -> None:
+    assert timeline_of("It must be bought within this fiscal year.", country) == band
+
+
+@pytest.mark.parametrize("country", ["JP", "AU", "DE"])
+def test_next_fiscal_year_is_as_vague_as_next_year(country: str) -> None:
+    assert timeline_of("We plan to purchase in the next fiscal year.",
+                       country) == "unclear_or_distant"
+
+
+@pytest.mark.parametrize("message", [
+    "Funds are in the 2028 plan for this.",
+    "The budget is reserved in our FY2027 plan.",
+])
+def test_a_year_inside_a_budget_phrase_does_not_hide_it(message: str) -> None:
+    assert bands(message)["budget"] == "clear_budget"
