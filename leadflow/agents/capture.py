@@ -181,7 +181,7 @@ def standardize_record(
     # "Administración"): the company as the lead's own words name it, when the sender's
     # domain spells it — the domain is evidence, a line's position is not.
     if domain and not (company_name and (prose.has_legal_form(company_name)
-                                         or prose.spelled_by_domain(company_name, domain))) \
+                                         or prose.shares_a_word(company_name, domain))) \
             and (named := prose.company_in_text(f"{extracted.inquiry or ''}\n{text}", domain)):
         company_name = named
         flags.append("company_from_text")

@@ -231,12 +231,22 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
     stay in the name; they are dropped only for matching (`name_key`)."""
     if not name:
         return name
+    # a sentence that ran on after the name ("Harbourside Physio Group. easiest is phone"),
+    # and a full stop that ends the sentence, not an abbreviation ("Hoteles Mar Caribe.")
+    forms = [m.span() for m in _legal_form_regex().finditer(name)]  # "Sp. z o.o." stays
+    for stop in re.finditer(r"(?<=\w\w)\.\s+(?=[a-z])", name):
+        if not any(start <= stop.start() < end for start, end in forms):
+            name = name[:stop.start()]
+            break
+    last = name.rsplit(" ", 1)[-1]
+    if name.endswith(".") and len(last) > 4 and not has_legal_form(last):
+        name = name[:-1]
     match = _COMPANY_TAIL.search(name)
     if match is None or match.start() == 0:
         return name
     head = name[:match.start()].strip(" ,;-–|")
-    if has_legal_form(name[match.start():]):  # "Co., Ltd.", "(Pty) Ltd": still the name
-        return name
+    if _legal_form_regex().match(name[match.start():].lstrip(" ,;-–|(")):
+        return name  # "Co., Ltd.", "(Pty) Ltd": still the name ("…, Barossa Valley SA" is not)
     if spelled_by_domain(name[match.start():].strip(" ,;-–|()"), domain):
         return name  # "空橋エナジー株式会社 (Sorahashi Energy)": the name in another script
     legal = _legal_form_regex().search(name)
@@ -251,8 +261,14 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
     return name
 
 
+_TRANSLITERATED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae",
+                                 "ø": "oe", "å": "aa"})
+
+
 def _folded_words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text.lower())
+    """Lower-case words without accents; German and Nordic letters as domains spell them
+    ('Altenbrück' → 'altenbrueck', 'Søndergaard' → 'soendergaard')."""
+    folded = unicodedata.normalize("NFKD", text.lower().translate(_TRANSLITERATED))
     plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return [w for w in re.split(r"[^a-z0-9]+", plain) if w]
 
@@ -272,6 +288,14 @@ def domain_stem(domain: str) -> str:
     return re.sub(r"[^a-z0-9]", "", labels[-1])
 
 
+def shares_a_word(name: str, domain: str) -> bool:
+    """A word of the name (four letters or more) is in the domain: 'Sparkasse Altenbrück' at
+    sparkassealtenbrueck.de, 'Halvorsen Heating & Air' at halvorsenhvac.com — some evidence
+    the name is the sender's company, enough to keep a name the lead gave."""
+    stem = domain_stem(domain)
+    return any(len(w) >= 4 and w in stem for w in _folded_words(name))
+
+
 def spelled_by_domain(name: str | None, domain: str | None) -> bool:
     """The company's own domain spells the name: its first label is made of the name's
     words, in any order, each whole, cut to its first letters (four or more) or as its
@@ -285,8 +309,8 @@ def spelled_by_domain(name: str | None, domain: str | None) -> bool:
     if len(stem) < 4 or not words:
         return False
     if any(len(w) >= 4 and w in stem for w in words) and len(stem) <= 24:
-        whole = "".join(words)
-        if stem in whole or whole in stem:
+        whole = "".join(words)  # the domain inside the name, or most of the domain
+        if stem in whole or (whole in stem and 2 * len(whole) >= len(stem)):
             return True
 
     @cache
@@ -438,19 +462,28 @@ def country_of_place(text: object) -> str | None:
 # TI", "sono la responsabile del controllo di gestione", "Controller here".
 _ROLE_CUE = re.compile(
     r"(?i)(?:\b(?:i'm|i am|i work as|working as|my role is|ich bin|ich arbeite als|je suis|"
-    r"soy|trabajo como|sou|trabalho como|sono|lavoro come|ik ben|ik werk als)\s+"
+    r"soy|trabajo como|sou|trabalho como|sono|lavoro come|ik ben|ik werk als|jestem|"
+    r"pracuję jako)\s+"
     r"(?:the\s+|an?\s+|our\s+|der\s+|die\s+|el\s+|la\s+|le\s+|l'|o\s+|a\s+|il\s+|lo\s+|"
     r"de\s+|het\s+)?)"
     r"([^\W\d][\w&/'’ .-]{1,70})")
+# "I am Rohit Verma, a data engineer", "soy Ana Ruiz, jefa de compras": the writer's name,
+# then the role in apposition.
+_NAMED_ROLE = re.compile(
+    r"(?i:\b(?:i'm|i am|my name is|this is|ich bin|je suis|soy|me llamo|sou|sono|ik ben|"
+    r"jestem))\s+(?:[A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2}),\s+"
+    r"(?i:(?:the|an?|el|la|le|der|die|o|il|de|het)\s+)?([^\W\d][\w&/'’ .-]{1,70})")
 _ROLE_HERE = re.compile(r"(?:^|(?<=[.!?\n]))\s*([^\W\d][\w&/ -]{1,40}?)\s+here\b")
 # "CTO at Vectorlane.", "…, Partner bei der Alpina Treuhand AG": a role, then its employer.
 _ROLE_AT_EMPLOYER = re.compile(
     r"(?:^|(?<=[.!?,\n]))\s*([^\W\d][\w&/ -]{1,40}?)\s+"
     r"(?:at|@|bei(?: der| dem)?|chez|presso|bij|na|w)\s+(?=[A-Z0-9])")
-# Where a role phrase ends: the employer, a place, a clause, a sentence.
+# Where a role phrase ends: the employer, a place, a clause, a sentence, a description of
+# the employer ("jefa de compras de una cadena de…", "manager of a family bakery").
 _ROLE_END = re.compile(
     r"(?i)\s+(?:at|@|for|with|in|from|and|but|who|that|since|bei|chez|en|na|no|w|und|et|y|e|"
-    r"auprès|presso|bij|van de|of the company)\s|[,;:!?()]|\.(?:\s|$)|\s[-–—]\s")
+    r"auprès|presso|bij|van de|of the company|of an?|de una?|d'une?|di una?|einer|eines|"
+    r"van een|de um|de uma|do um)\s|[,;:!?()]|\.(?:\s|$)|\s[-–—]\s")
 _EMPLOYER_AFTER = re.compile(r"\s+(?:of|de|di|da|do|del|della|van|von)\s+(?=[A-Z])")
 # "I manage practice operations", "I run the finance systems team", "ich leite die IT".
 _ROLE_VERB = re.compile(
@@ -477,7 +510,7 @@ def role_in_text(text: object) -> str | None:
         return None
     ranks = standardize_tables().seniority
     candidates: list[tuple[int, str]] = []
-    for match in _ROLE_CUE.finditer(prose):
+    for match in [*_ROLE_CUE.finditer(prose), *_NAMED_ROLE.finditer(prose)]:
         phrase = _ROLE_END.split(match.group(1), maxsplit=1)[0].strip(" .'’")
         if len(phrase.split()) > 4:  # "… di gestione di Ferretti Logistica": the employer
             phrase = _EMPLOYER_AFTER.split(phrase, maxsplit=1)[0]

@@ -355,3 +355,47 @@ def test_next_fiscal_year_is_as_vague_as_next_year(country: str) -> None:
 ])
 def test_a_year_inside_a_budget_phrase_does_not_hide_it(message: str) -> None:
     assert bands(message)["budget"] == "clear_budget"
+
+
+@pytest.mark.parametrize(("name", "domain", "clean"), [
+    ("Harbour Dental Group. call me after 4", None, "Harbour Dental Group"),
+    ("Posadas del Mar Caribe.", None, "Posadas del Mar Caribe"),
+    ("Northgate Bank Inc.", None, "Northgate Bank Inc."),
+    ("Ironbark Cellars, Hunter Valley SA", "ironbarkcellars.com.au", "Ironbark Cellars"),
+    ("Quinta do Vale, S.A.", "quintadovale.pt", "Quinta do Vale, S.A."),
+])
+def test_company_names_lose_run_on_sentences_and_places(name: str, domain: str | None,
+                                                        clean: str) -> None:
+    from leadflow.tools.prose import clean_company_name
+    assert clean_company_name(name, domain) == clean
+
+
+def test_a_given_company_sharing_a_word_with_the_domain_is_kept() -> None:
+    lead = form_lead("We are a Sparkasse in Lower Saxony, Meldewesen is our topic.",
+                     Company="Sparkasse Oberwöhren",
+                     **{"Work Email": "j.hartmann@sparkasse-oberwoehren.de"})
+    assert lead["company"]["name"] == "Sparkasse Oberwöhren"
+
+
+# --- titles stated only in prose ----------------------------------------------------------
+
+@pytest.mark.parametrize(("line", "seniority"), [
+    ("Jestem kierownikiem działu logistyki w firmie Bałtyk Trans.", "manager"),
+    ("Dzień dobry, jestem dyrektorem finansowym.", "director"),
+    ("I am Tomasz Kowal, a data analyst at a retail group.", "individual_contributor"),
+    ("Soy Lucía Prieto, jefa de compras de una cadena de ferreterías.", "manager"),
+])
+def test_a_role_stated_in_a_sentence_is_the_title(line: str, seniority: str) -> None:
+    lead = chat(line, "lucia@ferreteriasprieto.es")
+    assert lead["contact"]["seniority"] == seniority
+
+
+def test_a_sentence_in_a_chat_is_not_a_contact_cards_title() -> None:
+    lead = chat("Maybe Q3. I'd need to ask our CFO first, she holds the budget.",
+                "dana@harlowfreight.com")
+    assert lead["contact"]["seniority"] != "c_level"
+
+
+def test_someone_in_the_office_of_an_executive_is_not_the_executive() -> None:
+    lead = form_lead("Evaluating platforms.", **{"Job Title": "Principal, Office of the CIO"})
+    assert lead["contact"]["seniority"] == "individual_contributor"
