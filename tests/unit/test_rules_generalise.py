@@ -399,3 +399,35 @@ def test_a_sentence_in_a_chat_is_not_a_contact_cards_title() -> None:
 def test_someone_in_the_office_of_an_executive_is_not_the_executive() -> None:
     lead = form_lead("Evaluating platforms.", **{"Job Title": "Principal, Office of the CIO"})
     assert lead["contact"]["seniority"] == "individual_contributor"
+
+
+# --- names: native surname keys, professional prefixes -----------------------------------
+
+@pytest.mark.parametrize(("first_key", "last_key"), [
+    ("Nome", "Cognome"), ("Voornaam", "Achternaam"), ("Imię", "Nazwisko"),
+])
+def test_native_surname_keys(first_key: str, last_key: str) -> None:
+    lead = extract_lead({"id": "F-2", "source": "web_form", "received_at": "2026-11-20T08:00:00Z",
+                         "payload": {first_key: "Elena", last_key: "Marchetti",
+                                     "Email": "e.marchetti@vetreriaalpina.it"}})
+    assert (lead["contact"]["first_name"], lead["contact"]["last_name"]) == ("Elena", "Marchetti")
+
+
+@pytest.mark.parametrize(("written", "first", "last"), [
+    ("Ing. Rodrigo Salas", "Rodrigo", "Salas"),
+    ("Lic. Paola Méndez", "Paola", "Méndez"),
+    ("Dipl.-Ing. Jonas Reiter", "Jonas", "Reiter"),
+    ("Dott.ssa Chiara Fabbri", "Chiara", "Fabbri"),
+    ("Di Santo Lucia", "Di", "Santo Lucia"),  # a name, not the Austrian title 'DI'
+])
+def test_professional_prefixes_are_not_names(written: str, first: str, last: str) -> None:
+    from leadflow.tools.standardize import split_name
+    assert split_name(written) == (first, last)
+
+
+def test_a_chat_turn_that_is_only_the_name_the_address_spells_is_the_name() -> None:
+    lead = chat("We need a data platform for 300 people.", "Mail: h.lindqvist@norrsken-data.se",
+                "Hanna Lindqvist")
+    assert (lead["contact"]["first_name"], lead["contact"]["last_name"]) == ("Hanna", "Lindqvist")
+    other = chat("We need a data platform.", "Mail: info@norrsken-data.se", "Norrsken Data")
+    assert other["contact"]["last_name"] is None

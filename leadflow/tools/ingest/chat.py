@@ -190,6 +190,15 @@ def _fold(text: str) -> str:
                    if not unicodedata.combining(ch))
 
 
+def _named_by_address(name: str, address: str | None) -> bool:
+    """The address's local part holds the name's last word ('Sabine Kretschmer' and
+    sabine.kretschmer@…, s.kretschmer@…): the writer's own name, not a company's."""
+    if not address or "@" not in address:
+        return False
+    pieces = re.split(r"[._-]", _fold(address.split("@", 1)[0]))
+    return _fold(name.split()[-1]) in pieces
+
+
 def _spelled_by_address(part: str, address: str | None) -> bool:
     """One capitalised word that the email address's local part starts with or is made of
     ('Cláudia' and claudia.reis@…): the writer's name, confirmed by the address."""
@@ -255,6 +264,11 @@ def parse_chat(payload: object) -> ParsedFields:
                 text[max(0, size.start() - 30):size.start()]):  # "my team (8 people)"
             out["employees"] = size.group(1)
         asked = []
+    if not introduced and "full_name" not in out and "last_name" not in out:
+        # a turn that is only a name ("Sabine Kretschmer"), confirmed by the address
+        introduced = next((line.strip(" .") for line in visitor_lines
+                           if _NAME_PART.fullmatch(line.strip(" ."))
+                           and _named_by_address(line.strip(" ."), out.get("email"))), None)
     if introduced and "last_name" not in out:
         out.setdefault("full_name", introduced)
     all_text = "\n".join(visitor_lines)

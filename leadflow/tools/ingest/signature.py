@@ -191,7 +191,7 @@ def _company_by_evidence(out: ParsedFields, segments: list[str], title_at: int |
         out["company"] = best[0]
         if best[1] and title_line:  # "Head of Data Engineering, Northwind Analytics"
             title = title_line[:title_line.rfind(best[0])].strip(" ,;-–/")
-            out["title"] = title  # type: ignore[typeddict-item]
+            out["title"] = title
     elif best is None and (company := out.get("company")) and (
             is_place(company) or not any(ch.isalpha() for ch in company)):
         del out["company"]
