@@ -177,10 +177,12 @@ def standardize_record(
     company_name = std.clean_line(extracted.company_name).strip(" ,;") or None
     if company_name and company_name.lower() in standardize_tables().no_company_values:
         company_name = None  # "Indépendant", "Self-employed", "n/a": no company
-    # No company, or one with no evidence for it (a signature's department line,
-    # "Administración"): the company as the lead's own words name it, when the sender's
-    # domain spells it — the domain is evidence, a line's position is not.
-    if domain and not (company_name and (prose.has_legal_form(company_name)
+    # No company, or — read off an email's or a chat's lines — one with no evidence for it
+    # (a signature's department line, "Administración"): the company as the lead's own words
+    # name it, when the sender's domain spells it; the domain is evidence, a line's position
+    # is not. A company typed into a form's own field stays as typed.
+    if domain and not (company_name and (channel not in ("email", "chat")
+                                         or prose.has_legal_form(company_name)
                                          or prose.shares_a_word(company_name, domain))) \
             and (named := prose.company_in_text(f"{extracted.inquiry or ''}\n{text}", domain)):
         company_name = named

@@ -370,11 +370,18 @@ def test_company_names_lose_run_on_sentences_and_places(name: str, domain: str |
     assert clean_company_name(name, domain) == clean
 
 
-def test_a_given_company_sharing_a_word_with_the_domain_is_kept() -> None:
-    lead = form_lead("We are a Sparkasse in Lower Saxony, Meldewesen is our topic.",
-                     Company="Sparkasse Oberwöhren",
-                     **{"Work Email": "j.hartmann@sparkasse-oberwoehren.de"})
-    assert lead["company"]["name"] == "Sparkasse Oberwöhren"
+def test_a_signature_company_sharing_a_word_with_the_domain_is_kept() -> None:
+    lead = mail("Guten Tag,\n\nwir in Oberwöhren suchen eine Lösung für das Meldewesen.\n\n"
+                "Mit freundlichen Grüßen\nJan Hartmann\nReferent Meldewesen\n"
+                "Sparkasse Oberwöhren-Land\n",
+                sender="Jan Hartmann <j.hartmann@oberwoehren.de>")
+    assert lead["company"]["name"] == "Sparkasse Oberwöhren-Land"
+
+
+def test_a_company_typed_into_a_form_stays_as_typed() -> None:
+    lead = form_lead("Brightwater Foods needs a data layer.", Company="BW Group",
+                     **{"Work Email": "oskar@brightwater-foods.se"})
+    assert lead["company"]["name"] == "BW Group"
 
 
 # --- titles stated only in prose ----------------------------------------------------------

@@ -98,9 +98,11 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
     unnamed: list[str] = []  # values of unrecognised keys, for the structural inquiry
     for key, value in fields.items():
         text = clean_text(strip_html(value) if isinstance(value, str) else value)
-        if not text or (isinstance(value, str) and _machine_data(text)):
+        if not text:
             continue
         field = field_for_key(key)
+        if field is None and isinstance(value, str) and _machine_data(text):
+            continue  # a tracking blob under a key no table knows; a named field stays
         if field is None and isinstance(value, str) and _prose(text):
             unnamed.append(text)
         if field == "utm":
