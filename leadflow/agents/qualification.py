@@ -40,7 +40,7 @@ from leadflow.context import DEFAULT_RUN, LeadflowContext
 from leadflow.llm import RULES
 from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
-from leadflow.tools.standardize import contains_phrase
+from leadflow.tools.standardize import contains_phrase, phrase_regex
 
 CRITERIA = ("budget", "authority", "need", "timeline")
 
@@ -171,12 +171,14 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         n = CriterionProposal(band="clear_improvement", strength=0.2, evidence=dated)
     elif nice := find(need, "nice_phrases"):
         n = CriterionProposal(band="nice_to_have", strength=0.4, evidence=quote(text, nice))
-    elif not (non_buyer or negative) and (asked := own_request(
-            lead.get("inquiry") or "", text, need.settings.get("own_words_min", 6))):
+    elif not (non_buyer or _not_buying(text, budget)) and (
+            asked := own_request(lead.get("inquiry") or "", text,
+                                 need.settings.get("own_words_min", 6))):
         # a buyer wrote to us in their own words, in no words we know: an interest, which is
         # at least a nice-to-have; "unclear" is for leads that say nothing of their own, for
-        # writers who are not buying (a student, a vendor, an unsubscribe) and for those who
-        # name no need and no money ("no budget", "is there a free plan?")
+        # writers who are not buying (a student, a vendor, an unsubscribe, "not ready to
+        # buy", "is there a free plan?"); having no budget yet ("no budget allocated") says
+        # where the money stands, not that there is no interest
         n = CriterionProposal(band="nice_to_have", strength=0.1, evidence=asked)
     else:
         n = CriterionProposal(band="unclear", strength=0.5 if text.strip() else 0.0,
@@ -212,6 +214,15 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         t = CriterionProposal(band="unclear_or_distant", strength=0.5,
                               evidence="no timeline stated")
     return BantProposal(budget=b, authority=a, need=n, timeline=t, conflicts=conflicts)
+
+
+def _not_buying(text: str, budget: Criterion) -> bool:
+    """A negative budget phrase that is about buying, not about the money: "not ready to
+    buy", "is there a free plan?" — but not "no budget allocated" (a budget noun in it)."""
+    phrases = budget.phrases.get("negative_phrases", ())
+    nouns = budget.phrases.get("budget_noun_phrases", ())
+    return bool(phrases) and any(not contains_phrase(m.group(0), nouns)
+                                 for m in phrase_regex(phrases).finditer(text))
 
 
 def _arrival(lead: dict[str, Any], reference: datetime) -> Any:

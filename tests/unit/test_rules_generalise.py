@@ -438,3 +438,9 @@ def test_a_chat_turn_that_is_only_the_name_the_address_spells_is_the_name() -> N
     assert (lead["contact"]["first_name"], lead["contact"]["last_name"]) == ("Hanna", "Lindqvist")
     other = chat("We need a data platform.", "Mail: info@norrsken-data.se", "Norrsken Data")
     assert other["contact"]["last_name"] is None
+
+
+def test_a_wish_beside_no_budget_yet_is_still_an_interest() -> None:
+    need = bands("Small surveying practice, we'd love a tidier picture of our fees per job. "
+                 "No budget allocated, maybe later.")["need"]
+    assert need == "nice_to_have"
