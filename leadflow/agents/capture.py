@@ -20,7 +20,7 @@ from leadflow.identity import item_fingerprint
 from leadflow.llm import RULES
 from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
-from leadflow.tools import prose
+from leadflow.tools import places, prose
 from leadflow.tools import standardize as std
 from leadflow.tools.crm import Account, Contact, LeadSource, column_length, parse_datetime
 from leadflow.tools.ingest import (
@@ -126,8 +126,8 @@ def standardize_record(
                     if email and "freemail" in flags else None)
     place_country = None
     if not country and not tld_country:  # a city or state the lead names ("we're in Lyon")
-        place_country = (prose.country_of_place(f"{extracted.inquiry or ''}\n{text}")
-                         or prose.country_of_place(company_name_place(extracted.company_name)))
+        place_country = (places.country_of_place(f"{extracted.inquiry or ''}\n{text}")
+                         or places.country_of_place(company_name_place(extracted.company_name)))
     raw_phone = prose.direct_dial(std.clean_line(extracted.phone) or None,
                                   f"{text}\n{extracted.inquiry or ''}")
     phone = std.normalize_phone(raw_phone, country)

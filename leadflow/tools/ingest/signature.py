@@ -11,7 +11,8 @@ import re
 from leadflow.config import standardize_tables
 from leadflow.tools.ingest.parsed import ParsedFields
 from leadflow.tools.ingest.patterns import PHONE_ANY
-from leadflow.tools.prose import has_legal_form, is_place, spelled_by_domain
+from leadflow.tools.places import is_place
+from leadflow.tools.prose import has_legal_form, spelled_by_domain
 from leadflow.tools.standardize import EMAIL_RE, URL_RE, clean_text, first_matching
 
 _CLOSING_PHRASES = (
