@@ -19,7 +19,7 @@ from leadflow.agents.meddic import criterion_maxima
 from leadflow.clock import parse_datetime
 from leadflow.graph.messages import AGENT_NAMES
 from leadflow.tools.crm import CrmStore
-from leadflow.tools.prose import cities
+from leadflow.tools.places import cities
 from leadflow.tools.reps import RepDirectory
 
 ROUTING_RULES = {

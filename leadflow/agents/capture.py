@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from langchain_core.language_models import BaseChatModel
@@ -19,7 +20,7 @@ from leadflow.identity import item_fingerprint
 from leadflow.llm import RULES
 from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
-from leadflow.tools import prose
+from leadflow.tools import places, prose
 from leadflow.tools import standardize as std
 from leadflow.tools.crm import Account, Contact, LeadSource, column_length, parse_datetime
 from leadflow.tools.ingest import (
@@ -90,6 +91,19 @@ def _fit(value: str | None, field: str, flags: list[str]) -> str | None:
     return value[:limit].rstrip() or None
 
 
+def company_name_place(name: str | None) -> str:
+    """A company's name read for the place it is named after ("University of Leeds",
+    "University College London", "Stadtwerke Köln"): its last word, or what follows 'of',
+    put in a context `country_of_place` reads ("in Leeds")."""
+    words = std.clean_line(name).split()
+    if not words or prose.has_legal_form(" ".join(words[-1:])):
+        return ""
+    after_of = re.search(
+        r"\b(?:of|de|di|do|da|du|von)\s+([A-ZÀ-Þ][\w'’.-]+(?:\s+[A-ZÀ-Þ][\w'’.-]+)?)$",
+        " ".join(words))
+    return f"in {after_of.group(1) if after_of else words[-1]}"
+
+
 def standardize_record(
     extracted: ExtractedLead, channel: str, item: dict[str, Any], rules: IcpConfig,
     utm: dict[str, str] | None = None, text: str = "",
@@ -106,22 +120,31 @@ def standardize_record(
         flags.append("freemail")
     country = std.country_code(extracted.country)
     tld_country = std.country_of_domain(domain)
+    # a national free-mail provider (bol.com.br, gmx.de, wp.pl, orange.fr) says where the
+    # person most likely is: the last hint for a phone's country and for the country
+    mail_country = (std.country_of_domain(email.rsplit("@", 1)[1])
+                    if email and "freemail" in flags else None)
     place_country = None
     if not country and not tld_country:  # a city or state the lead names ("we're in Lyon")
-        place_country = prose.country_of_place(f"{extracted.inquiry or ''}\n{text}")
-    raw_phone = std.clean_line(extracted.phone) or None
+        place_country = (places.country_of_place(f"{extracted.inquiry or ''}\n{text}")
+                         or places.country_of_place(company_name_place(extracted.company_name)))
+    raw_phone = prose.direct_dial(std.clean_line(extracted.phone) or None,
+                                  f"{text}\n{extracted.inquiry or ''}")
     phone = std.normalize_phone(raw_phone, country)
     if raw_phone and phone is None and not country:
-        phone = std.normalize_phone(raw_phone, tld_country or place_country)
+        phone = std.normalize_phone(raw_phone, tld_country or place_country or mail_country)
     if phone is None:  # the number may be written elsewhere, or in a shape the parser missed
-        hints = [country, tld_country, place_country]
+        hints = [country, tld_country, place_country, mail_country]
         phone = (prose.phone_in_text(raw_phone, hints)
                  or prose.phone_in_text(extracted.inquiry, hints))
-    country = country or tld_country or std.country_of_phone(phone) or place_country
+    country = (country or tld_country or std.country_of_phone(phone) or place_country
+               or mail_country)
     if place_country and country == place_country:
         flags.append("country_from_place")
     if raw_phone and not phone:
         flags.append("phone_unparsed")
+        if prose.national_number(raw_phone):  # a number to call, in a country nobody named
+            flags.append("phone_country_unknown")
     employees, size_range = std.parse_employees(extracted.employees)
     if employees is None and size_range is None and extracted.employees:
         employees, size_range = prose.headcount_in_value(extracted.employees)  # "más de 10.000"
@@ -154,6 +177,16 @@ def standardize_record(
     company_name = std.clean_line(extracted.company_name).strip(" ,;") or None
     if company_name and company_name.lower() in standardize_tables().no_company_values:
         company_name = None  # "Indépendant", "Self-employed", "n/a": no company
+    # No company, or — read off an email's or a chat's lines — one with no evidence for it
+    # (a signature's department line, "Administración"): the company as the lead's own words
+    # name it, when the sender's domain spells it; the domain is evidence, a line's position
+    # is not. A company typed into a form's own field stays as typed.
+    if domain and not (company_name and (channel not in ("email", "chat")
+                                         or prose.has_legal_form(company_name)
+                                         or prose.shares_a_word(company_name, domain))) \
+            and (named := prose.company_in_text(f"{extracted.inquiry or ''}\n{text}", domain)):
+        company_name = named
+        flags.append("company_from_text")
     company_name = _fit(prose.clean_company_name(company_name, domain), "company", flags)
     campaign = _fit(std.clean_line(extracted.campaign) or None, "campaign", flags)
     source_id = _fit(std.clean_line(item.get("id")) or None, "source_id", flags)
@@ -206,11 +239,14 @@ def merged_record(known: dict[str, Any], repeat: dict[str, Any]) -> dict[str, An
     return merged
 
 
-def missing_contact_reason(record: dict[str, Any]) -> str | None:
+def missing_contact_reason(record: dict[str, Any], flags: Sequence[str] = ()) -> str | None:
     """Why nobody can reach this person (SPEC §4.1: no valid email address and no phone
-    number), or None. A missing company is a data-quality flag, not a dead end."""
+    number), or None. A missing company is a data-quality flag, not a dead end; so is a
+    phone number written without its country ("090-4412-7789" in a chat that names no
+    place, `phone_country_unknown`): it cannot be stored as E.164, but a rep reading the
+    lead's text can call it, so the person can be reached."""
     contact = record["contact"]
-    if not contact["email"] and not contact["phone"]:
+    if not contact["email"] and not contact["phone"] and "phone_country_unknown" not in flags:
         return "no usable contact: neither an email address nor a phone number"
     return None
 
@@ -232,7 +268,7 @@ def extract_lead(item: object) -> dict[str, Any]:
         channel, parsed = declared if declared in CHANNELS else "api", {}
     record, flags = standardize_record(extract_rules(parsed), channel, fields, icp(),
                                        parsed.get("utm"), parsed.get("text", ""))
-    return {**record, "usable_contact": missing_contact_reason(record) is None,
+    return {**record, "usable_contact": missing_contact_reason(record, flags) is None,
             "flags": [*flags, *item_flags(item), *data_quality_flags(record)]}
 
 
@@ -320,7 +356,7 @@ class CaptureAgent:
             text = "\n\n".join(filter(None, (state.get("lead_text"), text)))
             flags.append("repeat_inquiry")
         decided = meta.decision_fields()
-        problem = problem or missing_contact_reason(record)
+        problem = problem or missing_contact_reason(record, flags)
         if not problem:
             flags += data_quality_flags(record)
         write = await asyncio.to_thread(

@@ -16,7 +16,7 @@ from typing import Any
 
 from leadflow.agents.meddic import MeddicProposal
 from leadflow.agents.qualification import CriterionProposal
-from leadflow.agents.text_signals import MONEY, dated_mentions
+from leadflow.agents.text_signals import MONEY, dated_mentions, distant_year
 from leadflow.clock import parse_datetime
 from leadflow.config import Criterion, IcpConfig
 from leadflow.config.meddic import MeddicRules
@@ -190,7 +190,8 @@ def _decision_process(text: str, process: Criterion, icp_rules: IcpConfig,
     deciding = sorted(d for d in dated
                       if contains_phrase(d[1], tuple(timeline.settings["decision_words"])))
     soon = [d for d in deciding if d[0] <= float(process.settings.get("soon_months", 6.5))]
-    distant = contains_phrase(text, _phrases(timeline, "distant_phrases"))
+    distant = contains_phrase(text, _phrases(timeline, "distant_phrases")) or distant_year(
+        text, received.date(), timeline.settings["date_bands"]["within_6_months"])
     step_quote = _quote(text, steps[0]) if steps else ""
     if soon and distant:
         conflicts.append("decision_process: a decision date and a distant or no timeline "

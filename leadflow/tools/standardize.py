@@ -148,7 +148,11 @@ def split_name(full: str) -> tuple[str | None, str | None]:
     ('美咲', '高橋') (East Asian scripts put the family name first); a name without spaces in
     those scripts is kept whole, since where it splits is not written."""
     full = clean_line(full).strip(" ,;:.")
-    full = re.sub(r"^(mr|mrs|ms|miss|dr|prof|sr|sra|herr|frau|m|mme)\.?\s+", "", full, flags=re.I)
+    # courtesy and professional or academic prefixes: "Dr.", "Ing.", "Lic.", "Dott.ssa",
+    # "Dipl.-Ing.", "Mag.", "Arq.", "mgr inż.": never part of a name
+    full = re.sub(r"^(?:(?:mr|mrs|ms|miss|dr|prof|sr|sra|srta|herr|frau|m|mme|mlle|ing|lic|licda|"
+                  r"arq|dott|dott\.ssa|dipl\.?-ing|dr\.?-ing|mag|eng|engº|ir|drs|mgr|inż|sig|"
+                  r"sig\.ra|dkfm)\.?\s+|(?-i:DI|DDr)\s+)+", "", full, flags=re.I)
     if not full:
         return None, None
     if "," in full:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from leadflow.agents.capture import extract_lead
-from leadflow.tools.prose import country_of_place
+from leadflow.tools.places import country_of_place
 
 
 @pytest.mark.parametrize(("text", "country"), [

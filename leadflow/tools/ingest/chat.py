@@ -64,7 +64,11 @@ _ROLE_OF = re.compile(
     + _COMPANY_END, re.MULTILINE)
 # A contact card typed as one line: "Rob Hughes, Ashgrove Insurance Brokers, r.hughes@…, 07700…"
 _CARD_SPLIT = re.compile(r"\s*(?:[,;]|\s[-–—|/]\s|(?<=[a-z\d])\.\s+(?=[A-ZÀ-Þ]))\s*")
-_NAME_WORD = r"(?:[A-ZÀ-Þ][\w'’-]+|van|von|de|der|da|del|la)"
+# A part of a card that speaks in the first person is a sentence, not a job title.
+_FIRST_PERSON = re.compile(r"(?i)(?<![\w'’])(?:i|i'd|i'm|i've|i'll|we|we're|our|my|me|ich|wir|"
+                           r"unser\w*|mein\w*|yo|mi|nuestr\w+|je|nous|notre|mon|ma|eu|nós|"
+                           r"nosso\w*|io|noi|ik|wij|ons|onze)(?![\w'’])")
+_NAME_WORD = r"(?:[A-ZÀ-Þ][^\W\d_][\w'’-]*|van|von|de|der|da|del|la)"
 _NAME_PART = re.compile(rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,3}}")
 # "I'm with Calloway Advisors", "my company, Pinebrook Home Services", "trabajo en Acme"
 _COMPANY_INTRO = re.compile(
@@ -139,12 +143,16 @@ def _contact_card(text: str, address: str | None = None,
     commas, dashes and sentence ends, one of them an email address, a phone number or a job
     title, the others a name (two to four capitalised words, or one word the email address
     spells), a job title (a rank word) and a company (the rest)."""
-    ranks = standardize_tables().seniority
+    tables = standardize_tables()
+
+    def rank(part: str) -> str | None:  # "I'd need to get our COO on board" is a sentence
+        return None if _FIRST_PERSON.search(part) else first_matching(tables.seniority, part)
+
     for line in text.split("\n"):
         parts = [p.strip(" .") for p in _CARD_SPLIT.split(line) if p.strip(" .")]
         contact = [p for p in parts if EMAIL_RE.search(p) or PHONE_ANY.search(p)]
         rest = [p for p in parts if p not in contact and len(p) <= 60]
-        titled = any(first_matching(ranks, p) for p in rest)
+        titled = any(rank(p) for p in rest)
         if not (contact or titled) or not rest or len(parts) < 2:
             continue
         card: dict[str, str] = {}
@@ -152,12 +160,12 @@ def _contact_card(text: str, address: str | None = None,
             if part == company or _spelled_by_domain(part, address):
                 card.setdefault("company", part)  # "De Boer Bloemen" at deboerbloemen.nl
                 continue
-            if "full_name" not in card and not first_matching(ranks, part) and (
+            if "full_name" not in card and not rank(part) and (
                     (_NAME_PART.fullmatch(part) and (contact or i + 1 < len(rest) and
-                                                     first_matching(ranks, rest[i + 1])))
+                                                     rank(rest[i + 1])))
                     or _spelled_by_address(part, address)):
                 card["full_name"] = part
-            elif "title" not in card and first_matching(ranks, part):
+            elif "title" not in card and rank(part):
                 card["title"] = part
             elif "company" not in card and "full_name" in card and part[:1].isupper():
                 card["company"] = part
@@ -180,6 +188,15 @@ def _fold(text: str) -> str:
     """Lower case without accents: 'Cláudia' → 'claudia'."""
     return "".join(ch for ch in unicodedata.normalize("NFKD", text.lower())
                    if not unicodedata.combining(ch))
+
+
+def _named_by_address(name: str, address: str | None) -> bool:
+    """The address's local part holds the name's last word ('Sabine Kretschmer' and
+    sabine.kretschmer@…, s.kretschmer@…): the writer's own name, not a company's."""
+    if not address or "@" not in address:
+        return False
+    pieces = re.split(r"[._-]", _fold(address.split("@", 1)[0]))
+    return _fold(name.split()[-1]) in pieces
 
 
 def _spelled_by_address(part: str, address: str | None) -> bool:
@@ -247,6 +264,11 @@ def parse_chat(payload: object) -> ParsedFields:
                 text[max(0, size.start() - 30):size.start()]):  # "my team (8 people)"
             out["employees"] = size.group(1)
         asked = []
+    if not introduced and "full_name" not in out and "last_name" not in out:
+        # a turn that is only a name ("Sabine Kretschmer"), confirmed by the address
+        introduced = next((line.strip(" .") for line in visitor_lines
+                           if _NAME_PART.fullmatch(line.strip(" ."))
+                           and _named_by_address(line.strip(" ."), out.get("email"))), None)
     if introduced and "last_name" not in out:
         out.setdefault("full_name", introduced)
     all_text = "\n".join(visitor_lines)

@@ -66,16 +66,45 @@ def _whole_name_key(tokens: set[str]) -> str | None:
     return None
 
 
+def _machine_data(text: str) -> bool:
+    """A value a tracking script wrote, not the lead: a JSON object or array (HubSpot's
+    hs_context), or a long token of letters and digits (a cookie, a hash). An address, a
+    URL or a sentence in a script without spaces is not one."""
+    stripped = text.strip()
+    if stripped[:1] in "{[" and stripped[-1:] in "}]":
+        return True
+    return bool(re.fullmatch(r"[A-Za-z0-9+/=_-]{32,}", stripped)) and any(
+        ch.isdigit() for ch in stripped)
+
+
+def _prose(text: str) -> bool:
+    """A value written in sentences: four words or more with letters, a dozen characters of
+    a script written without spaces, or a question."""
+    words = [w for w in text.split() if any(ch.isalpha() for ch in w)]
+    cjk = sum(1 for ch in text if 0x3040 <= ord(ch) <= 0x9FFF)  # scripts without spaces
+    return (len(words) >= 4 or cjk >= 12
+            or (len(words) >= 2 and text.rstrip().endswith(("?", "？"))))
+
+
 def parse_fields(fields: dict[str, Any]) -> ParsedFields:
-    """Web-form and event-row parser: messy field names → canonical fields."""
+    """Web-form and event-row parser: messy field names → canonical fields. A form whose
+    message field has a name no table knows ("customFields.useCase", "Gesprächsnotiz",
+    "What would you like to get out of today?") still has one: the longest value written
+    in sentences among the unrecognised fields is the inquiry. Machine data (a tracking
+    JSON blob, a token) is never the lead's text."""
     out: ParsedFields = {}
     utm: dict[str, str] = {}
     extra: list[str] = []
+    unnamed: list[str] = []  # values of unrecognised keys, for the structural inquiry
     for key, value in fields.items():
         text = clean_text(strip_html(value) if isinstance(value, str) else value)
         if not text:
             continue
         field = field_for_key(key)
+        if field is None and isinstance(value, str) and _machine_data(text):
+            continue  # a tracking blob under a key no table knows; a named field stays
+        if field is None and isinstance(value, str) and _prose(text):
+            unnamed.append(text)
         if field == "utm":
             utm[_norm_key(key)] = text
             if _norm_key(key) == "utm_campaign":
@@ -90,6 +119,8 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
             extra.append(f"{clean_text(key)}: {text}")
     if utm:
         out["utm"] = utm
+    if "inquiry" not in out and unnamed:
+        out["inquiry"] = max(unnamed, key=len)
     if "inquiry" in out:
         out["inquiry"] = out["inquiry"][:MAX_TEXT_CHARS]
     if "email" in out and not EMAIL_RE.search(out["email"]):

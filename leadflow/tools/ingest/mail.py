@@ -57,7 +57,9 @@ def parse_email(payload: object) -> ParsedFields:
     if display and not EMAIL_RE.search(display):
         out["full_name"] = display
     main, signature = split_signature(body)
-    out.update({k: v for k, v in parse_signature(signature).items() if k not in out})  # type: ignore[typeddict-item]
+    domain = address.strip().rsplit("@", 1)[1].lower() if "@" in address else None
+    out.update({k: v for k, v in parse_signature(signature, domain).items()  # type: ignore[typeddict-item]
+                if k not in out})
     if "email" not in out:
         found = next((m for m in EMAIL_RE.finditer(body) if not is_own_address(m.group(0))),
                      None)

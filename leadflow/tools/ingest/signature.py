@@ -11,7 +11,8 @@ import re
 from leadflow.config import standardize_tables
 from leadflow.tools.ingest.parsed import ParsedFields
 from leadflow.tools.ingest.patterns import PHONE_ANY
-from leadflow.tools.prose import has_legal_form
+from leadflow.tools.places import is_place
+from leadflow.tools.prose import has_legal_form, spelled_by_domain
 from leadflow.tools.standardize import EMAIL_RE, URL_RE, clean_text, first_matching
 
 _CLOSING_PHRASES = (
@@ -90,7 +91,8 @@ def split_signature(body: str) -> tuple[str, str]:
 
 def _looks_like_name(line: str) -> bool:
     words = line.split()
-    if not 1 <= len(words) <= 4 or any(ch.isdigit() for ch in line) or "@" in line:
+    if not 1 <= len(words) <= 4 or any(ch.isdigit() for ch in line) or "@" in line \
+            or has_legal_form(line):  # "みなと食品株式会社", "Brandt GmbH": a company
         return False
     if any(ord(ch) >= 0x2E80 for ch in line):
         return len(line) <= 12
@@ -98,12 +100,14 @@ def _looks_like_name(line: str) -> bool:
     return all(w[0].isupper() or w.lower() in particles for w in words)
 
 
-def parse_signature(signature: str) -> ParsedFields:
+def parse_signature(signature: str, domain: str | None = None) -> ParsedFields:
     """Name, title, company, phone, website from a signature block.
 
     Lines are split into segments on ' | '; the name is the longest name-like segment before
     the title ('Gareth' then 'Gareth Pryce' → 'Gareth Pryce'); the company is the title
-    line's own 'Title, Company' part or the first segment after it.
+    line's own 'Title, Company' part or the first segment after it — unless another line
+    carries better evidence of being the company (`_company_by_evidence`): the sender's
+    `domain` spells it, or it has a legal form.
     """
     out: ParsedFields = {}
     segments: list[str] = []
@@ -150,6 +154,48 @@ def parse_signature(signature: str) -> ParsedFields:
             out["title"] = between[0]
     elif len(segments) > 1 and names:
         out["company"] = segments[segments.index(names[0]) + 1]
+    return _company_by_evidence(out, segments, title_at, domain)
+
+
+# Where one company line holds two names or a name and a unit: "Caisse X / X Credit Union",
+# "Data Engineering - PinpointHR".
+_COMPANY_PARTS = re.compile(r"\s+[/–-]\s+")
+
+
+def _company_by_evidence(out: ParsedFields, segments: list[str], title_at: int | None,
+                         domain: str | None) -> ParsedFields:
+    """Which signature line is the company, by evidence rather than position: a line (or
+    one side of a bilingual 'Caisse X / X Credit Union') that the sender's own domain spells
+    wins ('Gemeente Heerdervaart' at heerdervaart.nl over 'Team Data & Informatie'), then a
+    line with a legal form ('サクラロボティクス株式会社' over the name line under the title).
+    A line that only names a place ('Austin, TX'), holds an address or a number, or has no
+    letters ('---') is never the company."""
+    title_line = segments[title_at] if title_at is not None else None
+    candidates: list[tuple[str, bool]] = []  # (text, is the title line's own company part)
+    for seg in segments:
+        if seg in (out.get("full_name"), out.get("title")) and seg != title_line:
+            continue
+        if seg == title_line:
+            left, sep, right = seg.partition(", ")
+            if sep and right and first_matching(standardize_tables().seniority, left):
+                candidates += [(part.strip(), True) for part in _COMPANY_PARTS.split(right)
+                               if part.strip()]
+            continue
+        candidates += [(part.strip(), False) for part in _COMPANY_PARTS.split(seg)
+                       if part.strip()]
+    usable = [(c, own) for c, own in candidates
+              if (sum(ch.isdigit() for ch in c) < 3 and any(ch.isalpha() for ch in c))
+              or has_legal_form(c)]
+    best = (next(((c, own) for c, own in usable if spelled_by_domain(c, domain)), None)
+            or next(((c, own) for c, own in usable if has_legal_form(c)), None))
+    if best is not None and best[0] != out.get("company"):
+        out["company"] = best[0]
+        if best[1] and title_line:  # "Head of Data Engineering, Northwind Analytics"
+            title = title_line[:title_line.rfind(best[0])].strip(" ,;-–/")
+            out["title"] = title
+    elif best is None and (company := out.get("company")) and (
+            is_place(company) or not any(ch.isalpha() for ch in company)):
+        del out["company"]
     return out
 
 
