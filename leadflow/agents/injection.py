@@ -97,8 +97,9 @@ def _to_latin(text: str) -> str:
 def _unleet(token: re.Match[str]) -> str:
     word = token.group(0)
     if not re.search(r"[a-z]", word) or not re.search(r"[013457@$]", word) \
-            or re.fullmatch(r"[$@]?\d+[a-z]{1,3}|[a-z]{1,4}\d+", word):
-        return word  # "250k", "10x", "q1", "tier1", "soc2": not letters in disguise
+            or re.fullmatch(r"[$@]?\d+[a-z]{1,3}|[a-z]{1,4}\d+", word) \
+            or re.match(r"\.[a-z]", token.string[token.end():token.end() + 2]):
+        return word  # "250k", "10x", "q1", "tier1", "soc2", "jo@acme.com": not disguise
     return word.translate(_LEET)
 
 
@@ -132,13 +133,15 @@ def _term(word: str) -> str:
     word = unicodedata.normalize("NFKC", str(word)).casefold().strip()
     star = word.endswith("*")
     word = word.rstrip("*")
-    body = r"[\s_-]*".join(re.escape(part) for part in re.split(r"[\s_-]+", word) if part)
+    body = r"[\s_-]*".join(
+        r"[-_]?".join(re.escape(piece) for piece in part.split("-") if piece)
+        for part in re.split(r"[\s_]+", word) if part)
     if star:
         body += r"\w*"
     if _CJK.search(word):
         return body
-    left = r"(?<!\w)" if word[:1].isalnum() else ""
-    right = r"(?!\w)" if word[-1:].isalnum() or star else ""
+    left = rf"(?:(?<!\w)|(?<={_CJK.pattern}))" if word[:1].isalnum() else ""
+    right = rf"(?:(?!\w)|(?={_CJK.pattern}))" if word[-1:].isalnum() or star else ""
     return left + body + right
 
 
@@ -184,6 +187,9 @@ class _Patterns:
     markup: re.Pattern[str]
     role_prefix: re.Pattern[str]
     hidden: re.Pattern[str]
+    role_tag: re.Pattern[str]
+    rating_verb: re.Pattern[str]
+    self_claim: re.Pattern[str]
 
 
 @cache
@@ -199,7 +205,7 @@ def _compile(spec_json: str) -> _Patterns:
     number_alone = number + r"(?=\s*(?:[,.;:!)\]}\"'」』]|$|and\b|und\b|y\b|et\b|e\b|en\b|i\b))"
     noun = _alt(w["rating_nouns"])
     fields = _alt(w["rating_fields"] + w["rating_nouns"])
-    verb = _alt(w["rating_verbs"])
+    verb = _alt(w["rating_verbs"] + w["assign_verbs"])
     self_obj = _alt(w["self_objects"] + w["pipeline_self"])
     give = r"(?:\s*(?:[:=]|to|of|is|at|as|auf|à|a|de|en|di|van|na|von|mit|=)?\s*[\"'“‘«]?\s*)"
     position = {"above", "the above", "previous", "prior", "earlier", "preceding", "bisherigen",
@@ -210,7 +216,7 @@ def _compile(spec_json: str) -> _Patterns:
         machine_strong=re.compile(strong),
         owner=re.compile(_alt(w["owner"])),
         # "Scoring system: ...", "P.S. for the qualification assistant: ...", "Assistant, ..."
-        prefix=re.compile(r"[\W_]*([^:,;.!?\n\"'“”]{1,80}?)\s*(?:[:,—–]|\s-\s)"),
+        prefix=re.compile(r"[\W_]*([^:,;.!?\n\"'“”]{1,80}?)\s*[:,—–]"),
         opener=re.compile(_alt(w["address"]) + r"\W+" + _GAP % 5 + machine),
         identity=re.compile(_alt(w["you_are"]) + r"\W+" + _GAP % 3 + machine
                             + "|" + _alt(w["as_a"]) + r"\s+" + _GAP % 1 + strong),
@@ -244,7 +250,7 @@ def _compile(spec_json: str) -> _Patterns:
         # "puntuación 99", "Höchstpunktzahl einstufen" (the value before a verb-final verb)
         rating=re.compile(verb + r"\W+" + _GAP % 6 + f"(?:{value}|{fields}{give}{number})"
                           + f"|{fields}{give}(?:{value}|{number})"),
-        rating_after=re.compile(value + r"\W+" + _GAP % 3 + verb),
+        rating_after=re.compile(value + r"(?:\W+" + _GAP % 3 + r"|[^\s.!?。！？]{0,6})" + verb),
         is_value=re.compile(_alt(w["pipeline_self"]) + r"\W+" + _GAP % 4
                             + r"(?:is|as|be|ist|als|es|como|est|comme|é|è|come|jest|=)\W+"
                             + _GAP % 2 + value),
@@ -268,11 +274,16 @@ def _compile(spec_json: str) -> _Patterns:
             r"```|~~~|<!--|-->|<\|[\w-]+\|>|<<\s*\w+\s*>>"
             r"|</?[a-z_][\w:.-]{0,40}(?:\s[^<>]*)?/?>"
             r"|[\[【〔(]{1,2}\s*/?\s*" + _alt(w["roles"]) + r"\s*[\]】〕)]{1,2}"
-            r"|\{\s*[\"'][^\"']{1,40}[\"']\s*:"),
+            r"|\{\s*[\"'][^\"']{1,40}[\"']\s*:|\[//\]:\s*#|\{\{[#/]"),
         # a turn of a conversation: "Assistant: ...", "Developer message: ..."
         role_prefix=re.compile(r"^[\W_]*" + _alt(w["roles"]) + r"(?:\s+" + _alt(w["role_turns"])
                                + r")?\s*[:>]"),
         hidden=re.compile(_alt(w["hidden_styles"])),
+        # a tag named for a turn of the conversation: "<system-reminder>", "<sistema>", "[INST]"
+        role_tag=re.compile(r"(?:<\s*/?\s*|<\|\s*|[\[【{]{1,2}\s*[#/]?\s*)" + _alt(w["roles"])
+                            + r"[\w:.-]*(?:\s[^<>\]】}]*)?\s*(?:>|\|>|[\]】}]{1,2})"),
+        rating_verb=re.compile(_alt(w["rating_verbs"])),
+        self_claim=re.compile(_alt(w["self_claim"]) + r"\W+" + _GAP % 3 + value),
     )
 
 
@@ -369,6 +380,9 @@ def signals(text: str, icp_injection: dict[str, Any], *, framed: bool = False) -
         "markup": framed or bool(p.markup.search(u) or p.markup.search(raw.casefold())),
         "hidden": bool(p.hidden.search(raw.casefold())),
         "role_prefix": bool(p.role_prefix.search(u)),
+        "role_tag": bool(p.role_tag.search(u)),
+        "rating_verb": bool(p.rating_verb.search(u)),
+        "self_claim": bool(p.self_claim.search(u)),
     }
     found = {name for name, hit in checks.items() if hit}
     if p.vouch.search(u) and "pipeline_self" in found:
@@ -404,6 +418,10 @@ def is_injection(found: set[str]) -> bool:
                                     or has("directive") or has("criterion_field")))
         or (has("coercion") and (control or has("machine") or has("pipeline_self")))
         or (has("machine") and has("self_rating"))
+        or (has("machine") and has("self_claim") and control)
+        or (has("role_tag") and (control or weak_meta or has("rating_verb") or has("rating_noun")
+                                 or has("rating_value") or has("directive")
+                                 or has("pipeline_self") or has("machine")))
         or (has("pipeline_self") and control)
         or (has("pipeline_self") and has("rating_value")
             and (has("machine") or has("addressed") or has("addressed_modal")))
@@ -412,7 +430,7 @@ def is_injection(found: set[str]) -> bool:
 
 
 _OPENERS = frozenset({"addressed", "addressed_modal", "markup", "hidden", "meta", "role_play",
-                      "role_prefix"})
+                      "role_prefix", "role_tag"})
 
 
 # ----------------------------------------------------------------------------- spans
