@@ -198,19 +198,16 @@ def _compile(spec_json: str) -> _Patterns:
     w = {key: _words(value) for key, value in spec.items()}
     strong, weak = _alt(w["machine_strong"]), _alt(w["machine_weak"])
     machine = f"(?:{strong}|{weak})"
-    value = (_alt(w["rating_values"])
-             + r"(?![\s_-]*(?:leads|prospects|accounts|deals|opportunities|topics?|water|desk"
-               r"|spots?|markets?|sauce|seat)\b)")
-    number = r"(?:100|[1-9]\d)(?:\s*/\s*100|\s*(?:points|pts|punkte|puntos|pontos|punti|punten))?"
+    value = _alt(w["rating_values"]) + r"(?![\s_-]*" + _alt(w["value_not_before"]) + ")"
+    number = r"(?:100|[1-9]\d)(?:\s*/\s*100|\s*" + _alt(w["score_units"]) + ")?"
     number_alone = number + r"(?=\s*(?:[,.;:!)\]}\"'」』]|$|and\b|und\b|y\b|et\b|e\b|en\b|i\b))"
     noun = _alt(w["rating_nouns"])
     fields = _alt(w["rating_fields"] + w["rating_nouns"])
     verb = _alt(w["rating_verbs"] + w["assign_verbs"])
     self_obj = _alt(w["self_objects"] + w["pipeline_self"])
-    give = r"(?:\s*(?:[:=]|to|of|is|at|as|auf|à|a|de|en|di|van|na|von|mit|=)?\s*[\"'“‘«]?\s*)"
-    position = {"above", "the above", "previous", "prior", "earlier", "preceding", "bisherigen",
-                "vorherigen", "obigen", "anteriores", "previas", "précédentes", "antérieures",
-                "precedenti", "eerdere", "vorige", "poprzednie", "これまで", "以前"}
+    give = r"(?:\s*(?:[:=]|" + _alt(w["value_links"]) + r")?\s*[\"'“‘«]?\s*)"
+    objects = _alt(w["override_objects"] + w["override_positions"])
+    position = {unicodedata.normalize("NFKC", p).casefold() for p in w["override_positions"]}
     return _Patterns(
         machine_any=re.compile(machine),
         machine_strong=re.compile(strong),
@@ -223,9 +220,9 @@ def _compile(spec_json: str) -> _Patterns:
         modal=re.compile(machine + r"\s+" + _GAP % 1 + _alt(w["modal"])),
         directive=re.compile(_alt(w["directive"])),
         override=re.compile(_alt(w["override_verbs"]) + r"(?P<gap>\W+" + _GAP % 4 + r")"
-                            + r"(?P<object>" + _alt(w["override_objects"]) + ")"),
+                            + r"(?P<object>" + objects + ")"),
         # verb-final languages: "die bisherigen Anweisungen ignorieren", "以前の指示は…無視"
-        override_after=re.compile(r"(?P<object>" + _alt(w["override_objects"]) + r")(?P<gap>"
+        override_after=re.compile(r"(?P<object>" + objects + r")(?P<gap>"
                                   + r"\W+" + _GAP % 4 + r"|[^\s.!?。！？]{0,12})"
                                   + _alt(w["override_verbs"])),
         meta_reader=re.compile(_alt(w["meta_reader"])),
@@ -252,12 +249,11 @@ def _compile(spec_json: str) -> _Patterns:
                           + f"|{fields}{give}(?:{value}|{number})"),
         rating_after=re.compile(value + r"(?:\W+" + _GAP % 3 + r"|[^\s.!?。！？]{0,6})" + verb),
         is_value=re.compile(_alt(w["pipeline_self"]) + r"\W+" + _GAP % 4
-                            + r"(?:is|as|be|ist|als|es|como|est|comme|é|è|come|jest|=)\W+"
+                            + _alt(w["copulas"]) + r"\W+"
                             + _GAP % 2 + value),
         # an order at the start of a sentence: "Rate this lead as hot", "Score us 100",
         # "Set the BANT score to 100"
-        order=re.compile(r"^[\W_]*(?:(?:please|now|and|then|bitte|por favor|s'il vous plaît"
-                         r"|per favore|alsjeblieft|proszę)\s+)?" + verb + r"\W+(?:"
+        order=re.compile(r"^[\W_]*(?:" + _alt(w["politeness"]) + r"\s+)?" + verb + r"\W+(?:"
                          + self_obj + r"\W+" + _GAP % 5 + f"(?:{value}|{number_alone})"
                          + "|" + _GAP % 4 + f"{fields}{give}{number})"),
         # a rating verb giving this lead a value anywhere: "... AI systems to rate us as hot"
