@@ -127,9 +127,14 @@ def _words(spec: Any) -> list[str]:
     return list(spec or ())
 
 
-def _term(word: str) -> str:
-    """One configured term as a regex: casefolded like the text, "-", "_" or a space between
-    its parts optional, a trailing '*' any word ending, word boundaries outside CJK."""
+_LEFT = rf"(?:(?<!\w)|(?<={_CJK.pattern}))"  # a word edge; Latin next to kana counts
+_RIGHT = rf"(?:(?!\w)|(?={_CJK.pattern}))"
+
+
+def _term(word: str) -> tuple[str, str]:
+    """One configured term as (regex, edges): casefolded like the text, a space between its
+    parts also "-", "_" or nothing, a '-' also "_" or nothing, a trailing '*' any word
+    ending; edges "lr" when it needs word edges on the left and right (not in CJK)."""
     word = unicodedata.normalize("NFKC", str(word)).casefold().strip()
     star = word.endswith("*")
     word = word.rstrip("*")
@@ -139,15 +144,21 @@ def _term(word: str) -> str:
     if star:
         body += r"\w*"
     if _CJK.search(word):
-        return body
-    left = rf"(?:(?<!\w)|(?<={_CJK.pattern}))" if word[:1].isalnum() else ""
-    right = rf"(?:(?!\w)|(?={_CJK.pattern}))" if word[-1:].isalnum() or star else ""
-    return left + body + right
+        return body, ""
+    return body, ("l" if word[:1].isalnum() else "") + ("r" if word[-1:].isalnum() or star else "")
 
 
 def _alt(words: Iterable[str]) -> str:
-    unique = sorted({w for w in words if str(w).strip()}, key=lambda w: (-len(w), w))
-    return "(?:" + "|".join(_term(w) for w in unique) + ")"
+    """The terms as one regex, longest first, grouped by the word edges they need so that an
+    edge is checked once per position rather than once per term."""
+    unique = sorted({str(w) for w in words if str(w).strip()}, key=lambda w: (-len(w), w))
+    groups: dict[str, list[str]] = {}
+    for word in unique:
+        body, edges = _term(word)
+        groups.setdefault(edges, []).append(body)
+    parts = [("" if "l" not in edges else _LEFT) + "(?:" + "|".join(bodies) + ")"
+             + ("" if "r" not in edges else _RIGHT) for edges, bodies in groups.items()]
+    return "(?:" + "|".join(parts) + ")"
 
 
 _GAP = r"(?:[^\s.!?;:]+\s+){0,%d}?"  # up to N words, not across a sentence or a colon
@@ -283,8 +294,16 @@ def _compile(spec_json: str) -> _Patterns:
     )
 
 
+_LAST: list[tuple[dict[str, Any], _Patterns]] = []
+
+
 def _patterns(icp_injection: dict[str, Any]) -> _Patterns:
-    return _compile(json.dumps(icp_injection, sort_keys=True, ensure_ascii=False))
+    """The compiled classes for a config section (the same dict object: no re-serialising)."""
+    if _LAST and _LAST[0][0] is icp_injection:
+        return _LAST[0][1]
+    patterns = _compile(json.dumps(icp_injection, sort_keys=True, ensure_ascii=False))
+    _LAST[:] = [(icp_injection, patterns)]
+    return patterns
 
 
 # ----------------------------------------------------------------------------- classes
