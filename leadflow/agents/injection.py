@@ -51,7 +51,7 @@ _BASE64 = re.compile(r"(?<![\w+/])[A-Za-z0-9+/]{20,}={0,2}(?![\w+/=])")
 _SPACED = re.compile(r"(?<!\w)(\w)([ ._*·-])\w(?:\2\w)+(?!\w)")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
                        "@": "a", "$": "s"})
-_QUOTE_OR_COLON = re.compile(r"[:\"'“«(\[]\s*")
+_QUOTE_OR_COLON = re.compile(r"[:\"'“«(\[、]\s*")
 _LEET_TOKEN = re.compile(r"(?<![\w@$])[\w@$]{4,}(?![\w@$])")
 
 
@@ -201,6 +201,7 @@ class _Patterns:
     role_tag: re.Pattern[str]
     rating_verb: re.Pattern[str]
     self_claim: re.Pattern[str]
+    favour: re.Pattern[str]
 
 
 @cache
@@ -224,7 +225,7 @@ def _compile(spec_json: str) -> _Patterns:
         machine_strong=re.compile(strong),
         owner=re.compile(_alt(w["owner"])),
         # "Scoring system: ...", "P.S. for the qualification assistant: ...", "Assistant, ..."
-        prefix=re.compile(r"[\W_]*([^:,;.!?\n\"'“”]{1,80}?)\s*[:,—–]"),
+        prefix=re.compile(r"[\W_]*([^:,;.!?\n\"'“”、]{1,80}?)\s*[:,—–、]"),
         opener=re.compile(_alt(w["address"]) + r"\W+" + _GAP % 5 + machine),
         identity=re.compile(_alt(w["you_are"]) + r"\W+" + _GAP % 3 + machine
                             + "|" + _alt(w["as_a"]) + r"\s+" + _GAP % 1 + strong),
@@ -290,6 +291,7 @@ def _compile(spec_json: str) -> _Patterns:
         role_tag=re.compile(r"(?:<\s*/?\s*|<\|\s*|[\[【{]{1,2}\s*[#/]?\s*)" + _alt(w["roles"])
                             + r"[\w:.-]*(?:\s[^<>\]】}]*)?\s*(?:>|\|>|[\]】}]{1,2})"),
         rating_verb=re.compile(_alt(w["rating_verbs"])),
+        favour=re.compile(_alt(w["favour"])),
         self_claim=re.compile(_alt(w["self_claim"]) + r"\W+" + _GAP % 3 + value),
     )
 
@@ -398,6 +400,7 @@ def signals(text: str, icp_injection: dict[str, Any], *, framed: bool = False) -
         "role_tag": bool(p.role_tag.search(u)),
         "rating_verb": bool(p.rating_verb.search(u)),
         "self_claim": bool(p.self_claim.search(u)),
+        "favour": bool(p.favour.search(u)),
     }
     found = {name for name, hit in checks.items() if hit}
     if p.vouch.search(u) and "pipeline_self" in found:
@@ -434,6 +437,8 @@ def is_injection(found: set[str]) -> bool:
         or (has("coercion") and (control or has("machine") or has("pipeline_self")))
         or (has("machine") and has("self_rating"))
         or (has("machine") and has("self_claim") and control)
+        or (has("machine") and has("addressed") and (has("favour") or has("rating_verb")))
+        or (has("machine") and has("favour") and has("rating_noun"))
         or (has("role_tag") and (control or weak_meta or has("rating_verb") or has("rating_noun")
                                  or has("rating_value") or has("directive")
                                  or has("pipeline_self") or has("machine")))
