@@ -2,8 +2,8 @@
 
 Not a phrase list: the text is normalised first (leadflow/agents/disguise.py: NFKC, invisible
 characters out, casefold, look-alike letters from other scripts to Latin, digits standing for
-letters, spaced-out letters joined, base64 decoded alongside), then each sentence is read for classes of signals whose words live, per language, in
-`icp.yaml` under `injection:`
+letters, spaced-out letters joined, base64 decoded alongside), then each sentence is read for
+classes of signals whose words live, per language, in `icp.yaml` under `injection:`
 
 - a machine addressed: "Scoring system: ...", "Note to the AI", "the grader should",
   "if you are an AI" (not "our scoring system", "we need AI");
