@@ -10,37 +10,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from leadflow.agents.injection import find_injections, strip_spans
 from leadflow.config import IcpConfig
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?=\s|$)|(?<=[。！？])|(?<=\n)(?=[ \t]*\n)")
 
 
 def strip_injection(text: str, rules: IcpConfig) -> tuple[str, bool]:
-    """Drop sentences that address the scorer, and the rest of the line each one is on (an
-    injected form field goes whole); a header such as "Rules for the AI:" takes its whole
-    paragraph with it. True when something was dropped."""
-    pattern = rules.injection_regex
-    kept: list[str] = []
-    dropped = rest_of_line = rest_of_paragraph = False
-    previous = ""
-    for sentence in _SENTENCE_END.split(text):
-        blank_line_before = previous.endswith("\n") and sentence.lstrip(" \t").startswith("\n")
-        previous = sentence
-        if rest_of_paragraph:
-            if not blank_line_before:
-                continue  # still inside the injected paragraph
-            rest_of_paragraph = False
-        elif rest_of_line:
-            newline = sentence.find("\n")
-            if newline < 0:
-                continue
-            sentence, rest_of_line = sentence[newline:], False
-        if pattern.search(sentence):
-            dropped = rest_of_line = True
-            rest_of_paragraph = bool(re.search(r":\s*(?:\d+[.)]?\s*)?$", sentence.strip()))
-        else:
-            kept.append(sentence)
-    return "".join(kept), dropped
+    """The text without its injections (leadflow/agents/injection.py: each one with the rest of
+    its paragraph, a fenced or tagged block whole), and True when something was dropped."""
+    spans = find_injections(text, rules.injection)
+    return strip_spans(text, spans), bool(spans)
 
 
 def _normalise(text: str) -> str:

@@ -6,7 +6,6 @@ Code holds mechanisms; the numbers, word lists and directories live in the YAML 
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -81,17 +80,13 @@ class IcpConfig(_Frozen):
     segments: tuple[Segment, ...]
     tiers: tuple[Tier, ...]
     bant: dict[str, Criterion]
-    injection_patterns: tuple[str, ...]
+    injection: dict[str, Any] = Field(default_factory=dict)  # word classes, per language
     target_tech: tuple[str, ...]
     routing: dict[str, Any]
     review: dict[str, Any]
     currency: dict[str, Any] = Field(default_factory=dict)
     outreach: dict[str, Any]
     sla: dict[str, Any]
-
-    @property
-    def injection_regex(self) -> re.Pattern[str]:
-        return _compile_any(self.injection_patterns)
 
     def region_for(self, country: str | None) -> str:
         if not country:
@@ -113,11 +108,6 @@ class IcpConfig(_Frozen):
         return self.tiers[-1].name
 
 
-@cache
-def _compile_any(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
-
-
 def load_icp(path: Path | None = None) -> IcpConfig:
     raw = read_yaml(path or CONFIG_DIR / "icp.yaml")
     country_region: dict[str, str] = {}
@@ -137,7 +127,7 @@ def load_icp(path: Path | None = None) -> IcpConfig:
         segments=tuple(Segment(**s) for s in raw["segments"]),
         tiers=tuple(Tier(**t) for t in raw["tiers"]),
         bant=bant,
-        injection_patterns=tuple(raw["injection_patterns"]),
+        injection=raw["injection"],
         target_tech=tuple(raw["data_quality"]["target_tech"]),
         routing=raw["routing"],
         review=raw.get("review") or {},
