@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
@@ -22,17 +22,12 @@ from leadflow.agents.routing import choose_rep
 from leadflow.checkpoint import compact_thread
 from leadflow.clock import parse_datetime
 from leadflow.context import LeadflowContext
+from leadflow.events import ENGAGEMENT_LEVEL, TOUCHES, EventType
 from leadflow.identity import thread_config
 from leadflow.outcome import outcome_record
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm.leases import held_lead
 from leadflow.tools.notifier import Notice
-
-EventType = Literal["contacted", "replied", "meeting_booked", "closed_won", "closed_lost",
-                    "reassigned"]
-TOUCHES = ("contacted", "replied", "meeting_booked")
-ENGAGEMENT_LEVEL = {"contacted": 1, "replied": 2, "meeting_booked": 3, "closed_won": 4,
-                    "closed_lost": 0}
 
 
 class Wake(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from leadflow.agents.meddic import criteria_of
-from leadflow.facts import lead_facts
+from leadflow.facts import Contribution, lead_facts
 from leadflow.state import trajectory
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import STATUSES
@@ -94,10 +94,13 @@ def persist_outcome(tools: Toolbox, state: dict[str, Any]) -> dict[str, Any]:
         "record": state.get("lead") or {},
         "outcome": {**record, "messages": []},  # the messages live in the message log
     }
-    facts = None if not values else lead_facts(
-        record, tools.crm.get_assignment(record["lead_id"]), tools.icp.target_tech)
-    tools.crm.settle_lead(record["lead_id"], tools.clock.now(), record["messages"], facts,
-                          **values)
+
+    def facts_of(*, assignment: Any, sla: Any, events: list[str], arrived: Any) -> Contribution:
+        return lead_facts(record, assignment, tools.icp.target_tech, sla=sla, events=events,
+                          arrived=arrived)
+
+    tools.crm.settle_lead(record["lead_id"], tools.clock.now(), record["messages"],
+                          facts_of if values else None, **values)
     if record["status"] != "manual_review":  # e.g. a "processing error" item, now settled
         tools.crm.resolve("manual_review", record["lead_id"], tools.clock.now(),
                           f"settled as {record['status']}")

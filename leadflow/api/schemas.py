@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from leadflow.followup import EventType
+from leadflow.events import EventType
 
 _DATETIME = TypeAdapter(datetime)
 Source = Literal["web_form", "email", "chat", "event", "api"]

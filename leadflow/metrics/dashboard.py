@@ -75,16 +75,16 @@ def snapshot(crm: CrmStore, reps: RepDirectory, now: datetime, *,
         backfill_facts(conn, leads_total - statuses.get("in_progress", 0), rules.target_tech)
     with crm.engine.connect() as conn:
         totals = read_totals(conn)
-        sla, breaches_by_rep = sla_metrics(conn, now)
+        sla, breaches_by_rep = sla_metrics(conn, totals, now)
         routing = routing_metrics(conn, totals)
         return DashboardMetrics(
             generated_at=now, leads_total=leads_total, statuses=statuses,
             processing=processing_metrics(conn, totals),
-            backlog=backlog_metrics(conn, now, stale_after, statuses),
+            backlog=backlog_metrics(conn, now, stale_after, statuses, totals),
             errors=error_metrics(totals), qualification=qualification_metrics(totals, leads_total),
             enrichment=enrichment_metrics(totals), routing=routing,
-            first_touch=first_touch_metrics(conn),
-            sla=sla, conversion=conversion_metrics(conn, leads_total, routing.to_rep),
-            reps=rep_workload(conn, reps, now, breaches_by_rep),
+            first_touch=first_touch_metrics(conn, totals),
+            sla=sla, conversion=conversion_metrics(totals, leads_total, routing.to_rep),
+            reps=rep_workload(conn, reps, now, totals, breaches_by_rep),
             review_queue=review_queue(conn),
         )

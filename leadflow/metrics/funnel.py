@@ -1,20 +1,23 @@
 """A lead's way from scored to customer: the qualification distribution, routing, first touch,
-follow-up SLA breaches and the conversion funnel, all SQL aggregates over the CRM tables."""
+follow-up SLA breaches and the conversion funnel, from the running sums each lead adds as it
+settles (leadflow/facts.py) and one short index range for the clocks not yet due."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from leadflow.followup import TOUCHES
-from leadflow.metrics.aggregates import Stat, count_if, ratio, scalar_count
-from leadflow.metrics.pipeline import Totals, value_stat
-from leadflow.tools.crm import EngagementEvent, Lead, SlaClock
+from leadflow.events import FUNNEL
+from leadflow.metrics.aggregates import Stat, ratio
+from leadflow.metrics.pipeline import Totals, count_of, value_stat
+from leadflow.tools.crm import SlaClock
 
 TIERS = ("hot", "warm", "cold", "unqualified")
+# An untouched clock that still runs (leadflow/facts.py counts the same ones as pending).
+PENDING_CLOCK = (SlaClock.first_touch_at.is_(None), SlaClock.state != "closed")
 
 
 class TierMetrics(BaseModel):
@@ -103,63 +106,56 @@ def routing_metrics(conn: Connection, totals: Totals) -> RoutingMetrics:
                           speed_to_lead_s=value_stat(conn, totals, "speed"))
 
 
-def first_touch_metrics(conn: Connection) -> FirstTouchMetrics:
-    rows = conn.execute(
-        select(SlaClock.tier, Lead.ingested_at, SlaClock.first_touch_at)
-        .join(Lead, Lead.id == SlaClock.lead_id)
-        .where(SlaClock.first_touch_at.is_not(None))).all()
-    waits: dict[str, list[float]] = {}
-    for tier, arrived, touched in rows:
-        if touched is not None:
-            waits.setdefault(tier, []).append(round((touched - arrived).total_seconds(), 3))
-    every = [w for tier_waits in waits.values() for w in tier_waits]
-    return FirstTouchMetrics(touched=len(every), seconds=Stat.of(every),
-                             by_tier={tier: Stat.of(w) for tier, w in sorted(waits.items())})
+def first_touch_metrics(conn: Connection, totals: Totals) -> FirstTouchMetrics:
+    """Arrival → first touch, from the waits each lead added when it settled touched."""
+    tiers = sorted(key for (name, key) in totals if name == "first_touch_n" and key)
+    overall = value_stat(conn, totals, "first_touch")
+    return FirstTouchMetrics(touched=overall.count, seconds=overall,
+                             by_tier={tier: value_stat(conn, totals, "first_touch", tier)
+                                      for tier in tiers})
 
 
-def sla_metrics(conn: Connection, now: datetime) -> tuple[SlaMetrics, dict[str, int]]:
-    """Breached = first touched after its deadline, or untouched, still open and past it."""
-    late = SlaClock.first_touch_at > SlaClock.due_at
-    overdue = and_(SlaClock.first_touch_at.is_(None), SlaClock.state != "closed",
-                   SlaClock.due_at < now)
-    rows = conn.execute(
-        select(SlaClock.tier, func.count(), count_if(late), count_if(overdue),
-               count_if(SlaClock.escalated_at.is_not(None)))
-        .group_by(SlaClock.tier)).all()
+def _not_yet_due(conn: Connection, now: datetime) -> list[tuple[str, str, int]]:
+    """(tier, rep, clocks) still untouched, running and not yet due: a short index range
+    (clocks started in the last day or so), whatever the size of the history."""
+    return [(str(tier), str(rep), int(n)) for tier, rep, n in conn.execute(
+        select(SlaClock.tier, SlaClock.rep_id, func.count())
+        .where(*PENDING_CLOCK, SlaClock.due_at >= now)
+        .group_by(SlaClock.tier, SlaClock.rep_id))]
+
+
+def sla_metrics(conn: Connection, totals: Totals,
+                now: datetime) -> tuple[SlaMetrics, dict[str, int]]:
+    """Breached = first touched after its deadline, or untouched, still running and past it.
+    Clocks, late touches and escalations are running sums (leadflow/facts.py); overdue is
+    the clocks pending at their lead's last settle minus those not yet due now."""
+    waiting = _not_yet_due(conn, now)
+    tiers = {key for (name, key) in totals if name == "sla_clocks" and count_of(totals, name, key)}
     by_tier = []
-    for tier, n, n_late, n_overdue, n_escalated in sorted(
-            rows, key=lambda r: TIERS.index(r[0]) if r[0] in TIERS else len(TIERS)):
-        n_late, n_overdue = int(n_late or 0), int(n_overdue or 0)
+    for tier in sorted(tiers, key=lambda t: TIERS.index(t) if t in TIERS else len(TIERS)):
+        n, n_late = count_of(totals, "sla_clocks", tier), count_of(totals, "sla_late", tier)
+        n_overdue = max(0, count_of(totals, "sla_pending", tier)
+                        - sum(k for t, _, k in waiting if t == tier))
         by_tier.append(SlaTierMetrics(
-            tier=tier, clocks=int(n), met=int(n) - n_late - n_overdue, breached_late=n_late,
+            tier=tier, clocks=n, met=n - n_late - n_overdue, breached_late=n_late,
             breached_overdue=n_overdue, breached=n_late + n_overdue,
-            escalated=int(n_escalated or 0)))
-    per_rep = {rep: int(n or 0) for rep, n in conn.execute(
-        select(SlaClock.rep_id, count_if(or_(late, overdue))).group_by(SlaClock.rep_id))}
+            escalated=count_of(totals, "sla_escalated", tier)))
+    reps = {key for (name, key) in totals if name in ("sla_late_rep", "sla_pending_rep")}
+    per_rep = {rep: count_of(totals, "sla_late_rep", rep)
+               + max(0, count_of(totals, "sla_pending_rep", rep)
+                     - sum(k for _, r, k in waiting if r == rep)) for rep in reps}
     clocks = sum(t.clocks for t in by_tier)
     breached = sum(t.breached for t in by_tier)
     return SlaMetrics(clocks=clocks, breached=breached, breach_rate=ratio(breached, clocks),
                       escalated=sum(t.escalated for t in by_tier), by_tier=by_tier), per_rep
 
 
-# Funnel stages after "assigned to a rep": a lead counts at every stage up to the furthest
-# event it reached, so each stage holds the next one.
-_FUNNEL = (
-    ("contacted", "Contacted", (*TOUCHES, "closed_won")),
-    ("meeting", "Meeting booked", ("meeting_booked", "closed_won")),
-    ("opportunity", "Opportunity (closed won)", ("closed_won",)),
-)
-
-
-def conversion_metrics(conn: Connection, leads_total: int, to_rep: int) -> ConversionMetrics:
-    events = {kind: int(n) for kind, n in conn.execute(
-        select(EngagementEvent.event_type, func.count(distinct(EngagementEvent.lead_id)))
-        .group_by(EngagementEvent.event_type))}
+def conversion_metrics(totals: Totals, leads_total: int, to_rep: int) -> ConversionMetrics:
+    """Each lead counts once per event type it reached and once per funnel stage."""
+    events = {key: count_of(totals, name, key) for (name, key) in totals
+              if name == "event" and count_of(totals, name, key)}
     counts = [("leads", "Leads", leads_total), ("assigned", "Assigned to a rep", to_rep)]
-    for stage, label, kinds in _FUNNEL:
-        counts.append((stage, label, scalar_count(conn, select(
-            func.count(distinct(EngagementEvent.lead_id)))
-            .where(EngagementEvent.event_type.in_(kinds)))))
+    counts += [(stage, label, count_of(totals, "funnel", stage)) for stage, label, _ in FUNNEL]
     stages = [FunnelStage(stage=stage, label=label, leads=n,
                           of_previous=ratio(n, counts[i - 1][2]) if i else None,
                           of_leads=ratio(n, leads_total))

@@ -18,9 +18,9 @@ from sqlalchemy.engine import Connection
 from leadflow.agents.enrichment import QUALITY_KEYS
 from leadflow.facts import AGENTS, FIELDS, LLM_FAILURE_FLAGS, lead_facts
 from leadflow.metrics.aggregates import Stat, ratio
-from leadflow.tools.crm import Assignment, Lead
+from leadflow.tools.crm import Lead
 from leadflow.tools.crm.schema import LeadFacts, MetricTotal, MetricValue
-from leadflow.tools.crm.summaries import SAMPLE_SPACE, apply_facts
+from leadflow.tools.crm.summaries import SAMPLE_SPACE, apply_facts, settled_rows
 
 # Percentiles read at most about this many values per series.
 SAMPLE_TARGET = 4_000
@@ -91,48 +91,50 @@ def value_stat(conn: Connection, totals: Totals, name: str, key: str = "") -> St
 
 
 # running-sum prefix → the measured values' name (leadflow/facts.py)
-_VALUE_NAMES = {"duration": "duration_ms", "per_lead": "per_lead_ms", "speed": "speed_to_lead_s"}
+_VALUE_NAMES = {"duration": "duration_ms", "per_lead": "per_lead_ms", "speed": "speed_to_lead_s",
+                "first_touch": "first_touch_s"}
 
 
-def _n(totals: Totals, name: str, key: str = "") -> int:
+def count_of(totals: Totals, name: str, key: str = "") -> int:
     return int(round(totals.get((name, key), 0.0)))
 
 
 def processing_metrics(conn: Connection, totals: Totals) -> ProcessingMetrics:
     agents = []
     for name in AGENTS:
-        runs, ok = _n(totals, "runs", name), _n(totals, "ok", name)
-        errors = {k.split("/", 1)[1]: _n(totals, "errors", k) for (n, k) in totals
-                  if n == "errors" and k.startswith(f"{name}/") and _n(totals, "errors", k)}
+        runs, ok = count_of(totals, "runs", name), count_of(totals, "ok", name)
+        errors = {k.split("/", 1)[1]: count_of(totals, "errors", k) for (n, k) in totals
+                  if n == "errors" and k.startswith(f"{name}/") and count_of(totals, "errors", k)}
         agents.append(AgentMetrics(
-            agent=name, runs=runs, succeeded=ok, failed=_n(totals, "failed", name),
+            agent=name, runs=runs, succeeded=ok, failed=count_of(totals, "failed", name),
             success_rate=ratio(ok, runs), duration_ms=value_stat(conn, totals, "duration", name),
             errors=dict(sorted(errors.items(), key=lambda e: -e[1]))))
     return ProcessingMetrics(per_lead_ms=value_stat(conn, totals, "per_lead"), agents=agents)
 
 
 def error_metrics(totals: Totals) -> ErrorMetrics:
-    steps = sum(_n(totals, "runs", a) for a in AGENTS)
-    failed = sum(_n(totals, "failed", a) for a in AGENTS)
+    steps = sum(count_of(totals, "runs", a) for a in AGENTS)
+    failed = sum(count_of(totals, "failed", a) for a in AGENTS)
     by_type: dict[str, int] = {}
     for (name, key) in totals:
-        if name == "errors" and (n := _n(totals, name, key)):
+        if name == "errors" and (n := count_of(totals, name, key)):
             kind = key.split("/", 1)[1]
             by_type[kind] = by_type.get(kind, 0) + n
-    with_steps, with_errors = _n(totals, "leads_with_steps"), _n(totals, "leads_with_errors")
+    with_steps = count_of(totals, "leads_with_steps")
+    with_errors = count_of(totals, "leads_with_errors")
     return ErrorMetrics(
         steps=steps, failed_steps=failed, error_rate=ratio(failed, steps),
         leads_with_errors=with_errors, lead_error_rate=ratio(with_errors, with_steps),
         by_type=dict(sorted(by_type.items(), key=lambda e: -e[1])),
-        llm_fallbacks={flag: _n(totals, "llm_fallback", flag) for flag in LLM_FAILURE_FLAGS})
+        llm_fallbacks={flag: count_of(totals, "llm_fallback", flag) for flag in LLM_FAILURE_FLAGS})
 
 
 def enrichment_metrics(totals: Totals) -> EnrichmentMetrics:
-    n = _n(totals, "enriched")
-    matched = _n(totals, "kb_matched")
+    n = count_of(totals, "enriched")
+    matched = count_of(totals, "kb_matched")
     return EnrichmentMetrics(
         enriched=n, kb_matched=matched, kb_match_rate=ratio(matched, n),
-        limited_data=_n(totals, "limited"),
+        limited_data=count_of(totals, "limited"),
         completeness=round(totals.get(("completeness_sum", ""), 0.0) / n, 4) if n else None,
         field_fill={f: round(totals.get(("filled", f), 0.0) / n, 4) for f in FIELDS}
         if n else {},
@@ -149,16 +151,14 @@ def backfill_facts(conn: Connection, settled: int, target_tech: tuple[str, ...])
     done = 0
     while True:
         rows = conn.execute(
-            select(Lead.id, Lead.outcome, Assignment.kind, Assignment.audit,
-                   Assignment.speed_to_lead_seconds)
+            select(Lead.id, Lead.outcome)
             .outerjoin(LeadFacts, LeadFacts.lead_id == Lead.id)
-            .outerjoin(Assignment, Assignment.lead_id == Lead.id)
             .where(LeadFacts.lead_id.is_(None), Lead.outcome.is_not(None))
-            .limit(BACKFILL_BATCH)).mappings().all()
+            .limit(BACKFILL_BATCH)).all()
         if not rows:
             return done
-        for row in rows:
-            assignment = ({k: row[k] for k in ("kind", "audit", "speed_to_lead_seconds")}
-                          if row["kind"] is not None else None)
-            apply_facts(conn, row["id"], lead_facts(row["outcome"], assignment, target_tech))
+        for lead_id, outcome in rows:
+            found = settled_rows(conn, lead_id)
+            apply_facts(conn, lead_id, lead_facts(outcome, found.pop("assignment"), target_tech,
+                                                  **found))
         done += len(rows)

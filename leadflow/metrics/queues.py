@@ -10,7 +10,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
 from leadflow.metrics.aggregates import count_if, scalar_count
-from leadflow.tools.crm import QUEUES, Account, Contact, Lead, Notification, QueueItem, SlaClock
+from leadflow.metrics.pipeline import Totals, count_of
+from leadflow.tools.crm import QUEUES, Account, Contact, Lead, Notification, QueueItem
 
 # A queue item open longer than this counts as backlog.
 STALE_AFTER = timedelta(hours=24)
@@ -52,7 +53,9 @@ class ReviewQueue(BaseModel):
 
 
 def backlog_metrics(conn: Connection, now: datetime, stale_after: timedelta,
-                    statuses: dict[str, int]) -> BacklogMetrics:
+                    statuses: dict[str, int], totals: Totals) -> BacklogMetrics:
+    """Open items per queue from the open-items index; running follow-up clocks from the
+    running sums (leadflow/facts.py)."""
     rows = conn.execute(
         select(QueueItem.queue, func.count(), func.min(QueueItem.created_at),
                count_if(QueueItem.created_at < now - stale_after))
@@ -67,8 +70,7 @@ def backlog_metrics(conn: Connection, now: datetime, stale_after: timedelta,
     return BacklogMetrics(
         queues=queues, stale_after_hours=stale_after.total_seconds() / 3600,
         in_progress=statuses.get("in_progress", 0),
-        awaiting_followup=scalar_count(conn, select(func.count()).select_from(SlaClock)
-                                       .where(SlaClock.state != "closed")),
+        awaiting_followup=count_of(totals, "sla_running"),
         outbox_pending=scalar_count(conn, select(func.count()).select_from(Notification)
                                     .where(undelivered)),
         outbox_failed=scalar_count(conn, select(func.count()).select_from(Notification)

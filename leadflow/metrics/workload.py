@@ -1,16 +1,17 @@
-"""Each rep's load: open leads against capacity, all-time assignments, SLA breaches and
-whether the rep is available today."""
+"""Each rep's load: open leads against capacity (rep_stats, kept as leads are assigned and
+closed), all-time assignments (a running sum, leadflow/facts.py), SLA breaches and whether
+the rep is available today."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from leadflow.metrics.aggregates import count_if
-from leadflow.tools.crm import Assignment
+from leadflow.metrics.pipeline import Totals, count_of
+from leadflow.tools.crm import RepStats
 from leadflow.tools.reps import RepDirectory
 
 
@@ -26,14 +27,13 @@ class RepWorkload(BaseModel):
     available: bool
 
 
-def rep_workload(conn: Connection, reps: RepDirectory, now: datetime,
+def rep_workload(conn: Connection, reps: RepDirectory, now: datetime, totals: Totals,
                  breaches: dict[str, int]) -> list[RepWorkload]:
-    loads = {rep: (int(total), int(open_ or 0)) for rep, total, open_ in conn.execute(
-        select(Assignment.rep_id, func.count(), count_if(Assignment.is_open.is_(True)))
-        .where(Assignment.kind == "rep").group_by(Assignment.rep_id))}
+    open_by_rep = {str(rep): int(n or 0) for rep, n in conn.execute(
+        select(RepStats.rep_id, RepStats.open_leads))}
     workload = []
     for rep in reps.reps:
-        total, open_leads = loads.get(rep.id, (0, 0))
+        total, open_leads = count_of(totals, "rep_assigned", rep.id), open_by_rep.get(rep.id, 0)
         workload.append(RepWorkload(
             rep_id=rep.id, name=rep.name, region=rep.region, capacity=rep.capacity,
             open_leads=open_leads, load_ratio=round(open_leads / rep.capacity, 4),

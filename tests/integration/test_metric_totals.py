@@ -6,6 +6,7 @@ really occurred."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,9 +18,10 @@ from leadflow.graph import build_graph
 from leadflow.metrics import pipeline, snapshot
 from leadflow.review import ReviewDecision, decide_review
 from leadflow.toolbox import Toolbox
-from leadflow.tools.crm import Assignment, Lead
+from leadflow.tools.crm import Lead
 from leadflow.tools.crm.schema import LeadFacts, MetricTotal, MetricValue
-from leadflow.tools.crm.summaries import summed
+from leadflow.tools.crm.summaries import settled_rows, summed
+from leadflow.tools.erasure import forget
 from tests.conftest import START, OpenCheckpoints, RunItems, form_item
 
 pytestmark = pytest.mark.db_backends
@@ -39,12 +41,14 @@ ITEMS = [
 
 def recomputed(tools: Toolbox) -> dict[tuple[str, str], float]:
     """The sums as they must be: every lead's contribution from what the CRM holds now."""
+    contributions = []
     with tools.crm.engine.connect() as conn:
-        leads = conn.execute(select(Lead.id, Lead.outcome).where(
-            Lead.outcome.is_not(None))).all()
-    return {k: v for k, v in summed(
-        lead_facts(outcome, tools.crm.get_assignment(lead_id), tools.icp.target_tech)["totals"]
-        for lead_id, outcome in leads).items() if round(v, 6)}
+        for lead_id, outcome in conn.execute(select(Lead.id, Lead.outcome).where(
+                Lead.outcome.is_not(None))).all():
+            rows = settled_rows(conn, lead_id)
+            contributions.append(lead_facts(outcome, rows.pop("assignment"),
+                                            tools.icp.target_tech, **rows)["totals"])
+    return {k: v for k, v in summed(contributions).items() if round(v, 6)}
 
 
 def stored(tools: Toolbox) -> dict[tuple[str, str], float]:
@@ -120,19 +124,46 @@ def test_a_bulk_load_adds_its_leads_to_the_sums(run_items: RunItems, tools: Tool
     with tools.crm.engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(select(Lead.__table__)).mappings()]
     copies: list[Any] = []
-    with tools.crm.engine.connect() as conn:
-        assigned = {r["lead_id"]: dict(r) for r in conn.execute(
-            select(Assignment.__table__)).mappings()}
     for n, row in enumerate(rows):
         copy_id = f"LEAD-copy{n}"
-        assignment = assigned.get(row["id"])
-        facts = lead_facts(row["outcome"], assignment, tools.icp.target_tech)
+        with tools.crm.engine.connect() as conn:
+            found = settled_rows(conn, row["id"])
+        assignment, sla = found.pop("assignment"), found["sla"]
+        facts = lead_facts(row["outcome"], assignment, tools.icp.target_tech, **found)
         copies.append({"lead": {**row, "id": copy_id, "email_key": f"c{n}@x.example",
                                 "contact_id": None, "account_id": None},
                        "assignment": {**{k: v for k, v in assignment.items() if k != "id"},
                                       "lead_id": copy_id} if assignment else None,
+                       "sla": {**sla, "lead_id": copy_id} if sla else None,
                        "facts": facts})
     before = stored(tools)
     assert tools.crm.import_settled(copies) == len(rows)
     assert close(stored(tools), {k: 2 * v for k, v in before.items()})
+    assert close(stored(tools), recomputed(tools))
+
+
+def test_overdue_follows_the_clock_and_an_erasure_stops_it(
+        run_items: RunItems, tools: Toolbox, checkpoints: OpenCheckpoints) -> None:
+    """Overdue depends on when one asks (pending clocks minus those not yet due), without a
+    settle in between; erasing the person closes the clock, so it stops counting as running
+    or overdue while its tier, rep and clock count stay."""
+    hot = run_items(ITEMS[:1])[0]
+    rep = tools.crm.get_assignment(hot["lead_id"])["rep_id"]
+
+    def sla_at(now: datetime) -> tuple[int, int, int, int]:
+        metrics = snapshot(tools.crm, tools.reps, now)
+        tier = next(t for t in metrics.sla.by_tier if t.tier == "hot")
+        breaches = next(r.sla_breaches for r in metrics.reps if r.rep_id == rep)
+        return tier.clocks, tier.breached_overdue, breaches, metrics.backlog.awaiting_followup
+
+    assert sla_at(START) == (1, 0, 0, 1)
+    later = START + timedelta(days=2)
+    assert sla_at(later) == (1, 1, 1, 1)
+
+    async def forget_priya() -> None:
+        async with checkpoints() as saver:
+            await forget(tools.crm, saver, "priya.nair@lumenhealth.com", requested_by="dpo",
+                         now=later)
+    asyncio.run(forget_priya())
+    assert sla_at(later) == (1, 0, 0, 0)
     assert close(stored(tools), recomputed(tools))

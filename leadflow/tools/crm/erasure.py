@@ -47,6 +47,7 @@ from leadflow.tools.crm.schema import (
     SlaClock,
     column_length,
 )
+from leadflow.tools.crm.summaries import RUNNING_CLOCK, retract_facts
 
 ERASED = "[erased]"
 THREAD_PREFIX = "LEAD-"
@@ -234,9 +235,11 @@ class ErasureStore(StoreBase):
             conn.execute(update(EngagementEvent).where(EngagementEvent.id == event.id)
                          .values(payload=scrub(event.payload)))
             rows["events"] += 1
+        running = list(conn.execute(select(SlaClock.lead_id).where(
+            SlaClock.lead_id.in_(threads), SlaClock.state != "closed")).scalars())
         rows["sla_clocks"] += conn.execute(update(SlaClock).where(
-            SlaClock.lead_id.in_(threads), SlaClock.state != "closed")
-            .values(state="closed")).rowcount
+            SlaClock.lead_id.in_(running)).values(state="closed")).rowcount
+        retract_facts(conn, running, RUNNING_CLOCK)
         for assignment in conn.execute(select(Assignment.id, Assignment.rep_id,
                                               Assignment.reason, Assignment.audit,
                                               Assignment.is_open)

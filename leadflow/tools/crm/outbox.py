@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from leadflow.clock import parse_datetime
 from leadflow.tools.crm.base import StoreBase, dialect_insert
 from leadflow.tools.crm.schema import Lead, MessageLog, Notification
-from leadflow.tools.crm.summaries import apply_facts
+from leadflow.tools.crm.summaries import FactsOf, apply_facts, settled_rows
 
 
 class OutboxStore(StoreBase):
@@ -94,15 +94,15 @@ class OutboxStore(StoreBase):
         return [r[0] for r in rows]
 
     def settle_lead(self, lead_id: str, now: datetime, messages: Sequence[Mapping[str, Any]],
-                    facts: Mapping[str, Any] | None = None, **values: Any) -> None:
+                    facts_of: FactsOf | None = None, **values: Any) -> None:
         """Write the lead's settled status/outcome, its message log and its contribution to
-        the dashboard's sums (leadflow/facts.py) in one transaction."""
+        the dashboard's sums (leadflow/facts.py, from the rows read in this transaction)."""
         with self.transaction() as conn:
             if values:
                 conn.execute(update(Lead).where(Lead.id == lead_id)
                              .values(updated_at=now, **values))
-            if facts is not None:
-                apply_facts(conn, lead_id, facts)
+            if facts_of is not None:
+                apply_facts(conn, lead_id, facts_of(**settled_rows(conn, lead_id)))
             self.record_messages(messages, lead_id, conn)
 
 

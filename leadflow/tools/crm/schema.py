@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -184,7 +185,11 @@ class Notification(Base):
 
 class QueueItem(Base):
     __tablename__ = "queue_items"
-    __table_args__ = (UniqueConstraint("queue", "lead_id"),)
+    # the open items only: the dashboard's backlog reads it whatever the resolved history
+    __table_args__ = (UniqueConstraint("queue", "lead_id"),
+                      Index("ix_queue_items_open", "queue", "created_at",
+                            sqlite_where=text("resolved_at IS NULL"),
+                            postgresql_where=text("resolved_at IS NULL")))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     queue: Mapped[str] = mapped_column(String(32), index=True)
     lead_id: Mapped[str] = mapped_column(String(40), index=True)  # every queue: erasures
@@ -263,7 +268,8 @@ class MetricValue(Base):
     are read from the hashed sample (`sample` < a threshold), the maximum from the index."""
 
     __tablename__ = "metric_values"
-    __table_args__ = (Index("ix_metric_values_sample", "name", "key", "sample"),
+    # covering: a percentile reads its sample from the index alone
+    __table_args__ = (Index("ix_metric_values_sample", "name", "key", "sample", "value"),
                       Index("ix_metric_values_value", "name", "key", "value"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(40))

@@ -9,16 +9,50 @@ wait for each other's rows in opposite orders (no deadlock on PostgreSQL)."""
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from leadflow.tools.crm.base import dialect_insert
-from leadflow.tools.crm.schema import LeadFacts, MetricTotal, MetricValue
+from leadflow.tools.crm.schema import (
+    Assignment,
+    EngagementEvent,
+    Lead,
+    LeadFacts,
+    MetricTotal,
+    MetricValue,
+    SlaClock,
+)
+
+
+class FactsOf(Protocol):
+    """Computes a lead's contribution from the CRM rows that settle with it
+    (`leadflow.facts.lead_facts` with the outcome bound)."""
+
+    def __call__(self, *, assignment: Mapping[str, Any] | None, sla: Mapping[str, Any] | None,
+                 events: list[str], arrived: Any) -> Mapping[str, Any]: ...
+
+
+def settled_rows(conn: Connection, lead_id: str) -> dict[str, Any]:
+    """The lead's assignment, follow-up clock, event types and arrival, read in the settling
+    transaction so its contribution matches what is committed with it."""
+    assignment = conn.execute(select(Assignment.__table__)
+                              .where(Assignment.lead_id == lead_id)).mappings().first()
+    sla = conn.execute(select(SlaClock.__table__)
+                       .where(SlaClock.lead_id == lead_id)).mappings().first()
+    events = sorted(set(conn.execute(select(EngagementEvent.event_type)
+                                     .where(EngagementEvent.lead_id == lead_id)).scalars()))
+    arrived = conn.execute(select(Lead.ingested_at).where(Lead.id == lead_id)).scalar()
+    return {"assignment": dict(assignment) if assignment else None,
+            "sla": dict(sla) if sla else None, "events": events, "arrived": arrived}
 
 SAMPLE_SPACE = 1_000_000  # `metric_values.sample` is in [0, SAMPLE_SPACE)
+# Parts of a contribution (leadflow/facts.py) that hold only while the lead's follow-up
+# clock runs: erasing the person closes the clock without settling the lead again, so
+# erasure retracts these and keeps the rest.
+RUNNING_CLOCK = ("sla_running", "sla_pending", "sla_pending_rep")
 
 
 def sample_of(lead_id: str) -> int:
@@ -79,3 +113,17 @@ def apply_many_facts(conn: Connection, facts: Sequence[tuple[str, Mapping[str, A
     conn.execute(insert(LeadFacts), [{"lead_id": lead_id,
                                       "totals": [list(t) for t in f["totals"]]}
                                      for lead_id, f in facts])
+
+
+def retract_facts(conn: Connection, lead_ids: Collection[str], names: Collection[str]) -> None:
+    """Take the named parts out of these leads' contributions (and the running sums), e.g.
+    a follow-up clock that stopped running without the lead settling again."""
+    for lead_id in sorted(lead_ids):
+        old = conn.execute(select(LeadFacts.totals).where(LeadFacts.lead_id == lead_id)).scalar()
+        if not old:
+            continue
+        gone = [t for t in old if t[0] in names]
+        if gone:
+            add_totals(conn, summed([gone], sign=-1.0))
+            conn.execute(update(LeadFacts).where(LeadFacts.lead_id == lead_id)
+                         .values(totals=[t for t in old if t[0] not in names]))
