@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "leadflow"
 
 # From the ground floor up; the first prefix that matches a module names its layer.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("shared types", ("leadflow.settings", "leadflow.clock", "leadflow.config",
+    ("shared types", ("leadflow.settings", "leadflow.clock", "leadflow.config", "leadflow.events",
                       "leadflow.state", "leadflow.context", "leadflow.identity",
                       "leadflow.prompts")),
     ("tools", ("leadflow.db", "leadflow.llm", "leadflow.checkpoint", "leadflow.tools",
