@@ -3,10 +3,11 @@ with the lead's settled status when it settles."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from leadflow.agents.meddic import criteria_of
-from leadflow.facts import Contribution, lead_facts
+from leadflow.facts import lead_facts
 from leadflow.state import trajectory
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import STATUSES
@@ -94,11 +95,7 @@ def persist_outcome(tools: Toolbox, state: dict[str, Any]) -> dict[str, Any]:
         "record": state.get("lead") or {},
         "outcome": {**record, "messages": []},  # the messages live in the message log
     }
-
-    def facts_of(*, assignment: Any, sla: Any, events: list[str], arrived: Any) -> Contribution:
-        return lead_facts(record, assignment, tools.icp.target_tech, sla=sla, events=events,
-                          arrived=arrived)
-
+    facts_of = partial(lead_facts, record, target_tech=tools.icp.target_tech)
     tools.crm.settle_lead(record["lead_id"], tools.clock.now(), record["messages"],
                           facts_of if values else None, **values)
     if record["status"] != "manual_review":  # e.g. a "processing error" item, now settled

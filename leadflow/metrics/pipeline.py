@@ -158,7 +158,6 @@ def backfill_facts(conn: Connection, settled: int, target_tech: tuple[str, ...])
         if not rows:
             return done
         for lead_id, outcome in rows:
-            found = settled_rows(conn, lead_id)
-            apply_facts(conn, lead_id, lead_facts(outcome, found.pop("assignment"), target_tech,
-                                                  **found))
+            apply_facts(conn, lead_id, lead_facts(outcome, target_tech=target_tech,
+                                                  **settled_rows(conn, lead_id)))
         done += len(rows)

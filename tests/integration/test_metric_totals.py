@@ -45,9 +45,8 @@ def recomputed(tools: Toolbox) -> dict[tuple[str, str], float]:
     with tools.crm.engine.connect() as conn:
         for lead_id, outcome in conn.execute(select(Lead.id, Lead.outcome).where(
                 Lead.outcome.is_not(None))).all():
-            rows = settled_rows(conn, lead_id)
-            contributions.append(lead_facts(outcome, rows.pop("assignment"),
-                                            tools.icp.target_tech, **rows)["totals"])
+            contributions.append(lead_facts(outcome, target_tech=tools.icp.target_tech,
+                                            **settled_rows(conn, lead_id))["totals"])
     return {k: v for k, v in summed(contributions).items() if round(v, 6)}
 
 
