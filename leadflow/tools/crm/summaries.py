@@ -61,15 +61,16 @@ def sample_of(lead_id: str) -> int:
 
 
 def add_totals(conn: Connection, deltas: Mapping[tuple[str, str], float]) -> None:
-    """value += delta for every (name, key), in key order."""
-    upsert = dialect_insert(conn)
-    for (name, key), delta in sorted(deltas.items()):
-        if delta == 0:
-            continue
-        stmt = upsert(MetricTotal).values(name=name, key=key, value=delta)
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=["name", "key"],
-            set_={"value": MetricTotal.value + stmt.excluded.value}))
+    """value += delta for every (name, key), in key order, as one executemany: a settle
+    moves ~45 sums, and a round trip each was most of its cost."""
+    rows = [{"name": name, "key": key, "value": delta}
+            for (name, key), delta in sorted(deltas.items()) if delta != 0]
+    if not rows:
+        return
+    stmt = dialect_insert(conn)(MetricTotal)
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=["name", "key"],
+        set_={"value": MetricTotal.value + stmt.excluded.value}), rows)
 
 
 def summed(contributions: Iterable[Iterable[Sequence[Any]]],
