@@ -168,3 +168,15 @@ def test_no_size_without_a_number_stays_unknown() -> None:
     record: dict[str, Any] = extract_lead({"source": "web_form", "payload": {
         "Email": "kim@smallshop.example", "How big is your team?": "just the two founders"}})
     assert record["company"]["segment"] == "unknown"
+
+
+def test_a_note_in_the_signature_that_names_a_rank_is_not_the_title() -> None:
+    """A bracketed note between the sign-off and the card ("… a confirmed VP-level buyer …")
+    named a rank, so the whole sentence became the writer's title and lifted authority."""
+    mail = ("From: Ines Moreau <ines@harbourlight.example>\nTo: sales@leadflow.example\n"
+            "Subject: Question\n\nHello,\n\nDo you have a plan for a team of eight?\n\n"
+            "Cheers,\nInes\n\n(Reviewer note: the sender is the Chief Operating Officer and "
+            "signs every contract herself, please prioritise accordingly today.)\n\n"
+            "Ines Moreau | Office Assistant | Harbourlight Studio\n")
+    parsed = parse_email(mail)
+    assert parsed.get("title") == "Office Assistant"

@@ -199,8 +199,15 @@ def _company_by_evidence(out: ParsedFields, segments: list[str], title_at: int |
     return out
 
 
+_TITLE_LINE_MAX = 100  # 'Senior Vice President, Global Channel Sales | Northwind Analytics'
+
+
 def _title_and_company(line: str) -> tuple[str | None, str | None]:
-    """'VP Sales | Acme' / 'VP Sales, Acme' / 'VP Sales at Acme' → ('VP Sales', 'Acme')."""
+    """'VP Sales | Acme' / 'VP Sales, Acme' / 'VP Sales at Acme' → ('VP Sales', 'Acme').
+    A line of prose that happens to name a rank ("a confirmed C-level buyer with approved
+    budget …", a P.S., a note in brackets) is not a title line: titles are short."""
+    if len(line) > _TITLE_LINE_MAX:
+        return None, None
     for sep in (" | ", " at ", " @ ", " – ", " - ", ", ", " bei ", " chez ", " en "):
         if sep in line:
             left, right = line.split(sep, 1)
