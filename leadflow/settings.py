@@ -144,6 +144,23 @@ class WorkerSettings:
                    lead_lease_s=float(_env("LEADFLOW_LEAD_LEASE_SECONDS", "60")))
 
 
+@dataclass(frozen=True)
+class ImapSettings:
+    """`leadflow watch`'s login: the user (when the URL names none), the password (never in
+    the URL: a command line is visible to every user of the machine) and an extra CA file
+    for a server whose certificate a private CA signed."""
+
+    user: str = ""  # LEADFLOW_IMAP_USER
+    password: str = ""  # LEADFLOW_IMAP_PASSWORD
+    ca_file: str = ""  # LEADFLOW_IMAP_CA_FILE
+
+    @classmethod
+    def from_env(cls) -> ImapSettings:
+        load_dotenv(override=False)
+        return cls(user=_env("LEADFLOW_IMAP_USER"), password=_env("LEADFLOW_IMAP_PASSWORD"),
+                   ca_file=_env("LEADFLOW_IMAP_CA_FILE"))
+
+
 CheckpointHistory = Literal["latest", "all"]
 
 

@@ -1,5 +1,6 @@
-"""The HTTP routes (SPEC §8): leads in and out, reviews, engagement and form webhooks,
-metrics and health. Thin: the work is in `LeadService`, `review` and `followup`."""
+"""The HTTP routes (SPEC §8): leads in and out, reviews, engagement, form and vendor
+(Typeform, Intercom) webhooks, metrics and health. Thin: the work is in `LeadService`,
+`review` and `followup`."""
 
 from __future__ import annotations
 
@@ -18,11 +19,13 @@ from leadflow.api.schemas import (
     ErasureReceipt,
     FormWebhook,
     InboundItem,
+    IntercomWebhook,
     LeadExplanation,
     LeadSummary,
     LeadView,
     Problem,
     ReviewItem,
+    TypeformWebhook,
 )
 from leadflow.api.service import LeadService
 from leadflow.explain import explain_lead
@@ -35,6 +38,7 @@ from leadflow.tools.crm_reads import (
     BadListing,
     moment,
 )
+from leadflow.tools.ingest.webhooks import WebhookShapeError, intercom_item, typeform_item
 
 MAX_BATCH = 1000
 Status = Literal["routed", "nurture", "marketing", "manual_review", "escalated",
@@ -212,6 +216,38 @@ async def ingest_form(request: Request, form: FormWebhook) -> AcceptedLeads:
     if form.received_at:
         item["received_at"] = form.received_at
     return await _accept(request, [item])
+
+
+async def _accept_vendor(request: Request, item: dict[str, Any] | None) -> AcceptedLeads:
+    """A vendor's event that is no lead (another event type, a ping) is acknowledged with
+    nothing accepted, so the vendor does not retry it."""
+    if item is None:
+        return AcceptedLeads(lead_ids=[], accepted=0, status_url=[])
+    return await _accept(request, [item])
+
+
+@router.post("/ingest/typeform", status_code=202, response_model=AcceptedLeads, tags=["leads"])
+async def ingest_typeform(request: Request, body: TypeformWebhook) -> AcceptedLeads:
+    """Typeform's webhook (`form_response`): the answers, named by their questions' titles,
+    as a web-form lead; a redelivery (same response token) is the same lead. Other event
+    types are acknowledged and ignored."""
+    try:
+        item = typeform_item(body.model_dump(mode="json", exclude_none=True))
+    except WebhookShapeError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return await _accept_vendor(request, item)
+
+
+@router.post("/ingest/intercom", status_code=202, response_model=AcceptedLeads, tags=["leads"])
+async def ingest_intercom(request: Request, body: IntercomWebhook) -> AcceptedLeads:
+    """Intercom's webhook (topics `conversation.user.created`, `conversation.user.replied`):
+    the conversation as a chat lead, the contact's name and email included. Other topics
+    (and Intercom's `ping`) are acknowledged and ignored."""
+    try:
+        item = intercom_item(body.model_dump(mode="json", exclude_none=True))
+    except WebhookShapeError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return await _accept_vendor(request, item)
 
 
 @router.delete("/contacts/{email}", response_model=ErasureReceipt, tags=["privacy"],

@@ -15,6 +15,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -127,6 +128,97 @@ class FormWebhook(BaseModel):
     @classmethod
     def _iso(cls, value: str | None) -> str | None:
         return InboundItem._iso(value)
+
+
+class _VendorBody(BaseModel):
+    """A vendor's webhook body: the documented keys checked, anything else the vendor adds
+    kept (vendors add fields without notice), no NaN or Infinity anywhere."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _finite(cls, value: Any) -> Any:
+        return _finite_json(value, "body")
+
+
+class TypeformField(_VendorBody):
+    id: str = Field(max_length=200)
+    title: str = Field(default="", max_length=5_000)
+    type: str | None = Field(default=None, max_length=64)
+    ref: str | None = Field(default=None, max_length=200)
+
+
+class TypeformDefinition(_VendorBody):
+    id: str | None = Field(default=None, max_length=200)
+    fields: list[TypeformField] = Field(default_factory=list, max_length=1_000)
+
+
+class TypeformAnswer(_VendorBody):
+    type: str = Field(max_length=64)
+    field: dict[str, JsonValue]
+
+
+class TypeformResponse(_VendorBody):
+    form_id: str | None = Field(default=None, max_length=200)
+    token: str | None = Field(default=None, max_length=200)
+    submitted_at: str | None = Field(default=None, max_length=64,
+                                     json_schema_extra={"format": "date-time"})
+    definition: TypeformDefinition | None = None
+    answers: list[TypeformAnswer] = Field(default_factory=list, max_length=1_000)
+    hidden: dict[str, JsonValue] | None = None
+
+    @field_validator("submitted_at")
+    @classmethod
+    def _iso(cls, value: str | None) -> str | None:
+        return InboundItem._iso(value)
+
+
+class TypeformWebhook(_VendorBody):
+    """Typeform's webhook body (its documented `form_response` event)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "event_id": "01JD8Q0S5B7", "event_type": "form_response",
+        "form_response": {
+            "form_id": "aBc123", "token": "t0k3n", "submitted_at": "2026-11-24T08:55:00Z",
+            "definition": {"id": "aBc123", "fields": [
+                {"id": "f1", "title": "What's your work email?", "type": "email"},
+                {"id": "f2", "title": "Tell us about your project", "type": "long_text"}]},
+            "answers": [
+                {"type": "email", "email": "priya@lumenhealth.com",
+                 "field": {"id": "f1", "type": "email"}},
+                {"type": "text", "text": "Budget approved, we sign this month.",
+                 "field": {"id": "f2", "type": "long_text"}}]}}]})
+
+    event_id: str | None = Field(default=None, max_length=200)
+    event_type: str = Field(max_length=64)
+    form_response: TypeformResponse | None = None
+
+
+class IntercomData(_VendorBody):
+    item: dict[str, JsonValue]
+
+
+class IntercomWebhook(_VendorBody):
+    """Intercom's webhook notification (`type: notification_event`); conversation topics
+    `conversation.user.created` and `conversation.user.replied` become chat leads."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "type": "notification_event", "id": "notif_1", "topic": "conversation.user.created",
+        "created_at": 1795942500, "data": {"type": "notification_event_data", "item": {
+            "type": "conversation", "id": "1911", "created_at": 1795942500,
+            "source": {"type": "conversation", "subject": "", "body": "<p>Pricing for 40 "
+                       "seats? Budget approved.</p>", "author": {
+                           "type": "lead", "id": "5f1", "name": "Priya Shah",
+                           "email": "priya@lumenhealth.com"}},
+            "conversation_parts": {"type": "conversation_part.list",
+                                   "conversation_parts": []}}}}]})
+
+    type: str | None = Field(default=None, max_length=64)
+    id: str | None = Field(default=None, max_length=200)
+    topic: str = Field(max_length=100)
+    created_at: int | None = None
+    data: IntercomData | None = None
 
 
 class EngagementEvent(BaseModel):

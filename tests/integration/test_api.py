@@ -93,6 +93,7 @@ def test_every_route_but_healthz_needs_the_key(api: Server) -> None:
         assert anonymous.get("/healthz").json() == {"status": "ok"}
         for method, path in (("GET", "/leads"), ("POST", "/leads"), ("GET", "/review"),
                              ("POST", "/events"), ("POST", "/ingest/form"),
+                             ("POST", "/ingest/typeform"), ("POST", "/ingest/intercom"),
                              ("GET", "/metrics"), ("DELETE", "/contacts/a@example.com"),
                              ("POST", "/graph/invoke"),
                              ("GET", "/graph/input_schema"), ("GET", "/dashboard"),
@@ -206,6 +207,36 @@ def test_form_webhook(api: Server) -> None:
         assert view["outcome"]["contact"]["email"] == "mara.quinn@lumenhealth.com"
         assert view["outcome"]["company"]["region"] == "NA"
         assert client.post("/ingest/form", json={"fields": {}}).status_code == 422
+
+
+def test_vendor_webhooks_typeform_and_intercom(api: Server) -> None:
+    """Typeform's and Intercom's documented bodies become leads through the same intake;
+    a redelivery is the same lead; other events are acknowledged with nothing accepted."""
+    from tests.unit.test_vendor_webhooks import intercom_body, typeform_body
+
+    with api.client() as client:
+        form = client.post("/ingest/typeform", json=typeform_body())
+        assert form.status_code == 202, form.text
+        [form_lead] = form.json()["lead_ids"]
+        again = client.post("/ingest/typeform", json=typeform_body())
+        assert again.json()["lead_ids"] == [form_lead]
+        chat = client.post("/ingest/intercom", json=intercom_body())
+        assert chat.status_code == 202, chat.text
+        [chat_lead] = chat.json()["lead_ids"]
+        form_view, chat_view = wait_for(client, form_lead), wait_for(client, chat_lead)
+        assert form_view["outcome"]["contact"]["email"] == "oskar.lind@fjordfreight.no"
+        assert form_view["outcome"]["company"]["country"] == "NO"
+        assert chat_view["outcome"]["contact"]["email"] == "ines@portoverde.pt"
+        assert chat_view["outcome"]["company"]["region"] == "EMEA"
+        ignored = client.post("/ingest/intercom", json={"type": "notification_event",
+                                                        "topic": "ping", "data": {"item": {}}})
+        assert ignored.status_code == 202 and ignored.json()["accepted"] == 0
+        empty = client.post("/ingest/typeform", json=typeform_body(answers=[]))
+        assert empty.status_code == 422 and "nothing was answered" in empty.json()["detail"]
+        assert client.post("/ingest/intercom", json={"topic": 5}).status_code == 422
+    with httpx.Client(base_url=api.url) as anonymous:
+        assert anonymous.post("/ingest/typeform", json=typeform_body()).status_code == 401
+        assert anonymous.post("/ingest/intercom", json=intercom_body()).status_code == 401
 
 
 # ------------------------------------------------------------------------ review, events

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -299,6 +300,18 @@ class Erasure(Base):
     lead_ids: Mapped[list[str]] = mapped_column(JSON)
     threads: Mapped[int] = mapped_column(Integer)  # checkpointed threads deleted
     rows: Mapped[dict[str, int]] = mapped_column(JSON)  # table → rows anonymised
+
+
+class MailboxCursor(Base):
+    """Where `leadflow watch` is in a mailbox: its UIDVALIDITY and the last UID whose item
+    is durable in the intake queue. Written only after that intake commits, so a restart
+    neither loses nor repeats a message. UIDs and UIDVALIDITY are unsigned 32-bit."""
+
+    __tablename__ = "mailbox_cursors"
+    mailbox: Mapped[str] = mapped_column(String(500), primary_key=True)  # imap://user@host:port/box
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 def column_length(model: type[Base], column: str) -> int | None:

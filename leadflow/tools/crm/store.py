@@ -10,10 +10,11 @@ from leadflow.tools.crm.engagement import EngagementStore
 from leadflow.tools.crm.erasure import ErasureStore
 from leadflow.tools.crm.leads import LeadStore
 from leadflow.tools.crm.leases import LeaseStore
+from leadflow.tools.crm.mailboxes import MailboxStore
 from leadflow.tools.crm.outbox import OutboxStore
 from leadflow.tools.crm.queues import QueueStore
 
 
 class CrmStore(LeadStore, QueueStore, AssignmentStore, EngagementStore, OutboxStore,
-               LeaseStore, BulkStore, ErasureStore):
+               LeaseStore, BulkStore, ErasureStore, MailboxStore):
     """All CRM reads and writes. Thread-safe: one engine, short transactions."""

@@ -37,7 +37,7 @@ class UnreadableFile(ValueError):
     """A whole input file cannot be read (not found, binary, wrong format)."""
 
 
-def _message_text(raw: bytes) -> tuple[str, str | None]:
+def message_text(raw: bytes) -> tuple[str, str | None]:
     """A raw message as text that keeps what its bytes say, and the encoding guessed if one
     was. UTF-8 (the usual 8-bit case) is taken as is; other 8-bit bytes under a declared
     charset (a Latin-1 body) are re-encoded by the email package into ASCII with that charset
@@ -225,7 +225,7 @@ def _mail_items(path: Path, raw: bytes, say: Callable[[str], None]) -> Iterator[
                     for n, key in enumerate(box.keys(), start=1)]
     guessed: list[str] = []
     for item_id, message in messages:
-        text, encoding = _message_text(message)
+        text, encoding = message_text(message)
         item: dict[str, Any] = {"id": item_id, "source": "email", "payload": text}
         if encoding:
             guessed.append(encoding)
