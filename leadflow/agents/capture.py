@@ -136,7 +136,7 @@ def standardize_record(
     if phone is None:  # the number may be written elsewhere, or in a shape the parser missed
         hints = [country, tld_country, place_country, mail_country]
         phone = (prose.phone_in_text(raw_phone, hints)
-                 or prose.phone_in_text(extracted.inquiry, hints))
+                 or prose.phone_in_text(prose.own_words(extracted.inquiry), hints))
     country = (country or tld_country or std.country_of_phone(phone) or place_country
                or mail_country)
     if place_country and country == place_country:
@@ -166,8 +166,9 @@ def standardize_record(
     else:
         segment = "unknown"
     stated_title = extracted.title
-    if not stated_title and (stated_title := prose.role_in_text(extracted.inquiry)
-                             or prose.role_in_text(text)):
+    # the writer's own words only: a title in what they forwarded is someone else's
+    if not stated_title and (stated_title := prose.role_in_text(prose.own_words(extracted.inquiry))
+                             or prose.role_in_text(prose.own_words(text))):
         flags.append("title_from_text")  # "I'm the IT Manager at …", "Controller here"
     if stated_title:  # "Head of Finance Transformation @ Mazovia Logistics": the title part
         stated_title = _TITLE_AT_EMPLOYER.split(stated_title, maxsplit=1)[0]

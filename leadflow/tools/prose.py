@@ -19,6 +19,15 @@ from leadflow.tools.standardize import (
     plausible_headcount,
 )
 
+# The line Capture writes above text the lead forwarded (a colleague's note, a COO's request):
+# the lead's evidence, but not the lead's own title, phone or name.
+FORWARDED_LINE = "---------- Forwarded message ----------"
+
+
+def own_words(text: str | None) -> str:
+    """The writer's own words: the text above what the lead forwarded, if anything."""
+    return (text or "").split(FORWARDED_LINE, 1)[0]
+
 
 def phone_in_text(text: object, regions: list[str | None]) -> str | None:
     """The first valid phone number in free text, E.164, found by libphonenumber's matcher:
