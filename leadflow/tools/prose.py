@@ -16,6 +16,7 @@ from leadflow.tools.standardize import (
     MAX_EMPLOYEES,
     clean_text,
     first_matching,
+    phrase_regex,
     plausible_headcount,
 )
 
@@ -44,6 +45,22 @@ def phone_in_text(text: object, regions: list[str | None]) -> str | None:
                 continue
             return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
     return None
+
+
+# The North American Numbering Plan's own way of writing a number: "(617) 555-0148",
+# "602-555-0148", "208.555.0152" — an area code and an exchange of three digits (2–9
+# first), then four. Written so, the number is a NANP one; its area code tells the country
+# (libphonenumber knows which are Canada's, the Caribbean's). Spaces alone ("617 555 0148")
+# are not the shape: many plans write numbers that way.
+_NANP_SHAPE = re.compile(
+    r"(?<![\d+])(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)\s?|[2-9]\d{2}[.-])[2-9]\d{2}[.-]\d{4}(?!\d)")
+
+
+def nanp_region(text: object) -> str | None:
+    """'US' — the NANP's region, which libphonenumber reads every NANP area code in — when
+    the text holds a number written in the NANP's shape; else None. The last hint for a
+    number's country, after the stated country, the ccTLD and the places named."""
+    return "US" if _NANP_SHAPE.search(clean_text(text)) else None
 
 
 # A switchboard number ("0421 598 77-0", "+43 1 234 56-0") and the extension said after it
@@ -381,14 +398,42 @@ def _without_speaker(run: str, domain: str) -> str:
 
 
 # A self-description: "I'm the IT Manager", "ich bin Leiterin Controlling", "soy gerente de
-# TI", "sono la responsabile del controllo di gestione", "Controller here".
-_ROLE_CUE = re.compile(
-    r"(?i)(?:\b(?:i'm|i am|i work as|working as|my role is|ich bin|ich arbeite als|je suis|"
-    r"soy|trabajo como|sou|trabalho como|sono|lavoro come|ik ben|ik werk als|jestem|"
-    r"pracuję jako)\s+"
-    r"(?:the\s+|an?\s+|our\s+|der\s+|die\s+|el\s+|la\s+|le\s+|l'|o\s+|a\s+|il\s+|lo\s+|"
-    r"de\s+|het\s+)?)"
-    r"([^\W\d][\w&/'’ .-]{1,70})")
+# TI", "c'est moi le gérant", "Controller here". The cue words, articles and verbs are the
+# `self_description` table of standardize.yaml; the grammar is here.
+def _alternation(words: tuple[str, ...]) -> str:
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+")
+                    for w in sorted(words, key=len, reverse=True)) or r"(?!)"
+
+
+@cache
+def _role_patterns() -> dict[str, re.Pattern[str]]:
+    table = standardize_tables().self_description
+    cues, articles = _alternation(table.get("cues", ())), _alternation(table.get("articles", ()))
+    article = rf"(?:(?:{articles})\s+|l'|l’)?"
+    fillers = _alternation(table.get("verb_fillers", ()))
+    verbs = _alternation(tuple(v for kind in ("manage_verbs", "head_verbs", "lead_verbs")
+                               for v in table.get(kind, ())))
+    have = _alternation(table.get("have_verbs", ()))
+    indefinite = _alternation(table.get("indefinite_articles", ()))
+    business = _alternation(table.get("business_nouns", ()))
+    after = _alternation(table.get("business_after", ()))
+    return {
+        "cue": re.compile(rf"(?i)(?:\b(?:{cues})\s+{article})([^\W\d][\w&/'’ .-]{{1,70}})"),
+        # "As head of procurement, I …", "Als Einkaufsleiterin suche ich …": a sentence that
+        # opens with the writer's role
+        "as": re.compile(rf"(?i)(?:^|(?<=[.!?\n]))\s*(?:{_alternation(table.get('as_cues', ()))})"
+                         rf"\s+{article}([^\W\d][\w&/'’ .-]{{1,60}}?)"
+                         rf"(?:\s*,|\s(?:i|je|yo|eu)\b|\s[^\W\d]+\s+ich\b)"),
+        "verb": re.compile(rf"(?i)(?<!\w)({verbs})\s+(?:(?:{fillers})\s+)?"
+                           rf"{article}([^\W\d][\w&/'’ -]{{1,50}})"),
+        # "I have a dog grooming salon", "tenho uma distribuidora", "j'ai une boulangerie"
+        "owner": re.compile(rf"(?i)(?<!\w)(?:{have})\s+(?:{indefinite})\s+"
+                            rf"(?:[^\W\d][\w'-]*\s+){{0,3}}?(?:{business})"
+                            rf"(?=\s*(?:[,.;:!?()]|$)|\s+(?:{after})\s)"),
+        "business": re.compile(rf"(?i)^(?:[^\W\d][\w'-]*\s+){{0,3}}?(?:{business})$"),
+    }
+
+
 # "I am Rohit Verma, a data engineer", "soy Ana Ruiz, jefa de compras": the writer's name,
 # then the role in apposition.
 _NAMED_ROLE = re.compile(
@@ -407,50 +452,111 @@ _ROLE_END = re.compile(
     r"auprès|presso|bij|van de|of the company|of an?|de una?|d'une?|di una?|einer|eines|"
     r"van een|de um|de uma|do um)\s|[,;:!?()]|\.(?:\s|$)|\s[-–—]\s")
 _EMPLOYER_AFTER = re.compile(r"\s+(?:of|de|di|da|do|del|della|van|von)\s+(?=[A-Z])")
-# "I manage practice operations", "I run the finance systems team", "ich leite die IT".
-_ROLE_VERB = re.compile(
-    r"(?i)\b(?:i|ich|je)\s+(manage|run|lead|head|oversee|leite|gère|dirige)\s+"
-    r"(?:the\s+|our\s+|die\s+|den\s+|das\s+|unsere?n?\s+|la\s+|le\s+|les\s+|l')?"
-    r"([^\W\d][\w&/ -]{1,50})")
-_VERB_TITLE = {"manage": "{} Manager", "run": "{} Lead", "lead": "{} Lead", "oversee": "{} Lead",
-               "head": "Head of {}", "leite": "Leiter {}", "gère": "Responsable {}",
-               "dirige": "Directeur {}"}
 # Japanese: "物流企画部のマネージャーをしています", "情報システム部の課長です".
 _JA_ROLE = re.compile(
     r"([\u3040-\u30ff\u4e00-\u9fff]{1,12}?(?:部|課|室|グループ|チーム|本部))?の?"
     r"(マネージャー|部長|課長|室長|係長|リーダー|責任者|社長|取締役|代表取締役|本部長)"
     r"(?:を(?:して|務めて)|です|として|の)")
+# "社員120名ほどの会社を経営しております": the writer runs the business.
+_JA_RUNS = re.compile(r"(?:会社|企業|事業|店|店舗|法人|工場|事務所)を(?:経営|営んで|営っ)")
+
+
+def _verb_title(verb: str, what: str) -> str | None:
+    """The title a role verb and its object make: "I manage" + "warehouse operations" →
+    "Warehouse Operations Manager", "I run" + "IT" → "Head of IT", "ich leite" +
+    "Vertriebsinnendienst" → "Head of Vertriebsinnendienst", "je gère" + "boutique" →
+    "Boutique Manager", "I run" + "a small bakery" → "Managing Director"; None when the
+    object is no department, team, shop or business."""
+    table = standardize_tables().self_description
+    said = " ".join(verb.lower().split())
+    kind = next((k for k in ("manage_verbs", "head_verbs", "lead_verbs")
+                 if said in (" ".join(w.lower().split()) for w in table.get(k, ()))),
+                "manage_verbs")
+    template = (table.get(kind.replace("verbs", "titles")) or ("{}",))[0]
+    if _role_patterns()["business"].match(what):  # the business itself
+        if kind == "head_verbs":
+            return "Managing Director"
+        return template.format(_capitalised(what.split()[-1]))  # "Boutique Manager"
+    units = (*table.get("team_nouns", ()), *table.get("department_nouns", ()))
+    unit = re.search(rf"(?i)\s*\b({_alternation(units)})$", what)
+    core = what[:unit.start()].strip() if unit else what
+    if not core or len(core.split()) > 4 or not (unit or _department_like(core)):
+        return None
+    if unit and kind == "head_verbs" and unit.group(1).lower() in (
+            w.lower() for w in table.get("team_nouns", ())):
+        template = (table.get("manage_titles") or ("{}",))[0]  # "I run the SDR team"
+    return template.format(_capitalised(core))
+
+
+def _department_like(words: str) -> bool:
+    """The words name a department ("finance", "IT"), also as the first part of a German
+    compound ("Vertriebsinnendienst", "Einkaufsabteilung")."""
+    departments = standardize_tables().department
+    if first_matching(departments, words):
+        return True
+    stems = [p for _, phrases in departments for p in phrases if len(p) >= 5 and " " not in p]
+    return any(w.lower().startswith(stem) for w in words.split() for stem in stems)
+
+
+def _someone_elses(phrase: str) -> bool:
+    """A possessive before the rank ("on behalf of our CFO", "assistant to my VP"): the
+    role named is someone else's, not the writer's."""
+    others = standardize_tables().self_description.get("possessives", ())
+    rank = phrase_regex(tuple(p for _, ps in standardize_tables().seniority for p in ps))
+    found = rank.search(phrase)
+    before = phrase[:found.start()] if found else phrase
+    return bool(others) and re.search(rf"(?i)(?<!\w)(?:{_alternation(others)})(?!\w)",
+                                      before) is not None
+
+
+def _before_possessive(phrase: str) -> str:
+    """'CFO of our group' → 'CFO': what follows a preposition and a possessive is the
+    writer's organisation, not part of the title."""
+    others = standardize_tables().self_description.get("possessives", ())
+    if not others:
+        return phrase
+    return re.split(rf"(?i)\s+(?:of|to|for|at|de|du|des|von|do|da|für)\s+"
+                    rf"(?:{_alternation(others)})(?!\w)", phrase, maxsplit=1)[0]
 
 
 def role_in_text(text: object) -> str | None:
     """The writer's own job title when the text states it ("I'm the IT Manager at …",
-    "Controller here", "I manage practice operations"), or None. Only a phrase holding a
-    rank word the seniority table knows counts, so "I'm curious" or "I'm in Lyon" is not a
-    title; the phrase ends where the employer, a place or the clause begins."""
+    "Controller here", "As head of procurement, I …", "I manage practice operations",
+    "ich leite bei uns den Vertriebsinnendienst", "I have a dog grooming salon" → Owner),
+    or None. Only a phrase holding a rank word the seniority table knows counts, so "I'm
+    curious" or "I'm in Lyon" is not a title; the phrase ends where the employer, a place
+    or the clause begins; a rank after a possessive ("on behalf of our CFO") is someone
+    else's."""
     prose = clean_text(text)
     if not prose:
         return None
     ranks = standardize_tables().seniority
+    patterns = _role_patterns()
     candidates: list[tuple[int, str]] = []
-    for match in [*_ROLE_CUE.finditer(prose), *_NAMED_ROLE.finditer(prose)]:
+    for match in [*patterns["cue"].finditer(prose), *_NAMED_ROLE.finditer(prose),
+                  *patterns["as"].finditer(prose)]:
         phrase = _ROLE_END.split(match.group(1), maxsplit=1)[0].strip(" .'’")
         if len(phrase.split()) > 4:  # "… di gestione di Ferretti Logistica": the employer
             phrase = _EMPLOYER_AFTER.split(phrase, maxsplit=1)[0]
-        candidates.append((match.start(), phrase))
+        candidates.append((match.start(), _before_possessive(phrase)))
     for match in [*_ROLE_HERE.finditer(prose), *_ROLE_AT_EMPLOYER.finditer(prose)]:
-        if not _ROLE_CUE.match(match.group(1)):  # "Ich bin Leiter … bei": the cue's own
+        if not patterns["cue"].match(match.group(1)):  # "Ich bin Leiter … bei": the cue's own
             candidates.append((match.start(), match.group(1).strip()))
-    departments = standardize_tables().department
-    for match in _ROLE_VERB.finditer(prose):
+    for match in patterns["verb"].finditer(prose):
         what = _ROLE_END.split(match.group(2), maxsplit=1)[0].strip(" .")
-        what = re.sub(r"(?i)\s+(?:team|department|group|function)$", "", what)
-        if what and len(what.split()) <= 4 and first_matching(departments, what):
-            title = _VERB_TITLE[match.group(1).lower()].format(_capitalised(what))
+        what = _EMPLOYER_AFTER.split(what, maxsplit=1)[0]  # "la boutique de Nantes"
+        what = re.sub(r"(?i)\s+(?:d'|d’|de|of)\s*$", "", what)
+        if what and (title := _verb_title(match.group(1), what)):
             candidates.append((match.start(), title))
+    for match in patterns["owner"].finditer(prose):
+        candidates.append((match.start(), "Owner"))
     for match in _JA_ROLE.finditer(prose):
         candidates.append((match.start(), (match.group(1) or "") + match.group(2)))
+    for match in _JA_RUNS.finditer(prose):
+        candidates.append((match.start(), "経営者"))
     for _, phrase in sorted(candidates):
-        if 2 <= len(phrase) <= 60 and len(phrase.split()) <= 7 and first_matching(ranks, phrase):
+        if 2 <= len(phrase) <= 60 and len(phrase.split()) <= 7 \
+                and first_matching(ranks, phrase) and not _someone_elses(phrase):
             return phrase
     return None
 

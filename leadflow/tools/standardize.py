@@ -322,6 +322,11 @@ def standardize_title(value: object) -> str | None:
     return title
 
 
+def has_rank(title: str | None) -> bool:
+    """The title holds a word of the seniority table ("Manager", "Leiterin", "CFO")."""
+    return bool(title) and first_matching(standardize_tables().seniority, title or "") is not None
+
+
 def seniority_of(title: str | None) -> str:
     if not title:
         return "unknown"
