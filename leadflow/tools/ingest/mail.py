@@ -62,7 +62,11 @@ def parse_email(payload: object) -> ParsedFields:
     own, embedded = split_embedded(body, subject)
     main, signature = split_signature(own)
     domain = address.strip().rsplit("@", 1)[1].lower() if "@" in address else None
-    out.update({k: v for k, v in parse_signature(signature, domain).items()  # type: ignore[typeddict-item]
+    signed = parse_signature(signature, domain)
+    if _extends(signed.get("full_name", ""), out.get("full_name", "")):
+        # "Rodrigo Villaseñor" in From, "C.P. Rodrigo Villaseñor Ortega" signed: the whole name
+        out["full_name"] = signed["full_name"]
+    out.update({k: v for k, v in signed.items()  # type: ignore[typeddict-item]
                 if k not in out})
     if "email" not in out:
         found = next((m for m in EMAIL_RE.finditer(body) if not is_own_address(m.group(0))),
@@ -80,6 +84,20 @@ def parse_email(payload: object) -> ParsedFields:
     out["text"] = "\n".join(p for p in (subject, main.strip(), signature, forwarded)
                             if p)[:MAX_TEXT_CHARS]
     return out
+
+
+def _extends(longer: str, name: str) -> bool:
+    """The signed name holds every word of a display name of two words or more (a one-word
+    display name may be what the person goes by), in order, and more."""
+    words, more = name.lower().split(), longer.lower().split()
+    if len(words) < 2 or len(more) <= len(words) or any(  # "Pablo Fuentealba M.": an initial
+            len(w.strip(".")) < 2 for w in more if w not in words):
+        return False
+    at = 0
+    for word in more:
+        if at < len(words) and word == words[at]:
+            at += 1
+    return at == len(words)
 
 
 @cache
