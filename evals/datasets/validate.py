@@ -209,15 +209,17 @@ def check_labels(row: dict, text: str, regions: dict[str, str], seen_ids: set[st
                 err(f"routing {routing} ≠ region/segment {lab['region']}/{seg}")
 
 
-def _load_without_injection():  # noqa: ANN202 - stdlib only: the eval's own rule, by path
+def _load_injected():  # noqa: ANN202 - stdlib only: the eval's own rule, by path
     spec = importlib.util.spec_from_file_location(
         "leadflow_evals_injected", ROOT / "leadflow/evals/injected.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.without_injection
+    return module
 
 
-without_injection = _load_without_injection()
+_injected = _load_injected()
+without_injection = _injected.without_injection
+span_count = _injected.span_count  # whitespace between a span's words aside, as the eval
 
 
 def _strings(value: object) -> list[str]:
@@ -242,13 +244,16 @@ def check_injected_text(row: dict, required: bool, err) -> None:
         return
     values = _strings(row["item"])
     for span in spans:
-        found = sum(v.count(span) for v in values)
+        found = sum(span_count(v, span) for v in values)
+        if found == 0 and "\n" in span:  # a span across two values: each of its lines once
+            found = min(sum(span_count(v, line) for v in values)
+                        for line in span.splitlines() if line.strip())
         if found != 1:
             err(f"injected_text {span[:40]!r} occurs {found} times in the item (want once)")
     clean = without_injection(row["item"], spans)
     check_item(clean, False, lambda msg: err(f"without its injection: {msg}"))
     text = item_text(clean)
-    if any(span in text for span in spans):
+    if any(span_count(text, span) for span in spans):
         err("injected_text still in the item after removal")
     for key, value in (row["labels"].get("fields") or {}).items():
         if isinstance(value, str) and value.lower() not in text.lower() \

@@ -131,12 +131,15 @@ def standardize_record(
     raw_phone = prose.direct_dial(std.clean_line(extracted.phone) or None,
                                   f"{text}\n{extracted.inquiry or ''}")
     phone = std.normalize_phone(raw_phone, country)
+    own_inquiry = prose.own_words(extracted.inquiry)
     if raw_phone and phone is None and not country:
-        phone = std.normalize_phone(raw_phone, tld_country or place_country or mail_country)
+        phone = std.normalize_phone(raw_phone, tld_country or place_country or mail_country
+                                    or prose.nanp_region(raw_phone))
     if phone is None:  # the number may be written elsewhere, or in a shape the parser missed
-        hints = [country, tld_country, place_country, mail_country]
+        hints = [country, tld_country, place_country, mail_country,
+                 prose.nanp_region(f"{raw_phone or ''}\n{own_inquiry}")]
         phone = (prose.phone_in_text(raw_phone, hints)
-                 or prose.phone_in_text(extracted.inquiry, hints))
+                 or prose.phone_in_text(own_inquiry, hints))
     country = (country or tld_country or std.country_of_phone(phone) or place_country
                or mail_country)
     if place_country and country == place_country:
@@ -166,9 +169,15 @@ def standardize_record(
     else:
         segment = "unknown"
     stated_title = extracted.title
-    if not stated_title and (stated_title := prose.role_in_text(extracted.inquiry)
-                             or prose.role_in_text(text)):
-        flags.append("title_from_text")  # "I'm the IT Manager at …", "Controller here"
+    # The writer's own words only (a title in what they forwarded is someone else's), read
+    # when no title was given, or the one given holds no rank ("Operations" under a name)
+    # and the prose states one ("I run operations and IT").
+    if not stated_title or not std.has_rank(stated_title):
+        said = (prose.role_in_text(prose.own_words(extracted.inquiry))
+                or prose.role_in_text(prose.own_words(text)))
+        if said:
+            stated_title = said
+            flags.append("title_from_text")  # "I'm the IT Manager at …", "Controller here"
     if stated_title:  # "Head of Finance Transformation @ Mazovia Logistics": the title part
         stated_title = _TITLE_AT_EMPLOYER.split(stated_title, maxsplit=1)[0]
     title = _fit(std.standardize_title(stated_title), "title", flags)

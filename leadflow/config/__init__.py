@@ -202,6 +202,8 @@ class StandardizeConfig(_Frozen):
     own_domains: tuple[str, ...] = ()
     legal_forms: tuple[str, ...] = ()
     places: dict[str, Any] = Field(default_factory=dict)
+    mail: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    self_description: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
 
 def load_standardize(path: Path | None = None) -> StandardizeConfig:
@@ -235,6 +237,10 @@ def load_standardize(path: Path | None = None) -> StandardizeConfig:
         own_domains=tuple(str(d).lower() for d in raw.get("own_domains") or ()),
         legal_forms=tuple(str(f).lower() for f in raw.get("legal_forms") or ()),
         places=dict(raw.get("places") or {}),
+        mail={str(k): tuple(str(w).lower() for w in v)
+              for k, v in (raw.get("mail") or {}).items()},
+        self_description={str(k): tuple(str(w) for w in v) for k, v in
+                          (raw.get("self_description") or {}).items()},
     )
 
 

@@ -12,12 +12,21 @@ from functools import cache
 import phonenumbers
 
 from leadflow.config import standardize_tables
+from leadflow.tools.roles import role_in_text as role_in_text  # read here by its callers
 from leadflow.tools.standardize import (
     MAX_EMPLOYEES,
     clean_text,
-    first_matching,
     plausible_headcount,
 )
+
+# The line Capture writes above text the lead forwarded (a colleague's note, a COO's request):
+# the lead's evidence, but not the lead's own title, phone or name.
+FORWARDED_LINE = "---------- Forwarded message ----------"
+
+
+def own_words(text: str | None) -> str:
+    """The writer's own words: the text above what the lead forwarded, if anything."""
+    return (text or "").split(FORWARDED_LINE, 1)[0]
 
 
 def phone_in_text(text: object, regions: list[str | None]) -> str | None:
@@ -35,6 +44,22 @@ def phone_in_text(text: object, regions: list[str | None]) -> str | None:
                 continue
             return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
     return None
+
+
+# The North American Numbering Plan's own way of writing a number: "(617) 555-0148",
+# "602-555-0148", "208.555.0152" — an area code and an exchange of three digits (2–9
+# first), then four. Written so, the number is a NANP one; its area code tells the country
+# (libphonenumber knows which are Canada's, the Caribbean's). Spaces alone ("617 555 0148")
+# are not the shape: many plans write numbers that way.
+_NANP_SHAPE = re.compile(
+    r"(?<![\d+])(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)\s?|[2-9]\d{2}[.-])[2-9]\d{2}[.-]\d{4}(?!\d)")
+
+
+def nanp_region(text: object) -> str | None:
+    """'US' — the NANP's region, which libphonenumber reads every NANP area code in — when
+    the text holds a number written in the NANP's shape; else None. The last hint for a
+    number's country, after the stated country, the ccTLD and the places named."""
+    return "US" if _NANP_SHAPE.search(clean_text(text)) else None
 
 
 # A switchboard number ("0421 598 77-0", "+43 1 234 56-0") and the extension said after it
@@ -369,82 +394,3 @@ def _without_speaker(run: str, domain: str) -> str:
                 and spelled_by_domain(tail, domain):
             return tail
     return run
-
-
-# A self-description: "I'm the IT Manager", "ich bin Leiterin Controlling", "soy gerente de
-# TI", "sono la responsabile del controllo di gestione", "Controller here".
-_ROLE_CUE = re.compile(
-    r"(?i)(?:\b(?:i'm|i am|i work as|working as|my role is|ich bin|ich arbeite als|je suis|"
-    r"soy|trabajo como|sou|trabalho como|sono|lavoro come|ik ben|ik werk als|jestem|"
-    r"pracuję jako)\s+"
-    r"(?:the\s+|an?\s+|our\s+|der\s+|die\s+|el\s+|la\s+|le\s+|l'|o\s+|a\s+|il\s+|lo\s+|"
-    r"de\s+|het\s+)?)"
-    r"([^\W\d][\w&/'’ .-]{1,70})")
-# "I am Rohit Verma, a data engineer", "soy Ana Ruiz, jefa de compras": the writer's name,
-# then the role in apposition.
-_NAMED_ROLE = re.compile(
-    r"(?i:\b(?:i'm|i am|my name is|this is|ich bin|je suis|soy|me llamo|sou|sono|ik ben|"
-    r"jestem))\s+(?:[A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2}),\s+"
-    r"(?i:(?:the|an?|el|la|le|der|die|o|il|de|het)\s+)?([^\W\d][\w&/'’ .-]{1,70})")
-_ROLE_HERE = re.compile(r"(?:^|(?<=[.!?\n]))\s*([^\W\d][\w&/ -]{1,40}?)\s+here\b")
-# "CTO at Vectorlane.", "…, Partner bei der Alpina Treuhand AG": a role, then its employer.
-_ROLE_AT_EMPLOYER = re.compile(
-    r"(?:^|(?<=[.!?,\n]))\s*([^\W\d][\w&/ -]{1,40}?)\s+"
-    r"(?:at|@|bei(?: der| dem)?|chez|presso|bij|na|w)\s+(?=[A-Z0-9])")
-# Where a role phrase ends: the employer, a place, a clause, a sentence, a description of
-# the employer ("jefa de compras de una cadena de…", "manager of a family bakery").
-_ROLE_END = re.compile(
-    r"(?i)\s+(?:at|@|for|with|in|from|and|but|who|that|since|bei|chez|en|na|no|w|und|et|y|e|"
-    r"auprès|presso|bij|van de|of the company|of an?|de una?|d'une?|di una?|einer|eines|"
-    r"van een|de um|de uma|do um)\s|[,;:!?()]|\.(?:\s|$)|\s[-–—]\s")
-_EMPLOYER_AFTER = re.compile(r"\s+(?:of|de|di|da|do|del|della|van|von)\s+(?=[A-Z])")
-# "I manage practice operations", "I run the finance systems team", "ich leite die IT".
-_ROLE_VERB = re.compile(
-    r"(?i)\b(?:i|ich|je)\s+(manage|run|lead|head|oversee|leite|gère|dirige)\s+"
-    r"(?:the\s+|our\s+|die\s+|den\s+|das\s+|unsere?n?\s+|la\s+|le\s+|les\s+|l')?"
-    r"([^\W\d][\w&/ -]{1,50})")
-_VERB_TITLE = {"manage": "{} Manager", "run": "{} Lead", "lead": "{} Lead", "oversee": "{} Lead",
-               "head": "Head of {}", "leite": "Leiter {}", "gère": "Responsable {}",
-               "dirige": "Directeur {}"}
-# Japanese: "物流企画部のマネージャーをしています", "情報システム部の課長です".
-_JA_ROLE = re.compile(
-    r"([\u3040-\u30ff\u4e00-\u9fff]{1,12}?(?:部|課|室|グループ|チーム|本部))?の?"
-    r"(マネージャー|部長|課長|室長|係長|リーダー|責任者|社長|取締役|代表取締役|本部長)"
-    r"(?:を(?:して|務めて)|です|として|の)")
-
-
-def role_in_text(text: object) -> str | None:
-    """The writer's own job title when the text states it ("I'm the IT Manager at …",
-    "Controller here", "I manage practice operations"), or None. Only a phrase holding a
-    rank word the seniority table knows counts, so "I'm curious" or "I'm in Lyon" is not a
-    title; the phrase ends where the employer, a place or the clause begins."""
-    prose = clean_text(text)
-    if not prose:
-        return None
-    ranks = standardize_tables().seniority
-    candidates: list[tuple[int, str]] = []
-    for match in [*_ROLE_CUE.finditer(prose), *_NAMED_ROLE.finditer(prose)]:
-        phrase = _ROLE_END.split(match.group(1), maxsplit=1)[0].strip(" .'’")
-        if len(phrase.split()) > 4:  # "… di gestione di Ferretti Logistica": the employer
-            phrase = _EMPLOYER_AFTER.split(phrase, maxsplit=1)[0]
-        candidates.append((match.start(), phrase))
-    for match in [*_ROLE_HERE.finditer(prose), *_ROLE_AT_EMPLOYER.finditer(prose)]:
-        if not _ROLE_CUE.match(match.group(1)):  # "Ich bin Leiter … bei": the cue's own
-            candidates.append((match.start(), match.group(1).strip()))
-    departments = standardize_tables().department
-    for match in _ROLE_VERB.finditer(prose):
-        what = _ROLE_END.split(match.group(2), maxsplit=1)[0].strip(" .")
-        what = re.sub(r"(?i)\s+(?:team|department|group|function)$", "", what)
-        if what and len(what.split()) <= 4 and first_matching(departments, what):
-            title = _VERB_TITLE[match.group(1).lower()].format(_capitalised(what))
-            candidates.append((match.start(), title))
-    for match in _JA_ROLE.finditer(prose):
-        candidates.append((match.start(), (match.group(1) or "") + match.group(2)))
-    for _, phrase in sorted(candidates):
-        if 2 <= len(phrase) <= 60 and len(phrase.split()) <= 7 and first_matching(ranks, phrase):
-            return phrase
-    return None
-
-
-def _capitalised(words: str) -> str:
-    return " ".join(w if w.isupper() else w.capitalize() for w in words.split())

@@ -152,7 +152,8 @@ def split_name(full: str) -> tuple[str | None, str | None]:
     # "Dipl.-Ing.", "Mag.", "Arq.", "mgr inż.": never part of a name
     full = re.sub(r"^(?:(?:mr|mrs|ms|miss|dr|prof|sr|sra|srta|herr|frau|m|mme|mlle|ing|lic|licda|"
                   r"arq|dott|dott\.ssa|dipl\.?-ing|dr\.?-ing|mag|eng|engº|ir|drs|mgr|inż|sig|"
-                  r"sig\.ra|dkfm)\.?\s+|(?-i:DI|DDr)\s+)+", "", full, flags=re.I)
+                  r"sig\.ra|dkfm)\.?\s+|(?-i:DI|DDr)\s+|(?:[a-z]{1,3}\.){2,}\s+)+", "", full,
+                  flags=re.I)  # and any dotted abbreviation: "C.P.", "M.Sc."
     if not full:
         return None, None
     if "," in full:
@@ -165,7 +166,10 @@ def split_name(full: str) -> tuple[str | None, str | None]:
         return capitalize_name(parts[0]), None
     if len(parts) == 2 and all(_is_east_asian(p) for p in parts):
         return parts[1], parts[0]  # 高橋 美咲, 김 민수: the family name comes first
-    return capitalize_name(parts[0]), capitalize_name(" ".join(parts[1:]))
+    rest = parts[1:]
+    if len(rest) > 1:  # "Harold J. Vance": a middle initial is no part of the family name
+        rest = [p for p in rest[:-1] if not re.fullmatch(r"[A-Z]\.?", p)] + rest[-1:]
+    return capitalize_name(parts[0]), capitalize_name(" ".join(rest))
 
 
 def _folded(text: str) -> str:
@@ -181,6 +185,8 @@ def name_from_address(first: str | None, last: str | None,
     (first names are not completed: the address may spell a nickname or initials). The
     address must be exactly two alphabetic parts, one of them the name given."""
     given = first if first and not last else None
+    if first and last and email and "@" in email:
+        return _family_name_by_address(first, last, email)
     if not given or " " in given or not email or "@" not in email:
         return first, last
     pieces = re.split(r"[._-]", email.split("@", 1)[0].lower())
@@ -189,6 +195,41 @@ def name_from_address(first: str | None, last: str | None,
     if _folded(given) == pieces[1] and _folded(given) != pieces[0]:
         return capitalize_name(pieces[0]), given  # the name given was the family name
     return first, last
+
+
+def _family_name_by_address(first: str, last: str, email: str) -> tuple[str, str]:
+    """Where the family name starts in a name of three words or more, as the address spells
+    it: 'Luz' + 'Marina Cárdenas Ortiz' at lmcardenas@ → ('Luz Marina', 'Cárdenas Ortiz');
+    'Rui' + 'Manuel Carvalhais' at rcarvalhais@ → ('Rui Manuel', 'Carvalhais'). The family
+    name is the word the local part ends with, or the one its second part starts with
+    (luzmarina.cardenas@); otherwise the split stays as it was."""
+    words = f"{first} {last}".split()
+    if len(words) < 3:
+        return first, last
+    local = email.split("@", 1)[0].lower()
+    pieces = [_folded(p) for p in re.split(r"[._-]", local) if p]
+    joined = "".join(pieces)
+    folded = [re.sub(r"[^a-z]", "", _folded(w)) for w in words]
+    for k in range(1, len(words)):
+        word = folded[k]
+        if len(word) >= 3 and (joined.endswith(word) or
+                               (len(pieces) > 1 and pieces[1].startswith(word))):
+            before = joined[:joined.rfind(word)] if joined.endswith(word) else pieces[0]
+            while k > 1 and words[k - 1].lower() in _NAME_PARTICLES:  # "van Beethoven"
+                k -= 1
+            # the address's surname is followed by another (a second surname: the whole is
+            # the family name), or what precedes it spells every given name ("lm" for Luz
+            # Marina); "renata.lima" for Renata Carvalho Lima says nothing of Carvalho
+            if k < len(words) - 1 or before in ("".join(folded[:k]),
+                                                "".join(w[:1] for w in folded[:k])):
+                return " ".join(words[:k]), " ".join(words[k:])
+            break
+    return first, last
+
+
+_NAME_PARTICLES = frozenset({"van", "von", "de", "da", "das", "do", "dos", "del", "della", "di",
+                             "du", "der", "den", "la", "le", "ten", "ter", "zu", "al", "el",
+                             "bin", "ben", "ibn", "abu", "bint"})
 
 
 def _is_east_asian(word: str) -> bool:
@@ -320,6 +361,11 @@ def standardize_title(value: object) -> str | None:
         title,
     )
     return title
+
+
+def has_rank(title: str | None) -> bool:
+    """The title holds a word of the seniority table ("Manager", "Leiterin", "CFO")."""
+    return bool(title) and first_matching(standardize_tables().seniority, title or "") is not None
 
 
 def seniority_of(title: str | None) -> str:

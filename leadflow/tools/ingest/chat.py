@@ -42,6 +42,12 @@ _SELF_INTRO = re.compile(
     # "Greg Lindahl here"; a name starts a word run ("A'A'A'…" is one try, not one a letter)
     r"|(?<![\w'’-])([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){1,2}) here\b"
 )
+# Who to ask for on a call back is the visitor ("call me at …, ask for Ray", "demandez
+# Mathilde"): their name when nothing else in the chat gives it.
+_ASK_FOR = re.compile(
+    r"(?i:\bask for|\bdemandez|\bdemander|\bpregunte por|\bpreguntar por|\bpregunta por|"
+    r"\bpergunte por|\bperguntar por|\bfragen sie nach|\bverlangen sie)\s+"
+    r"([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2})")
 _HEADCOUNT = re.compile(
     r"(?i)(?:~|about |around |approx\.? |ca\. )?(?<![\d,.])(\d[\d,.]*)\+?\s*"
     r"(?:people|employees|staff|mitarbeiter(?:innen)?|empleados|funcionários|colaboradores|"
@@ -80,12 +86,23 @@ _JA_INTRO = re.compile(r"([^\s、。「」]{2,30}(?:株式会社|有限会社|�
                        r"([^\s、。の]{1,6})(?:です|と申します|といいます)")
 
 
+_COMPANY_NAME = re.compile(
+    r"(?i)\b(?:company|business|organi[sz]ation|firm)[\s-]?name\b|\bfirmen[\s-]?name|"
+    r"\bunternehmens[\s-]?name|\bname\s+(?:of\s+)?(?:your|the)\s+(?:company|business|firm)\b|"
+    r"\bnombre\s+de\s+(?:la|tu|su)\s+empresa|\bnom\s+de\s+(?:l'|l’|votre\s+)(?:entreprise|"
+    r"société)|\bnome\s+da\s+(?:sua\s+)?empresa|\braison sociale|\brazón social|\brazão social|"
+    r"会社名")
+
+
 def _asked_fields(turn: str) -> list[str]:
     """Fields a bot turn asks for, in the order asked ('company, and your role?'); only the
     turn's last question counts ("I'm Flo, the assistant. What's your name?" asks a name)."""
     sentences = [s for s in re.split(r"(?<=[.!?。！？])\s*", turn) if s.strip()]
     questions = [s for s in sentences if "?" in s or "？" in s]
     question = (questions or sentences or [turn])[-1]
+    # "company name?", "Firmenname?", "nombre de la empresa?": the company's name, not the
+    # person's — the name word is read as part of the company question
+    question = _COMPANY_NAME.sub(" company ", question)
     found = [(m.start(), field) for field, rx in _ASKS
              if (m := re.search(rx, question, re.IGNORECASE))]
     fields = [field for _, field in sorted(found)]
@@ -269,6 +286,9 @@ def parse_chat(payload: object) -> ParsedFields:
         introduced = next((line.strip(" .") for line in visitor_lines
                            if _NAME_PART.fullmatch(line.strip(" ."))
                            and _named_by_address(line.strip(" ."), out.get("email"))), None)
+    if not introduced and "full_name" not in out and "last_name" not in out:
+        introduced = next((m.group(1) for line in visitor_lines
+                           if (m := _ASK_FOR.search(line))), None)
     if introduced and "last_name" not in out:
         out.setdefault("full_name", introduced)
     all_text = "\n".join(visitor_lines)

@@ -10,6 +10,7 @@ from typing import Any
 from leadflow.config import standardize_tables
 from leadflow.tools.ingest.parsed import ParsedFields
 from leadflow.tools.ingest.patterns import strip_html
+from leadflow.tools.ingest.signature import parse_signature, split_signature
 from leadflow.tools.ingest.text import MAX_TEXT_CHARS
 from leadflow.tools.standardize import EMAIL_RE, clean_text
 
@@ -123,6 +124,14 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
         out["inquiry"] = max(unnamed, key=len)
     if "inquiry" in out:
         out["inquiry"] = out["inquiry"][:MAX_TEXT_CHARS]
+    if "inquiry" in out and not ("title" in out and "phone" in out):
+        # a message signed like a mail ("Cheers, / Kevin Marsh / Growth Lead, RankHigh"):
+        # its signature gives the title or phone the form had no field for
+        domain = out["email"].rsplit("@", 1)[-1] if "@" in out.get("email", "") else None
+        signed = parse_signature(split_signature(out["inquiry"])[1], domain)
+        for field in ("title", "phone"):
+            if field in signed and field not in out:
+                out[field] = signed[field]  # type: ignore[literal-required]
     if "email" in out and not EMAIL_RE.search(out["email"]):
         # "email" column holding a phone or junk: keep it as text only.
         extra.append(f"email: {out.pop('email')}")

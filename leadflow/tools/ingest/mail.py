@@ -12,12 +12,15 @@ import re
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import getaddresses
+from functools import cache
 from typing import Any
 
+from leadflow.config import standardize_tables
 from leadflow.tools.ingest.parsed import IngestError, ParsedFields
 from leadflow.tools.ingest.patterns import strip_html
 from leadflow.tools.ingest.signature import parse_signature, split_signature
 from leadflow.tools.ingest.text import MAX_TEXT_CHARS
+from leadflow.tools.prose import FORWARDED_LINE
 from leadflow.tools.standardize import (
     EMAIL_RE,
     clean_line,
@@ -56,19 +59,130 @@ def parse_email(payload: object) -> ParsedFields:
     display = clean_line(display).strip("\"' ")
     if display and not EMAIL_RE.search(display):
         out["full_name"] = display
-    main, signature = split_signature(body)
+    own, embedded = split_embedded(body, subject)
+    main, signature = split_signature(own)
     domain = address.strip().rsplit("@", 1)[1].lower() if "@" in address else None
-    out.update({k: v for k, v in parse_signature(signature, domain).items()  # type: ignore[typeddict-item]
+    signed = parse_signature(signature, domain)
+    if _extends(signed.get("full_name", ""), out.get("full_name", "")):
+        # "Rodrigo Villaseñor" in From, "C.P. Rodrigo Villaseñor Ortega" signed: the whole name
+        out["full_name"] = signed["full_name"]
+    out.update({k: v for k, v in signed.items()  # type: ignore[typeddict-item]
                 if k not in out})
     if "email" not in out:
         found = next((m for m in EMAIL_RE.finditer(body) if not is_own_address(m.group(0))),
                      None)
         if found:
             out["email"] = found.group(0)
-    inquiry = "\n".join(part for part in (subject, main.strip()) if part)
+    # What the lead forwarded (a colleague's request, a COO's note) is the lead's evidence:
+    # it follows the lead's own words in the inquiry, under one marker line, so the writer's
+    # own facts (title, phone) are still read from above it (`prose.own_words`).
+    forwarded = "\n\n".join(
+        f"{FORWARDED_LINE}\n" + (f"From: {name}\n" if name else "") + text
+        for name, text in embedded)
+    inquiry = "\n".join(part for part in (subject, main.strip(), forwarded) if part)
     out["inquiry"] = inquiry[:MAX_TEXT_CHARS]
-    out["text"] = "\n".join(p for p in (inquiry, signature) if p)[:MAX_TEXT_CHARS]
+    out["text"] = "\n".join(p for p in (subject, main.strip(), signature, forwarded)
+                            if p)[:MAX_TEXT_CHARS]
     return out
+
+
+def _extends(longer: str, name: str) -> bool:
+    """The signed name holds every word of a display name of two words or more (a one-word
+    display name may be what the person goes by), in order, and more."""
+    words, more = name.lower().split(), longer.lower().split()
+    if len(words) < 2 or len(more) <= len(words) or any(  # "Pablo Fuentealba M.": an initial
+            len(w.strip(".")) < 2 for w in more if w not in words):
+        return False
+    at = 0
+    for word in more:
+        if at < len(words) and word == words[at]:
+            at += 1
+    return at == len(words)
+
+
+@cache
+def _marker_line(kind: str) -> re.Pattern[str]:
+    """A line that opens a forwarded message ("---------- Forwarded message ---------",
+    "Begin forwarded message:"; kind `forwarded_markers`) or one quoted whole
+    ("-----Original Message-----"; `quoted_markers`)."""
+    markers = sorted(standardize_tables().mail.get(kind, ()), key=len, reverse=True)
+    words = "|".join(re.escape(m) for m in markers) or r"(?!)"
+    return re.compile(rf"^[ \t>]*[-_=*~ ]*(?:{words})[ \t]*[-_=*~:：]*[ \t]*$", re.IGNORECASE)
+
+
+def _subject_kind(subject: str) -> str | None:
+    """'forward' for "Fwd: …"/"WG: …"/"RV: …", 'reply' for "Re: …"/"AW: …", else None; the
+    first prefix decides ("Re: Fwd: …" is a reply)."""
+    prefix = re.match(r"\s*([^\W\d_]{1,6})\s*[:：]", subject)
+    word = prefix.group(1).lower() if prefix else ""
+    mail = standardize_tables().mail
+    return ("forward" if word in mail.get("forward_prefixes", ()) else
+            "reply" if word in mail.get("reply_prefixes", ()) else None)
+
+
+_ONE_HEADER = re.compile(r"^[ \t>]*\*{0,2}[^\W\d][\w .-]{0,20}\*{0,2}[ \t]*[:：]")
+
+
+def split_embedded(body: str, subject: str = "") -> tuple[str, list[tuple[str, str]]]:
+    """The writer's own text, and the messages they forwarded below it as (sender's name,
+    text). A message inside the body is opened by a marker line or by a header block
+    ("From:" then another header line: "Von: … / Gesendet: …", "De : … / Envoyé : …"). It is
+    forwarded when its marker says so, or the subject does ("Fwd:", "WG:"), or nothing says
+    the mail is a reply; the earlier messages of a reply thread ("Re:" and "-----Original
+    Message-----") and anything one of us sent are history, left out. Quote marks ('> ') are
+    taken off the kept text."""
+    lines = body.replace("\r\n", "\n").split("\n")
+    reply = _subject_kind(subject) == "reply"
+    forward = _subject_kind(subject) == "forward"
+    starts = []
+    i = 0
+    while i < len(lines):
+        header_at = None
+        kept = forward or not reply
+        if _marker_line("forwarded_markers").match(lines[i]) or \
+                _marker_line("quoted_markers").match(lines[i]):
+            kept = kept or bool(_marker_line("forwarded_markers").match(lines[i]))
+            header_at = i + 1
+            while header_at < len(lines) and not lines[header_at].strip():
+                header_at += 1
+        elif (i > 0 and _FORWARDED_FROM.match(lines[i]) and i + 1 < len(lines)
+              and _ONE_HEADER.match(lines[i + 1])):
+            header_at = i
+        if header_at is None:
+            i += 1
+            continue
+        end = header_at
+        while end < len(lines) and lines[end].strip() and _ONE_HEADER.match(lines[end]):
+            end += 1
+        starts.append((i, header_at, end, kept))
+        i = max(end, i + 1)
+    if not starts:
+        return body, []
+    messages = []
+    for n, (_, header_at, end, kept) in enumerate(starts):
+        if not kept:
+            continue
+        stop = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+        header = "\n".join(lines[header_at:end])
+        sender = _FORWARDED_FROM.search(header)
+        display, address = _sender_of(sender.group(1)) if sender else ("", "")
+        if address and is_own_address(address):
+            continue  # our own message quoted back: the history of the thread, not the lead
+        text = "\n".join(re.sub(r"^[ \t]*>+ ?", "", line) for line in lines[end:stop]).strip()
+        if text:
+            messages.append((display, text))
+    return "\n".join(lines[:starts[0][0]]), messages
+
+
+def _sender_of(value: str) -> tuple[str, str]:
+    """(display name, address) of a forwarded header's From value ('Brandt, Oliver
+    <o.brandt@…>' keeps its comma: it is part of the name)."""
+    value = clean_line(value)
+    bracketed = re.fullmatch(r"(.*?)\s*[<\[](?:mailto:)?([^<>\[\]\s]+)[>\]]\s*", value)
+    if bracketed:
+        return bracketed.group(1).strip("\"' "), bracketed.group(2).strip()
+    display, address = _first_address(value)
+    return clean_line(display).strip("\"' "), address.strip()
 
 
 # The header line that opens a forwarded or quoted message, in the languages mail clients
@@ -85,12 +199,7 @@ def forwarded_sender(body: str) -> tuple[str, str, str] | None:
     whose sender is not one of us: what a colleague forwarded, or the lead's mail quoted in
     our own relay. None when there is none."""
     for match in _FORWARDED_FROM.finditer(body):
-        value = clean_line(match.group(1))
-        bracketed = re.fullmatch(r"(.*?)\s*[<\[](?:mailto:)?([^<>\[\]\s]+)[>\]]\s*", value)
-        # "Brandt, Oliver <o.brandt@…>": the comma is part of the name, not a second address
-        display, address = ((bracketed.group(1).strip("\"' "), bracketed.group(2))
-                            if bracketed else _first_address(value))
-        address = address.strip()
+        display, address = _sender_of(match.group(1))
         if address and EMAIL_RE.fullmatch(address) and not is_own_address(address):
             rest = body[match.end():].lstrip("\n")
             return display, address, _HEADER_LINE.sub("", rest, count=1)

@@ -1,0 +1,181 @@
+"""The writer's own role as their prose states it (issue 14): "I'm the IT Manager",
+"As head of procurement, I …", "ich leite bei uns den Einkauf", "I have a grooming salon",
+"課長の田中です" — read by grammar from the `self_description` table of standardize.yaml, and
+never a title that belongs to someone else ("on behalf of our CFO").
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from leadflow.config import standardize_tables
+from leadflow.tools.standardize import clean_text, first_matching, phrase_regex
+
+
+# A self-description: "I'm the IT Manager", "ich bin Leiterin Controlling", "soy gerente de
+# TI", "c'est moi le gérant", "Controller here". The cue words, articles and verbs are the
+# `self_description` table of standardize.yaml; the grammar is here.
+def _alternation(words: tuple[str, ...]) -> str:
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+")
+                    for w in sorted(words, key=len, reverse=True)) or r"(?!)"
+
+
+@cache
+def _role_patterns() -> dict[str, re.Pattern[str]]:
+    table = standardize_tables().self_description
+    cues, articles = _alternation(table.get("cues", ())), _alternation(table.get("articles", ()))
+    article = rf"(?:(?:{articles})\s+|l'|l’)?"
+    fillers = _alternation(table.get("verb_fillers", ()))
+    verbs = _alternation(tuple(v for kind in ("manage_verbs", "head_verbs", "lead_verbs")
+                               for v in table.get(kind, ())))
+    have = _alternation(table.get("have_verbs", ()))
+    indefinite = _alternation(table.get("indefinite_articles", ()))
+    business = _alternation(table.get("business_nouns", ()))
+    after = _alternation(table.get("business_after", ()))
+    return {
+        "cue": re.compile(rf"(?i)(?:\b(?:{cues})\s+{article})([^\W\d][\w&/'’ .-]{{1,70}})"),
+        # "As head of procurement, I …", "Als Einkaufsleiterin suche ich …": a sentence that
+        # opens with the writer's role
+        "as": re.compile(rf"(?i)(?:^|(?<=[.!?\n]))\s*(?:{_alternation(table.get('as_cues', ()))})"
+                         rf"\s+{article}([^\W\d][\w&/'’ .-]{{1,60}}?)"
+                         rf"(?:\s*,|\s(?:i|je|yo|eu)\b|\s[^\W\d]+\s+ich\b)"),
+        "verb": re.compile(rf"(?i)(?<!\w)({verbs})\s+(?:(?:{fillers})\s+)?"
+                           rf"{article}([^\W\d][\w&/'’ -]{{1,50}})"),
+        # "I have a dog grooming salon", "tenho uma distribuidora", "j'ai une boulangerie"
+        "owner": re.compile(rf"(?i)(?<!\w)(?:{have})\s+(?:{indefinite})\s+"
+                            rf"(?:[^\W\d][\w'-]*\s+){{0,3}}?(?:{business})"
+                            rf"(?=\s*(?:[,.;:!?()]|$)|\s+(?:{after})\s)"),
+        "business": re.compile(rf"(?i)^(?:[^\W\d][\w'-]*\s+){{0,3}}?(?:{business})$"),
+    }
+
+
+# "I am Rohit Verma, a data engineer", "soy Ana Ruiz, jefa de compras": the writer's name,
+# then the role in apposition.
+_NAMED_ROLE = re.compile(
+    r"(?i:\b(?:i'm|i am|my name is|this is|ich bin|je suis|soy|me llamo|sou|sono|ik ben|"
+    r"jestem))\s+(?:[A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2}),\s+"
+    r"(?i:(?:the|an?|el|la|le|der|die|o|il|de|het)\s+)?([^\W\d][\w&/'’ .-]{1,70})")
+_ROLE_HERE = re.compile(r"(?:^|(?<=[.!?\n]))\s*([^\W\d][\w&/ -]{1,40}?)\s+here\b")
+# "CTO at Vectorlane.", "…, Partner bei der Alpina Treuhand AG": a role, then its employer.
+_ROLE_AT_EMPLOYER = re.compile(
+    r"(?:^|(?<=[.!?,\n]))\s*([^\W\d][\w&/ -]{1,40}?)\s+"
+    r"(?:at|@|bei(?: der| dem)?|chez|presso|bij|na|w)\s+(?=[A-Z0-9])")
+# Where a role phrase ends: the employer, a place, a clause, a sentence, a description of
+# the employer ("jefa de compras de una cadena de…", "manager of a family bakery").
+_ROLE_END = re.compile(
+    r"(?i)\s+(?:at|@|for|with|in|from|and|but|who|that|since|bei|chez|en|na|no|w|und|et|y|e|"
+    r"auprès|presso|bij|van de|of the company|of an?|de una?|d'une?|di una?|einer|eines|"
+    r"van een|de um|de uma|do um)\s|[,;:!?()]|\.(?:\s|$)|\s[-–—]\s")
+_EMPLOYER_AFTER = re.compile(r"\s+(?:of|de|di|da|do|del|della|van|von)\s+(?=[A-Z])")
+# Japanese: "物流企画部のマネージャーをしています", "情報システム部の課長です".
+_JA_ROLE = re.compile(
+    r"([\u3040-\u30ff\u4e00-\u9fff]{1,12}?(?:部|課|室|グループ|チーム|本部))?の?"
+    r"(マネージャー|部長|課長|室長|係長|リーダー|責任者|社長|取締役|代表取締役|本部長)"
+    r"(?:を(?:して|務めて)|です|として|の)")
+# "社員120名ほどの会社を経営しております": the writer runs the business.
+_JA_RUNS = re.compile(r"(?:会社|企業|事業|店|店舗|法人|工場|事務所)を(?:経営|営んで|営っ)")
+
+
+def _verb_title(verb: str, what: str) -> str | None:
+    """The title a role verb and its object make: "I manage" + "warehouse operations" →
+    "Warehouse Operations Manager", "I run" + "IT" → "Head of IT", "ich leite" +
+    "Vertriebsinnendienst" → "Head of Vertriebsinnendienst", "je gère" + "boutique" →
+    "Boutique Manager", "I run" + "a small bakery" → "Managing Director"; None when the
+    object is no department, team, shop or business."""
+    table = standardize_tables().self_description
+    said = " ".join(verb.lower().split())
+    kind = next((k for k in ("manage_verbs", "head_verbs", "lead_verbs")
+                 if said in (" ".join(w.lower().split()) for w in table.get(k, ()))),
+                "manage_verbs")
+    template = (table.get(kind.replace("verbs", "titles")) or ("{}",))[0]
+    if _role_patterns()["business"].match(what):  # the business itself
+        if kind == "head_verbs":
+            return "Managing Director"
+        return template.format(_capitalised(what.split()[-1]))  # "Boutique Manager"
+    units = (*table.get("team_nouns", ()), *table.get("department_nouns", ()))
+    unit = re.search(rf"(?i)\s*\b({_alternation(units)})$", what)
+    core = what[:unit.start()].strip() if unit else what
+    if not core or len(core.split()) > 4 or not (unit or _department_like(core)):
+        return None
+    if unit and kind == "head_verbs" and unit.group(1).lower() in (
+            w.lower() for w in table.get("team_nouns", ())):
+        template = (table.get("manage_titles") or ("{}",))[0]  # "I run the SDR team"
+    return template.format(_capitalised(core))
+
+
+def _department_like(words: str) -> bool:
+    """The words name a department ("finance", "IT"), also as the first part of a German
+    compound ("Vertriebsinnendienst", "Einkaufsabteilung")."""
+    departments = standardize_tables().department
+    if first_matching(departments, words):
+        return True
+    stems = [p for _, phrases in departments for p in phrases if len(p) >= 5 and " " not in p]
+    return any(w.lower().startswith(stem) for w in words.split() for stem in stems)
+
+
+def _someone_elses(phrase: str) -> bool:
+    """A possessive before the rank ("on behalf of our CFO", "assistant to my VP"): the
+    role named is someone else's, not the writer's."""
+    others = standardize_tables().self_description.get("possessives", ())
+    rank = phrase_regex(tuple(p for _, ps in standardize_tables().seniority for p in ps))
+    found = rank.search(phrase)
+    before = phrase[:found.start()] if found else phrase
+    return bool(others) and re.search(rf"(?i)(?<!\w)(?:{_alternation(others)})(?!\w)",
+                                      before) is not None
+
+
+def _before_possessive(phrase: str) -> str:
+    """'CFO of our group' → 'CFO': what follows a preposition and a possessive is the
+    writer's organisation, not part of the title."""
+    others = standardize_tables().self_description.get("possessives", ())
+    if not others:
+        return phrase
+    return re.split(rf"(?i)\s+(?:of|to|for|at|de|du|des|von|do|da|für)\s+"
+                    rf"(?:{_alternation(others)})(?!\w)", phrase, maxsplit=1)[0]
+
+
+def role_in_text(text: object) -> str | None:
+    """The writer's own job title when the text states it ("I'm the IT Manager at …",
+    "Controller here", "As head of procurement, I …", "I manage practice operations",
+    "ich leite bei uns den Vertriebsinnendienst", "I have a dog grooming salon" → Owner),
+    or None. Only a phrase holding a rank word the seniority table knows counts, so "I'm
+    curious" or "I'm in Lyon" is not a title; the phrase ends where the employer, a place
+    or the clause begins; a rank after a possessive ("on behalf of our CFO") is someone
+    else's."""
+    prose = clean_text(text)
+    if not prose:
+        return None
+    ranks = standardize_tables().seniority
+    patterns = _role_patterns()
+    candidates: list[tuple[int, str]] = []
+    for match in [*patterns["cue"].finditer(prose), *_NAMED_ROLE.finditer(prose),
+                  *patterns["as"].finditer(prose)]:
+        phrase = _ROLE_END.split(match.group(1), maxsplit=1)[0].strip(" .'’")
+        if len(phrase.split()) > 4:  # "… di gestione di Ferretti Logistica": the employer
+            phrase = _EMPLOYER_AFTER.split(phrase, maxsplit=1)[0]
+        candidates.append((match.start(), _before_possessive(phrase)))
+    for match in [*_ROLE_HERE.finditer(prose), *_ROLE_AT_EMPLOYER.finditer(prose)]:
+        if not patterns["cue"].match(match.group(1)):  # "Ich bin Leiter … bei": the cue's own
+            candidates.append((match.start(), match.group(1).strip()))
+    for match in patterns["verb"].finditer(prose):
+        what = _ROLE_END.split(match.group(2), maxsplit=1)[0].strip(" .")
+        what = _EMPLOYER_AFTER.split(what, maxsplit=1)[0]  # "la boutique de Nantes"
+        what = re.sub(r"(?i)\s+(?:d'|d’|de|of)\s*$", "", what)
+        if what and (title := _verb_title(match.group(1), what)):
+            candidates.append((match.start(), title))
+    for match in patterns["owner"].finditer(prose):
+        candidates.append((match.start(), "Owner"))
+    for match in _JA_ROLE.finditer(prose):
+        candidates.append((match.start(), (match.group(1) or "") + match.group(2)))
+    for match in _JA_RUNS.finditer(prose):
+        candidates.append((match.start(), "経営者"))
+    for _, phrase in sorted(candidates):
+        if 2 <= len(phrase) <= 60 and len(phrase.split()) <= 7 \
+                and first_matching(ranks, phrase) and not _someone_elses(phrase):
+            return phrase
+    return None
+
+
+def _capitalised(words: str) -> str:
+    return " ".join(w if w.isupper() else w.capitalize() for w in words.split())

@@ -1,0 +1,37 @@
+"""Which words of a written name are the family name (issue 14): a middle initial is in
+neither part, a dotted professional abbreviation is no name, the address tells where a
+second given name ends, and a signature that signs the whole name completes the From."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadflow.tools.ingest import parse_email
+from leadflow.tools.standardize import name_from_address, split_name
+
+
+def test_a_middle_initial_and_a_dotted_abbreviation_are_not_the_family_name() -> None:
+    assert split_name("Walter P. Quinn") == ("Walter", "Quinn")
+    assert split_name("M.Sc. Inga Lund") == ("Inga", "Lund")
+
+
+@pytest.mark.parametrize(("full", "email", "expected"), [
+    ("Ana Sofía Bermúdez Ríos", "asbermudez@muni.example", ("Ana Sofía", "Bermúdez Ríos")),
+    ("Ana Sofía Bermúdez Ríos", "anasofia.bermudez@muni.example",
+     ("Ana Sofía", "Bermúdez Ríos")),
+    ("Mei Ling Tan", "mltan@port.example", ("Mei Ling", "Tan")),
+    # the address names the last surname only: where the family name starts is not said
+    ("Paulo Ribeiro Costa", "paulo.costa@agro.example", ("Paulo", "Ribeiro Costa")),
+    ("Omar Al Habsi", "o.alhabsi@grid.example", ("Omar", "Al Habsi")),
+])
+def test_the_address_tells_where_the_given_names_end(full: str, email: str,
+                                                     expected: tuple[str, str]) -> None:
+    assert name_from_address(*split_name(full), email) == expected
+
+
+def test_the_signature_completes_a_shorter_from_name() -> None:
+    parsed = parse_email("From: Tomás Echeverría <techeverria@vinos.example>\nSubject: hola\n\n"
+                         "¿Me envían precios?\n\nSaludos,\nLic. Tomás Echeverría Vidal\n"
+                         "Gerente de Compras\nVinos del Valle\n")
+    assert parsed["full_name"] == "Lic. Tomás Echeverría Vidal"
+    assert split_name(parsed["full_name"]) == ("Tomás", "Echeverría Vidal")
