@@ -25,6 +25,7 @@ from leadflow.agents.text_signals import (
     budget_stated,
     budget_talked_about,
     buying_date,
+    contract_ending,
     distant_year,
     money_amounts,
     own_request,
@@ -91,6 +92,19 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
             return contains_phrase(text, phrases)
         return affirmed(text, phrases)
 
+    # Someone who is not buying (a student, a job seeker, a vendor pitching, a customer
+    # asking for support, an unsubscribe) is scored down on every criterion, not only on
+    # authority: whatever dates or needs they mention are not a purchase of ours.
+    authority = rules.bant["authority"]
+    if non_buyer := find(authority, "non_buyer_phrases"):
+        return _non_buyer(contact, quote(text, non_buyer), non_buyer.group(0), conflicts)
+    if contact.get("seniority") in ("individual_contributor", "unknown", None) and (
+            junior := contains_phrase(contact.get("title") or "",
+                                      authority.phrases.get("non_buyer_title_phrases", ()))):
+        # a student's or an intern's title ("Étudiante", "Praktikant Data Analytics"): not
+        # someone who buys, whatever a form's dropdowns say
+        return _non_buyer(contact, f"title: {contact['title']}", junior.group(0), conflicts)
+
     # Budget
     budget = rules.bant["budget"]
     figures = tuple(rules.currency.get("company_figure_words") or ())
@@ -131,23 +145,28 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
                               evidence=_size_fact(company))
 
     # Authority
-    authority = rules.bant["authority"]
-    seniority = contact.get("seniority") or "unknown"
-    band_name, strength = authority.settings["by_seniority"].get(seniority, ["limited", 0.2])
-    evidence = (f"title: {contact['title']} ({seniority.replace('_', ' ')})"
-                if contact.get("title") else "no title given")
-    non_buyer = find(authority, "non_buyer_phrases")
-    if non_buyer and seniority in ("c_level", "vp", "director"):
-        conflicts.append(f"authority: senior title but '{non_buyer.group(0)}' in the text")
-        band_name, strength, evidence = "limited", 0.3, f"{evidence}; {quote(text, non_buyer)}"
-    elif non_buyer:
-        band_name, strength, evidence = "limited", 0.0, quote(text, non_buyer)
-    elif (other := someone_else_decides(text, authority)) and seniority != "c_level":
+    band_name, strength, evidence = _by_title(contact, authority)
+    if (other := someone_else_decides(text, authority)) and contact.get(
+            "seniority") != "c_level":
+        # "my VP decides", "la decisión final sería de nuestra directora financiera": the
+        # writer influences the purchase, another person owns it
         if band_name == "limited":
             band_name, strength = "some_influence", 0.3
         elif band_name == "primary_decision_maker":
             band_name, strength = "significant_influence", 0.8
         evidence = f"{evidence}; {other}"
+    elif own := find(authority, "own_decision_phrases"):
+        # the writer says in the first person that they decide or sign ("I sign off", "ich
+        # entscheide", "yo decido", "私が決裁"): the primary decision maker when no title or a
+        # manager's says less; a director's title already gives significant influence, and
+        # the claim moves them up within it; a junior title contradicts it (a conflict)
+        evidence = f"{evidence}; {quote(text, own)}"
+        if contact.get("seniority") == "individual_contributor":
+            conflicts.append(f"authority: junior title but '{own.group(0)}' in the text")
+        elif band_name in ("limited", "some_influence"):
+            band_name, strength = "primary_decision_maker", 0.6
+        else:
+            strength = min(1.0, strength + 0.4)
     elif decision := find(authority, "decision_phrases"):
         strength = min(1.0, strength + 0.4)
         evidence = f"{evidence}; {quote(text, decision)}"
@@ -157,6 +176,11 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     need = rules.bant["need"]
     if critical := find(need, "critical_phrases"):
         n = CriterionProposal(band="critical", strength=0.6, evidence=quote(text, critical))
+    elif ending := contract_ending(text, _arrival(lead, reference), need, rules.bant["timeline"],
+                                   company.get("country")):
+        # the current contract runs out (or will not be renewed) on a date within the
+        # planning horizon: the replacement has a deadline
+        n = CriterionProposal(band="critical", strength=0.5, evidence=ending)
     elif exploring := find(need, "exploring_phrases"):  # "just exploring", even with a wish
         n = CriterionProposal(band="nice_to_have", strength=0.5, evidence=quote(text, exploring))
     elif clear_need := find(need, "clear_phrases"):
@@ -165,20 +189,20 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     elif project := find(need, "project_phrases"):
         n = CriterionProposal(band="clear_improvement", strength=0.2,
                               evidence=quote(text, project))
-    elif not non_buyer and (dated := project_dated(
-            text, _arrival(lead, reference), rules.bant["timeline"], company.get("country"))):
+    elif dated := project_dated(
+            text, _arrival(lead, reference), rules.bant["timeline"], company.get("country")):
         # a project with a start, decision or go-live date is a concrete project
         n = CriterionProposal(band="clear_improvement", strength=0.2, evidence=dated)
     elif nice := find(need, "nice_phrases"):
         n = CriterionProposal(band="nice_to_have", strength=0.4, evidence=quote(text, nice))
-    elif not (non_buyer or _not_buying(text, budget)) and (
+    elif not _not_buying(text, budget) and (
             asked := own_request(lead.get("inquiry") or "", text,
                                  need.settings.get("own_words_min", 6))):
         # a buyer wrote to us in their own words, in no words we know: an interest, which is
         # at least a nice-to-have; "unclear" is for leads that say nothing of their own, for
-        # writers who are not buying (a student, a vendor, an unsubscribe, "not ready to
-        # buy", "is there a free plan?"); having no budget yet ("no budget allocated") says
-        # where the money stands, not that there is no interest
+        # writers who are not buying ("not ready to buy", "is there a free plan?"); having
+        # no budget yet ("no budget allocated") says where the money stands, not that there
+        # is no interest
         n = CriterionProposal(band="nice_to_have", strength=0.1, evidence=asked)
     else:
         n = CriterionProposal(band="unclear", strength=0.5 if text.strip() else 0.0,
@@ -214,6 +238,33 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         t = CriterionProposal(band="unclear_or_distant", strength=0.5,
                               evidence="no timeline stated")
     return BantProposal(budget=b, authority=a, need=n, timeline=t, conflicts=conflicts)
+
+
+def _by_title(contact: dict[str, Any], authority: Criterion) -> tuple[str, float, str]:
+    """The authority band the contact's seniority gives, its strength and the evidence."""
+    seniority = contact.get("seniority") or "unknown"
+    band_name, strength = authority.settings["by_seniority"].get(seniority, ["limited", 0.2])
+    evidence = (f"title: {contact['title']} ({seniority.replace('_', ' ')})"
+                if contact.get("title") else "no title given")
+    return band_name, strength, evidence
+
+
+def _non_buyer(contact: dict[str, Any], evidence: str, said: str,
+               conflicts: list[str]) -> BantProposal:
+    """A writer who is not buying, on every criterion: no budget, no authority over a
+    purchase, no need of ours, no timeline — each with the words that show it. A senior
+    title says otherwise about authority: recorded as a conflict."""
+    authority = CriterionProposal(band="limited", strength=0.0, evidence=evidence)
+    if contact.get("seniority") in ("c_level", "vp", "director"):
+        conflicts.append(f"authority: senior title but '{said}' in the text")
+        authority = CriterionProposal(band="limited", strength=0.3,
+                                      evidence=f"title: {contact.get('title')}; {evidence}")
+    return BantProposal(
+        budget=CriterionProposal(band="unlikely", strength=0.3, evidence=evidence),
+        authority=authority,
+        need=CriterionProposal(band="unclear", strength=0.3, evidence=evidence),
+        timeline=CriterionProposal(band="unclear_or_distant", strength=0.2, evidence=evidence),
+        conflicts=conflicts)
 
 
 def _not_buying(text: str, budget: Criterion) -> bool:

@@ -11,6 +11,10 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from leadflow.agents.sentences import SENTENCES as SENTENCES
+from leadflow.agents.sentences import YEAR, clause_of, negated
+from leadflow.agents.sentences import affirmed as affirmed
+from leadflow.agents.sentences import quote as quote
 from leadflow.config import Criterion, IcpConfig
 from leadflow.tools.standardize import contains_phrase, phrase_regex
 
@@ -24,10 +28,11 @@ MONEY = (rf"(?:(?:[$€£¥₹]|r\$|{_CODES})\s?\d[\d,.]*\s?"
 MONEY_RE = re.compile(MONEY, re.IGNORECASE)
 _QUARTER = re.compile(
     r"(?i)\b(?:end of |ende |fin de |fim do |final del )?(?:q([1-4])|h([12])|"
-    r"(first|second|third|fourth|primer|segundo|tercer|cuarto|primeiro|terceiro|quarto|premier|"
-    r"deuxième|troisième|quatrième|erste|ersten|zweite|zweiten|dritte|dritten|vierte|vierten)"
-    r"\s+(?:quarter|trimestre|"
-    r"quartal))\b(?:\s*(?:of|de|del|du)?\s*(20\d\d))?")
+    r"(?:(first|second|third|fourth|primer|segundo|tercer|cuarto|primeiro|terceiro|quarto|premier|"
+    r"deuxième|troisième|quatrième|erste|ersten|zweite|zweiten|dritte|dritten|vierte|vierten)|"
+    r"([1-4])(?:\.|er|e|º|°|o|st|nd|rd|th)?|(i{1,3}|iv))\s*(?:quarter|trimestre|"
+    r"quartal|kwarta\w*))\b(?:\s*(?:of|de|del|du)?\s*(20\d\d))?")
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 _ORDINAL_QUARTER = {"first": 1, "primer": 1, "primeiro": 1, "premier": 1, "ersten": 1,
                     "second": 2, "segundo": 2, "deuxième": 2, "zweiten": 2, "third": 3,
                     "tercer": 3, "terceiro": 3, "troisième": 3, "dritten": 3, "fourth": 4,
@@ -39,6 +44,7 @@ _RELATIVE = re.compile(
     r"(?i)\b(\d{1,2})(?:\s*(?:-|–|to|à|a|bis|ou|or)\s*(\d{1,2}))?\s*(months?|meses|mois|"
     r"monate?n?|mesi|weeks?|semanas|semaines|wochen|settimane)\b")
 _MONTH_CONTEXT = (r"in|by|until|before|end of|early|mid|late|from|starting|this|next|de|en|em|"
+                  r"mitte|mediados de|meados de|mi|metà|a metà|half|połowie|"
                   r"im|bis|ende|bis ende|avant|fin|para|hasta|até|antes de|d'ici|ab|vor|zum|il|"
                   r"entro|w|po|after|nach|tegen|voor|desde|a partir de|à partir de|après|of")
 # A sentence ends at .!? followed by space or the end ("$1.5M" is not an end), at CJK full
@@ -70,13 +76,15 @@ def buying_date(text: str, reference: date, criterion: Criterion,
     """(months from the reference date, quote) of when the lead means to buy, read as a
     seller does: a date in a clause about deciding or buying (timeline `decision_words`)
     wins; a date only on a step before the purchase (a shortlist, a proposal, a demo:
-    `step_words`) puts the purchase `step_lag_months` after it; otherwise the soonest date."""
+    `step_words`) puts the purchase `step_lag_months` after it; otherwise the soonest of the
+    other dates and those lagged steps (a proposal wanted by mid-December says more about
+    the purchase than new stores opening in March)."""
     decision = tuple(criterion.settings.get("decision_words", ()))
     steps = tuple(criterion.settings.get("step_words", ()))
     lag = float(criterion.settings.get("step_lag_months", 0.0))
     deciding, plain, before = [], [], []
     for delta, match in _dated_matches(text, reference, criterion, country):
-        clause = _clause(text, match)
+        clause = clause_of(text, match)
         said = (delta, quote(text, match))
         if contains_phrase(clause, decision):
             deciding.append(said)
@@ -84,7 +92,7 @@ def buying_date(text: str, reference: date, criterion: Criterion,
             before.append((delta + lag, said[1]))
         else:
             plain.append(said)
-    return min(deciding or plain or before, default=None)
+    return min(deciding or plain + before, default=None)
 
 
 def project_dated(text: str, reference: date, criterion: Criterion,
@@ -94,30 +102,38 @@ def project_dated(text: str, reference: date, criterion: Criterion,
     None: a project with a date on it is a concrete project, whatever words name it."""
     decision = tuple(criterion.settings.get("decision_words", ()))
     for _, match in _dated_matches(text, reference, criterion, country):
-        if contains_phrase(_clause(text, match), decision):
+        if contains_phrase(clause_of(text, match), decision):
             return quote(text, match)
     return None
 
 
-_DEADLINE = re.compile(r"(?i)(?:by|before|until|till|no later than|bis|vor|bis spätestens|antes de|"
-                       r"antes del|hasta|avant|entro|tegen|uiterlijk|przed|até)\s")
-# A clause ends at a comma, semicolon, colon or dash (a bracket explains its own clause), or
-# at "and/but" between two statements ("a shortlist before Christmas and a decision in Feb").
-_CLAUSE_END = re.compile(
-    r"[,;:]|\s[-–—]\s|\s(?:and|but|then|und|aber|dann|y|pero|e|mas|et|mais|ed|ma|en|maar|"
-    r"i|ale|a potem)\s", re.IGNORECASE)
+def contract_ending(text: str, reference: date, need: Criterion, timeline: Criterion,
+                    country: str | None = None) -> str | None:
+    """The sentence saying the current contract, licence or subscription ends, expires or
+    will not be renewed on a date (need `contract_phrases`, `contract_end_phrases`) no later
+    than the timeline's six-month horizon, or None: the replacement has a deadline."""
+    contracts = need.phrases.get("contract_phrases", ())
+    ends = need.phrases.get("contract_end_phrases", ())
+    if not contracts or not ends:
+        return None
+    horizon = float(timeline.settings["date_bands"]["within_6_months"])
+    dates = _dated_matches(text, reference, timeline, country)
+    for sentence in SENTENCES.finditer(text):
+        chunk = sentence.group(0)
+        if not (contains_phrase(chunk, contracts) and affirmed(chunk, ends)):
+            continue
+        if any(sentence.start() <= match.start() < sentence.end() and delta <= horizon
+               for delta, match in dates):
+            return chunk.strip()[:240]
+    return None
 
 
-def _clause(text: str, match: re.Match[str]) -> str:
-    sentence = quote(text, match)
-    at = sentence.find(match.group(0))
-    if at < 0:
-        return sentence
-    cuts = [m.end() for m in _CLAUSE_END.finditer(sentence, 0, at)]
-    start = cuts[-1] if cuts else 0
-    after = _CLAUSE_END.search(sentence, at + len(match.group(0)))
-    return sentence[start:after.start() if after else len(sentence)]
-
+_DEADLINES = (r"by|before|until|till|no later than|bis|vor|bis spätestens|antes de|antes del|"
+              r"hasta|avant|d'ici|d’ici|entro|tegen|uiterlijk|przed|até")
+_DEADLINE = re.compile(rf"(?i)(?:{_DEADLINES})\s")
+# A deadline word just before a phrase ("d'ici le printemps", "by the spring").
+_DEADLINE_BEFORE = re.compile(
+    rf"(?i)(?<!\w)(?:{_DEADLINES})\s+(?:(?:the|le|la|el|der|die|den|dem|o|a|il|lo)\s+)?$")
 
 def _dated_matches(text: str, reference: date, criterion: Criterion,
                    country: str | None) -> list[tuple[float, re.Match[str]]]:
@@ -139,10 +155,11 @@ def _dated_matches(text: str, reference: date, criterion: Criterion,
         day = int(match.group(3) or 15)
         found.append((_months_between(reference, year, month, day), match))
     for match in _QUARTER.finditer(text):
-        quarter = int(match.group(1)) if match.group(1) else (
-            _ORDINAL_QUARTER[match.group(3).lower()] if match.group(3) else None)
+        quarter = (int(match.group(1) or match.group(4)) if match.group(1) or match.group(4)
+                   else _ORDINAL_QUARTER[match.group(3).lower()] if match.group(3)
+                   else _ROMAN[match.group(5).lower()] if match.group(5) else None)
         month = quarter * 3 - 1 if quarter else int(match.group(2)) * 6 - 3
-        year = int(match.group(4)) if match.group(4) else (
+        year = int(match.group(6)) if match.group(6) else (
             reference.year + (1 if month < reference.month - 1 else 0))
         found.append((_months_between(reference, year, month, 15), match))
     for match in _RELATIVE.finditer(text):
@@ -150,7 +167,44 @@ def _dated_matches(text: str, reference: date, criterion: Criterion,
         weeks = match.group(3).lower().startswith(("week", "seman", "woch", "settim"))
         found.append((amount / 4.3 if weeks else float(amount), match))
     found += _calendar_mentions(text, reference, criterion.settings, country)
+    found += _numeric_dates(text, reference, country)
     return [(delta, match) for delta, match in found if delta >= -0.5]
+
+
+# Dates in digits: "31.03.2027", "31/03/2027", "03/31/2027", "2027-03-31" (a time after it,
+# "2026-11-21 16:02", makes it a timestamp: when a form was filled in, not a plan).
+_NUMERIC_DATE = re.compile(
+    r"(?<![\d./-])(?:(20\d\d)-(\d{1,2})-(\d{1,2})|(\d{1,2})([./])(\d{1,2})\5(20\d\d))"
+    r"(?!\d|[./-]\d)(?!,?\s*(?:um\s+|at\s+|a las\s+|à\s+)?\d{1,2}:\d\d)")
+
+
+# A date that is a record's field value ("Event Date: 2026-11-19", "scanned_at=…") dates the
+# record, not a plan.
+_FIELD_VALUE = re.compile(r"^[^\n.!?]{0,40}[:=]\s*[\"']?$")
+
+
+def _numeric_dates(text: str, reference: date,
+                   country: str | None) -> list[tuple[float, re.Match[str]]]:
+    """Written-out dates in digits after the arrival day. Day first, except month first
+    with slashes in the US (and wherever the first number cannot be a month); a date on or
+    before the arrival day is a record of the past (an order, a scan), not a plan."""
+    found: list[tuple[float, re.Match[str]]] = []
+    for match in _NUMERIC_DATE.finditer(text):
+        if match.group(1):
+            year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        else:
+            first, second, year = int(match.group(4)), int(match.group(6)), int(match.group(7))
+            month_first = match.group(5) == "/" and (country or "").upper() in ("US", "PH")
+            if first > 12 or second > 12:
+                month_first = second > 12
+            month, day = (first, second) if month_first else (second, first)
+        if not (1 <= month <= 12 and 1 <= day <= 31) or _FIELD_VALUE.search(
+                text[text.rfind("\n", 0, match.start()) + 1:match.start()]):
+            continue
+        delta = _months_between(reference, year, month, day)
+        if delta > 0:
+            found.append((delta, match))
+    return found
 
 
 def _calendar_mentions(text: str, reference: date, settings: dict[str, Any],
@@ -176,7 +230,11 @@ def _calendar_mentions(text: str, reference: date, settings: dict[str, Any],
         pattern = _words_regex(tuple(names), year_after, context)
         for match in pattern.finditer(text):
             year = int(match.group(1)) if match.group(1) else None
-            found.append((_to_next(reference, year, f"{month:02d}-15"), match))
+            # "by spring", "d'ici le printemps": before the season begins, not in its middle
+            by = (_DEADLINE.match(match.group(0))
+                  or _DEADLINE_BEFORE.search(text[max(0, match.start() - 20):match.start()]))
+            on = f"{(month + 10) % 12 + 1:02d}-01" if by else f"{month:02d}-15"
+            found.append((_to_next(reference, year, on), match))
     found += _fiscal_mentions(text, reference, settings.get("fiscal_year") or {}, country)
     next_year = "|".join(re.escape(p) for p in settings.get("next_year", ()))
     for part in (settings.get("year_parts") or {}).values():
@@ -191,14 +249,11 @@ def _calendar_mentions(text: str, reference: date, settings: dict[str, Any],
     return found
 
 
-_YEAR = re.compile(r"(?<![\d/\-])(?<!\d\.)(20\d\d)(?![\d/\-]|\.\d)")
-
-
 def distant_year(text: str, reference: date, months: float) -> re.Match[str] | None:
     """A year written alone ("maybe 2028", "we'll look again in 2029") that begins more than
     `months` after the lead arrived: a distant timeline, by the same rule whatever the year
     (on 24 Nov 2026 that is 2028 and later; "2027" is not distant then, it is next month)."""
-    for match in _YEAR.finditer(text):
+    for match in YEAR.finditer(text):
         year = int(match.group(1))
         if year <= reference.year + 10 and _to_next(reference, year, "01-01") > months:
             return match
@@ -226,8 +281,14 @@ def _fiscal_mentions(text: str, reference: date, fiscal: dict[str, Any],
 
 @cache
 def _words_regex(names: tuple[str, ...], after: str = "", before: str = "") -> re.Pattern[str]:
-    words = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.compile(rf"(?i){before}(?<!\w)(?:{words})(?!\w){after}")
+    """Whole words; a name in a script without spaces ("年明け") matches inside a run of
+    text, as phrase lists do."""
+    def one(name: str) -> str:
+        if any(ord(ch) >= 0x2E80 for ch in name):
+            return re.escape(name)
+        return rf"(?<!\w){re.escape(name)}(?!\w)"
+    words = "|".join(one(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?i){before}(?:{words}){after}")
 
 
 def _to_next(reference: date, year: int | None, on: str) -> float:
@@ -266,48 +327,6 @@ def _months_between(reference: date, year: int, month: int, day: int) -> float:
     return (target - reference).days / 30.4
 
 
-def quote(text: str, match: re.Match[str]) -> str:
-    """The sentence (see SENTENCES) the match is in, as evidence."""
-    start = text.rfind("\n", 0, match.start()) + 1
-    for sentence in SENTENCES.finditer(text, start):
-        if sentence.end() > match.start():
-            end = max(sentence.end(), min(match.end(), _line_end(text, match.start())))
-            return text[sentence.start():end].strip()[:240]
-    return match.group(0).strip()[:240]
-
-
-def _line_end(text: str, at: int) -> int:
-    end = text.find("\n", at)
-    return len(text) if end < 0 else end
-
-
-# A negation just before a phrase ("not urgent", "no budget approved", "kein dringender",
-# "nothing urgent", "rien d'urgent", "niente di urgente").
-_NEGATED = re.compile(
-    r"(?i)(?:\b(?:not|no|never|without|nor|hardly|nothing|nicht|nichts|kein\w*|nie|pas|rien|"
-    r"sans|ni|sin|nem|nenhum\w*|ningún|ninguna|nada|non|niente|nulla|niet|niets|geen|nic)\b|"
-    r"n't|n’t)(?:\W+\w+){0,2}\W*$")
-
-
-def affirmed(text: str, phrases: tuple[str, ...]) -> re.Match[str] | None:
-    """The first occurrence of one of `phrases` that no negation word precedes."""
-    if not phrases or contains_phrase(text, phrases) is None:
-        return None
-    for match in phrase_regex(phrases).finditer(text):
-        if not _NEGATED.search(text[max(0, match.start() - 40):match.start()]):
-            return match
-    return None
-
-
-# A sentence: up to .!? before a space or the end ("$1.5M" goes on), a CJK stop or a line end;
-# the full stop of an abbreviation ("ca. 40k", "approx. 600", "z. B.", "Dr. Weber") goes on.
-_ABBREVIATION = (r"\b(?:ca|approx|appr|aprox|env|zirka|circa|bzw|ggf|evtl|inkl|incl|vs|nr|"
-                 r"dr|mr|mrs|ms|prof|ing|lic|sr|jr|dept|abt|z\.\s?b|e\.g|i\.e|u\.a|d\.h|"
-                 r"p\.\s?ex)\.\s")
-SENTENCES = re.compile(
-    rf"(?:{_ABBREVIATION}|[^.!?。！？\n]|[.!?](?=[^\s.!?]))+[.!?。！？]*", re.IGNORECASE)
-
-
 def own_request(inquiry: str, text: str, min_words: int) -> str | None:
     """The first sentence of the lead's own message (the inquiry capture kept, still in the
     scored text once injections are dropped) when the message has at least `min_words`
@@ -330,7 +349,7 @@ def budget_stated(text: str, budget: Criterion,
         chunk = sentence.group(0)
         noun = affirmed(chunk, nouns)  # "No fixed budget yet - … in place by June": none
         # a year inside a phrase does not change it: "in the 2027 plan" is "in the plan"
-        plain = re.sub(r"\s+", " ", _YEAR.sub(" ", chunk))
+        plain = re.sub(r"\s+", " ", YEAR.sub(" ", chunk))
         if noun and (affirmed(plain, given) or spend_amounts(chunk, figure_words)):
             return re.compile(re.escape(noun.group(0))).search(text, sentence.start())
     return None
@@ -370,7 +389,7 @@ def spend_amounts(text: str, figure_words: tuple[str, ...]) -> list[re.Match[str
     "Umsatz rund 120 Mio. EUR"; icp.yaml `currency.company_figure_words`) says how big the
     company is, not what it will spend, so it is neither a budget nor a deal size."""
     return [match for match in MONEY_RE.finditer(text)
-            if not (figure_words and contains_phrase(_clause(text, match), figure_words))]
+            if not (figure_words and contains_phrase(clause_of(text, match), figure_words))]
 
 
 def someone_else_decides(text: str, authority: Criterion) -> str | None:
@@ -397,13 +416,14 @@ _OWN_RANK = re.compile(
 
 
 def search_patterns(text: str, criterion: Criterion) -> re.Match[str] | None:
-    """The first match of the criterion's `clear_patterns` that no negation word precedes
-    ("no approved budget yet, … in place by May" states no budget)."""
+    """The first match of the criterion's `clear_patterns` that no negation in its clause
+    precedes or interrupts ("no approved budget yet, … in place by May", "budget isn't
+    approved yet" state no budget)."""
     pattern = _compiled_patterns(tuple(criterion.settings.get("clear_patterns", ())))
     if pattern is None:
         return None
     return next((match for match in pattern.finditer(text)
-                 if not _NEGATED.search(text[max(0, match.start() - 40):match.start()])), None)
+                 if not negated(text, match.start(), match.end())), None)
 
 
 @cache

@@ -48,8 +48,10 @@ def check_statuses_tiers_and_queues(metrics: DashboardMetrics) -> None:
     assert metrics.statuses == {"routed": 1, "awaiting_followup": 1, "escalated": 3,
                                 "manual_review": 1, "marketing": 1, "nurture": 1}
     tiers = {t.tier: (t.leads, t.avg_bant) for t in metrics.qualification.tiers}
-    assert tiers == {"hot": (4, 92.25), "warm": (1, 74.0), "cold": (1, 54.0),
-                     "unqualified": (1, 13.0)}  # hot: H-1 93, H-2 95, E-1 93, T-1 88
+    # W-1's "budget not yet allocated" states no budget (63); U-1, an intern, is a non-buyer
+    # on every criterion (8)
+    assert tiers == {"hot": (4, 92.25), "warm": (1, 63.0), "cold": (1, 54.0),
+                     "unqualified": (1, 8.0)}  # hot: H-1 93, H-2 95, E-1 93, T-1 88
     assert (metrics.qualification.scored, metrics.qualification.unscored) == (7, 1)  # M-1
     assert [t.share for t in metrics.qualification.tiers] == [0.5714, 0.1429, 0.1429, 0.1429]
     queues = {q.queue: (q.open, q.stale, q.oldest_age_hours) for q in metrics.backlog.queues}
