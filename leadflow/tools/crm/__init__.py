@@ -6,7 +6,8 @@ constraints + insert-or-ignore), so a retried or resumed node never repeats its 
 One concept per module: `schema` (tables), `base` (engine, transactions, insert-or-ignore),
 `leads` (capture and dedupe), `queues`, `assignments` (assignments, rep loads, SLA clocks),
 `engagement` (events, outreach drafts), `outbox` (notifications, message log),
-`leases` (one runner per lead), `erasure` (forgetting a person, retention);
+`leases` (one runner per lead), `erasure` (forgetting a person, retention), `simulation`
+(the simulator's ground truth);
 `store.CrmStore` composes them. Import from here. The names stored (queues, statuses) and the
 reads that only show what is stored (lead list, queue counts and items) are in
 `leadflow.tools.crm_reads`, which the light CLI commands use without SQLAlchemy.
@@ -29,6 +30,7 @@ from leadflow.tools.crm.schema import (
     Notification,
     QueueItem,
     RepStats,
+    SimTruth,
     SlaClock,
     UtcDateTime,
     column_length,
@@ -41,7 +43,7 @@ __all__: Sequence[str] = (
     "name_key",
     "Account", "Contact", "Lead", "LeadSource", "Assignment", "MessageLog", "Notification",
     "RepStats",
-    "QueueItem", "EngagementEvent", "SlaClock", "Erasure",
+    "QueueItem", "EngagementEvent", "SlaClock", "Erasure", "SimTruth",
     # imported by name elsewhere: Alembic's env (Base, UtcDateTime), capture (parse_datetime)
     "Base", "UtcDateTime", "parse_datetime",
 )

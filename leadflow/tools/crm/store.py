@@ -12,8 +12,9 @@ from leadflow.tools.crm.leads import LeadStore
 from leadflow.tools.crm.leases import LeaseStore
 from leadflow.tools.crm.outbox import OutboxStore
 from leadflow.tools.crm.queues import QueueStore
+from leadflow.tools.crm.simulation import SimTruthStore
 
 
 class CrmStore(LeadStore, QueueStore, AssignmentStore, EngagementStore, OutboxStore,
-               LeaseStore, BulkStore, ErasureStore):
+               LeaseStore, BulkStore, ErasureStore, SimTruthStore):
     """All CRM reads and writes. Thread-safe: one engine, short transactions."""
