@@ -121,5 +121,10 @@ def summary(report: SimReport) -> None:
     console.print("follow-up: " + ", ".join(f"{k.replace('_', ' ')} {v}"
                                             for k, v in sorted(actions.items())),
                   highlight=False)
+    busy = report.busy
+    console.print("time: " + ", ".join(f"{name} {busy[key]:.1f} s" for key, name in (
+        ("arrive", "arrivals through the graph"), ("event", "engagement events"),
+        ("sweep", "sweeps"), ("review", "reviews"), ("reassign", "reassignments"))
+        if busy.get(key)), highlight=False)
     console.print("ground truth → the CRM's sim_truth table (docs/simulator.md)")
 

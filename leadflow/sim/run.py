@@ -99,6 +99,7 @@ class SimReport:
     events: Counter[str]        # engagement events posted, by type
     actions: Counter[str]       # sweeps, reviews, reassignments, skipped wakes
     seconds: float
+    busy: Counter[str]          # seconds spent in the graph, by kind of step
     sim_start: datetime
     sim_end: datetime
 
@@ -127,6 +128,7 @@ class Simulation:
         self.seq = itertools.count()
         self.events: Counter[str] = Counter()
         self.actions: Counter[str] = Counter()
+        self.busy: Counter[str] = Counter()
 
     # --- the event queue -------------------------------------------------------------------
     def plan(self, at: datetime, kind: str, life: LeadLife, event: str = "") -> None:
@@ -147,17 +149,21 @@ class Simulation:
                        and len(batch) < self.concurrency):
                     batch.append(heapq.heappop(self.queue))
                 self.clock.set(batch[-1].at)
+                began = time.perf_counter()
                 await asyncio.gather(*(self.arrive(s) for s in batch))
+                self.busy["arrive"] += time.perf_counter() - began
                 continue
             self.clock.set(step.at)
             life = self.lives[step.index]
             if step.kind != "arrive" and step.generation != life.generation:
                 self.actions["lapsed"] += 1  # planned for an assignment that has changed
                 continue
+            began = time.perf_counter()
             await getattr(self, step.kind)(step)
+            self.busy[step.kind] += time.perf_counter() - began
         await asyncio.to_thread(self.rt.tools.crm.record_sim_truth, self.truth_rows())
         return SimReport(list(self.lives.values()), self.events, self.actions,
-                         time.perf_counter() - started, self.start, self.end)
+                         time.perf_counter() - started, self.busy, self.start, self.end)
 
     # --- what happens ----------------------------------------------------------------------
     async def arrive(self, step: _Planned) -> None:
