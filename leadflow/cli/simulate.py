@@ -30,8 +30,8 @@ def simulate(
     drain_days: Annotated[int, typer.Option(
         min=0, help="days the reps keep working after the last arrivals")] = 0,
     concurrency: Annotated[int, typer.Option(
-        min=1, help="arrivals within an hour of each other run through the graph together "
-                    "(faster; simultaneous arrivals may then be routed in another order)")] = 1,
+        min=1, help="steps of different leads due within 4 h of each other run at once "
+                    "(each at its own moment); runs are then not exactly reproducible")] = 1,
     market: Annotated[Path | None, typer.Option(
         help="the market's ground truth (default: leadflow/config/market.yaml)")] = None,
 ) -> None:
@@ -125,6 +125,7 @@ def summary(report: SimReport) -> None:
     console.print("time: " + ", ".join(f"{name} {busy[key]:.1f} s" for key, name in (
         ("arrive", "arrivals through the graph"), ("event", "engagement events"),
         ("sweep", "sweeps"), ("review", "reviews"), ("reassign", "reassignments"))
-        if busy.get(key)), highlight=False)
+        if busy.get(key)) + (" (summed over the leads run at once)"
+                             if report.concurrency > 1 else ""), highlight=False)
     console.print("ground truth → the CRM's sim_truth table (docs/simulator.md)")
 

@@ -89,6 +89,7 @@ class Market(_Model):
     authority: dict[str, float]
     amounts: tuple[int, ...]
     hidden: Hidden
+    outreach_styles: dict[str, dict[str, float]] = Field(default_factory=dict)
     noise_sd: float = 0.0
     base: float = 0.0
     stages: dict[str, float]
@@ -172,10 +173,16 @@ def rep_terms(market: Market, skill: float, delay_hours: float) -> dict[str, flo
             * math.log1p(max(0.0, delay_hours))}
 
 
-def stage_probabilities(market: Market, z: float) -> dict[str, float]:
+def style_effect(market: Market, segment: str, style: str | None) -> float:
+    """The first email's style's effect on the reply, for a company of this segment."""
+    return (market.outreach_styles.get(segment) or {}).get(style or "", 0.0)
+
+
+def stage_probabilities(market: Market, z: float, reply_effect: float = 0.0) -> dict[str, float]:
     """P(reply | contacted), P(meeting | replied), P(won | meeting), and their products
-    P(meeting | contacted) and P(won | contacted)."""
-    reply, meeting, won = (sigmoid(z + market.stages[s]) for s in STAGES)
+    P(meeting | contacted) and P(won | contacted). `reply_effect`: the first email's style."""
+    reply, meeting, won = (sigmoid(z + market.stages[s] + (reply_effect if s == "reply" else 0))
+                           for s in STAGES)
     return {"reply": reply, "meeting_given_reply": meeting, "won_given_meeting": won,
             "meeting": reply * meeting, "won": reply * meeting * won}
 

@@ -19,7 +19,7 @@ import heapq
 import itertools
 import math
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,6 +37,7 @@ from leadflow.sim.market import (
     next_working_moment,
     rep_terms,
     stage_probabilities,
+    style_effect,
 )
 
 # The furthest stage a lead reached, in funnel order.
@@ -44,9 +45,10 @@ STAGE_ORDER = ("not_routed", "awaiting_review", "routed", "contacted", "replied"
                "meeting_booked", "closed_lost", "closed_won")
 ENGAGEMENT_EVENTS = ("contacted", "replied", "meeting_booked", "closed_won", "closed_lost")
 REFERENCE_DELAY_HOURS = 1.0
-# --concurrency: arrivals at most this far apart, with nothing else due between them, run
-# through the graph together (each on its own arrival moment).
-BATCH_WINDOW = timedelta(hours=1)  # p_won_prior: an average rep (skill 0) contacting after an hour
+# --concurrency: the steps due within this window run at once for different leads (each on
+# its own moment; one lead's steps in order). What a step planned inside the window
+# depends on (a rep's load) may then be seen a little late.
+BATCH_WINDOW = timedelta(hours=4)  # p_won_prior: an average rep (skill 0) contacting after an hour
 
 _moment: ContextVar[datetime | None] = ContextVar("sim_moment", default=None)
 
@@ -85,6 +87,8 @@ class LeadLife:
     probabilities: dict[str, float] = field(default_factory=dict)
     draws: tuple[float, float, float] = (1.0, 1.0, 1.0)  # the prospect's luck per stage
     history: list[str] = field(default_factory=list)  # engagement events posted, in order
+    style: str | None = None  # the first email's style the judge chose
+    reply_by_style: dict[str, float] = field(default_factory=dict)  # P(reply) per style
 
     def reached(self, stage: str) -> None:
         if STAGE_ORDER.index(stage) > STAGE_ORDER.index(self.stage):
@@ -99,9 +103,10 @@ class SimReport:
     events: Counter[str]        # engagement events posted, by type
     actions: Counter[str]       # sweeps, reviews, reassignments, skipped wakes
     seconds: float
-    busy: Counter[str]          # seconds spent in the graph, by kind of step
+    busy: dict[str, float]      # seconds spent in the graph, by kind of step
     sim_start: datetime
     sim_end: datetime
+    concurrency: int = 1
 
 
 @dataclass(order=True)
@@ -128,7 +133,7 @@ class Simulation:
         self.seq = itertools.count()
         self.events: Counter[str] = Counter()
         self.actions: Counter[str] = Counter()
-        self.busy: Counter[str] = Counter()
+        self.busy: dict[str, float] = defaultdict(float)
 
     # --- the event queue -------------------------------------------------------------------
     def plan(self, at: datetime, kind: str, life: LeadLife, event: str = "") -> None:
@@ -141,38 +146,53 @@ class Simulation:
         for lead in self.leads:
             self.plan(lead.arrival, "arrive", self.lives[lead.index])
         while self.queue:
+            if self.concurrency > 1:
+                await self.window()
+                continue
             step = heapq.heappop(self.queue)
-            if step.kind == "arrive" and self.concurrency > 1:
-                batch = [step]
-                while (self.queue and self.queue[0].kind == "arrive"
-                       and self.queue[0].at - step.at <= BATCH_WINDOW
-                       and len(batch) < self.concurrency):
-                    batch.append(heapq.heappop(self.queue))
-                self.clock.set(batch[-1].at)
-                began = time.perf_counter()
-                await asyncio.gather(*(self.arrive(s) for s in batch))
-                self.busy["arrive"] += time.perf_counter() - began
-                continue
             self.clock.set(step.at)
-            life = self.lives[step.index]
-            if step.kind != "arrive" and step.generation != life.generation:
-                self.actions["lapsed"] += 1  # planned for an assignment that has changed
-                continue
-            began = time.perf_counter()
-            await getattr(self, step.kind)(step)
-            self.busy[step.kind] += time.perf_counter() - began
+            await self.perform(step)
         await asyncio.to_thread(self.rt.tools.crm.record_sim_truth, self.truth_rows())
         return SimReport(list(self.lives.values()), self.events, self.actions,
-                         time.perf_counter() - started, self.busy, self.start, self.end)
+                         time.perf_counter() - started, self.busy, self.start, self.end,
+                         self.concurrency)
+
+    async def perform(self, step: _Planned) -> None:
+        """One planned step, on the clock of its own moment."""
+        life = self.lives[step.index]
+        if step.kind != "arrive" and step.generation != life.generation:
+            self.actions["lapsed"] += 1  # planned for an assignment that has changed
+            return
+        token = _moment.set(step.at)
+        began = time.perf_counter()
+        try:
+            await getattr(self, step.kind)(step)
+        finally:
+            _moment.reset(token)
+            self.busy[step.kind] += time.perf_counter() - began
+
+    async def window(self) -> None:
+        """--concurrency: every step due within BATCH_WINDOW of the next one, each lead's
+        steps in order, different leads at once (at most `concurrency`)."""
+        first = self.queue[0].at
+        self.clock.set(first)
+        by_lead: dict[int, list[_Planned]] = defaultdict(list)
+        while self.queue and self.queue[0].at - first < BATCH_WINDOW:
+            step = heapq.heappop(self.queue)
+            by_lead[step.index].append(step)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one_lead(steps: list[_Planned]) -> None:
+            async with gate:
+                for step in steps:
+                    await self.perform(step)
+
+        await asyncio.gather(*(one_lead(steps) for steps in by_lead.values()))
 
     # --- what happens ----------------------------------------------------------------------
     async def arrive(self, step: _Planned) -> None:
         life = self.lives[step.index]
-        token = _moment.set(step.at)
-        try:
-            outcome, _how = await self.rt.runner.process(life.lead.item)
-        finally:
-            _moment.reset(token)
+        outcome, _how = await self.rt.runner.process(life.lead.item)
         life.lead_id = outcome["lead_id"]
         life.tier = (outcome.get("bant") or {}).get("tier")
         life.terms = lead_terms(self.market, life.lead.truth)
@@ -215,6 +235,11 @@ class Simulation:
         if rep is not None and not self.rt.tools.reps.available(rep, contact.date()):
             return  # out of office by then: a sweep hands it on
         self.plan(contact, "event", life, "contacted")
+
+    def chosen_style(self, life: LeadLife) -> str | None:
+        """The first email's style the outreach judge chose for this lead (in the CRM)."""
+        drafts = self.rt.tools.crm.drafts_for(life.lead_id)
+        return next((d["style"] for d in drafts if d.get("chosen")), None)
 
     def behaviour(self, rep_id: str, life: LeadLife) -> tuple[RepBehaviour, str]:
         rep = self.rt.tools.reps.get(rep_id)
@@ -263,7 +288,13 @@ class Simulation:
             hours = (at - life.lead.arrival).total_seconds() / 3600
             life.rep_terms = rep_terms(market, skill, hours)
             z = sum(life.terms.values()) + sum(life.rep_terms.values())
-            life.probabilities = stage_probabilities(market, z)
+            segment = life.lead.truth["segment"]
+            life.style = self.chosen_style(life)
+            life.reply_by_style = {
+                style: stage_probabilities(market, z, style_effect(market, segment, style))[
+                    "reply"] for style in market.outreach_styles.get(segment) or {}}
+            life.probabilities = stage_probabilities(
+                market, z, style_effect(market, segment, life.style))
             if life.draws[0] < life.probabilities["reply"]:
                 self.plan(after("reply"), "event", life, "replied")
             else:
@@ -349,7 +380,8 @@ class Simulation:
                           "probabilities": life.probabilities, "prior_probabilities": prior,
                           "tier_seen": life.tier, "status": life.status,
                           "rep_id": life.rep_id, "escalated": life.escalated,
-                          "events": life.history,
+                          "events": life.history, "outreach_style": life.style,
+                          "reply_by_style": life.reply_by_style,
                           "first_touch_at": iso(life.touched_at) if life.touched_at else None},
             })
         return rows

@@ -88,6 +88,7 @@ def test_events_drive_the_statuses_and_the_sla_clocks(seven: Path) -> None:
                 first = store.events_for(truth["lead_id"])[0]
                 assert sla["first_touch_at"] == first["occurred_at"]
                 assert sla["state"] in ("touched", "closed")
+                assert truth["truth"]["outreach_style"] in truth["truth"]["reply_by_style"]
             elif sla is not None and truth["outcome"] == "routed":
                 assert sla["first_touch_at"] is None and sla["state"] == "open"
         assert touched

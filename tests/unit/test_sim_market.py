@@ -15,6 +15,7 @@ from leadflow.sim.market import (
     rep_terms,
     sigmoid,
     stage_probabilities,
+    style_effect,
 )
 
 MARKET = load_market()
@@ -27,6 +28,18 @@ def test_stage_probabilities_multiply_down_the_funnel() -> None:
     assert p["won"] == pytest.approx(p["meeting"] * p["won_given_meeting"])
     assert stage_probabilities(MARKET, 2.0)["won"] > p["won"] > stage_probabilities(
         MARKET, -1.0)["won"]
+
+
+def test_the_first_emails_style_moves_only_the_reply_and_by_segment() -> None:
+    plain = stage_probabilities(MARKET, 0.0)
+    styled = stage_probabilities(MARKET, 0.0, style_effect(MARKET, "enterprise", "data_driven"))
+    assert styled["reply"] > plain["reply"]
+    assert styled["meeting_given_reply"] == plain["meeting_given_reply"]
+    assert styled["won_given_meeting"] == plain["won_given_meeting"]
+    best = {segment: max(effects, key=effects.__getitem__)
+            for segment, effects in MARKET.outreach_styles.items()}
+    assert len(set(best.values())) > 1  # no one style is best everywhere
+    assert style_effect(MARKET, "smb", None) == 0.0
 
 
 def test_a_slow_first_response_costs_conversion() -> None:
