@@ -59,6 +59,7 @@ async def _simulate(settings: Settings, market: object, seed: int, days: int,
                     leads_per_day: int, drain_days: int, concurrency: int) -> SimReport:
     import asyncio
 
+    from leadflow.identity import thread_config, workflow_id_for
     from leadflow.runtime import open_runtime
     from leadflow.sim.market import Market
     from leadflow.sim.run import SimClock, Simulation
@@ -75,6 +76,10 @@ async def _simulate(settings: Settings, market: object, seed: int, days: int,
         simulation = Simulation(runtime, clock, market, seed=seed, days=days,
                                 leads_per_day=leads_per_day, drain_days=drain_days,
                                 concurrency=concurrency)
+        first = simulation.leads[0].item
+        if (await runtime.graph.aget_state(thread_config(workflow_id_for(first)))).values:
+            raise fail("the checkpoints already hold this seed's leads (an earlier run into "
+                       "another CRM): point LEADFLOW_CHECKPOINT_DB at a new file too", code=2)
         return await simulation.run()
 
 

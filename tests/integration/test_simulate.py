@@ -100,6 +100,15 @@ def test_a_crm_that_holds_leads_is_refused(seven: Path) -> None:
     result = simulate(seven, "--days", "1", "--leads-per-day", "2")
     assert result.exit_code == 2
     assert "already holds" in result.output
+    (seven / "crm.db").rename(seven / "kept.db")  # a new CRM, the old checkpoints
+    try:
+        result = simulate(seven, *SMALL, "--seed", "7")
+        assert result.exit_code == 2 and "checkpoints already hold" in result.output
+    finally:
+        (seven / "crm.db").unlink(missing_ok=True)
+        for suffix in ("-wal", "-shm"):
+            (seven / f"crm.db{suffix}").unlink(missing_ok=True)
+        (seven / "kept.db").rename(seven / "crm.db")
 
 
 @pytest.mark.slow

@@ -83,3 +83,27 @@ def test_the_text_says_the_levels_it_chose_to_mention() -> None:
         terms = lead_terms(MARKET, lead.truth)
         assert set(terms) >= {"budget", "authority", "need", "timeline", "channel",
                               "campaign", "industry", "noise"}
+
+
+def test_the_sim_clock_gives_a_lead_run_at_once_with_others_its_own_moment() -> None:
+    import asyncio
+    from datetime import timedelta
+
+    from leadflow.sim.run import SimClock, _moment
+
+    start = MARKET.start_at()
+    clock = SimClock(start)
+
+    async def at(moment: datetime) -> datetime:
+        _moment.set(moment)
+        await asyncio.sleep(0)
+        return clock.now()
+
+    async def both() -> list[datetime]:
+        return list(await asyncio.gather(at(start + timedelta(hours=1)),
+                                         at(start + timedelta(hours=2))))
+
+    assert asyncio.run(both()) == [start + timedelta(hours=1), start + timedelta(hours=2)]
+    assert clock.now() == start  # outside a lead's task: the simulator's moment
+    clock.set(start + timedelta(days=1))
+    assert clock.now() == start + timedelta(days=1)
