@@ -1,5 +1,6 @@
 """Deterministic synthetic web-form leads over the bundled companies, for benchmarks and
-large-batch tests (the hand-written samples are for the demo and unit tests)."""
+large-batch tests (the hand-written samples are for the demo and unit tests). The person
+names are shared with the market simulator (`leadflow.sim.leads`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Any
 
 from leadflow.tools.knowledge_base import bundled_profiles
 
-_FIRST = ["Ana", "Ben", "Chen", "Dara", "Elif", "Femi", "Goran", "Hana", "Ivan", "Jade", "Kofi",
-          "Lena", "Mateo", "Nora", "Omar", "Pia", "Quinn", "Rosa", "Sven", "Tara", "Uma", "Vik"]
-_LAST = ["Alves", "Brandt", "Costa", "Dubois", "Eze", "Fischer", "Gupta", "Haddad", "Ito",
-         "Jensen", "Kowalski", "Lopez", "Mensah", "Novak", "Okafor", "Park", "Rossi", "Silva"]
+FIRST_NAMES = ["Ana", "Ben", "Chen", "Dara", "Elif", "Femi", "Goran", "Hana", "Ivan", "Jade",
+               "Kofi", "Lena", "Mateo", "Nora", "Omar", "Pia", "Quinn", "Rosa", "Sven", "Tara",
+               "Uma", "Vik"]
+LAST_NAMES = ["Alves", "Brandt", "Costa", "Dubois", "Eze", "Fischer", "Gupta", "Haddad", "Ito",
+              "Jensen", "Kowalski", "Lopez", "Mensah", "Novak", "Okafor", "Park", "Rossi", "Silva"]
 _TITLES = ["CTO", "VP of Operations", "Director of IT", "Head of Data", "Sales Manager",
            "Data Analyst", "CFO", "Marketing Director", "Software Engineer", "COO"]
 _MESSAGES = [
@@ -31,7 +33,7 @@ def synthetic_leads(count: int, seed: int = 7, prefix: str = "SYN") -> list[dict
     items = []
     for n in range(count):
         company = profiles[n % len(profiles)]
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         items.append({
             "id": f"{prefix}-{n:06d}",
             "source": "web_form",

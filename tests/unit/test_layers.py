@@ -26,7 +26,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("graph", ("leadflow.outcome", "leadflow.review", "leadflow.followup", "leadflow.retry",
                "leadflow.repeat", "leadflow.facts", "leadflow.graph")),
     ("runtime", ("leadflow.runner", "leadflow.runtime", "leadflow.metrics", "leadflow.explain",
-                 "leadflow.preflight", "leadflow.inbox")),
+                 "leadflow.preflight", "leadflow.inbox",
+                 "leadflow.sim")),
     ("entry points", ("leadflow.cli", "leadflow.api", "leadflow.dashboard", "leadflow.worker",
                       "leadflow.evals")),
 ]

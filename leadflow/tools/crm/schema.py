@@ -314,6 +314,22 @@ class MailboxCursor(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class SimTruth(Base):
+    """The ground truth of a lead `leadflow simulate` made (docs/simulator.md): its latent
+    conversion probabilities, the terms of its propensity and what happened to it. Read by
+    evaluators only: nothing in the pipeline, and no model's features, come from here."""
+
+    __tablename__ = "sim_truth"
+    lead_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[str] = mapped_column(String(64))
+    arrived_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    p_won_prior: Mapped[float] = mapped_column(Float)  # an average rep, contact after 1 h
+    p_won: Mapped[float | None] = mapped_column(Float)  # with its rep and their delay
+    outcome: Mapped[str] = mapped_column(String(32))  # the furthest stage it reached
+    truth: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 def column_length(model: type[Base], column: str) -> int | None:
     """Declared length of a string column: PostgreSQL rejects longer values (SQLite does
     not), so writers cut to it."""

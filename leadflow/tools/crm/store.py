@@ -13,8 +13,10 @@ from leadflow.tools.crm.leases import LeaseStore
 from leadflow.tools.crm.mailboxes import MailboxStore
 from leadflow.tools.crm.outbox import OutboxStore
 from leadflow.tools.crm.queues import QueueStore
+from leadflow.tools.crm.simulation import SimTruthStore
 
 
 class CrmStore(LeadStore, QueueStore, AssignmentStore, EngagementStore, OutboxStore,
-               LeaseStore, BulkStore, ErasureStore, MailboxStore):
+               LeaseStore, BulkStore, ErasureStore, MailboxStore,
+               SimTruthStore):
     """All CRM reads and writes. Thread-safe: one engine, short transactions."""
