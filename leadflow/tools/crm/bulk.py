@@ -1,6 +1,7 @@
 """Importing settled leads in bulk: a year of history from another system, or a benchmark's
-million. Rows go in with multi-row inserts in chunks, one transaction per chunk, and the
-running per-rep counts are recomputed once at the end rather than per row."""
+million. Rows go in with multi-row inserts in chunks, one transaction per chunk; the
+running per-rep counts are recomputed once at the end rather than per row, and PostgreSQL's
+planner statistics and visibility map are refreshed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from typing_extensions import TypedDict
 
 from leadflow.tools.crm.base import StoreBase
@@ -16,6 +17,9 @@ from leadflow.tools.crm.schema import (
     Assignment,
     EngagementEvent,
     Lead,
+    LeadFacts,
+    MetricTotal,
+    MetricValue,
     QueueItem,
     RepStats,
     SlaClock,
@@ -73,7 +77,23 @@ class BulkStore(StoreBase):
                     apply_many_facts(conn, facts)  # type: ignore[arg-type]
             count += len(chunk)
         self._recount_rep_stats()
+        self._refresh_planner_statistics()
         return count
+
+    def _refresh_planner_statistics(self) -> None:
+        """PostgreSQL after a bulk load, as its manual advises: VACUUM (ANALYZE) the tables
+        the load filled. ANALYZE gives the planner their new sizes; VACUUM marks the pages
+        all-visible, without which an index-only count over a million fresh rows reads the
+        heap too (1.65 s for the dashboard at a million, measured). Autovacuum would get
+        there later; an import should leave the database ready to read. SQLite needs
+        neither: its counts read the index alone."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        tables = (Lead, Assignment, SlaClock, EngagementEvent, QueueItem, MetricValue,
+                  LeadFacts, MetricTotal, RepStats)
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in tables:
+                conn.execute(text(f'VACUUM (ANALYZE) "{table.__tablename__}"'))
 
     def _recount_rep_stats(self) -> None:
         """The running open-lead counts per rep, from the assignments (after a bulk load)."""
