@@ -52,8 +52,10 @@ def _facts(state: dict[str, Any]) -> tuple[str, str, str, str, str]:
     return first, name, ask, hook, size
 
 
-def draft_rules(style: str, state: dict[str, Any]) -> OutreachDraft:
-    """Template drafts: personal, grounded in the lead's words and the enrichment."""
+def draft_rules(style: str, state: dict[str, Any],
+                slots: SlotOffer | None = None) -> OutreachDraft:
+    """Template drafts: personal, grounded in the lead's words and the enrichment; with
+    open slots, the draft ends by offering them (reps.yaml `calendars.offer_text`)."""
     first, name, ask, hook, size = _facts(state)
     asked = f' You wrote: "{ask}"' if ask else ""
     if style == "data_driven":
@@ -74,7 +76,30 @@ def draft_rules(style: str, state: dict[str, Any]) -> OutreachDraft:
                 "and nothing stopped while you switch.\n\nShall we set up a 30-minute "
                 "walkthrough this week?")
         subject = f"What changes for {name} in the first weeks"
-    return OutreachDraft(subject=subject, body=body)
+    return with_slots(OutreachDraft(subject=subject, body=body), slots)
+
+
+class SlotOffer(BaseModel):
+    """The owner's next open slots for the first email: `times` as the lead reads them (the
+    rep's local time), `sentence` the rules drafts' offer (reps.yaml `offer_text`)."""
+
+    rep_id: str
+    timezone: str
+    times: list[str]
+    starts: list[str]  # ISO 8601 UTC, what `leadflow book` / POST …/book take
+    sentence: str
+
+    def as_prompt_data(self) -> str:
+        return "; ".join(self.times)
+
+
+def with_slots(draft: OutreachDraft, slots: SlotOffer | None) -> OutreachDraft:
+    """The draft with the open slots in it: a draft that names every time is kept as written,
+    one that does not gets the offer sentence as its last paragraph (the first email always
+    carries the times it offers, whoever wrote it)."""
+    if slots is None or not slots.times or all(t in draft.body for t in slots.times):
+        return draft
+    return OutreachDraft(subject=draft.subject, body=f"{draft.body.rstrip()}\n\n{slots.sentence}")
 
 
 def judge_rules(drafts: dict[str, OutreachDraft], state: dict[str, Any]) -> JudgeVerdict:
@@ -100,8 +125,11 @@ def judge_rules(drafts: dict[str, OutreachDraft], state: dict[str, Any]) -> Judg
 
 
 async def compete(state: dict[str, Any], run: LeadflowContext, rep_name: str,
-                  model: BaseChatModel | None = None) -> dict[str, Any]:
-    """Three drafts and a verdict; LLM where configured, rules otherwise or on failure."""
+                  model: BaseChatModel | None = None,
+                  slots: SlotOffer | None = None) -> dict[str, Any]:
+    """Three drafts and a verdict; LLM where configured, rules otherwise or on failure.
+    With `slots`, every draft offers the owner's next open times (given to the LLM drafters
+    as data, `{slots}` in their prompt files)."""
     profile = json.dumps({"company": ((state.get("lead") or {}).get("company") or {}).get("name"),
                           "talking_points": (state.get("enrichment") or {}).get("talking_points")},
                          ensure_ascii=False)
@@ -112,14 +140,15 @@ async def compete(state: dict[str, Any], run: LeadflowContext, rep_name: str,
     async def one(style: str) -> tuple[str, OutreachDraft, str]:
         agent = f"outreach_{style}"
         if model is None and run.model_for(agent) == RULES:
-            return style, draft_rules(style, state), "rules"
+            return style, draft_rules(style, state, slots), "rules"
         answer = await ask_llm(agent, run, OutreachDraft, {
-            "rep": rep_name, "profile": profile, "lead_text": lead_text}, model)
+            "rep": rep_name, "profile": profile, "lead_text": lead_text,
+            "slots": slots.as_prompt_data() if slots and slots.times else "none"}, model)
         asked.append(answer)
         flags.extend(answer.flags)
         if answer.parsed is None:
-            return style, draft_rules(style, state), "rules"
-        return style, answer.parsed, "llm"
+            return style, draft_rules(style, state, slots), "rules"
+        return style, with_slots(answer.parsed, slots), "llm"
 
     results = await asyncio.gather(*(one(s) for s in STYLES))
     drafts = {style: draft for style, draft, _ in results}
