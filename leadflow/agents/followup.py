@@ -107,8 +107,8 @@ def offer_slots(state: LeadState, tools: Toolbox) -> tuple[SlotOffer | None, str
             audience="operations", subject=f"Calendar unavailable: no slots offered to "
                                            f"{state['lead_id']}",
             body=f"{reason}. The lead is routed to {rep.name} as usual; its first email "
-                 "proposes a call without times. Slots: GET /leads/{id}/slots once the "
-                 "calendar is back."),
+                 f"proposes a call without times. Its slots: GET /leads/{state['lead_id']}"
+                 "/slots (or `leadflow slots`) once the calendar is back."),
             lead_id=state["lead_id"], step="followup:calendar", now=now)
         return None, reason
     if not found:

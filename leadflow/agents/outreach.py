@@ -36,49 +36,6 @@ class JudgeVerdict(BaseModel):
     reasons: str
 
 
-def _facts(state: dict[str, Any]) -> tuple[str, str, str, str, str]:
-    """First name, company, the lead's own first sentence, a customer-facing hook and the
-    size phrase. The hook comes from facts (their tech stack), never from the
-    enrichment's talking points: those are notes to the rep, not words for the lead."""
-    lead = state.get("lead") or {}
-    contact, company = lead.get("contact") or {}, lead.get("company") or {}
-    first = contact.get("first_name") or "there"
-    name = company.get("name") or company.get("domain") or "your team"
-    ask = re.split(r"(?<=[.!?])\s", (lead.get("inquiry") or "").strip())[0][:160]
-    stack = [str(t) for t in company.get("tech_stack") or []][:2]
-    hook = (f"your {' and '.join(stack)} setup" if stack
-            else f"the way {name} handles it today")
-    size = f"{company['employees']:,}-person " if company.get("employees") else ""
-    return first, name, ask, hook, size
-
-
-def draft_rules(style: str, state: dict[str, Any],
-                slots: SlotOffer | None = None) -> OutreachDraft:
-    """Template drafts: personal, grounded in the lead's words and the enrichment; with
-    open slots, the draft ends by offering them (reps.yaml `calendars.offer_text`)."""
-    first, name, ask, hook, size = _facts(state)
-    asked = f' You wrote: "{ask}"' if ask else ""
-    if style == "data_driven":
-        body = (f"Hi {first},\n\nThanks for contacting us about {name}.{asked} Teams like a "
-                f"{size}{name} usually measure the problem first, starting with {hook}. "
-                f"We can show the numbers from similar customers in 30 minutes."
-                "\n\nWould Thursday or Friday suit you for a short call?")
-        subject = f"{name}: the numbers behind your request"
-    elif style == "emotional":
-        body = (f"Hi {first},\n\nThank you for reaching out.{asked} That sounds like real "
-                f"pressure on you and the team at {name}, and we have helped people in the same "
-                "spot get back to something they can trust, without a risky switch."
-                "\n\nCould we talk this week about what would take the pressure off first?")
-        subject = f"We can help, {first}"
-    else:
-        body = (f"Hi {first},\n\nThanks for getting in touch about {name}.{asked} In the first "
-                f"weeks you would get the outcome you asked for, working with {hook}, "
-                "and nothing stopped while you switch.\n\nShall we set up a 30-minute "
-                "walkthrough this week?")
-        subject = f"What changes for {name} in the first weeks"
-    return with_slots(OutreachDraft(subject=subject, body=body), slots)
-
-
 class SlotOffer(BaseModel):
     """The owner's next open slots for the first email: `times` as the lead reads them (the
     rep's local time), `sentence` the rules drafts' offer (reps.yaml `offer_text`)."""
@@ -122,6 +79,49 @@ def judge_rules(drafts: dict[str, OutreachDraft], state: dict[str, Any]) -> Judg
     return JudgeVerdict.model_validate({"winner": winner, "reasons": (
         f"rules judge: scores {json.dumps({k: round(v, 1) for k, v in scores.items()})}; "
         f"{seniority or 'unknown'} seniority prefers {preferred}")})
+
+
+def _facts(state: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    """First name, company, the lead's own first sentence, a customer-facing hook and the
+    size phrase. The hook comes from facts (their tech stack), never from the
+    enrichment's talking points: those are notes to the rep, not words for the lead."""
+    lead = state.get("lead") or {}
+    contact, company = lead.get("contact") or {}, lead.get("company") or {}
+    first = contact.get("first_name") or "there"
+    name = company.get("name") or company.get("domain") or "your team"
+    ask = re.split(r"(?<=[.!?])\s", (lead.get("inquiry") or "").strip())[0][:160]
+    stack = [str(t) for t in company.get("tech_stack") or []][:2]
+    hook = (f"your {' and '.join(stack)} setup" if stack
+            else f"the way {name} handles it today")
+    size = f"{company['employees']:,}-person " if company.get("employees") else ""
+    return first, name, ask, hook, size
+
+
+def draft_rules(style: str, state: dict[str, Any],
+                slots: SlotOffer | None = None) -> OutreachDraft:
+    """Template drafts: personal, grounded in the lead's words and the enrichment; with
+    open slots, the draft ends by offering them (reps.yaml `calendars.offer_text`)."""
+    first, name, ask, hook, size = _facts(state)
+    asked = f' You wrote: "{ask}"' if ask else ""
+    if style == "data_driven":
+        body = (f"Hi {first},\n\nThanks for contacting us about {name}.{asked} Teams like a "
+                f"{size}{name} usually measure the problem first, starting with {hook}. "
+                f"We can show the numbers from similar customers in 30 minutes."
+                "\n\nWould Thursday or Friday suit you for a short call?")
+        subject = f"{name}: the numbers behind your request"
+    elif style == "emotional":
+        body = (f"Hi {first},\n\nThank you for reaching out.{asked} That sounds like real "
+                f"pressure on you and the team at {name}, and we have helped people in the same "
+                "spot get back to something they can trust, without a risky switch."
+                "\n\nCould we talk this week about what would take the pressure off first?")
+        subject = f"We can help, {first}"
+    else:
+        body = (f"Hi {first},\n\nThanks for getting in touch about {name}.{asked} In the first "
+                f"weeks you would get the outcome you asked for, working with {hook}, "
+                "and nothing stopped while you switch.\n\nShall we set up a 30-minute "
+                "walkthrough this week?")
+        subject = f"What changes for {name} in the first weeks"
+    return with_slots(OutreachDraft(subject=subject, body=body), slots)
 
 
 async def compete(state: dict[str, Any], run: LeadflowContext, rep_name: str,
