@@ -156,10 +156,14 @@ class Calendars:
             raise CalendarUnavailable(f"{rep.id}'s calendar: {_reason(exc)}") from exc
 
     def candidates(self, rep: Rep, after: datetime, until: datetime | None = None) -> list[Slot]:
+        """The rep's slots between `after` and `until` (default: the horizon), busy or not;
+        none on a day the rep is out of office (reps.yaml), none for an inactive rep."""
         rules = self.rules
         until = until or after + timedelta(days=rules.horizon_days)
-        return grid_slots(self.reps.working_hours(rep), self.reps.timezone(rep),
-                          rules.slot_minutes, after, until)
+        zone = self.reps.timezone(rep)
+        return [slot for slot in grid_slots(self.reps.working_hours(rep), zone,
+                                            rules.slot_minutes, after, until)
+                if self.reps.available(rep, slot.start.astimezone(zone).date())]
 
     def open_slots(self, rep: Rep, now: datetime, count: int | None = None) -> list[Slot]:
         """The next `count` (reps.yaml `offer`) open slots, the first at least

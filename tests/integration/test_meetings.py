@@ -237,6 +237,7 @@ def test_two_bookings_of_one_slot_over_http_one_succeeds_the_other_gets_409(
         stop_server(server, thread)
 
 
+@pytest.mark.db_backends
 def test_concurrent_bookings_in_one_process_and_a_slot_busy_in_the_calendar(
         tools: Toolbox, clock: FrozenClock, checkpoints: OpenCheckpoints,
         calendars: rs.Radicale) -> None:

@@ -108,6 +108,19 @@ def test_an_unknown_zone_or_inverted_hours_are_refused(tmp_path: Path) -> None:
         WorkingHours(start=time(17), end=time(9))
 
 
+def test_no_slots_while_the_rep_is_out_of_office() -> None:
+    directory = RepDirectory()
+    away = directory.get("rep-na-05")  # out of office 2026-11-23 … 2026-12-04 (reps.yaml)
+    assert away is not None and away.out_of_office is not None
+    calendars = Calendars(directory, CalendarSettings())
+    slots = calendars.candidates(away, datetime(2026, 12, 2, 12, tzinfo=UTC))
+    first = slots[0].start.astimezone(directory.timezone(away))
+    assert first.date().isoformat() == "2026-12-07" and first.strftime("%H:%M") == "09:00"
+    inactive = directory.get("rep-emea-04")
+    assert inactive is not None and not inactive.active
+    assert calendars.candidates(inactive, datetime(2026, 12, 2, 12, tzinfo=UTC)) == []
+
+
 def test_calendar_urls_and_logins_service_account_or_per_rep() -> None:
     directory = RepDirectory()
     rep = directory.get("rep-na-01")
@@ -160,8 +173,9 @@ def test_an_llm_draft_that_left_out_the_times_gets_them() -> None:
     assert with_slots(vague, OFFER).body.endswith(OFFER.sentence)
 
 
-def test_of_many_concurrent_claims_of_one_slot_exactly_one_wins(tmp_path: Path) -> None:
-    crm = CrmStore(f"sqlite:///{tmp_path / 'crm.db'}")
+@pytest.mark.db_backends
+def test_of_many_concurrent_claims_of_one_slot_exactly_one_wins(database_url: str) -> None:
+    crm = CrmStore(database_url)
     start = datetime(2026, 12, 8, 9, tzinfo=UTC)
     now = datetime(2026, 12, 4, 9, tzinfo=UTC)
     results: list[str] = []
