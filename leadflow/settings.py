@@ -161,6 +161,43 @@ class ImapSettings:
                    ca_file=_env("LEADFLOW_IMAP_CA_FILE"))
 
 
+@dataclass(frozen=True)
+class CalendarSettings:
+    """Where the reps' CalDAV calendars are and how leadflow logs in: one service account
+    (LEADFLOW_CALDAV_USER / _PASSWORD) or one login per rep (LEADFLOW_CALDAV_USER_<REP> /
+    _PASSWORD_<REP>, the rep id in capitals with `-` as `_`: LEADFLOW_CALDAV_PASSWORD_REP_NA_01).
+    No LEADFLOW_CALDAV_URL and no rep with a calendar URL of its own: no slots are offered."""
+
+    base_url: str = ""  # LEADFLOW_CALDAV_URL: the reps' calendar paths are under it
+    user: str = ""  # LEADFLOW_CALDAV_USER
+    password: str = ""  # LEADFLOW_CALDAV_PASSWORD
+    timeout_s: float = 10.0  # LEADFLOW_CALDAV_TIMEOUT: one request to the calendar server
+    per_rep: dict[str, tuple[str, str]] = field(default_factory=dict)  # rep key → (user, pw)
+
+    @classmethod
+    def from_env(cls) -> CalendarSettings:
+        load_dotenv(override=False)
+        users = {k.removeprefix("LEADFLOW_CALDAV_USER_"): v for k, v in os.environ.items()
+                 if k.startswith("LEADFLOW_CALDAV_USER_") and v}
+        passwords = {k.removeprefix("LEADFLOW_CALDAV_PASSWORD_"): v
+                     for k, v in os.environ.items()
+                     if k.startswith("LEADFLOW_CALDAV_PASSWORD_") and v}
+        return cls(base_url=_env("LEADFLOW_CALDAV_URL"), user=_env("LEADFLOW_CALDAV_USER"),
+                   password=_env("LEADFLOW_CALDAV_PASSWORD"),
+                   timeout_s=float(_env("LEADFLOW_CALDAV_TIMEOUT", "10")),
+                   per_rep={key: (users.get(key, ""), passwords.get(key, ""))
+                            for key in {*users, *passwords}})
+
+    @staticmethod
+    def rep_key(rep_id: str) -> str:
+        return "".join(c if c.isalnum() else "_" for c in rep_id).upper()
+
+    def login_for(self, rep_id: str) -> tuple[str, str]:
+        """(user, password) for a rep's calendar: their own, else the service account's."""
+        user, password = self.per_rep.get(self.rep_key(rep_id), ("", ""))
+        return user or self.user, password or self.password
+
+
 CheckpointHistory = Literal["latest", "all"]
 
 

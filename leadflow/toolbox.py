@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from leadflow.clock import Clock, SystemClock
 from leadflow.config import IcpConfig, icp
 from leadflow.settings import Settings
+from leadflow.tools.calendar import Calendars
 from leadflow.tools.crm import CrmStore
 from leadflow.tools.knowledge_base import KnowledgeBase
 from leadflow.tools.notifier import Notifier
@@ -24,6 +25,19 @@ class Toolbox:
     notifier: Notifier
     icp: IcpConfig
     clock: Clock
+    _calendar: Calendars | None = field(default=None, repr=False)
+
+    @property
+    def calendar(self) -> Calendars:
+        """The reps' CalDAV calendars (off until LEADFLOW_CALDAV_URL or a rep's own calendar
+        URL is set: see `Calendars.enabled`)."""
+        if self._calendar is None:
+            self._calendar = Calendars(self.reps)
+        return self._calendar
+
+    @calendar.setter
+    def calendar(self, value: Calendars) -> None:
+        self._calendar = value
 
     @classmethod
     def open(cls, database_url: str, *, clock: Clock | None = None,

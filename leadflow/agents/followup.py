@@ -1,6 +1,11 @@
 """Follow-up (FollowUp Monitor): start the SLA clock for an assigned lead (hot: first touch
 within 1 h, warm: 24 h — icp.yaml) and leave it `awaiting_followup`. Reminders, escalation
-after 24 h without response and engagement events build on this record."""
+after 24 h without response and engagement events build on this record.
+
+A lead of a tier that gets meetings offered (reps.yaml `calendars.offer_tiers`, hot by
+default) whose owner has a calendar gets the owner's next open slots in its first email. A
+calendar that cannot be read leaves the lead as routed as it was, flagged
+`calendar_unavailable`, and tells operations; the email then proposes a call without times."""
 
 from __future__ import annotations
 
@@ -11,11 +16,13 @@ from typing import ClassVar
 from langchain_core.language_models import BaseChatModel
 
 from leadflow.agents.base import StepOutput
-from leadflow.agents.outreach import compete
+from leadflow.agents.outreach import SlotOffer, compete
 from leadflow.clock import parse_datetime
 from leadflow.context import DEFAULT_RUN, LeadflowContext
 from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
+from leadflow.tools.calendar import CalendarUnavailable
+from leadflow.tools.notifier import Notice
 
 
 class FollowUpAgent:
@@ -31,17 +38,26 @@ class FollowUpAgent:
         out = await asyncio.to_thread(self._start_clock, state, tools)
         if out.outcome != "success":
             return out
+        # A meeting at first touch: the owner's next open slots, offered in the first email.
+        slots, trouble = await asyncio.to_thread(offer_slots, state, tools)
         # Competitive collaboration (SPEC §7): three drafts of the first email, one chosen.
         rep = tools.reps.person((state.get("assignment") or {}).get("rep_id") or "")
-        contest = await compete(dict(state), run, rep.name if rep else "your rep", self.model)
+        contest = await compete(dict(state), run, rep.name if rep else "your rep", self.model,
+                                slots)
         await asyncio.to_thread(tools.crm.store_drafts, state["lead_id"], contest,
                                 tools.clock.now())
         chosen = contest["variants"][contest["chosen"]]
         out.update["outreach"] = {"chosen": contest["chosen"], "subject": chosen["subject"],
                                   "judged_by": contest["judged_by"],
-                                  "reasons": contest["reasons"]}
-        out.flags = [*out.flags, *contest["flags"]]
+                                  "reasons": contest["reasons"],
+                                  "slots": slots.starts if slots else [],
+                                  "slots_timezone": slots.timezone if slots else None}
+        out.flags = [*out.flags, *contest["flags"], *(["calendar_unavailable"] if trouble else [])]
         out.notes += f"; first email: {contest['chosen']} ({contest['judged_by']} judge)"
+        if slots:
+            out.notes += f"; offers {len(slots.starts)} slots of {slots.rep_id}"
+        elif trouble:
+            out.notes += f"; no slots offered: {trouble}"
         # The SLA clock is the rules' decision; the drafters' and judge's calls are this
         # step's LLM cost (model, prompt version, usage), whoever chose the email.
         out.model, out.prompt_version = contest["model"], contest["prompt_version"]
@@ -71,3 +87,35 @@ class FollowUpAgent:
              "status_reason": f"first touch due {record['due_at']} ({tier}: {hours} h)"},
             notes=f"SLA started: first touch due {record['due_at']}",
         )
+
+
+def offer_slots(state: LeadState, tools: Toolbox) -> tuple[SlotOffer | None, str | None]:
+    """(the owner's next open slots, None), or (None, why the calendar failed); (None, None)
+    when no slots are due: a tier without offers, an owner without a calendar (or a
+    manager), no open time within the horizon."""
+    rules = tools.reps.calendar_rules
+    tier = (state.get("bant") or {}).get("tier")
+    rep = tools.reps.get((state.get("assignment") or {}).get("rep_id") or "")
+    if tier not in rules.offer_tiers or rep is None or not tools.calendar.enabled(rep):
+        return None, None
+    now = tools.clock.now()
+    try:
+        found = tools.calendar.open_slots(rep, now)
+    except CalendarUnavailable as exc:
+        reason = str(exc)
+        tools.notifier.send(Notice(
+            audience="operations", subject=f"Calendar unavailable: no slots offered to "
+                                           f"{state['lead_id']}",
+            body=f"{reason}. The lead is routed to {rep.name} as usual; its first email "
+                 f"proposes a call without times. Its slots: GET /leads/{state['lead_id']}"
+                 "/slots (or `leadflow slots`) once the calendar is back."),
+            lead_id=state["lead_id"], step="followup:calendar", now=now)
+        return None, reason
+    if not found:
+        return None, None
+    times = [slot.local(rules.local_format) for slot in found]
+    zone = tools.reps.timezone(rep)
+    return SlotOffer(rep_id=rep.id, timezone=zone.key, times=times,
+                     starts=[slot.as_dict()["start"] for slot in found],
+                     sentence=rules.offer_text.format(rep_name=rep.name, zone=zone.key,
+                                                      times="; ".join(times))), None

@@ -36,45 +36,27 @@ class JudgeVerdict(BaseModel):
     reasons: str
 
 
-def _facts(state: dict[str, Any]) -> tuple[str, str, str, str, str]:
-    """First name, company, the lead's own first sentence, a customer-facing hook and the
-    size phrase. The hook comes from facts (their tech stack), never from the
-    enrichment's talking points: those are notes to the rep, not words for the lead."""
-    lead = state.get("lead") or {}
-    contact, company = lead.get("contact") or {}, lead.get("company") or {}
-    first = contact.get("first_name") or "there"
-    name = company.get("name") or company.get("domain") or "your team"
-    ask = re.split(r"(?<=[.!?])\s", (lead.get("inquiry") or "").strip())[0][:160]
-    stack = [str(t) for t in company.get("tech_stack") or []][:2]
-    hook = (f"your {' and '.join(stack)} setup" if stack
-            else f"the way {name} handles it today")
-    size = f"{company['employees']:,}-person " if company.get("employees") else ""
-    return first, name, ask, hook, size
+class SlotOffer(BaseModel):
+    """The owner's next open slots for the first email: `times` as the lead reads them (the
+    rep's local time), `sentence` the rules drafts' offer (reps.yaml `offer_text`)."""
+
+    rep_id: str
+    timezone: str
+    times: list[str]
+    starts: list[str]  # ISO 8601 UTC, what `leadflow book` / POST …/book take
+    sentence: str
+
+    def as_prompt_data(self) -> str:
+        return "; ".join(self.times)
 
 
-def draft_rules(style: str, state: dict[str, Any]) -> OutreachDraft:
-    """Template drafts: personal, grounded in the lead's words and the enrichment."""
-    first, name, ask, hook, size = _facts(state)
-    asked = f' You wrote: "{ask}"' if ask else ""
-    if style == "data_driven":
-        body = (f"Hi {first},\n\nThanks for contacting us about {name}.{asked} Teams like a "
-                f"{size}{name} usually measure the problem first, starting with {hook}. "
-                f"We can show the numbers from similar customers in 30 minutes."
-                "\n\nWould Thursday or Friday suit you for a short call?")
-        subject = f"{name}: the numbers behind your request"
-    elif style == "emotional":
-        body = (f"Hi {first},\n\nThank you for reaching out.{asked} That sounds like real "
-                f"pressure on you and the team at {name}, and we have helped people in the same "
-                "spot get back to something they can trust, without a risky switch."
-                "\n\nCould we talk this week about what would take the pressure off first?")
-        subject = f"We can help, {first}"
-    else:
-        body = (f"Hi {first},\n\nThanks for getting in touch about {name}.{asked} In the first "
-                f"weeks you would get the outcome you asked for, working with {hook}, "
-                "and nothing stopped while you switch.\n\nShall we set up a 30-minute "
-                "walkthrough this week?")
-        subject = f"What changes for {name} in the first weeks"
-    return OutreachDraft(subject=subject, body=body)
+def with_slots(draft: OutreachDraft, slots: SlotOffer | None) -> OutreachDraft:
+    """The draft with the open slots in it: a draft that names every time is kept as written,
+    one that does not gets the offer sentence as its last paragraph (the first email always
+    carries the times it offers, whoever wrote it)."""
+    if slots is None or not slots.times or all(t in draft.body for t in slots.times):
+        return draft
+    return OutreachDraft(subject=draft.subject, body=f"{draft.body.rstrip()}\n\n{slots.sentence}")
 
 
 def judge_rules(drafts: dict[str, OutreachDraft], state: dict[str, Any]) -> JudgeVerdict:
@@ -99,9 +81,55 @@ def judge_rules(drafts: dict[str, OutreachDraft], state: dict[str, Any]) -> Judg
         f"{seniority or 'unknown'} seniority prefers {preferred}")})
 
 
+def _facts(state: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    """First name, company, the lead's own first sentence, a customer-facing hook and the
+    size phrase. The hook comes from facts (their tech stack), never from the
+    enrichment's talking points: those are notes to the rep, not words for the lead."""
+    lead = state.get("lead") or {}
+    contact, company = lead.get("contact") or {}, lead.get("company") or {}
+    first = contact.get("first_name") or "there"
+    name = company.get("name") or company.get("domain") or "your team"
+    ask = re.split(r"(?<=[.!?])\s", (lead.get("inquiry") or "").strip())[0][:160]
+    stack = [str(t) for t in company.get("tech_stack") or []][:2]
+    hook = (f"your {' and '.join(stack)} setup" if stack
+            else f"the way {name} handles it today")
+    size = f"{company['employees']:,}-person " if company.get("employees") else ""
+    return first, name, ask, hook, size
+
+
+def draft_rules(style: str, state: dict[str, Any],
+                slots: SlotOffer | None = None) -> OutreachDraft:
+    """Template drafts: personal, grounded in the lead's words and the enrichment; with
+    open slots, the draft ends by offering them (reps.yaml `calendars.offer_text`)."""
+    first, name, ask, hook, size = _facts(state)
+    asked = f' You wrote: "{ask}"' if ask else ""
+    if style == "data_driven":
+        body = (f"Hi {first},\n\nThanks for contacting us about {name}.{asked} Teams like a "
+                f"{size}{name} usually measure the problem first, starting with {hook}. "
+                f"We can show the numbers from similar customers in 30 minutes."
+                "\n\nWould Thursday or Friday suit you for a short call?")
+        subject = f"{name}: the numbers behind your request"
+    elif style == "emotional":
+        body = (f"Hi {first},\n\nThank you for reaching out.{asked} That sounds like real "
+                f"pressure on you and the team at {name}, and we have helped people in the same "
+                "spot get back to something they can trust, without a risky switch."
+                "\n\nCould we talk this week about what would take the pressure off first?")
+        subject = f"We can help, {first}"
+    else:
+        body = (f"Hi {first},\n\nThanks for getting in touch about {name}.{asked} In the first "
+                f"weeks you would get the outcome you asked for, working with {hook}, "
+                "and nothing stopped while you switch.\n\nShall we set up a 30-minute "
+                "walkthrough this week?")
+        subject = f"What changes for {name} in the first weeks"
+    return with_slots(OutreachDraft(subject=subject, body=body), slots)
+
+
 async def compete(state: dict[str, Any], run: LeadflowContext, rep_name: str,
-                  model: BaseChatModel | None = None) -> dict[str, Any]:
-    """Three drafts and a verdict; LLM where configured, rules otherwise or on failure."""
+                  model: BaseChatModel | None = None,
+                  slots: SlotOffer | None = None) -> dict[str, Any]:
+    """Three drafts and a verdict; LLM where configured, rules otherwise or on failure.
+    With `slots`, every draft offers the owner's next open times (given to the LLM drafters
+    as data, `{slots}` in their prompt files)."""
     profile = json.dumps({"company": ((state.get("lead") or {}).get("company") or {}).get("name"),
                           "talking_points": (state.get("enrichment") or {}).get("talking_points")},
                          ensure_ascii=False)
@@ -112,14 +140,15 @@ async def compete(state: dict[str, Any], run: LeadflowContext, rep_name: str,
     async def one(style: str) -> tuple[str, OutreachDraft, str]:
         agent = f"outreach_{style}"
         if model is None and run.model_for(agent) == RULES:
-            return style, draft_rules(style, state), "rules"
+            return style, draft_rules(style, state, slots), "rules"
         answer = await ask_llm(agent, run, OutreachDraft, {
-            "rep": rep_name, "profile": profile, "lead_text": lead_text}, model)
+            "rep": rep_name, "profile": profile, "lead_text": lead_text,
+            "slots": slots.as_prompt_data() if slots and slots.times else "none"}, model)
         asked.append(answer)
         flags.extend(answer.flags)
         if answer.parsed is None:
-            return style, draft_rules(style, state), "rules"
-        return style, answer.parsed, "llm"
+            return style, draft_rules(style, state, slots), "rules"
+        return style, with_slots(answer.parsed, slots), "llm"
 
     results = await asyncio.gather(*(one(s) for s in STYLES))
     drafts = {style: draft for style, draft, _ in results}

@@ -15,12 +15,15 @@ from sqlalchemy import text
 
 from leadflow.api.schemas import (
     AcceptedLeads,
+    Booking,
+    BookingRequest,
     EngagementEvent,
     ErasureReceipt,
     FormWebhook,
     InboundItem,
     IntercomWebhook,
     LeadExplanation,
+    LeadSlots,
     LeadSummary,
     LeadView,
     Problem,
@@ -30,6 +33,7 @@ from leadflow.api.schemas import (
 from leadflow.api.service import LeadService
 from leadflow.explain import explain_lead
 from leadflow.followup import Wake
+from leadflow.meetings import BookingRefused
 from leadflow.review import ReviewDecision
 from leadflow.tools.crm_reads import (
     CURSOR_MAX_LENGTH,
@@ -205,6 +209,37 @@ async def post_event(request: Request, event: EngagementEvent) -> dict[str, Any]
         return await service_of(request).engagement(event.lead_id, wake)
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from exc
+
+
+@router.get("/leads/{lead_id}/slots", response_model=LeadSlots, tags=["follow-up"], responses={
+    404: {"model": Problem, "description": "no such lead"},
+    409: {"model": Problem, "description": "not bookable: not waiting for follow-up, not "
+                                           "owned by a rep, or the rep has no calendar"},
+    503: {"model": Problem, "description": "the rep's calendar cannot be read now"}})
+async def lead_slots(request: Request, lead_id: LeadId) -> dict[str, Any]:
+    """The lead's owner's next open slots: working hours in the rep's time zone, minus what
+    their calendar shows busy, the first at least the configured buffer from now."""
+    try:
+        return await service_of(request).slots(lead_id)
+    except BookingRefused as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
+
+
+@router.post("/leads/{lead_id}/book", response_model=Booking, tags=["follow-up"], responses={
+    404: {"model": Problem, "description": "no such lead"},
+    409: {"model": Problem, "description": "the slot is taken (another booking, or busy in "
+                                           "the rep's calendar), or the lead is not bookable"},
+    422: {"model": Problem, "description": "not one of the owner's slots"},
+    503: {"model": Problem, "description": "the rep's calendar cannot be reached: nothing "
+                                           "was booked"}})
+async def book_meeting(request: Request, lead_id: LeadId, body: BookingRequest) -> dict[str, Any]:
+    """Book one of the owner's slots: re-checks their free/busy, writes the event (the lead
+    as attendee) into the rep's calendar, and records `meeting_booked` as POST /events does
+    (the SLA's first touch). Of two bookings of one slot, one gets 409."""
+    try:
+        return await service_of(request).book(lead_id, body.start)
+    except BookingRefused as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
 
 
 @router.post("/ingest/form", status_code=202, response_model=AcceptedLeads, tags=["leads"])

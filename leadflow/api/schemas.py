@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -230,6 +231,46 @@ class EngagementEvent(BaseModel):
     at: datetime | None = None
     rep_id: str | None = Field(default=None, max_length=64,
                                description="for `reassigned`: the new rep")
+
+
+class SlotView(BaseModel):
+    """One meeting slot of a rep: UTC start and end, and as the lead reads it (rep's zone)."""
+
+    start: str = Field(description="ISO 8601, UTC: what POST /leads/{id}/book takes")
+    end: str
+    timezone: str = Field(description="the rep's IANA time zone")
+    local: str = Field(description="the start in the rep's zone, as the first email writes it")
+
+
+class LeadSlots(BaseModel):
+    """GET /leads/{id}/slots: the owner's next open slots, read from their calendar now."""
+
+    lead_id: str
+    rep_id: str
+    timezone: str
+    slot_minutes: int
+    slots: list[SlotView]
+
+
+class BookingRequest(BaseModel):
+    """POST /leads/{id}/book: the start of one of the owner's slots (as GET …/slots gave it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: AwareDatetime = Field(description="ISO 8601 with a zone, e.g. 2026-12-08T15:00:00Z")
+
+
+class Booking(BaseModel):
+    """A booked meeting: the slot, the event in the rep's calendar, the lead afterwards."""
+
+    lead_id: str
+    rep_id: str
+    slot: SlotView
+    event_uid: str
+    event_url: str | None
+    already_booked: bool = Field(description="true: this lead had booked this slot before; "
+                                             "nothing new was written")
+    outcome: dict[str, Any] | None = Field(description="the lead's outcome record after "
+                                                       "`meeting_booked` was recorded")
 
 
 class LeadView(BaseModel):

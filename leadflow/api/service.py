@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -15,6 +16,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from leadflow.followup import Wake, wake_lead
 from leadflow.identity import thread_config, workflow_id_for
+from leadflow.meetings import book, lead_slots
 from leadflow.review import ReviewDecision, decide_review, pending_review
 from leadflow.runner import thread_outcome
 from leadflow.runtime import Runtime
@@ -137,6 +139,13 @@ class LeadService:
 
     async def engagement(self, lead_id: str, wake: Wake) -> dict[str, Any]:
         return await wake_lead(self.graph, lead_id, wake, self.tools, self.context)
+
+    # ------------------------------------------------------------------ meetings
+    async def slots(self, lead_id: str) -> dict[str, Any]:
+        return await lead_slots(self.graph, self.tools, lead_id)
+
+    async def book(self, lead_id: str, start: datetime) -> dict[str, Any]:
+        return await book(self.graph, self.tools, lead_id, start, self.context)
 
     # ------------------------------------------------------------------ erasing
     async def forget(self, email: str, requested_by: str) -> ErasureReport | None:

@@ -60,3 +60,53 @@ def event(
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=1) from exc
     console.print(f"{lead_id}: {outcome['status']} ({outcome.get('status_reason')})")
+
+
+@app.command()
+def slots(lead_id: str) -> None:
+    """The lead's owner's next open meeting slots (from the rep's calendar, in their zone)."""
+    import asyncio
+
+    from leadflow.meetings import BookingRefused, lead_slots
+
+    try:
+        found = asyncio.run(with_runtime(lambda rt: lead_slots(rt.graph, rt.tools, lead_id)))
+    except BookingRefused as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from exc
+    if not found["slots"]:
+        console.print(f"{lead_id}: {found['rep_id']} has no open slot in the next days")
+        return
+    console.print(f"{lead_id}: {found['rep_id']}'s open slots ({found['timezone']}):")
+    for slot in found["slots"]:
+        console.print(f"  {slot['start']}  {slot['local']}", highlight=False)
+
+
+@app.command()
+def book(
+    lead_id: str,
+    slot: Annotated[str, typer.Argument(help="the slot's start, ISO 8601 with a zone "
+                                             "(as `leadflow slots` lists it)")],
+) -> None:
+    """Book a meeting in the owner's calendar with the lead as attendee; records
+    meeting_booked (the SLA's first touch)."""
+    import asyncio
+
+    from leadflow.meetings import BookingRefused
+    from leadflow.meetings import book as book_meeting
+    from leadflow.tools.calendar import parse_moment
+
+    try:
+        start = parse_moment(slot)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    try:
+        booked = asyncio.run(with_runtime(
+            lambda rt: book_meeting(rt.graph, rt.tools, lead_id, start, rt.context)))
+    except BookingRefused as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from exc
+    again = " (already booked)" if booked["already_booked"] else ""
+    console.print(f"{lead_id}: meeting with {booked['rep_id']} at {booked['slot']['start']} "
+                  f"({booked['slot']['local']}){again}", highlight=False)

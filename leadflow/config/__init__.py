@@ -6,13 +6,14 @@ Code holds mechanisms; the numbers, word lists and directories live in the YAML 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CONFIG_DIR = Path(__file__).resolve().parent
 
@@ -153,6 +154,45 @@ class OutOfOffice(_Frozen):
         return self.start <= day <= self.until
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _zone(name: str) -> str:
+    """An IANA time zone name (`Europe/Berlin`), refused with the name when unknown."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as "
+                         "Europe/Berlin)") from exc
+    return name
+
+
+class WorkingHours(_Frozen):
+    """When a rep takes meetings, in the rep's own time zone: the weekdays and one span."""
+
+    days: tuple[str, ...] = WEEKDAYS[:5]
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+
+    @field_validator("days")
+    @classmethod
+    def _known_days(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        days = tuple(d.lower()[:3] for d in v)
+        unknown = [d for d in days if d not in WEEKDAYS]
+        if unknown:
+            raise ValueError(f"unknown weekday(s) {unknown}: use {', '.join(WEEKDAYS)}")
+        return days
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> WorkingHours:
+        if self.end <= self.start:
+            raise ValueError(f"working hours end ({self.end}) must be after start ({self.start})")
+        return self
+
+    def works_on(self, day: date) -> bool:
+        return WEEKDAYS[day.weekday()] in self.days
+
+
 class Rep(Person):
     region: str
     segments: tuple[str, ...]
@@ -161,17 +201,60 @@ class Rep(Person):
     active: bool = True
     out_of_office: OutOfOffice | None = None
     named_accounts: tuple[str, ...] = ()
+    # meetings (reps.yaml `calendars` gives the defaults): the rep's IANA time zone, working
+    # hours in it, and the CalDAV calendar (a URL, or a path under LEADFLOW_CALDAV_URL)
+    timezone: str | None = None
+    working_hours: WorkingHours | None = None
+    calendar: str | None = None
 
     @field_validator("named_accounts")
     @classmethod
     def _lower_domains(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(d.lower() for d in v)
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str | None) -> str | None:
+        return None if v is None else _zone(v)
+
+
+class CalendarRules(_Frozen):
+    """How meetings are offered and booked (reps.yaml `calendars`): slot length, how soon
+    the first one may start, how many the first email offers, how far ahead to look, which
+    tiers get them, and the defaults of reps that name no zone, hours or calendar."""
+
+    slot_minutes: int = Field(default=30, gt=0, le=480)
+    buffer_minutes: int = Field(default=60, ge=0)
+    offer: int = Field(default=3, ge=1, le=20)
+    horizon_days: int = Field(default=14, ge=1, le=90)
+    offer_tiers: tuple[str, ...] = ("hot",)
+    working_hours: WorkingHours = WorkingHours()
+    region_timezones: dict[str, str] = Field(default_factory=dict)
+    default_timezone: str = "UTC"
+    calendar_path: str = "{rep_id}/"  # under LEADFLOW_CALDAV_URL, for reps naming none
+    event_title: str = "{company} and {rep_name}: introduction"
+    # the sentence the rules drafts end with when slots are offered ({rep_name}, {zone},
+    # {times}); the LLM drafters get the slots as data in their prompt files instead
+    offer_text: str = ("{rep_name} has these times free ({zone}): {times}. "
+                       "Would one of them suit you?")
+    local_format: str = "%a %d %b %H:%M"  # how a slot is written to the lead (strftime)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_default(cls, v: str) -> str:
+        return _zone(v)
+
+    @field_validator("region_timezones")
+    @classmethod
+    def _known_zones(cls, v: dict[str, str]) -> dict[str, str]:
+        return {region: _zone(zone) for region, zone in v.items()}
+
 
 class RepDirectoryConfig(_Frozen):
     managers: dict[str, Person]
     reps: tuple[Rep, ...]
     audiences: dict[str, str]
+    calendars: CalendarRules = CalendarRules()
 
 
 def load_reps(path: Path | None = None) -> RepDirectoryConfig:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
-from leadflow.config import Person, Rep, RepDirectoryConfig, load_reps
+from leadflow.config import CalendarRules, Person, Rep, RepDirectoryConfig, WorkingHours, load_reps
 
 
 class RepDirectory:
@@ -37,3 +38,21 @@ class RepDirectory:
     @staticmethod
     def available(rep: Rep, day: date) -> bool:
         return rep.active and not (rep.out_of_office and rep.out_of_office.covers(day))
+
+    # ------------------------------------------------------------------ meetings
+    @property
+    def calendar_rules(self) -> CalendarRules:
+        return self.config.calendars
+
+    def timezone(self, rep: Rep) -> ZoneInfo:
+        """The rep's zone, else their region's (reps.yaml `calendars`), else the default."""
+        rules = self.config.calendars
+        return ZoneInfo(rep.timezone or rules.region_timezones.get(rep.region)
+                        or rules.default_timezone)
+
+    def working_hours(self, rep: Rep) -> WorkingHours:
+        return rep.working_hours or self.config.calendars.working_hours
+
+    def calendar_location(self, rep: Rep) -> str:
+        """The rep's calendar: a URL, or a path the calendar tool puts under its base URL."""
+        return rep.calendar or self.config.calendars.calendar_path.format(rep_id=rep.id)

@@ -214,7 +214,8 @@ def test_every_setting_and_configuration_file_is_documented() -> None:
                            (ROOT / "leadflow/settings.py").read_text()
                            + (ROOT / ".env.example").read_text()))
     assert names and not {n for n in names if f"`{n}`" not in text and
-                          not (n.endswith("_") and f"`{n}<AGENT>`" in text)}, names
+                          not (n.endswith("_") and (f"`{n}<AGENT>`" in text
+                                                    or f"`{n}<REP>`" in text))}, names
     for path in sorted((ROOT / "leadflow/config").glob("*.yaml")):
         heading = f"### `{path.name}`"
         assert heading in text, f"docs/configuration.md has no section {heading}"

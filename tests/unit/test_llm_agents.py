@@ -152,3 +152,29 @@ def test_outreach_falls_back_to_templates_and_the_rules_judge() -> None:
     assert set(contest["written_by"].values()) == {"rules"} and contest["judged_by"] == "rules"
     assert contest["chosen"] == "benefit_focused"  # a manager: outcomes first
     assert "llm_fallback" in contest["flags"]
+
+
+def test_the_llm_drafters_get_the_open_slots_as_data_and_every_draft_carries_them() -> None:
+    from leadflow.agents.outreach import SlotOffer, compete
+    from tests.llm_fakes import tool_reply
+
+    offer = SlotOffer(rep_id="rep-na-01", timezone="America/New_York",
+                      times=["Tue 08 Dec 10:00 EST", "Tue 08 Dec 10:30 EST"],
+                      starts=["2026-12-08T15:00:00Z", "2026-12-08T15:30:00Z"],
+                      sentence="Alicia has these times free (America/New_York): Tue 08 Dec "
+                               "10:00 EST; Tue 08 Dec 10:30 EST. Would one of them suit you?")
+    lead = extract_lead({"source": "web_form", "payload": {
+        "First Name": "Dana", "Email": "dana@kestrelfreight.com", "Company": "Kestrel",
+        "Job Title": "CTO", "message": "Our dispatch system fails weekly."}})
+    named = "Hi Dana, would Tue 08 Dec 10:00 EST or Tue 08 Dec 10:30 EST suit you?"
+    model = ScriptedChatModel(schema_name="OutreachDraft", script=[
+        {"subject": "a", "body": named}, {"subject": "b", "body": named},
+        {"subject": "c", "body": "Hi Dana, shall we talk this week?"},
+        tool_reply("JudgeVerdict", {"winner": "emotional", "reasons": "warmest"})])
+    contest = asyncio.run(compete({"lead": lead}, LLM_RUN, "Alicia", model, offer))
+    prompts = [str(call[-1].content) for call in model.calls[:3]]
+    assert all("Rep's open times (trusted): Tue 08 Dec 10:00 EST; Tue 08 Dec 10:30 EST"
+               in p for p in prompts)
+    bodies = [v["body"] for v in contest["variants"].values()]
+    assert sorted(bodies) == sorted([named, named,
+                                     f"Hi Dana, shall we talk this week?\n\n{offer.sentence}"])

@@ -7,8 +7,8 @@ One concept per module: `schema` (tables), `base` (engine, transactions, insert-
 `leads` (capture and dedupe), `queues`, `assignments` (assignments, rep loads, SLA clocks),
 `engagement` (events, outreach drafts), `outbox` (notifications, message log),
 `leases` (one runner per lead), `mailboxes` (where `leadflow watch` is in each
-mailbox), `erasure` (forgetting a person, retention), `simulation` (the simulator's
-ground truth);
+mailbox), `bookings` (meeting slots taken: one lead per rep and slot start),
+`erasure` (forgetting a person, retention), `simulation` (the simulator's ground truth);
 `store.CrmStore` composes them. Import from here. The names stored (queues, statuses) and the
 reads that only show what is stored (lead list, queue counts and items) are in
 `leadflow.tools.crm_reads`, which the light CLI commands use without SQLAlchemy.
@@ -28,6 +28,7 @@ from leadflow.tools.crm.schema import (
     Lead,
     LeadSource,
     MailboxCursor,
+    MeetingBooking,
     MessageLog,
     Notification,
     QueueItem,
@@ -46,6 +47,7 @@ __all__: Sequence[str] = (
     "Account", "Contact", "Lead", "LeadSource", "Assignment", "MessageLog", "Notification",
     "RepStats",
     "QueueItem", "EngagementEvent", "SlaClock", "Erasure", "MailboxCursor", "SimTruth",
+    "MeetingBooking",
     # imported by name elsewhere: Alembic's env (Base, UtcDateTime), capture (parse_datetime)
     "Base", "UtcDateTime", "parse_datetime",
 )

@@ -330,6 +330,29 @@ class SimTruth(Base):
     truth: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class MeetingBooking(Base):
+    """A meeting slot of a rep taken by a lead (`leadflow book`, POST /leads/{id}/book).
+
+    The unique (rep, slot start) is claimed before the calendar is written: of two bookings
+    of one slot only one inserts, the other is refused without touching the calendar.
+    `pending` until the event is in the calendar, then `booked`; a failed write deletes
+    the claim. Holds no personal data (the attendee is in the calendar's event)."""
+
+    __tablename__ = "meeting_bookings"
+    __table_args__ = (UniqueConstraint("rep_id", "slot_start",
+                                       name="uq_meeting_bookings_rep_slot"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[str] = mapped_column(String(64))
+    slot_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    slot_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    lead_id: Mapped[str] = mapped_column(String(40), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # pending | booked
+    event_uid: Mapped[str] = mapped_column(String(200))
+    event_url: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    booked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 def column_length(model: type[Base], column: str) -> int | None:
     """Declared length of a string column: PostgreSQL rejects longer values (SQLite does
     not), so writers cut to it."""

@@ -5,6 +5,7 @@ part of the CRM can be read on its own.
 from __future__ import annotations
 
 from leadflow.tools.crm.assignments import AssignmentStore
+from leadflow.tools.crm.bookings import BookingStore
 from leadflow.tools.crm.bulk import BulkStore
 from leadflow.tools.crm.engagement import EngagementStore
 from leadflow.tools.crm.erasure import ErasureStore
@@ -18,5 +19,5 @@ from leadflow.tools.crm.simulation import SimTruthStore
 
 class CrmStore(LeadStore, QueueStore, AssignmentStore, EngagementStore, OutboxStore,
                LeaseStore, BulkStore, ErasureStore, MailboxStore,
-               SimTruthStore):
+               SimTruthStore, BookingStore):
     """All CRM reads and writes. Thread-safe: one engine, short transactions."""
