@@ -8,7 +8,7 @@ One concept per module: `schema` (tables), `base` (engine, transactions, insert-
 `engagement` (events, outreach drafts), `outbox` (notifications, message log),
 `leases` (one runner per lead), `mailboxes` (where `leadflow watch` is in each
 mailbox), `erasure` (forgetting a person, retention), `simulation` (the simulator's
-ground truth);
+ground truth), `models` (conversion models, their training history and scores);
 `store.CrmStore` composes them. Import from here. The names stored (queues, statuses) and the
 reads that only show what is stored (lead list, queue counts and items) are in
 `leadflow.tools.crm_reads`, which the light CLI commands use without SQLAlchemy.
@@ -26,9 +26,11 @@ from leadflow.tools.crm.schema import (
     EngagementEvent,
     Erasure,
     Lead,
+    LeadScore,
     LeadSource,
     MailboxCursor,
     MessageLog,
+    ModelRow,
     Notification,
     QueueItem,
     RepStats,
@@ -46,6 +48,7 @@ __all__: Sequence[str] = (
     "Account", "Contact", "Lead", "LeadSource", "Assignment", "MessageLog", "Notification",
     "RepStats",
     "QueueItem", "EngagementEvent", "SlaClock", "Erasure", "MailboxCursor", "SimTruth",
+    "ModelRow", "LeadScore",
     # imported by name elsewhere: Alembic's env (Base, UtcDateTime), capture (parse_datetime)
     "Base", "UtcDateTime", "parse_datetime",
 )
