@@ -117,10 +117,9 @@ def routing_features(record: Mapping[str, Any], bant: Mapping[str, Any] | None,
     out["tier"] = _category(bant.get("tier"))
     for criterion in criteria_of(dict(bant)) if bant else ():
         part = bant.get(criterion) or {}
-        score = _number(part.get("score"))
+        score = _number(part.get("score"))  # (its band is a function of it: not repeated)
         if score is not None:
             out[f"bant.{criterion}"] = score
-        out[f"band.{criterion}"] = _category(part.get("band"))
     total = _number(bant.get("total"))
     if total is not None:
         out["bant.total"] = total
@@ -142,9 +141,7 @@ def routing_features(record: Mapping[str, Any], bant: Mapping[str, Any] | None,
     out["source.channel"] = _category(source.get("channel"))
     out["source.campaign"] = _category(source.get("campaign"))
     out["routed_to"] = _category(routed_to)  # the routing decision: reps differ
-    if arrived is not None:
-        block = arrived.hour // 4 * 4
-        out["arrival.hours_utc"] = f"{block:02d}-{block + 4:02d}"
+    if arrived is not None:  # a weekend lead waits for Monday: speed to lead
         out["arrival.weekend"] = float(arrived.weekday() >= 5)
     known = set(routing_flags)
     for flag in flags:

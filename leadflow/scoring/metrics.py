@@ -61,6 +61,18 @@ def lift_top_decile(scores: ArrayLike, labels: ArrayLike) -> float:
     return float(y[top].mean() / y.mean())
 
 
+def ece_noise_floor(probabilities: ArrayLike, bins: int = 10, draws: int = 1000,
+                    seed: int = 0) -> float:
+    """The ECE a perfectly calibrated model would still show on this many leads: the median
+    over `draws` of the ECE of these probabilities against outcomes drawn from them. A
+    measured ECE near it says nothing more than "too few test leads to tell"."""
+    p = np.asarray(probabilities, dtype=float)
+    if len(p) == 0:
+        return float("nan")
+    rng = np.random.default_rng(seed)
+    return float(np.median([ece(p, rng.random(len(p)) < p, bins) for _ in range(draws)]))
+
+
 def log_loss(probabilities: ArrayLike, labels: ArrayLike) -> float:
     p, y = _arrays(probabilities, labels)
     p = np.clip(p, 1e-6, 1 - 1e-6)
@@ -76,6 +88,7 @@ def summary(probabilities: ArrayLike, labels: ArrayLike,
             baseline: ArrayLike | None = None) -> dict[str, float]:
     """Every metric of a score on one set of leads (`baseline`: the rules' score on them)."""
     out = {"auc": auc(probabilities, labels), "ece": ece(probabilities, labels),
+           "ece_noise_floor": ece_noise_floor(probabilities),
            "lift_top_decile": lift_top_decile(probabilities, labels),
            "log_loss": log_loss(probabilities, labels), "brier": brier(probabilities, labels),
            "n": float(np.size(labels)), "positives": float(np.sum(np.asarray(labels, dtype=bool)))}
