@@ -26,7 +26,7 @@ from leadflow.agents.enrichment import QUALITY_KEYS, score_quality
 from leadflow.agents.meddic import criteria_of
 from leadflow.clock import parse_datetime
 from leadflow.config import CONFIG_DIR, read_yaml
-from leadflow.scoring.history import StoredLead
+from leadflow.tools.crm.models import StoredLead
 
 Features = dict[str, float | str]
 

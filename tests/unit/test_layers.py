@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("toolbox", ("leadflow.toolbox",)),
     ("agents", ("leadflow.agents",)),
     ("graph", ("leadflow.outcome", "leadflow.review", "leadflow.followup", "leadflow.retry",
-               "leadflow.repeat", "leadflow.facts", "leadflow.graph")),
+               "leadflow.repeat", "leadflow.facts", "leadflow.graph", "leadflow.scoring")),
     ("runtime", ("leadflow.runner", "leadflow.runtime", "leadflow.metrics", "leadflow.explain",
                  "leadflow.preflight", "leadflow.inbox",
                  "leadflow.sim")),

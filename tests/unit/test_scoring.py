@@ -19,10 +19,9 @@ from leadflow.scoring.features import (
     routing_features,
     time_split,
 )
-from leadflow.scoring.history import StoredLead
 from leadflow.scoring.model import BrokenModel, ColdStart, digest, headline, load, train
 from leadflow.tools.crm import CrmStore
-from leadflow.tools.crm.models import NoSuchModel
+from leadflow.tools.crm.models import NoSuchModel, StoredLead
 from tests.scoring_fakes import START, history, lead_record, qualification
 
 CONFIG = ScoringConfig(horizon_days=30, min_leads=50, min_conversions=10,

@@ -6,12 +6,12 @@ the score each model gave each lead it scored.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
-from leadflow.scoring.history import StoredLead
 from leadflow.tools.crm.base import StoreBase
 from leadflow.tools.crm.schema import Assignment, EngagementEvent, Lead, LeadScore, ModelRow
 from leadflow.tools.crm_reads import as_utc
@@ -20,6 +20,17 @@ SUMMARY = (ModelRow.version, ModelRow.kind, ModelRow.status, ModelRow.created_at
            ModelRow.trained_through, ModelRow.horizon_days, ModelRow.n_train, ModelRow.n_test,
            ModelRow.metrics, ModelRow.sha256, ModelRow.promoted_at, ModelRow.retired_at,
            ModelRow.replaces)
+
+
+@dataclass(frozen=True)
+class StoredLead:
+    """A settled lead as the CRM stores it, read back for training."""
+
+    lead_id: str
+    arrived_at: datetime | None  # the lead row's received_at, else ingested_at
+    record: Mapping[str, Any]  # the lead record (contact, company, source, inquiry)
+    outcome: Mapping[str, Any]  # the outcome record (qualification, flags …)
+    routed_to: str | None = None  # the rep (or manager) routing assigned, before any reassignment
 
 
 def routed_to(rep_id: str | None, audit: Mapping[str, Any] | None) -> str | None:
