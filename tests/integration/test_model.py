@@ -84,6 +84,9 @@ def test_shadow_scores_then_promote_then_rollback(
     assert shown["conversion"]["probability"] == conversion["probability"]
     assert [s["mode"] for s in shown["conversion_scores"]] == ["promoted"]
 
+    explained = leadflow(database_url, "explain", scored["lead_id"]).stdout
+    assert "Likely to convert" in explained and "Conversion model 1:" in explained
+
     listed = leadflow(database_url, "model", "list").stdout
     assert "promoted" in listed
     show = json.loads(leadflow(database_url, "model", "show", "1").stdout)
