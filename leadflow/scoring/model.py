@@ -14,6 +14,7 @@ import pickle
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from statistics import median
 from typing import Any
 
@@ -73,12 +74,19 @@ def _calibrated(kind: str, labels: Sequence[bool]) -> Any:
                                   cv=max(2, min(5, fewest)), ensemble=False)
 
 
+@cache
+def _threadpools() -> Any:
+    """The process's native thread pools (OpenMP, BLAS), found once: finding them reads
+    /proc/self/maps, which cost more than a lead's whole score when done per call."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def _one_thread() -> Any:
     """Fit and predict on one thread: for a few hundred leads, OpenMP's threads cost more
     than they save (seven times, for gradient boosting on a busy two-core machine)."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1)
+    return _threadpools().limit(limits=1)
 
 
 def _reference(rows: Sequence[Features]) -> dict[str, float | str | None]:
@@ -134,10 +142,13 @@ class ConversionModel:
     def factors(self, features: Features, top: int) -> list[dict[str, Any]]:
         """The features that move this lead's score most, either way: each one set back to
         its typical value, by how much the score's log-odds change."""
+        return self.score(features, top)["factors"]
+
+    def score(self, features: Features, top: int) -> dict[str, Any]:
+        """The lead's probability, priority and top factors (one prediction of the lead and
+        of each variant with one feature set back to its typical value)."""
         keys = [k for k in sorted(set(features) | set(self.reference))
-                if features.get(k) != self.reference.get(k)]
-        if not keys or top <= 0:
-            return []
+                if features.get(k) != self.reference.get(k)] if top > 0 else []
         variants: list[Features] = [features]
         for key in keys:
             variant = dict(features)
@@ -147,19 +158,18 @@ class ConversionModel:
             else:
                 variant[key] = typical
             variants.append(variant)
-        p = np.clip(self.probabilities(variants), 1e-6, 1 - 1e-6)
-        logits = np.log(p / (1 - p))
+        p = self.probabilities(variants)
+        probability = float(p[0])
+        clipped = np.clip(p, 1e-6, 1 - 1e-6)
+        logits = np.log(clipped / (1 - clipped))
         effects = [(key, float(logits[0] - logits[i + 1])) for i, key in enumerate(keys)]
         effects = [e for e in effects if abs(e[1]) >= 1e-4]
         effects.sort(key=lambda e: (-abs(e[1]), e[0]))
-        return [{"feature": key, "value": features.get(key), "effect": round(effect, 3),
-                 "direction": "raises" if effect > 0 else "lowers"}
-                for key, effect in effects[:top]]
-
-    def score(self, features: Features, top: int) -> dict[str, Any]:
-        probability = float(self.probabilities([features])[0])
         return {"probability": round(probability, 4), "priority": self.priority(probability),
-                "factors": self.factors(features, top)}
+                "factors": [{"feature": key, "value": features.get(key),
+                             "effect": round(effect, 3),
+                             "direction": "raises" if effect > 0 else "lowers"}
+                            for key, effect in effects[:top]]}
 
     def dumps(self) -> bytes:
         return pickle.dumps({"format": 1, "kind": self.kind, "vectorizer": self.vectorizer,
@@ -261,9 +271,18 @@ def train(examples: Sequence[Example], config: ScoringConfig) -> Trained:
         "test_period": [test[0].arrived_at.isoformat(), test[-1].arrived_at.isoformat()],
         "priority_cuts": [round(c, 4) for c in model.cuts],
     }
-    return Trained(model=model, metrics=result,
+    return Trained(model=model, metrics=_json_safe(result),
                    features=sorted({k for e in fit_set for k in e.features}),
                    n_train=len(fit_set), n_test=len(test))
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN (a metric of a one-sided set) as null: PostgreSQL's JSON has no NaN."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 def headline(m: dict[str, Any]) -> str:
