@@ -58,6 +58,7 @@ def test_a_tiny_crm_is_refused_and_the_rules_stay_in_charge(
     assert leadflow(database_url, "model", "list").stdout.startswith("no models yet")
 
 
+@pytest.mark.db_backends
 def test_shadow_scores_then_promote_then_rollback(
         tools: Toolbox, run_items: RunItems, database_url: str) -> None:
     [before] = run_items([person(1)])  # no model: nothing scored
