@@ -158,6 +158,20 @@ def _next_sentences(status: str, sla: dict[str, Any] | None, country: str | None
     return []
 
 
+def _conversion_sentences(conversion: dict[str, Any]) -> list[str]:
+    """The promoted conversion model's score, in words (docs/models.md)."""
+    out = [f"Conversion model {conversion.get('model_version')}: "
+           f"{float(conversion.get('probability') or 0):.0%} chance of a meeting or a win, "
+           f"priority {conversion.get('priority')} (A is the top quarter)."]
+    for factor in conversion.get("factors") or []:
+        value = factor.get("value")
+        shown = f"{factor.get('feature')} = {value}" if value is not None else \
+            f"no {factor.get('feature')}"
+        out.append(f"{shown} {factor.get('direction')} it ({factor.get('effect'):+.2f} log-odds "
+                   "against a typical lead).")
+    return out
+
+
 def explain_lead(crm: CrmStore, reps: RepDirectory, lead_id: str) -> Explanation | None:
     """The explanation of one lead from the CRM, or None when there is no such lead."""
     lead = crm.get_lead(lead_id)
@@ -191,6 +205,8 @@ def explain_lead(crm: CrmStore, reps: RepDirectory, lead_id: str) -> Explanation
     explanation.sections["What a person changed"] = _human_sentences(
         outcome.get("decisions") or [], outcome.get("flags") or []) or ["Nothing: the rules "
                                                                        "decided every step."]
+    if outcome.get("conversion"):
+        explanation.sections["Likely to convert"] = _conversion_sentences(outcome["conversion"])
     data_flags = [f for f in outcome.get("flags") or [] if not f.startswith("human_")]
     if data_flags:
         explanation.sections["Data notes"] = [", ".join(data_flags)]

@@ -63,6 +63,8 @@ def outcome_record(state: dict[str, Any]) -> dict[str, Any]:
             for s in state.get("steps") or []
         ],
         "messages": list(state.get("messages") or []),
+        # the promoted conversion model's score, when one is (leadflow/scoring/live.py)
+        **({"conversion": state["conversion"]} if state.get("conversion") else {}),
     }
 
 

@@ -78,6 +78,9 @@ class LeadState(TypedDict, total=False):
     # last-step channels) because every channel a step writes is a row per checkpoint.
     steps: Annotated[list[StepResult], operator.add]
     outcome: dict[str, Any]  # the SPEC §8 outcome record, set when the lead settles
+    # The promoted conversion model's score (leadflow/scoring/live.py), set when the
+    # supervisor hands a routed lead to its disposition; absent while no model is promoted.
+    conversion: dict[str, Any] | None
     # A repeat inquiry from this lead (same email), merged into its thread (leadflow/repeat.py):
     # {"item", "fingerprint", "workflow_id" (the repeat item's own), "received_at"}. Set while
     # the repeat pass runs and kept after it; `touches` lists every fingerprint merged, so a

@@ -70,6 +70,11 @@ def leads_show(lead_id: str) -> None:
                                    "record": lead.get("record")}
     body = {**body, "messages": crm.messages_for(lead_id),
             "assignment_audit": (crm.get_assignment(lead_id) or {}).get("audit")}
+    scores = crm.scores_for(lead_id)  # every model's score, shadow ones included
+    if scores:
+        body["conversion_scores"] = [
+            {**{k: v for k, v in s.items() if k != "lead_id"},
+             "scored_at": s["scored_at"].isoformat()} for s in scores]
     print_json_verbatim(body)
 
 

@@ -25,7 +25,8 @@ from leadflow.graph.workflow import END as WF_END
 from leadflow.graph.workflow import Workflow
 from leadflow.identity import workflow_id_for
 from leadflow.llm import model_for, validate_model_name
-from leadflow.outcome import persist_outcome, settled_status, stored_outcome
+from leadflow.outcome import outcome_record, persist_outcome, settled_status, stored_outcome
+from leadflow.scoring.live import conversion_for
 from leadflow.state import LeadState, last_step, merge_flags
 from leadflow.toolbox import Toolbox
 from leadflow.tools.notifier import Notice, delivery_settings
@@ -107,11 +108,15 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
                 retries=result.get("retries", 0))]
             if action.review:  # the thread then pauses: Studio and the SDK see why it waits
                 update.update(status=action.status, status_reason=action.reason_for(result))
+            else:  # where the lead goes is decided: the conversion models score it
+                await score_handoff(tools, {**state, **update}, update)
             return Command(goto=action.name, update=update)
         assert transition.goto == WF_END
         final = {**state, "flags": merge_flags(state.get("flags"), flags)}
         status, reason = settled_status(final)
         final.update(status=status, status_reason=reason)
+        await score_handoff(tools, final, update)
+        final.update(update)
         outcome = await asyncio.to_thread(persist_outcome, tools, final)
         update.update(status=status, status_reason=reason, outcome=stored_outcome(outcome))
         return Command(goto=END, update=update)
@@ -126,3 +131,15 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
         return await decide(dict(state), tools, config)
 
     return supervisor
+
+
+async def score_handoff(tools: Toolbox, state: dict[str, Any], update: dict[str, Any]) -> None:
+    """Score a lead leaving the agent chain with the conversion models in use (stored; the
+    promoted model's score goes into the state, hence the outcome record). Never raises."""
+    if state.get("conversion"):
+        return  # scored when it was first routed: a re-run keeps that score
+    record = outcome_record({**state, "messages": []})
+    conversion = await asyncio.to_thread(conversion_for, tools, record,
+                                         state.get("lead") or {})
+    if conversion is not None:
+        update["conversion"] = conversion

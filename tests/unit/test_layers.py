@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("agents", ("leadflow.agents",)),
     ("graph", ("leadflow.outcome", "leadflow.review", "leadflow.followup", "leadflow.retry",
                "leadflow.repeat", "leadflow.facts", "leadflow.graph",
-               "leadflow.meetings")),
+               "leadflow.meetings", "leadflow.scoring")),
     ("runtime", ("leadflow.runner", "leadflow.runtime", "leadflow.metrics", "leadflow.explain",
                  "leadflow.preflight", "leadflow.inbox",
                  "leadflow.sim")),

@@ -8,7 +8,8 @@ One concept per module: `schema` (tables), `base` (engine, transactions, insert-
 `engagement` (events, outreach drafts), `outbox` (notifications, message log),
 `leases` (one runner per lead), `mailboxes` (where `leadflow watch` is in each
 mailbox), `bookings` (meeting slots taken: one lead per rep and slot start),
-`erasure` (forgetting a person, retention), `simulation` (the simulator's ground truth);
+`erasure` (forgetting a person, retention), `simulation` (the simulator's ground truth),
+`models` (conversion models, their training history and scores);
 `store.CrmStore` composes them. Import from here. The names stored (queues, statuses) and the
 reads that only show what is stored (lead list, queue counts and items) are in
 `leadflow.tools.crm_reads`, which the light CLI commands use without SQLAlchemy.
@@ -26,10 +27,12 @@ from leadflow.tools.crm.schema import (
     EngagementEvent,
     Erasure,
     Lead,
+    LeadScore,
     LeadSource,
     MailboxCursor,
     MeetingBooking,
     MessageLog,
+    ModelRow,
     Notification,
     QueueItem,
     RepStats,
@@ -48,6 +51,7 @@ __all__: Sequence[str] = (
     "RepStats",
     "QueueItem", "EngagementEvent", "SlaClock", "Erasure", "MailboxCursor", "SimTruth",
     "MeetingBooking",
+    "ModelRow", "LeadScore",
     # imported by name elsewhere: Alembic's env (Base, UtcDateTime), capture (parse_datetime)
     "Base", "UtcDateTime", "parse_datetime",
 )

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -351,6 +352,45 @@ class MeetingBooking(Base):
     event_url: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     booked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ModelRow(Base):
+    """A conversion model `leadflow model train` made (docs/models.md): its pickled bytes with
+    their sha256, what it was measured at, the features it reads, and where it stands:
+    `shadow` (scores stored, not acted on), `promoted` (at most one: its score is in every
+    outcome record) or `retired`."""
+
+    __tablename__ = "models"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(32))  # logistic | gradient_boosting
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    trained_through: Mapped[datetime] = mapped_column(UtcDateTime)  # the CRM's latest moment
+    horizon_days: Mapped[float] = mapped_column(Float)
+    n_train: Mapped[int] = mapped_column(Integer)
+    n_test: Mapped[int] = mapped_column(Integer)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    features: Mapped[list[str]] = mapped_column(JSON)
+    artefact: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    promoted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # the promoted model this one replaced when it was promoted: what a rollback restores
+    replaces: Mapped[int | None] = mapped_column(Integer)
+
+
+class LeadScore(Base):
+    """One model's conversion score of one lead, stored when the lead was settled: in shadow
+    (not acted on) or by the promoted model (also in the outcome record's `conversion`)."""
+
+    __tablename__ = "lead_scores"
+    lead_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    model_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16))  # shadow | promoted, when it was scored
+    probability: Mapped[float] = mapped_column(Float)
+    priority: Mapped[str] = mapped_column(String(1))
+    factors: Mapped[list[Any]] = mapped_column(JSON)
+    scored_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 def column_length(model: type[Base], column: str) -> int | None:

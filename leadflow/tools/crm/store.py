@@ -12,6 +12,7 @@ from leadflow.tools.crm.erasure import ErasureStore
 from leadflow.tools.crm.leads import LeadStore
 from leadflow.tools.crm.leases import LeaseStore
 from leadflow.tools.crm.mailboxes import MailboxStore
+from leadflow.tools.crm.models import ModelStore
 from leadflow.tools.crm.outbox import OutboxStore
 from leadflow.tools.crm.queues import QueueStore
 from leadflow.tools.crm.simulation import SimTruthStore
@@ -19,5 +20,6 @@ from leadflow.tools.crm.simulation import SimTruthStore
 
 class CrmStore(LeadStore, QueueStore, AssignmentStore, EngagementStore, OutboxStore,
                LeaseStore, BulkStore, ErasureStore, MailboxStore,
-               SimTruthStore, BookingStore):
+               SimTruthStore, BookingStore,
+               ModelStore):
     """All CRM reads and writes. Thread-safe: one engine, short transactions."""

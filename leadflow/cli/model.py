@@ -1,0 +1,134 @@
+"""`leadflow model`: conversion models trained on the CRM's own history (docs/models.md) —
+train one, look at them, promote one out of shadow, roll back."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from leadflow.cli.access import crm_store, fail
+from leadflow.cli.app import app
+from leadflow.cli.terminal import console, print_json_verbatim
+
+model_app = typer.Typer(help="Conversion models trained on the CRM's history.",
+                        no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+COLD_START_EXIT = 3  # refused: too little history; the rules stay in charge
+
+
+@model_app.command("train")
+def model_train(
+    horizon: Annotated[str | None, typer.Option(
+        help="a conversion counts within this long of arrival: 30d, 2w, 36h "
+             "(default: scoring.yaml)")] = None,
+    min_leads: Annotated[int | None, typer.Option(
+        min=1, help="cold start: refuse below this many labelled leads")] = None,
+    min_conversions: Annotated[int | None, typer.Option(
+        min=1, help="cold start: refuse below this many conversions among them")] = None,
+) -> None:
+    """Train a calibrated conversion model on the CRM's settled leads (time-based split) and
+    store it in shadow. Prints one line: its test metrics against the rules' BANT total."""
+    from datetime import UTC, datetime
+
+    from leadflow.config import icp
+    from leadflow.scoring.features import labelled_examples, parse_horizon, scoring_config
+    from leadflow.scoring.model import ColdStart, digest, headline, train
+
+    try:
+        days = None if horizon is None else parse_horizon(horizon)
+    except ValueError as exc:
+        raise fail(f"--horizon: {exc}", code=2) from None
+    config = scoring_config().with_overrides(horizon_days=days, min_leads=min_leads,
+                                             min_conversions=min_conversions)
+    crm = crm_store()
+    as_of = crm.latest_moment()
+    rules = icp()
+    examples = [] if as_of is None else labelled_examples(
+        crm.history_leads(), crm.history_events(config.positive_events), as_of, config,
+        assign_tiers=rules.routing.get("assign_tiers") or (), target_tech=rules.target_tech)
+    try:
+        trained = train(examples, config)
+    except ColdStart as exc:
+        raise fail(str(exc), code=COLD_START_EXIT) from None
+    assert as_of is not None  # train refuses an empty history
+    artefact = trained.model.dumps()
+    crm.save_model(
+        kind=trained.model.kind, now=datetime.now(UTC), trained_through=as_of,
+        horizon_days=config.horizon_days, n_train=trained.n_train, n_test=trained.n_test,
+        metrics=trained.metrics, features=trained.features, artefact=artefact,
+        sha256=digest(artefact))
+    console.print(headline(trained.metrics), highlight=False, soft_wrap=True)
+
+
+def _f(value: Any) -> str:
+    return "—" if value is None else f"{float(value):.3f}"
+
+
+@model_app.command("list")
+def model_list() -> None:
+    """Every model, newest first: its status, kind and test metrics."""
+    rows = crm_store().models()
+    if not rows:
+        console.print("no models yet: `leadflow model train` (the rules are in charge)")
+        return
+    table = Table(title="conversion models")
+    for col in ("version", "status", "kind", "created", "horizon", "auc", "baseline auc",
+                "lift@10%", "ece", "train", "test"):
+        table.add_column(col, justify="left" if col in ("status", "kind", "created")
+                         else "right")
+    for row in rows:
+        m = row["metrics"] or {}
+        table.add_row(str(row["version"]), row["status"], row["kind"],
+                      row["created_at"].strftime("%Y-%m-%d %H:%M"),
+                      f"{row['horizon_days']:g}d", _f(m.get("auc")), _f(m.get("baseline_auc")),
+                      _f(m.get("lift_top_decile")), _f(m.get("ece")), str(row["n_train"]),
+                      str(row["n_test"]))
+    console.print(table)
+
+
+@model_app.command("show")
+def model_show(version: Annotated[int, typer.Argument(help="the model's version")]) -> None:
+    """One model as JSON: status, metrics (each candidate's, and why this one was chosen),
+    features, sha256 — not its bytes."""
+    row = crm_store().model(version)
+    if row is None:
+        raise fail(f"no model {version}")
+    body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+    print_json_verbatim(body)
+
+
+@model_app.command("promote")
+def model_promote(version: Annotated[int | None, typer.Argument(
+        help="the model to promote (default: the newest in shadow)")] = None) -> None:
+    """Put a model in charge of the outcome records' `conversion`; the promoted one it
+    replaces is retired. Newly settled leads carry its score from now on."""
+    from datetime import UTC, datetime
+
+    from leadflow.tools.crm.models import NoSuchModel
+
+    try:
+        promoted, retired = crm_store().promote_model(version, datetime.now(UTC))
+    except NoSuchModel as exc:
+        raise fail(str(exc)) from None
+    console.print(f"model {promoted} promoted" + (f"; model {retired} retired"
+                                                  if retired is not None else ""))
+
+
+@model_app.command("rollback")
+def model_rollback() -> None:
+    """Retire the promoted model and promote again the one before it (none: the rules
+    alone are in charge)."""
+    from datetime import UTC, datetime
+
+    from leadflow.tools.crm.models import NoSuchModel
+
+    try:
+        retired, restored = crm_store().rollback_model(datetime.now(UTC))
+    except NoSuchModel as exc:
+        raise fail(str(exc)) from None
+    console.print(f"model {retired} retired; " + (
+        f"model {restored} promoted again" if restored is not None
+        else "no model promoted: the rules alone are in charge"), highlight=False)
