@@ -39,6 +39,10 @@ def placed(injection: str, base: str, position: str) -> str:
 @pytest.mark.parametrize("line", PARAPHRASES, ids=[p["id"] for p in PARAPHRASES])
 def test_blind_paraphrase_is_recognised_and_never_raises_the_score(line: dict[str, Any],
                                                                    position: str) -> None:
+    assert_recognised_and_harmless(line, position)
+
+
+def assert_recognised_and_harmless(line: dict[str, Any], position: str) -> None:
     lead = weak_lead()
     base = lead["inquiry"]
     text = placed(line["text"], base, position)
@@ -356,12 +360,7 @@ def _known(line: dict[str, Any], defects: dict[str, str]) -> Any:
 @pytest.mark.parametrize("line", [_known(p, HELD_OUT_MISSED) for p in HELD_OUT])
 def test_held_out_paraphrase_is_recognised_and_never_raises_the_score(line: dict[str, Any],
                                                                       position: str) -> None:
-    lead = weak_lead()
-    base = lead["inquiry"]
-    text = placed(line["text"], base, position)
-    _, dropped = strip_injection(text, RULES)
-    assert dropped, f"{line['id']} ({line['technique']}) was not recognised"
-    assert scored(lead, text)["total"] <= scored(lead, base)["total"]
+    assert_recognised_and_harmless(line, position)
 
 
 @pytest.mark.parametrize("line", [_known(p, LEGITIMATE_HELD_OUT_FLAGGED)
