@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from leadflow.cli.access import crm_store, fail
@@ -67,6 +68,9 @@ def _f(value: Any) -> str:
     return "—" if value is None else f"{float(value):.3f}"
 
 
+_KIND_SHORT = {"gradient_boosting": "boosting"}
+
+
 @model_app.command("list")
 def model_list() -> None:
     """Every model, newest first: its status, kind and test metrics."""
@@ -74,18 +78,22 @@ def model_list() -> None:
     if not rows:
         console.print("no models yet: `leadflow model train` (the rules are in charge)")
         return
-    table = Table(title="conversion models")
-    for col in ("version", "status", "kind", "created", "horizon", "auc", "baseline auc",
-                "lift@10%", "ece", "train", "test"):
-        table.add_column(col, justify="left" if col in ("status", "kind", "created")
-                         else "right")
+    # narrow columns, so the table reads whole in an 80-column terminal (`model show` has
+    # the rest: the horizon, each candidate's metrics, the features)
+    table = Table(title="conversion models", box=box.SIMPLE_HEAD, padding=(0, 1),
+                  collapse_padding=True, show_edge=False)
+    for col in ("v", "status", "kind", "trained", "auc (rules)", "lift@10%", "ece",
+                "train/test"):
+        table.add_column(col, no_wrap=True,
+                         justify="left" if col in ("status", "kind", "trained") else "right")
     for row in rows:
         m = row["metrics"] or {}
-        table.add_row(str(row["version"]), row["status"], row["kind"],
-                      row["created_at"].strftime("%Y-%m-%d %H:%M"),
-                      f"{row['horizon_days']:g}d", _f(m.get("auc")), _f(m.get("baseline_auc")),
-                      _f(m.get("lift_top_decile")), _f(m.get("ece")), str(row["n_train"]),
-                      str(row["n_test"]))
+        table.add_row(str(row["version"]), row["status"],
+                      _KIND_SHORT.get(row["kind"], row["kind"]),
+                      row["created_at"].strftime("%Y-%m-%d"),
+                      f"{_f(m.get('auc'))} ({_f(m.get('baseline_auc'))})",
+                      _f(m.get("lift_top_decile")), _f(m.get("ece")),
+                      f"{row['n_train']}/{row['n_test']}")
     console.print(table)
 
 
