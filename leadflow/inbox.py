@@ -18,7 +18,6 @@ watch goes on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from typing import Any
 from imapclient.exceptions import IMAPClientError
 
 from leadflow.identity import workflow_id_for
+from leadflow.runner import IntakeTasks
 from leadflow.runtime import Runtime
 from leadflow.tools.crm import INTAKE
 from leadflow.tools.ingest import storable_item
@@ -52,10 +52,9 @@ class InboxWatcher:
         self.reason = f"watched: {self.key}"
         self.tick = tick
         self.poll = poll
-        self.on_done = on_done
         self.say = say or (lambda message: log.info("%s", message))
-        self._slots = asyncio.Semaphore(max(1, concurrency))
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.intake = IntakeTasks(runtime.runner, runtime.tools, concurrency=concurrency,
+                                  on_done=on_done)
         self._stop = threading.Event()  # what the IMAP thread sees
         self.idle = asyncio.Event()  # set while the watch waits for news (tests, benchmarks)
         self.sweeps = 0
@@ -92,7 +91,7 @@ class InboxWatcher:
         finally:
             relay.cancel()
             await asyncio.to_thread(self.mailbox.close)
-            await self.drain(drain_timeout)
+            await self.intake.drain(drain_timeout)
 
     async def _relay_stop(self, stop: asyncio.Event) -> None:
         await stop.wait()
@@ -154,7 +153,7 @@ class InboxWatcher:
         await asyncio.to_thread(self.mailbox.mark, [one.uid for one in fetched])
         for one, lead_id, item in zip(fetched, ids, items, strict=True):
             self.say(f"uid {one.uid} → {lead_id}")
-            self._start(lead_id, item)
+            self.intake.start(lead_id, item)
         return len(fetched)
 
     # ------------------------------------------------------------------ processing
@@ -162,36 +161,6 @@ class InboxWatcher:
         """Leads an earlier watch of this mailbox accepted but did not finish."""
         rows = await asyncio.to_thread(self.crm.queue_items, INTAKE, 100_000)
         mine = [row for row in rows if row.get("reason") == self.reason]
-        for row in mine:
-            item = (row.get("payload") or {}).get("item")
-            if isinstance(item, dict):
-                self._start(row["lead_id"], item)
+        self.intake.resume(mine)
         if mine:
             self.say(f"resuming {len(mine)} lead(s) taken in before a restart")
-
-    def _start(self, lead_id: str, item: dict[str, Any]) -> None:
-        if lead_id in self._tasks:  # the same message twice in flight: one run is enough
-            return
-        task = asyncio.create_task(self._process(lead_id, item), name=f"lead {lead_id}")
-        self._tasks[lead_id] = task
-        task.add_done_callback(lambda _t: self._tasks.pop(lead_id, None))
-
-    async def _process(self, lead_id: str, item: dict[str, Any]) -> None:
-        async with self._slots:
-            outcome, how = await self.runtime.runner.process(item)
-        tools = self.runtime.tools
-        await asyncio.to_thread(tools.crm.resolve, INTAKE, lead_id, tools.clock.now(),
-                                f"{how}: {outcome['status']}")
-        if self.on_done is not None:
-            self.on_done(lead_id, outcome, how)
-
-    async def drain(self, timeout: float | None = None) -> None:
-        """Let the leads in flight finish (or `timeout`); the rest resume on the next start."""
-        tasks = list(self._tasks.values())
-        if not tasks:
-            return
-        _done, pending = await asyncio.wait(tasks, timeout=timeout)
-        for task in pending:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*pending, return_exceptions=True)

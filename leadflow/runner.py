@@ -4,6 +4,7 @@ killed batch run again finishes the unfinished leads and never redoes finished o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ from leadflow.settings import BATCH_DURABILITY, Durability
 from leadflow.state import merge_flags
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm.leases import held_lead
+from leadflow.tools.crm_reads import INTAKE
 from leadflow.tools.ingest import item_excerpt, storable_item
 
 __all__ = ["BATCH_DURABILITY", "BatchRunner", "Durability", "thread_outcome"]
@@ -183,3 +185,53 @@ class BatchRunner:
             if handle:
                 handle.close()
         return [r for r in results if r is not None]
+
+
+class IntakeTasks:
+    """Items already durable in the intake queue, each run once in the background (at most
+    `concurrency` at a time) and its intake row resolved when it ends: what `POST /leads`
+    and `leadflow watch` share. An item already in flight is not started twice."""
+
+    def __init__(self, runner: BatchRunner, tools: Toolbox, *, concurrency: int,
+                 on_done: Callable[[str, dict[str, Any], str], None] | None = None) -> None:
+        self.runner = runner
+        self.tools = tools
+        self.on_done = on_done
+        self._slots = asyncio.Semaphore(max(1, concurrency))
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def __contains__(self, lead_id: object) -> bool:
+        return lead_id in self._tasks
+
+    def start(self, lead_id: str, item: dict[str, Any]) -> None:
+        if lead_id in self._tasks:  # the same item twice in flight: one run is enough
+            return
+        task = asyncio.create_task(self._process(lead_id, item), name=f"lead {lead_id}")
+        self._tasks[lead_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(lead_id, None))
+
+    def resume(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Start the intake rows' items (rows accepted before a restart)."""
+        for row in rows:
+            item = (row.get("payload") or {}).get("item")
+            if isinstance(item, dict):
+                self.start(row["lead_id"], item)
+
+    async def _process(self, lead_id: str, item: dict[str, Any]) -> None:
+        async with self._slots:
+            outcome, how = await self.runner.process(item)
+        await asyncio.to_thread(self.tools.crm.resolve, INTAKE, lead_id, self.tools.clock.now(),
+                                f"{how}: {outcome['status']}")
+        if self.on_done is not None:
+            self.on_done(lead_id, outcome, how)
+
+    async def drain(self, timeout: float | None) -> None:
+        """Let the leads in flight finish (or `timeout`); the rest resume on the next start."""
+        tasks = list(self._tasks.values())
+        if not tasks:
+            return
+        _done, pending = await asyncio.wait(tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*pending, return_exceptions=True)

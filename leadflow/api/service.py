@@ -18,7 +18,7 @@ from leadflow.followup import Wake, wake_lead
 from leadflow.identity import thread_config, workflow_id_for
 from leadflow.meetings import book, lead_slots
 from leadflow.review import ReviewDecision, decide_review, pending_review
-from leadflow.runner import thread_outcome
+from leadflow.runner import IntakeTasks, thread_outcome
 from leadflow.runtime import Runtime
 from leadflow.tools.crm import INTAKE
 from leadflow.tools.erasure import ErasureReport, forget
@@ -35,8 +35,7 @@ class LeadService:
         self.context = runtime.context
         self.distributed = distributed  # leads go to `leadflow worker`s through Celery
         self.runner = runtime.runner
-        self._slots = asyncio.Semaphore(max(1, concurrency))
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.intake = IntakeTasks(runtime.runner, runtime.tools, concurrency=concurrency)
 
     # ------------------------------------------------------------------ intake
     async def accept(self, items: list[dict[str, Any]]) -> list[str]:
@@ -56,21 +55,8 @@ class LeadService:
             await asyncio.to_thread(send, items)
             return ids
         for lead_id, item in zip(ids, items, strict=True):
-            self._start(lead_id, item)
+            self.intake.start(lead_id, item)
         return ids
-
-    def _start(self, lead_id: str, item: dict[str, Any]) -> None:
-        if lead_id in self._tasks:  # the same item twice in flight: one run is enough
-            return
-        task = asyncio.create_task(self._process(lead_id, item), name=f"lead {lead_id}")
-        self._tasks[lead_id] = task
-        task.add_done_callback(lambda _t: self._tasks.pop(lead_id, None))
-
-    async def _process(self, lead_id: str, item: dict[str, Any]) -> None:
-        async with self._slots:
-            outcome, how = await self.runner.process(item)
-        await asyncio.to_thread(self.tools.crm.resolve, INTAKE, lead_id, self.tools.clock.now(),
-                                f"{how}: {outcome['status']}")
 
     async def resume_intake(self) -> int:
         """On start-up: finish whatever was accepted but not finished before a restart
@@ -78,24 +64,15 @@ class LeadService:
         if self.distributed:
             return 0
         pending = await asyncio.to_thread(self.tools.crm.queue_items, INTAKE, 100_000)
-        for row in pending:
-            item = (row.get("payload") or {}).get("item")
-            if isinstance(item, dict):
-                self._start(row["lead_id"], item)
+        self.intake.resume(pending)
         return len(pending)
 
     def in_flight(self, lead_id: str) -> bool:
-        return lead_id in self._tasks
+        return lead_id in self.intake
 
     async def drain(self, timeout: float) -> None:
         """Give running leads a moment to finish at shutdown; the rest resume on restart."""
-        tasks = list(self._tasks.values())
-        if not tasks:
-            return
-        _done, pending = await asyncio.wait(tasks, timeout=timeout)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await self.intake.drain(timeout)
 
     # ------------------------------------------------------------------ reading
     async def view(self, lead_id: str) -> dict[str, Any] | None:
