@@ -3,9 +3,12 @@ installs) started in the foreground with a throw-away configuration: a passwd-fi
 a maildir under a temporary directory, 127.0.0.1 on a free port, no TLS, and nothing
 written outside the test's directories (base_dir, state_dir and the log are in it).
 
-Dovecot cannot listen on port 0 and say which port it got, so a free port is found by
-binding one and reading it back, then handed to Dovecot; if something else takes it in
-between, Dovecot fails to bind and the start is tried again on another port.
+Dovecot cannot listen on port 0 (in its configuration `port = 0` turns a listener off) and
+takes no socket handed to it outside systemd, so a free port is found by binding one and
+reading it back, then handed to Dovecot. Another process may take the port in between: then
+Dovecot fails to bind and the start is tried again on another port, and the server is only
+taken once the listening socket on that port is one the Dovecot we started holds (the kernel's
+socket table against its open files), so a server of anyone else's is never mistaken for it.
 
 Run as root, Dovecot refuses to run its login or mail processes as root: they run as the
 `dovenull` and `dovecot` users the package creates, and the passwd file and the mail are
@@ -33,6 +36,8 @@ DOVECOT = shutil.which("dovecot") or next(
     (p for p in ("/usr/sbin/dovecot", "/usr/local/sbin/dovecot") if Path(p).exists()), None)
 USER = "sales"
 PASSWORD = "s3cret-for-tests"
+# A deadline for a hang, not a speed claim: a loaded 2-core machine can take many seconds.
+START_DEADLINE_S = 120
 
 
 @dataclass
@@ -106,6 +111,20 @@ service anvil {{
 """
 
 
+def _ours(pid: int, port: int) -> bool:
+    """Whether the socket listening on 127.0.0.1:`port` is held open by process `pid`."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, inode = fields[1], fields[3], fields[9]
+        if state == "0A" and local == f"0100007F:{port:04X}":  # LISTEN on 127.0.0.1:port
+            inodes.add(f"socket:[{inode}]")
+    try:
+        return any(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:  # gone, or fds closed while we read them
+        return False
+
+
 def _listening(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
@@ -144,9 +163,9 @@ def start(root: Path) -> Started:
         out = (root / "stdout.log").open("ab")
         proc = subprocess.Popen([DOVECOT, "-F", "-c", str(conf)], stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + START_DEADLINE_S
         while time.monotonic() < deadline and proc.poll() is None:
-            if _listening(port):
+            if _listening(port) and _ours(proc.pid, port):
                 return Started(Dovecot(port, root, log), proc, home)
             time.sleep(0.05)
         stop(proc)

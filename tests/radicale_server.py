@@ -2,21 +2,45 @@
 of this Python on 127.0.0.1 with its own temporary storage and a htpasswd file holding one
 service account, whose home holds one calendar per rep (`/leadflow/<rep id>/`).
 
-Radicale cannot say which port it got from port 0, so a free port is found by binding one
-and reading it back, then handed to Radicale; if something else takes it in between, the
-start is tried again on another port."""
+Radicale's own server refuses port 0 ("127.0.0.1:0" is not a valid `hosts` entry), so its
+WSGI application is served by `wsgiref` in the subprocess instead, on a socket bound to port
+0 whose number the subprocess prints: no port is found, released and handed over later (a
+race another run of the suite could win)."""
 
 from __future__ import annotations
 
-import socket
+import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from tests.ports import announced
+
+# Radicale's application (its storage, auth and rights as configured) behind a threading
+# wsgiref server on port 0; the line it prints says the port.
+SERVE = """
+import socketserver, sys, wsgiref.simple_server as wsgi
+import radicale, radicale.config, radicale.log
+configuration = radicale.config.load([(sys.argv[1], False)])
+radicale.log.setup()
+radicale.log.set_level(configuration.get("logging", "level"), False)
+class Server(socketserver.ThreadingMixIn, wsgi.WSGIServer):
+    daemon_threads = True
+class Quiet(wsgi.WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+httpd = wsgi.make_server("127.0.0.1", 0, radicale.Application(configuration),
+                         server_class=Server, handler_class=Quiet)
+print(f"radicale listening on 127.0.0.1:{httpd.server_port}", flush=True)
+httpd.serve_forever()
+"""
+LISTENING = re.compile(r"radicale listening on 127\.0\.0\.1:(\d+)")
+# A deadline for a hang, not a speed claim: a loaded 2-core machine can take many seconds.
+START_DEADLINE_S = 120
 
 USER = "leadflow"
 PASSWORD = "calendar-s3cret-for-tests"
@@ -74,16 +98,8 @@ class Radicale:
                 self.proc.wait()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _config(root: Path, port: int) -> str:
+def _config(root: Path) -> str:
     return f"""
-[server]
-hosts = 127.0.0.1:{port}
 [auth]
 type = htpasswd
 htpasswd_filename = {root}/users
@@ -98,33 +114,23 @@ mask_passwords = True
 """
 
 
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-def start(root: Path, attempts: int = 5) -> Radicale:
+def start(root: Path) -> Radicale:
+    """Radicale under `root`, answering on the port it printed; the caller stops it."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "users").write_text(f"{USER}:{PASSWORD}\n", encoding="utf-8")
-    last = ""
-    for _ in range(attempts):
-        port = _free_port()
-        (root / "config").write_text(_config(root, port), encoding="utf-8")
-        log = (root / "radicale.log").open("wb")
-        proc = subprocess.Popen([sys.executable, "-m", "radicale", "--config",
-                                 str(root / "config")], stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and proc.poll() is None:
-            if _listening(port):
-                return Radicale(port, root, proc)
-            time.sleep(0.05)
-        proc.kill()
+    (root / "config").write_text(_config(root), encoding="utf-8")
+    log_path = root / "radicale.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-c", SERVE, str(root / "config")],
+                                stdout=log, stderr=subprocess.STDOUT)
+    try:
+        port = int(announced(proc, log_path, LISTENING, timeout_s=START_DEADLINE_S).group(1))
+    except RuntimeError:
+        if proc.poll() is None:
+            proc.kill()
         proc.wait()
-        last = (root / "radicale.log").read_text(errors="replace")[-2000:]
-    raise RuntimeError(f"Radicale did not start: {last}")
+        raise
+    return Radicale(port, root, proc)
 
 
 def running(root: Path) -> Iterator[Radicale]:

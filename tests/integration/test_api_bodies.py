@@ -152,7 +152,7 @@ def test_a_client_gone_mid_upload_is_an_info_line(tools: Toolbox, tmp_path: Path
                              '{"source": "web_form", "payload": {"a": "'.encode()
                              + b"x" * 3000)
                 time.sleep(0.2)
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 120  # a hang, not a speed claim
             while not any(path in r.getMessage() and "went away" in r.getMessage()
                           for r in caplog.records):
                 assert time.monotonic() < deadline, f"no log line for {path}"
