@@ -162,6 +162,11 @@ def split_name(full: str) -> tuple[str | None, str | None]:
             return capitalize_name(first), capitalize_name(last)
     full = re.sub(r"\s*[(（][^)）]*[)）]\s*", " ", full).strip() or full  # "大輔 (Daisuke W.)"
     parts = full.split()
+    if len(parts) == 1 and _is_hangul_name(parts[0]):
+        # '박지훈': a Korean name is written without a space, the family name first; it is
+        # one syllable, or two for the few compound family names ('남궁민수')
+        cut = 2 if parts[0][:2] in _KOREAN_COMPOUND_FAMILY_NAMES and len(parts[0]) >= 4 else 1
+        return parts[0][cut:], parts[0][:cut]
     if len(parts) == 1:
         return capitalize_name(parts[0]), None
     if len(parts) == 2 and all(_is_east_asian(p) for p in parts):
@@ -230,6 +235,15 @@ def _family_name_by_address(first: str, last: str, email: str) -> tuple[str, str
 _NAME_PARTICLES = frozenset({"van", "von", "de", "da", "das", "do", "dos", "del", "della", "di",
                              "du", "der", "den", "la", "le", "ten", "ter", "zu", "al", "el",
                              "bin", "ben", "ibn", "abu", "bint"})
+
+
+_KOREAN_COMPOUND_FAMILY_NAMES = frozenset({"남궁", "황보", "제갈", "선우", "독고", "사공", "서문"})
+
+
+def _is_hangul_name(word: str) -> bool:
+    """Three to five Hangul syllables and nothing else: a Korean full name as written (a
+    given name alone is usually two)."""
+    return 3 <= len(word) <= 5 and all(0xAC00 <= ord(ch) <= 0xD7A3 for ch in word)
 
 
 def _is_east_asian(word: str) -> bool:

@@ -10,9 +10,10 @@ from typing import Any
 from leadflow.config import standardize_tables
 from leadflow.tools.ingest.parsed import ParsedFields
 from leadflow.tools.ingest.patterns import strip_html
+from leadflow.tools.ingest.shapes import fields_by_shape, is_numbered_key
 from leadflow.tools.ingest.signature import parse_signature, split_signature
 from leadflow.tools.ingest.text import MAX_TEXT_CHARS
-from leadflow.tools.standardize import EMAIL_RE, clean_text
+from leadflow.tools.standardize import EMAIL_RE, clean_text, has_rank
 
 
 def _norm_key(key: object) -> str:
@@ -97,6 +98,7 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
     utm: dict[str, str] = {}
     extra: list[str] = []
     unnamed: list[str] = []  # values of unrecognised keys, for the structural inquiry
+    numbered: list[tuple[str, str]] = []  # values under builder-numbered keys ('input_2')
     for key, value in fields.items():
         text = clean_text(strip_html(value) if isinstance(value, str) else value)
         if not text:
@@ -106,6 +108,8 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
             continue  # a tracking blob under a key no table knows; a named field stays
         if field is None and isinstance(value, str) and _prose(text):
             unnamed.append(text)
+        if field is None and is_numbered_key(_norm_key(key)):
+            numbered.append((_norm_key(key), text))
         if field == "utm":
             utm[_norm_key(key)] = text
             if _norm_key(key) == "utm_campaign":
@@ -116,8 +120,14 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
             out["inquiry"] = f"{out['inquiry']}\n{text}"
         elif field not in out:
             out[field] = text  # type: ignore[literal-required]
+        elif field == "title" and not has_rank(out["title"]) and has_rank(text):
+            # two title columns ("Headline", "Job title"): the one that states a rank
+            extra.append(f"title: {out['title']}")
+            out["title"] = text
         else:  # a second column for a field already read: its text is still the lead's
             extra.append(f"{clean_text(key)}: {text}")
+    if numbered:
+        fields_by_shape(numbered, out)
     if utm:
         out["utm"] = utm
     if "inquiry" not in out and unnamed:
