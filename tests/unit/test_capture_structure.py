@@ -163,3 +163,47 @@ def test_a_sentence_answering_a_name_question_is_no_name() -> None:
                              ("visitor", "Prowadzimy sklep internetowy z meblami od 2015"),
                              ("visitor", "anna.nowak@meblosfera.pl")))
     assert "full_name" not in parsed
+
+
+@pytest.mark.parametrize(("domain", "country"), [
+    ("vinosdelvalle.com.co", "CO"), ("lumen.org.co", "CO"), ("lumen.co", None),
+    ("brightpath.io", None), ("acme.co.uk", "GB")])
+def test_a_vanity_cctld_is_national_under_its_registry_second_level(domain: str,
+                                                                   country: str | None) -> None:
+    assert std.country_of_domain(domain) == country
+
+
+@pytest.mark.parametrize(("key", "field"), [
+    ("Teléfono de la oficina", "phone"), ("País de residencia", "country"),
+    ("form_fields[prenom]", "first_name"), ("q4_fullName[last]", "last_name"),
+    ("fields[fonction]", "title"), ("Établissement scolaire", "company"),
+    ("returnURL", None), ("referer_title", None), ("Nome evento", "campaign")])
+def test_form_keys_in_more_shapes(key: str, field: str | None) -> None:
+    from leadflow.tools.ingest.form import field_for_key
+    assert field_for_key(key) == field
+
+
+@pytest.mark.parametrize(("full", "first", "last"), [
+    ("K. (Koen) Visser", "Koen", "Visser"),
+    ("A.M. (Anne-Marie) van Dijk", "Anne-Marie", "van Dijk")])
+def test_initials_with_the_given_name_in_brackets(full: str, first: str, last: str) -> None:
+    assert std.split_name(full) == (first, last)
+
+
+@pytest.mark.parametrize(("text", "role"), [
+    ("we zijn met z'n vijven: ik (directeur), drie monteurs en een planner", "directeur"),
+    ("ik ben de eigenaar maar ik heb weinig tijd", "eigenaar"),
+    ("saya Marketing Manager, butuh demo segera", "Marketing Manager"),
+    ("I spoke with my boss (CFO) about it", None),
+])
+def test_roles_in_more_grammar(text: str, role: str | None) -> None:
+    assert prose.role_in_text(text) == role
+
+
+def test_a_mail_apps_footer_does_not_hide_the_signature() -> None:
+    from leadflow.tools.ingest import parse_email
+    parsed = parse_email({"from": "Ines <ines.duarte@porto-moveis.pt>", "subject": "orçamento",
+                          "body": "Podem ligar-me hoje?\n\nInes\n\nInes Duarte | Gerente de Loja | "
+                                  "Porto Móveis\n+351 912 345 678\n\nEnviado do meu iPhone"})
+    assert parsed["title"] == "Gerente de Loja"
+    assert parsed["phone"].endswith("912 345 678")

@@ -5,6 +5,7 @@ to canonical fields. Event rows from CSV files and CSV payloads end here too.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from leadflow.config import standardize_tables
@@ -28,8 +29,14 @@ def _has_word(tokens: set[str], words: tuple[str, ...]) -> bool:
     ('telefonnummer') or ends with one of seven or more ('numemployees'). Shorter words
     must match whole: 'tel' is not 'tell us about your project', 'land' is not 'landed_at',
     'puesto' is not 'presupuesto'."""
+    folded = {_fold(t) for t in tokens}  # 'teléfono' is 'telefono', 'país' is 'pais'
     return any(t == w or (len(w) >= 5 and t.startswith(w)) or (len(w) >= 7 and t.endswith(w))
-               for t in tokens for w in words)
+               for t in tokens | folded for w in words)
+
+
+def _fold(word: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word)
+                   if not unicodedata.combining(ch))
 
 
 def field_for_key(key: object) -> str | None:
@@ -42,6 +49,11 @@ def field_for_key(key: object) -> str | None:
     tables = standardize_tables()
     if norm in tables.form_exact:
         return tables.form_exact[norm]
+    # "form_fields[prenom]", "q3_fullName[last]": a builder's wrapper around the field's own
+    # name, which says more than the wrapper does
+    for inner in reversed(re.findall(r"\[([^\[\]]+)\]", str(key))):
+        if (inner_norm := _norm_key(inner)) in tables.form_exact:
+            return tables.form_exact[inner_norm]
     tokens = set(norm.split("_"))
     if (full := _whole_name_key(tokens)) is not None:
         return full
