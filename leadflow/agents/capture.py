@@ -159,6 +159,15 @@ def standardize_record(
             if employees is not None or size_range is not None:
                 flags.append("headcount_from_text")
                 break
+    if employees is None and size_range is not None and not _one_segment(size_range, rules):
+        # a size bucket across a segment line ("51-200"): a count the lead wrote inside
+        # that bucket ("~160 staff") decides
+        for where in (extracted.inquiry, text):
+            stated, _ = prose.headcount_in_text(where)
+            if stated is not None and size_range[0] <= stated <= (size_range[1] or stated):
+                employees = stated
+                flags.append("headcount_from_text")
+                break
     if employees is not None:
         segment = rules.segment_for(employees)
     elif size_range is not None:
@@ -228,6 +237,12 @@ def standardize_record(
         "next_action_at": None,
     }
     return record, flags
+
+
+def _one_segment(size_range: tuple[int, int | None], rules: IcpConfig) -> bool:
+    """The whole size range lies in one segment."""
+    low, high = size_range
+    return rules.segment_for(low) == rules.segment_for(high if high is not None else 10**9)
 
 
 _UNKNOWN: tuple[object, ...] = (None, "", [], {}, "unknown", "unassigned")

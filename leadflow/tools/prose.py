@@ -184,6 +184,17 @@ def _size_of(groups: tuple[str | None, ...]) -> tuple[int | None, tuple[int, int
     return first, None
 
 
+# A size field answered with the writer alone: a first-person singular pronoun, with
+# "just"/"only" before it or "alone" after it ("Just me", "Only myself", "nur ich", "solo yo",
+# "juste moi", "só eu", "alleen ik", "io da solo", "myself"). Grammar, not a phrase per lead.
+_SOLO_VALUE = re.compile(
+    r"(?i)(?:just|only|nur|solo|sólo|solamente|juste|seulement|só|somente|apenas|alleen|tylko)"
+    r"\s+(?:me|myself|ich|yo|moi|eu|io|ik|ja)"
+    r"|(?:me|myself|ich|yo|moi|eu|io|ik|ja)\s+(?:alone|allein|sol[oa]|seul|seule|sozinh[oa]|alleen)"
+    r"|me|myself|moi|(?:one|1)[\s-]+(?:person|man|woman)(?:\s+(?:company|business|shop|"
+    r"operation))?|sole\s+(?:trader|proprietor)|solo(?:preneur)?")
+
+
 @cache
 def _size_value_pattern() -> re.Pattern[str]:
     """A size field's value: an optional bound word, then a number or a range."""
@@ -205,6 +216,8 @@ def headcount_in_value(value: object) -> tuple[int | None, tuple[int, int | None
     prose = _with_round_numbers(clean_text(value))
     if not prose:
         return None, None
+    if _SOLO_VALUE.fullmatch(prose.strip(" .!")):
+        return 1, None  # "Just me", "nur ich", "solo yo": a one-person company
     found = headcount_in_text(prose)
     if found != (None, None):
         return found

@@ -56,6 +56,10 @@ _NAMED_ROLE = re.compile(
     r"(?i:\b(?:i'm|i am|my name is|this is|ich bin|je suis|soy|me llamo|sou|sono|ik ben|"
     r"jestem))\s+(?:[A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2}),\s+"
     r"(?i:(?:the|an?|el|la|le|der|die|o|il|de|het)\s+)?([^\W\d][\w&/'’ .-]{1,70})")
+# "4 people: me (CEO), 2 sales reps", "ja (CEO)", "yo (gerente)": the writer, then their
+# role in brackets.
+_PRONOUN_ROLE = re.compile(r"(?i)(?<![\w'’])(?:me|myself|ja|yo|moi|ich|eu|io|ik|i)\s*"
+                           r"[(（]([^()（）]{2,40})[)）]")
 _ROLE_HERE = re.compile(r"(?:^|(?<=[.!?\n]))\s*([^\W\d][\w&/ -]{1,40}?)\s+here\b")
 # "CTO at Vectorlane.", "…, Partner bei der Alpina Treuhand AG": a role, then its employer.
 _ROLE_AT_EMPLOYER = re.compile(
@@ -65,6 +69,7 @@ _ROLE_AT_EMPLOYER = re.compile(
 # the employer ("jefa de compras de una cadena de…", "manager of a family bakery").
 _ROLE_END = re.compile(
     r"(?i)\s+(?:at|@|for|with|in|from|and|but|who|that|since|bei|chez|en|na|no|w|und|et|y|e|"
+    r"maar|aber|mais|pero|mas|ma|ale|men|"
     r"auprès|presso|bij|van de|of the company|of an?|de una?|d'une?|di una?|einer|eines|"
     r"van een|de um|de uma|do um)\s|[,;:!?()]|\.(?:\s|$)|\s[-–—]\s")
 _EMPLOYER_AFTER = re.compile(r"\s+(?:of|de|di|da|do|del|della|van|von)\s+(?=[A-Z])")
@@ -155,6 +160,8 @@ def role_in_text(text: object) -> str | None:
         if len(phrase.split()) > 4:  # "… di gestione di Ferretti Logistica": the employer
             phrase = _EMPLOYER_AFTER.split(phrase, maxsplit=1)[0]
         candidates.append((match.start(), _before_possessive(phrase)))
+    for match in _PRONOUN_ROLE.finditer(prose):
+        candidates.append((match.start(), match.group(1).strip()))
     for match in [*_ROLE_HERE.finditer(prose), *_ROLE_AT_EMPLOYER.finditer(prose)]:
         if not patterns["cue"].match(match.group(1)):  # "Ich bin Leiter … bei": the cue's own
             candidates.append((match.start(), match.group(1).strip()))

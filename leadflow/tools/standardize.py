@@ -148,6 +148,10 @@ def split_name(full: str) -> tuple[str | None, str | None]:
     ('美咲', '高橋') (East Asian scripts put the family name first); a name without spaces in
     those scripts is kept whole, since where it splits is not written."""
     full = clean_line(full).strip(" ,;:.")
+    if called := _INITIALS_CALLED.fullmatch(full):
+        # "R. (Ruud) Hoekstra", "J.P. (Jan-Pieter) de Vries": initials, then the given name
+        # the person goes by in brackets (a Dutch and Flemish convention)
+        return capitalize_name(called.group(1)), capitalize_name(called.group(2))
     # courtesy and professional or academic prefixes: "Dr.", "Ing.", "Lic.", "Dott.ssa",
     # "Dipl.-Ing.", "Mag.", "Arq.", "mgr inż.": never part of a name
     full = re.sub(r"^(?:(?:mr|mrs|ms|miss|dr|prof|sr|sra|srta|herr|frau|m|mme|mlle|ing|lic|licda|"
@@ -162,6 +166,11 @@ def split_name(full: str) -> tuple[str | None, str | None]:
             return capitalize_name(first), capitalize_name(last)
     full = re.sub(r"\s*[(（][^)）]*[)）]\s*", " ", full).strip() or full  # "大輔 (Daisuke W.)"
     parts = full.split()
+    if len(parts) == 1 and _is_hangul_name(parts[0]):
+        # '박지훈': a Korean name is written without a space, the family name first; it is
+        # one syllable, or two for the few compound family names ('남궁민수')
+        cut = 2 if parts[0][:2] in _KOREAN_COMPOUND_FAMILY_NAMES and len(parts[0]) >= 4 else 1
+        return parts[0][cut:], parts[0][:cut]
     if len(parts) == 1:
         return capitalize_name(parts[0]), None
     if len(parts) == 2 and all(_is_east_asian(p) for p in parts):
@@ -232,6 +241,17 @@ _NAME_PARTICLES = frozenset({"van", "von", "de", "da", "das", "do", "dos", "del"
                              "bin", "ben", "ibn", "abu", "bint"})
 
 
+_INITIALS_CALLED = re.compile(r"(?:[A-ZÀ-Þ]\.\s?)+\s*[(（]"
+                              r"([A-ZÀ-Þ][^\W\d_]+(?:-[A-ZÀ-Þ][^\W\d_]+)?)[)）]\s+(\S.*)")
+_KOREAN_COMPOUND_FAMILY_NAMES = frozenset({"남궁", "황보", "제갈", "선우", "독고", "사공", "서문"})
+
+
+def _is_hangul_name(word: str) -> bool:
+    """Three to five Hangul syllables and nothing else: a Korean full name as written (a
+    given name alone is usually two)."""
+    return 3 <= len(word) <= 5 and all(0xAC00 <= ord(ch) <= 0xD7A3 for ch in word)
+
+
 def _is_east_asian(word: str) -> bool:
     """Han, kana or Hangul only: a name written in its own East Asian script."""
     return bool(word) and all(0x2E80 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF
@@ -289,13 +309,21 @@ def country_code(value: object) -> str | None:
     return None
 
 
+_NATIONAL_SECOND_LEVELS = frozenset({"com", "org", "net", "edu", "gov", "gob", "ac", "co", "mil",
+                                     "nom", "or", "ne", "go"})
+
+
 def country_of_domain(domain: str | None) -> str | None:
     if not domain or "." not in domain:
         return None
-    tld = domain.rsplit(".", 1)[1].lower()
+    labels = domain.lower().split(".")
+    tld = labels[-1]
     if tld == "uk":
         return "GB"
-    if len(tld) != 2 or tld in GENERIC_CCTLDS:
+    # a vanity ccTLD (.co, .io) is national under its registry's own second level:
+    # altoprado.com.co is Colombian, altoprado.co says nothing
+    national = len(labels) >= 3 and labels[-2] in _NATIONAL_SECOND_LEVELS
+    if len(tld) != 2 or (tld in GENERIC_CCTLDS and not national):
         return None
     found = pycountry.countries.get(alpha_2=tld.upper())
     return str(found.alpha_2) if found else None

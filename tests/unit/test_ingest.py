@@ -292,10 +292,23 @@ def test_parse_email_dict_payload() -> None:
     parsed = parse_email({"from": "Tom <tom@acme.com>", "subject": "Hi",
                           "body": "Need pricing.\n\nThanks,\nTom Jones\nCTO, Acme"})
     assert parsed["email"] == "tom@acme.com"
-    assert parsed["full_name"] == "Tom"  # the From display name wins over the signature
+    # a one-word display name the signed name starts with is completed by it
+    assert parsed["full_name"] == "Tom Jones"
     assert parsed["title"] == "CTO"
     assert parsed["company"] == "Acme"
     assert parsed["inquiry"] == "Hi\nNeed pricing."
+    other = parse_email({"from": "Bob <bob@acme.com>", "subject": "Hi",
+                         "body": "Need pricing.\n\nThanks,\nRobert Jones\nCTO, Acme"})
+    assert other["full_name"] == "Bob"  # the name the person goes by wins over the signature
+
+
+def test_a_display_name_with_its_company_and_a_credential_after_a_signed_name() -> None:
+    parsed = parse_email({"from": "Nadia | Quarrystone <nadia@quarrystone.io>", "subject": "Hi",
+                          "body": "Pricing?\n\nBest,\nNadia Osei\nHead of Ops, Quarrystone"})
+    assert parsed["full_name"] == "Nadia Osei"
+    parsed = parse_email({"from": "Liam Grady <liam.grady@fernbank.ie>", "subject": "Hi",
+                          "body": "Pricing?\n\nRegards,\nLiam Grady FCCA\nFinance Director"})
+    assert parsed["full_name"] == "Liam Grady"
 
 
 def test_parse_email_finds_the_address_in_the_body_when_from_has_none() -> None:

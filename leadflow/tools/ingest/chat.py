@@ -136,10 +136,24 @@ def _answers(asked: list[str], text: str) -> list[tuple[str, str]]:
     field = fields[0]
     if field == "full_name":
         value = re.sub(r"(です|と申します|といいます)$", "", answer.split(",")[0].strip())
+        if _sentence_not_name(value):
+            return []  # "Jesteśmy software housem z Wrocławia": a reply, not the name asked
     else:
         value = _first_clause(answer)
     value = re.sub(r"(?<=\w\w\w)\.$", "", value.strip())  # sentence stop, not "K.K."
     return [(field, value)] if value and len(value) <= 80 else []
+
+
+_NAME_PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "das", "do", "dos", "del",
+                             "della", "di", "du", "la", "le", "y", "e", "bin", "binti", "al"})
+
+
+def _sentence_not_name(value: str) -> bool:
+    """Two words or more in lower case that are not name particles: words of a sentence.
+    A name typed all in lower case ("maria lopez") has at most two words and passes."""
+    words = value.split()
+    lower = [w for w in words if w[:1].islower() and w not in _NAME_PARTICLES]
+    return len(words) >= 3 and len(lower) >= 2
 
 
 def _without_lead_in(answer: str) -> str:
@@ -225,12 +239,51 @@ def _spelled_by_address(part: str, address: str | None) -> bool:
     return _fold(part) in pieces
 
 
+# A capitalised word the agent says to someone: before a comma, "!" or the turn's end
+# ("Thanks Karthik, …", "Valeu, Bruna!", "Bonne journée M. Perrot !").
+_VOCATIVE = re.compile(r"(?<![\w'’-])([A-ZÀ-Þ][^\W\d_]{2,})\s?(?=[,!]|\.?\s*$)")
+
+
+def _addressed_name(agent_turns: list[str], address: str | None) -> tuple[str, str] | None:
+    """The visitor's name as our agent addresses them, confirmed by the visitor's address:
+    ('first_name' | 'last_name', word). The word must be a part of the address's local part
+    (or start with it: the Polish "Tomaszu" for tomasz.…), or, for an initial-and-surname
+    address (gtrevino@), the first word after a one-word greeting starting with its
+    initial. The agent's own name ("Hi Aroha, Tom here") is never the visitor's."""
+    if not address or "@" not in address:
+        return None
+    local = _fold(address.split("@", 1)[0])
+    pieces = [p for p in re.split(r"[._-]", local) if p.isalpha()]
+    if not pieces:
+        return None
+    for turn in agent_turns:
+        own = {m.group(1) or m.group(2) for m in _SELF_INTRO.finditer(turn)}
+        for match in _VOCATIVE.finditer(turn):
+            word = match.group(1)
+            if any(word in name.split() for name in own if name):
+                continue
+            folded = _fold(word)
+            for i, piece in enumerate(pieces):
+                if len(piece) >= 3 and (folded == piece or (
+                        folded.startswith(piece) and len(folded) - len(piece) <= 2)):
+                    field = "last_name" if i and i == len(pieces) - 1 else "first_name"
+                    return field, word[:len(piece)] if folded != piece else word
+            greeted = re.match(r"\s*[^\W\d_]+,?\s+$", turn[:match.start()])
+            # gtrevino@, r.delacruz@: an initial, then the family name
+            initial = (pieces[0] if len(pieces[0]) == 1 and len(pieces) == 2
+                       else local[0] if len(pieces) == 1 and len(local) >= 5 else None)
+            if greeted and initial and folded[0] == initial and pieces[-1][1:] not in folded:
+                return "first_name", word
+    return None
+
+
 def parse_chat(payload: object) -> ParsedFields:
     """Chat transcript → fields from bot Q&A pairs and the visitor's own words."""
     if not isinstance(payload, list):
         raise IngestError("chat payload must be a list of {role, text} turns")
     out: ParsedFields = {}
     visitor_lines: list[str] = []
+    agent_turns: list[str] = []  # what our side said: it may address the visitor by name
     asked: list[str] = []
     introduced: str | None = None  # "I'm X": used only when no Q&A answer gave the name
     for turn in payload:
@@ -242,6 +295,7 @@ def parse_chat(payload: object) -> ParsedFields:
             continue
         if role not in ("visitor", "user", "customer", "lead", "human", "prospect"):
             asked = _asked_fields(text)
+            agent_turns.append(text)
             continue
         visitor_lines.append(text)
         if (found := EMAIL_RE.search(text)) and "email" not in out:
@@ -291,6 +345,9 @@ def parse_chat(payload: object) -> ParsedFields:
                            if (m := _ASK_FOR.search(line))), None)
     if introduced and "last_name" not in out:
         out.setdefault("full_name", introduced)
+    if not ({"full_name", "first_name", "last_name"} & out.keys()) and (
+            addressed := _addressed_name(agent_turns, out.get("email"))):
+        out[addressed[0]] = addressed[1]  # type: ignore[literal-required]
     all_text = "\n".join(visitor_lines)
     out.setdefault("inquiry", all_text)
     out["text"] = all_text[:MAX_TEXT_CHARS]

@@ -5,14 +5,16 @@ to canonical fields. Event rows from CSV files and CSV payloads end here too.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from leadflow.config import standardize_tables
 from leadflow.tools.ingest.parsed import ParsedFields
 from leadflow.tools.ingest.patterns import strip_html
+from leadflow.tools.ingest.shapes import fields_by_shape, is_numbered_key
 from leadflow.tools.ingest.signature import parse_signature, split_signature
 from leadflow.tools.ingest.text import MAX_TEXT_CHARS
-from leadflow.tools.standardize import EMAIL_RE, clean_text
+from leadflow.tools.standardize import EMAIL_RE, clean_text, has_rank
 
 
 def _norm_key(key: object) -> str:
@@ -27,8 +29,14 @@ def _has_word(tokens: set[str], words: tuple[str, ...]) -> bool:
     ('telefonnummer') or ends with one of seven or more ('numemployees'). Shorter words
     must match whole: 'tel' is not 'tell us about your project', 'land' is not 'landed_at',
     'puesto' is not 'presupuesto'."""
+    folded = {_fold(t) for t in tokens}  # 'teléfono' is 'telefono', 'país' is 'pais'
     return any(t == w or (len(w) >= 5 and t.startswith(w)) or (len(w) >= 7 and t.endswith(w))
-               for t in tokens for w in words)
+               for t in tokens | folded for w in words)
+
+
+def _fold(word: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word)
+                   if not unicodedata.combining(ch))
 
 
 def field_for_key(key: object) -> str | None:
@@ -41,6 +49,11 @@ def field_for_key(key: object) -> str | None:
     tables = standardize_tables()
     if norm in tables.form_exact:
         return tables.form_exact[norm]
+    # "form_fields[prenom]", "q3_fullName[last]": a builder's wrapper around the field's own
+    # name, which says more than the wrapper does
+    for inner in reversed(re.findall(r"\[([^\[\]]+)\]", str(key))):
+        if (inner_norm := _norm_key(inner)) in tables.form_exact:
+            return tables.form_exact[inner_norm]
     tokens = set(norm.split("_"))
     if (full := _whole_name_key(tokens)) is not None:
         return full
@@ -97,6 +110,7 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
     utm: dict[str, str] = {}
     extra: list[str] = []
     unnamed: list[str] = []  # values of unrecognised keys, for the structural inquiry
+    numbered: list[tuple[str, str]] = []  # values under builder-numbered keys ('input_2')
     for key, value in fields.items():
         text = clean_text(strip_html(value) if isinstance(value, str) else value)
         if not text:
@@ -106,6 +120,8 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
             continue  # a tracking blob under a key no table knows; a named field stays
         if field is None and isinstance(value, str) and _prose(text):
             unnamed.append(text)
+        if field is None and is_numbered_key(_norm_key(key)):
+            numbered.append((_norm_key(key), text))
         if field == "utm":
             utm[_norm_key(key)] = text
             if _norm_key(key) == "utm_campaign":
@@ -116,8 +132,14 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
             out["inquiry"] = f"{out['inquiry']}\n{text}"
         elif field not in out:
             out[field] = text  # type: ignore[literal-required]
+        elif field == "title" and not has_rank(out["title"]) and has_rank(text):
+            # two title columns ("Headline", "Job title"): the one that states a rank
+            extra.append(f"title: {out['title']}")
+            out["title"] = text
         else:  # a second column for a field already read: its text is still the lead's
             extra.append(f"{clean_text(key)}: {text}")
+    if numbered:
+        fields_by_shape(numbered, out)
     if utm:
         out["utm"] = utm
     if "inquiry" not in out and unnamed:

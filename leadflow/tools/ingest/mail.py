@@ -57,6 +57,8 @@ def parse_email(payload: object) -> ParsedFields:
     if address and EMAIL_RE.fullmatch(address.strip()):
         out["email"] = address.strip()
     display = clean_line(display).strip("\"' ")
+    # "Arjun | GrowthNest", "Dana Whitfield - Acme": the person, then their company or team
+    display = _DISPLAY_AFFIX.split(display, maxsplit=1)[0].strip() or display
     if display and not EMAIL_RE.search(display):
         out["full_name"] = display
     own, embedded = split_embedded(body, subject)
@@ -86,13 +88,26 @@ def parse_email(payload: object) -> ParsedFields:
     return out
 
 
+_DISPLAY_AFFIX = re.compile(r"\s+[|•·@–—-]\s+|\s*[|(（]")
+# letters of a credential after a name: "MCIPS", "MBA", "PhD", "CPA", "MSc"
+_POST_NOMINAL = re.compile(r"[A-Z]{2,6}|Ph\.?D\.?|M\.?Sc\.?|M\.?A\.?|B\.?Sc\.?|Dipl\.?")
+
+
 def _extends(longer: str, name: str) -> bool:
-    """The signed name holds every word of a display name of two words or more (a one-word
-    display name may be what the person goes by), in order, and more."""
+    """The signed name holds every word of the display name, in order, and more: a display
+    name of two words or more, or one word the signed name starts with (a one-word display
+    name otherwise may be what the person goes by). Credentials after the display name's
+    words ("Priya Raghunathan MCIPS") are no part of a name."""
     words, more = name.lower().split(), longer.lower().split()
-    if len(words) < 2 or len(more) <= len(words) or any(  # "Pablo Fuentealba M.": an initial
+    if len(words) == 1 and more[:1] == words:
+        pass
+    elif len(words) < 2 or len(more) <= len(words) or any(  # "Pablo Fuentealba M.": an initial
             len(w.strip(".")) < 2 for w in more if w not in words):
         return False
+    if words and words[-1] in more:
+        tail = longer.split()[more.index(words[-1]) + 1:]
+        if tail and all(_POST_NOMINAL.fullmatch(w.strip(",")) for w in tail):
+            return False
     at = 0
     for word in more:
         if at < len(words) and word == words[at]:

@@ -36,7 +36,11 @@ _CLOSINGS = re.compile(
 )
 _QUOTE_START = re.compile(
     r"^\s*(>|on .+wrote:|el .+escribió:|am .+schrieb|le .+a écrit|-----\s*original message|"
-    r"from:\s.+|de:\s.+|von:\s.+|_{5,}|confidentiality notice|disclaimer:|this e-?mail and any)",
+    r"from:\s.+|de:\s.+|von:\s.+|_{5,}|confidentiality notice|disclaimer:|this e-?mail and any|"
+    # a mail app's own footer ("Sent from my iPhone"): below it is nothing of the writer's
+    r"sent from my\s|sent from outlook|get outlook for|envoyé de mon|envoyé depuis|"
+    r"von meinem\s.+gesendet|enviado desde mi|enviado do meu|enviado de meu|inviato da|"
+    r"verzonden (?:met|vanaf) mijn|wysłane z|skickat från|iphoneから送信)",
     re.IGNORECASE,
 )
 _PHONE_LINE = re.compile(
