@@ -16,10 +16,12 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 
+from leadflow.agents.base import Agent
 from leadflow.checkpoint import open_checkpointer
 from leadflow.clock import Clock
 from leadflow.context import LeadflowContext
 from leadflow.graph.build import build_graph
+from leadflow.graph.workflow import Workflow
 from leadflow.runner import BATCH_DURABILITY, BatchRunner, Durability
 from leadflow.settings import Settings
 from leadflow.toolbox import Toolbox
@@ -47,6 +49,8 @@ async def open_runtime(
     clock: Clock | None = None,
     checkpointer: CheckpointerFactory | None = None,
     durability: Durability = BATCH_DURABILITY,
+    workflow: Workflow | None = None,
+    agents: Mapping[str, Agent] | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open everything a process needs to run leads, and close it afterwards.
 
@@ -54,6 +58,8 @@ async def open_runtime(
     tools: an already-open toolbox (tests with a frozen clock); it is left open.
     clock: the clock of a toolbox opened here (evals judge at a fixed moment).
     checkpointer: another checkpointer factory (tests); default: the settings' one.
+    workflow, agents: another workflow and agent implementations (`leadflow whatif` replays
+        a changed workflow and stops after routing); default: the bundled ones.
     """
     own_tools = tools is None
     toolbox = tools if tools is not None else await asyncio.to_thread(
@@ -62,7 +68,8 @@ async def open_runtime(
     try:
         saver_cm = checkpointer() if checkpointer else open_checkpointer(settings)
         async with saver_cm as saver:
-            graph = build_graph(saver, toolbox=toolbox, timeout_scale=settings.timeout_scale)
+            graph = build_graph(saver, workflow=workflow, agents=agents, toolbox=toolbox,
+                                timeout_scale=settings.timeout_scale)
             runner = BatchRunner(graph, toolbox, durability=durability, context=run_context)
             yield Runtime(settings, toolbox, graph, runner, run_context)
     finally:
