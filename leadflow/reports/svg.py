@@ -51,10 +51,12 @@ def lines(labels: Sequence[str], series: dict[str, Sequence[float]], title: str)
                     f'{FONT}>{escape(label[-3:])}</text>')
     for k, (name, values) in enumerate(series.items()):
         colour = COLOURS[k % len(COLOURS)]
-        points = " ".join(f"{left + i * step:.1f},{top_pad + plot_h - v / top * plot_h:.1f}"
-                          for i, v in enumerate(values))
+        xy = [(left + i * step, top_pad + plot_h - v / top * plot_h)
+              for i, v in enumerate(values)]
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
         body.append(f'<polyline points="{points}" fill="none" stroke="{colour}" '
                     f'stroke-width="2"/>')
+        body += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"/>' for x, y in xy]
         body.append(f'<text x="{left + 8 + k * 90}" y="30" fill="{colour}" {FONT}>'
                     f'{escape(name)}</text>')
     return _frame(width, height, title, body)

@@ -312,11 +312,16 @@ def _cohort(conn: Connection, start: datetime, end: datetime,
         .outerjoin(events, events.c.lead_id == Lead.id)
         .where(_window(start, end))).all()
     out = []
+    first = Week.of(start.date())
+    labels: dict[int, str] = {}  # weeks since the first → its label
     for r in rows:
         routed = r.kind == "rep"
         arrived = r.ingested_at if r.ingested_at.tzinfo else r.ingested_at.replace(tzinfo=UTC)
+        index = (arrived - first.start).days // 7
+        if index not in labels:
+            labels[index] = first.shifted(index).label
         out.append(CohortLead(
-            lead_id=r.id, week=Week.of(arrived.date()).label, channel=r.channel or NONE,
+            lead_id=r.id, week=labels[index], channel=r.channel or NONE,
             campaign=r.campaign or NONE, tier=r.tier or NONE, total=r.bant_total,
             status=r.status or "in_progress", rep=(r.rep_id or NONE) if routed else NONE,
             routed=routed, reach=int(r.reach or 0), won=bool(r.won), lost=bool(r.lost),
