@@ -4,7 +4,8 @@ modules registers their commands on it, in the order `leadflow --help` lists the
 
 from leadflow.cli.app import app
 from leadflow.cli import (batch, leads, review, report, followup, notify, evals, db, erasure,
-                          serve, graph, watch, simulate, model, whatif)
+                          serve, graph, watch, simulate, model, whatif,
+                          weekly)
 from leadflow.cli.terminal import console
 
 __all__ = ["app", "console"]

@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                "leadflow.meetings", "leadflow.scoring")),
     ("runtime", ("leadflow.runner", "leadflow.runtime", "leadflow.metrics", "leadflow.explain",
                  "leadflow.preflight", "leadflow.inbox",
-                 "leadflow.sim", "leadflow.whatif")),
+                 "leadflow.sim", "leadflow.whatif", "leadflow.reports")),
     ("entry points", ("leadflow.cli", "leadflow.api", "leadflow.dashboard", "leadflow.worker",
                       "leadflow.evals")),
 ]
