@@ -13,7 +13,7 @@ import math
 import pickle
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from statistics import median
 from typing import Any
@@ -103,6 +103,14 @@ def _reference(rows: Sequence[Features]) -> dict[str, float | str | None]:
     return out
 
 
+def tier_rates(examples: Sequence[Example]) -> dict[str, float]:
+    """Each tier's share of converted leads among these (the tier feature is the rules')."""
+    seen: dict[str, list[bool]] = {}
+    for e in examples:
+        seen.setdefault(str(e.features.get("tier")), []).append(e.label)
+    return {t: round(sum(labels) / len(labels), 4) for t, labels in sorted(seen.items())}
+
+
 @dataclass
 class ConversionModel:
     """A trained, calibrated conversion model and what it needs to explain itself."""
@@ -112,6 +120,8 @@ class ConversionModel:
     classifier: Any  # sklearn CalibratedClassifierCV
     reference: dict[str, float | str | None]
     cuts: tuple[float, float, float]  # the training scores' quartiles (D|C|B|A)
+    # each tier's conversion rate among the training leads: what `blend` compares with
+    tier_rates: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def fit(cls, kind: str, train: Sequence[Example]) -> ConversionModel:
@@ -124,7 +134,8 @@ class ConversionModel:
         with _one_thread():
             classifier = _calibrated(kind, labels).fit(x, np.asarray(labels, dtype=int))
         model = cls(kind=kind, vectorizer=vectorizer, classifier=classifier,
-                    reference=_reference(rows), cuts=(0.0, 0.0, 0.0))
+                    reference=_reference(rows), cuts=(0.0, 0.0, 0.0),
+                    tier_rates=tier_rates(train))
         q = np.quantile(model.probabilities(rows), [0.25, 0.5, 0.75])
         model.cuts = (float(q[0]), float(q[1]), float(q[2]))
         return model
@@ -174,7 +185,8 @@ class ConversionModel:
     def dumps(self) -> bytes:
         return pickle.dumps({"format": 1, "kind": self.kind, "vectorizer": self.vectorizer,
                              "classifier": self.classifier, "reference": self.reference,
-                             "cuts": list(self.cuts)}, protocol=pickle.HIGHEST_PROTOCOL)
+                             "cuts": list(self.cuts), "tier_rates": dict(self.tier_rates)},
+                            protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def digest(artefact: bytes) -> str:
@@ -191,7 +203,9 @@ def load(artefact: bytes, sha256: str) -> ConversionModel:
         cuts = tuple(float(c) for c in data["cuts"])
         return ConversionModel(kind=data["kind"], vectorizer=data["vectorizer"],
                                classifier=data["classifier"], reference=data["reference"],
-                               cuts=(cuts[0], cuts[1], cuts[2]))
+                               cuts=(cuts[0], cuts[1], cuts[2]),
+                               tier_rates={str(k): float(v) for k, v in
+                                           (data.get("tier_rates") or {}).items()})
     except Exception as exc:  # an artefact of another library version, or not ours
         raise BrokenModel(f"the stored model does not load: {exc}") from exc
 
@@ -270,6 +284,10 @@ def train(examples: Sequence[Example], config: ScoringConfig) -> Trained:
         "train_period": [fit_set[0].arrived_at.isoformat(), fit_set[-1].arrived_at.isoformat()],
         "test_period": [test[0].arrived_at.isoformat(), test[-1].arrived_at.isoformat()],
         "priority_cuts": [round(c, 4) for c in model.cuts],
+        "tier_rates": model.tier_rates,
+        # what `leadflow model drift` compares recent leads with (docs/models.md)
+        "score_deciles": [round(float(q), 4) for q in np.quantile(
+            model.probabilities([e.features for e in fit_set]), np.linspace(0.1, 0.9, 9))],
     }
     return Trained(model=model, metrics=_json_safe(result),
                    features=sorted({k for e in fit_set for k in e.features}),
