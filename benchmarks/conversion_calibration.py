@@ -7,7 +7,8 @@ simulator's truth on the same leads (the meeting probability each lead really ha
 model that knew everything would score), and how often a perfectly calibrated score would
 reach ECE ≤ 0.05 on this many leads (outcomes drawn from the score itself).
 
-    LEADFLOW_DATABASE_URL=sqlite:////tmp/m/crm.db python benchmarks/conversion_calibration.py [VERSION]
+    LEADFLOW_DATABASE_URL=sqlite:////tmp/m/crm.db \
+        python benchmarks/conversion_calibration.py [VERSION]
 """
 
 from __future__ import annotations
@@ -69,8 +70,9 @@ def main(version: int | None) -> str:
     p = model.probabilities([e.features for e in test])
     real = np.array([float(((truth.get(e.lead_id) or {}).get("probabilities") or {})
                            .get("meeting", 0.0)) for e in test])
-    lines = [f"model {version} ({row['kind']}), {len(test)} test leads, {int(y.sum())} converted "
-             f"(rate {y.mean():.3f}); mean prediction {p.mean():.3f}, truth's mean {real.mean():.3f}",
+    lines = [f"model {version} ({row['kind']}), {len(test)} test leads, {int(y.sum())} "
+             f"converted (rate {y.mean():.3f}); mean prediction {p.mean():.3f}, truth's mean "
+             f"{real.mean():.3f}",
              f"model ece={metrics.ece(p, y):.3f}  (noise floor {metrics.ece_noise_floor(p):.3f};"
              f" a perfectly calibrated score with these values reaches ≤ {TARGET} in "
              f"{chance_within(p, TARGET):.0%} of draws)",
