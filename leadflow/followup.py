@@ -25,6 +25,7 @@ from leadflow.context import LeadflowContext
 from leadflow.events import ENGAGEMENT_LEVEL, TOUCHES, EventType
 from leadflow.identity import thread_config
 from leadflow.outcome import outcome_record
+from leadflow.scoring.policy import priority_note
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm.leases import held_lead
 from leadflow.tools.notifier import Notice
@@ -118,7 +119,7 @@ def _sweep_one(state: dict[str, Any], tools: Toolbox, sla: dict[str, Any], at: d
         manager = tools.reps.manager_for((lead.get("company") or {}).get("region"))
         tools.notifier.send(Notice(
             audience="sales_manager", recipient=manager.email,
-            subject=f"No response in 24 h: {lead_id}",
+            subject=f"No response in 24 h: {lead_id}{priority_note(state.get('conversion'))}",
             body=f"{sla['rep_id']} has not touched this {tier} lead since "
                  f"{sla['started_at'].isoformat()}. Reassign it?"),
             lead_id=lead_id, step=f"followup:escalation:{sla['started_at'].isoformat()}",
@@ -129,7 +130,8 @@ def _sweep_one(state: dict[str, Any], tools: Toolbox, sla: dict[str, Any], at: d
     if at >= sla["remind_at"] and not sla["reminded_at"]:
         tools.notifier.send(Notice(
             audience="rep", recipient=rep.email if rep else None,
-            subject=f"Reminder: first touch due {sla['due_at'].isoformat()} ({lead_id})",
+            subject=(f"Reminder: first touch due {sla['due_at'].isoformat()} ({lead_id})"
+                     f"{priority_note(state.get('conversion'))}"),
             body="This lead has not been contacted yet."),
             lead_id=lead_id, step=f"followup:reminder:{sla['started_at'].isoformat()}", now=at)
         tools.crm.update_sla(lead_id, reminded_at=at)

@@ -130,6 +130,17 @@ def preflight(settings: Settings, run_model: str | None = None) -> None:
     """All start-up checks of a process that will run leads."""
     check_database(settings.database_url)
     check_models(models_in_use(settings, run_model))
+    check_scoring_policy()
+
+
+def check_scoring_policy() -> None:
+    """icp.yaml `scoring.mode` is one the scorer knows (advise | blend)."""
+    from leadflow.scoring.policy import scoring_policy
+
+    try:
+        scoring_policy()
+    except ValueError as exc:
+        raise PreflightError(str(exc)) from None
 
 
 def _first_line(exc: BaseException | object) -> str:

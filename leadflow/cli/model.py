@@ -140,3 +140,59 @@ def model_rollback() -> None:
     console.print(f"model {retired} retired; " + (
         f"model {restored} promoted again" if restored is not None
         else "no model promoted: the rules alone are in charge"), highlight=False)
+
+
+DRIFT_EXIT = 4  # drift found: sales ops were told
+
+
+@model_app.command("drift")
+def model_drift(
+    version: Annotated[int | None, typer.Argument(
+        help="the model to check (default: the promoted one)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
+) -> None:
+    """Compare the recent leads' scores (PSI) and the settled leads' calibration with the
+    model's training (bounds: scoring.yaml `drift:`). On drift, sales ops get a notice and
+    the exit code is 4."""
+    from datetime import UTC, datetime
+
+    from leadflow.scoring.drift import load_bounds, measure
+    from leadflow.scoring.features import scoring_config
+    from leadflow.tools.notifier import route_for
+    from leadflow.tools.reps import RepDirectory
+
+    try:
+        bounds = load_bounds()
+    except ValueError as exc:
+        raise fail(str(exc), code=2) from None
+    crm = crm_store()
+    if version is None:
+        promoted = [m for m in crm.scoring_models() if m["status"] == "promoted"]
+        if not promoted:
+            raise fail("no promoted model: name one (`leadflow model drift 3`)")
+        version = int(promoted[0]["version"])
+    row = crm.model(version)
+    if row is None:
+        raise fail(f"no model {version}")
+    model_metrics = row["metrics"] or {}
+    positive = model_metrics.get("positive_events") or scoring_config().positive_events
+    scores = crm.model_scores(version)
+    # "now" is the CRM's own latest moment (a simulated or replayed CRM runs on its clock)
+    as_of = max([m for m in (crm.latest_moment(), *(at for _, _, at in scores)) if m],
+                default=datetime.now(UTC))
+    report = measure(version, model_metrics, scores, crm.history_events(positive), as_of,
+                     bounds)
+    if as_json:
+        print_json_verbatim(report.as_dict())
+    else:
+        console.print(report.line(), highlight=False, soft_wrap=True)
+    if report.drifted:
+        audiences = RepDirectory().config.audiences
+        crm.add_notification(  # about the model, not a lead; once per model and day
+            dedupe_key=f"model:{version}:drift:{as_of.date().isoformat()}", lead_id=None,
+            audience="sales_operations", channel=route_for("sales_operations"),
+            recipient=(audiences.get("sales_operations") or audiences["operations"]),
+            subject=f"Conversion model {version} has drifted",
+            body=report.line() + "\nRetrain (`leadflow model train`) and compare, or roll "
+                                 "back (`leadflow model rollback`).", now=as_of)
+        raise typer.Exit(code=DRIFT_EXIT)

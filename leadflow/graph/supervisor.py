@@ -26,7 +26,7 @@ from leadflow.graph.workflow import Workflow
 from leadflow.identity import workflow_id_for
 from leadflow.llm import model_for, validate_model_name
 from leadflow.outcome import outcome_record, persist_outcome, settled_status, stored_outcome
-from leadflow.scoring.live import conversion_for
+from leadflow.scoring.live import conversion_for, tell_owner_of_move, tier_change_flag
 from leadflow.state import LeadState, last_step, merge_flags
 from leadflow.toolbox import Toolbox
 from leadflow.tools.notifier import Notice, delivery_settings
@@ -95,6 +95,9 @@ def make_supervisor(workflow: Workflow, tools_for: ToolResolver) -> Callable[...
         notes = result.get("notes") or ""
         if transition.goto in workflow.steps:
             target = workflow.steps[transition.goto]
+            if (not failed and workflow.steps[last].agent == "routing"
+                    and state.get("assignment")):  # scored once the rep is known, so the
+                await score_handoff(tools, {**state, **update}, update)  # follow-up sees it
             update["messages"] = [message(
                 state, tools, to_agent=AGENT_NAMES[target.agent],
                 kind="error" if failed else "handoff", notes=notes,
@@ -141,5 +144,12 @@ async def score_handoff(tools: Toolbox, state: dict[str, Any], update: dict[str,
     record = outcome_record({**state, "messages": []})
     conversion = await asyncio.to_thread(conversion_for, tools, record,
                                          state.get("lead") or {})
-    if conversion is not None:
-        update["conversion"] = conversion
+    if conversion is None:
+        return
+    update["conversion"] = conversion
+    change = conversion.get("tier_change")
+    if change:  # `blend` (icp.yaml scoring.mode): the model moved the tier one step
+        update["bant"] = {**(state.get("bant") or {}), "tier": change["to"]}
+        update["flags"] = merge_flags(merge_flags(state.get("flags"), update.get("flags")),
+                                      [tier_change_flag(change)])
+        await asyncio.to_thread(tell_owner_of_move, tools, state, conversion)

@@ -31,6 +31,7 @@ from leadflow.metrics.pipeline import (
     processing_metrics,
     read_totals,
 )
+from leadflow.metrics.priority import PriorityQueue, priority_queue
 from leadflow.metrics.queues import (
     STALE_AFTER,
     BacklogMetrics,
@@ -60,6 +61,7 @@ class DashboardMetrics(BaseModel):
     conversion: ConversionMetrics
     reps: list[RepWorkload]
     review_queue: ReviewQueue
+    priority_queue: PriorityQueue  # reps' open leads by conversion priority
 
 
 def snapshot(crm: CrmStore, reps: RepDirectory, now: datetime, *,
@@ -87,4 +89,5 @@ def snapshot(crm: CrmStore, reps: RepDirectory, now: datetime, *,
             sla=sla, conversion=conversion_metrics(totals, leads_total, routing.to_rep),
             reps=rep_workload(conn, reps, now, totals, breaches_by_rep),
             review_queue=review_queue(conn),
+            priority_queue=priority_queue(conn),
         )

@@ -43,6 +43,7 @@ class ScoringConfig:
     validation_fraction: float = 0.25
     routing_flags: tuple[str, ...] = ()
     top_factors: int = 3
+    calibrations: tuple[str, ...] = ("sigmoid",)  # the maps `train` chooses among
 
     @property
     def horizon(self) -> timedelta:
@@ -64,7 +65,18 @@ def load_scoring(path: Path | None = None) -> ScoringConfig:
         validation_fraction=float(raw.get("validation_fraction", 0.25)),
         routing_flags=tuple(raw.get("routing_flags") or ()),
         top_factors=int(raw.get("top_factors", 3)),
+        calibrations=_calibrations(raw.get("calibrations")),
     )
+
+
+def _calibrations(value: Any) -> tuple[str, ...]:
+    """scoring.yaml `calibrations`: a non-empty list of sigmoid / isotonic."""
+    names = tuple(str(v) for v in (value or ("sigmoid",)))
+    unknown = [n for n in names if n not in ("sigmoid", "isotonic")]
+    if unknown or not isinstance(value or [], list):
+        raise ValueError(f"scoring.yaml calibrations: {value!r} must list sigmoid and/or "
+                         "isotonic")
+    return names
 
 
 @cache

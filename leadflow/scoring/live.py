@@ -17,6 +17,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from leadflow.scoring.features import arrival_of, in_population, routing_features, scoring_config
+from leadflow.scoring.policy import (
+    blended_tier,
+    person_decided,
+    priority_note,
+    rep_tiers_best_first,
+    scoring_policy,
+)
+from leadflow.tools.notifier import Notice
 
 if TYPE_CHECKING:
     from leadflow.scoring.model import ConversionModel
@@ -90,5 +98,48 @@ def _score(tools: Toolbox, record: Mapping[str, Any], lead: Mapping[str, Any],
             at: Any = score.get("scored_at")
             conversion = {"probability": score["probability"], "priority": score["priority"],
                           "model_version": version, "factors": list(score.get("factors") or []),
-                          "scored_at": at.isoformat() if hasattr(at, "isoformat") else at}
+                          "scored_at": at.isoformat() if hasattr(at, "isoformat") else at,
+                          "mode": scoring_policy().mode}
+            if conversion["mode"] == "blend":
+                move = _tier_move(tools, record, conversion, version, str(entry["sha256"]))
+                if move is not None:
+                    conversion["tier_change"] = move
     return conversion
+
+
+def _tier_move(tools: Toolbox, record: Mapping[str, Any], conversion: Mapping[str, Any],
+               version: int, sha256: str) -> dict[str, str] | None:
+    """`blend`: the one-tier move this score calls for (docs/models.md), never on a lead a
+    person decided."""
+    if person_decided(record.get("flags") or (), record.get("decisions") or ()):
+        return None
+    rules = tools.icp
+    move = blended_tier(
+        (record.get("bant") or {}).get("tier"), float(conversion["probability"]),
+        str(conversion["priority"]),
+        rep_tiers_best_first([t.name for t in sorted(rules.tiers, key=lambda t: -t.min)],
+                             rules.routing.get("assign_tiers") or ()),
+        _model(tools, version, sha256).tier_rates)
+    return None if move is None else move.as_dict()
+
+
+def tier_change_flag(change: Mapping[str, Any]) -> str:
+    """`model_raised_tier` / `model_lowered_tier`: the outcome's flag for a `blend` move."""
+    return f"model_{'raised' if change.get('direction') == 'up' else 'lowered'}_tier"
+
+
+def tell_owner_of_move(tools: Toolbox, state: Mapping[str, Any],
+                       conversion: Mapping[str, Any]) -> None:
+    """The lead's owner hears that the model moved its tier (once: keyed by lead and step)."""
+    change = conversion.get("tier_change") or {}
+    assignment = state.get("assignment") or {}
+    person = tools.reps.person(str(assignment.get("rep_id") or ""))
+    company = ((state.get("lead") or {}).get("company") or {}).get("name")
+    lead_id = str(state.get("lead_id") or "")
+    tools.notifier.send(
+        Notice(audience="rep" if assignment.get("kind", "rep") == "rep" else "sales_manager",
+               recipient=person.email if person else None,
+               subject=(f"Tier {change.get('from')} → {change.get('to')} for "
+                        f"{company or lead_id}{priority_note(conversion)}"),
+               body=f"{change.get('reason')}. The rules' tier was {change.get('from')}."),
+        lead_id=lead_id, step="scoring:tier_change", now=tools.clock.now())

@@ -73,6 +73,30 @@ def ece_noise_floor(probabilities: ArrayLike, bins: int = 10, draws: int = 1000,
     return float(np.median([ece(p, rng.random(len(p)) < p, bins) for _ in range(draws)]))
 
 
+def reliability(probabilities: ArrayLike, labels: ArrayLike,
+                bins: int = 10) -> list[dict[str, float]]:
+    """The ECE's bins that hold leads: where each starts, how many leads, their mean
+    prediction and share converted — what the ECE is made of."""
+    p, y = _arrays(probabilities, labels)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    return [{"from": b / bins, "n": int((which == b).sum()),
+             "predicted": round(float(p[which == b].mean()), 4),
+             "observed": round(float(y[which == b].mean()), 4)}
+            for b in range(bins) if (which == b).any()]
+
+
+def chance_within(probabilities: ArrayLike, target: float, bins: int = 10,
+                  draws: int = 1000, seed: int = 0) -> float:
+    """How often a perfectly calibrated score with these values shows ECE ≤ target on this
+    many leads (outcomes drawn from the score itself)."""
+    p = np.asarray(probabilities, dtype=float)
+    if len(p) == 0:
+        return float("nan")
+    rng = np.random.default_rng(seed)
+    return round(float(np.mean([ece(p, rng.random(len(p)) < p, bins) <= target
+                                for _ in range(draws)])), 4)
+
+
 def log_loss(probabilities: ArrayLike, labels: ArrayLike) -> float:
     p, y = _arrays(probabilities, labels)
     p = np.clip(p, 1e-6, 1 - 1e-6)

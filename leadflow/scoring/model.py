@@ -13,7 +13,7 @@ import math
 import pickle
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from statistics import median
 from typing import Any
@@ -63,14 +63,17 @@ CANDIDATES: dict[str, Callable[[], Any]] = {"logistic": _logistic,
                                             "gradient_boosting": _gradient_boosting}
 
 
-def _calibrated(kind: str, labels: Sequence[bool]) -> Any:
+CALIBRATIONS = ("sigmoid", "isotonic")  # Platt scaling; a monotone step map
+
+
+def _calibrated(kind: str, labels: Sequence[bool], method: str = "sigmoid") -> Any:
     from sklearn.calibration import CalibratedClassifierCV
 
     fewest = min(sum(labels), len(labels) - sum(labels))
     # ensemble=False: the calibration map is fitted on cross-validated predictions and one
     # model on all the training leads scores (five times cheaper per lead than averaging
     # the folds' models, which matters when every settled lead is scored)
-    return CalibratedClassifierCV(CANDIDATES[kind](), method="sigmoid",
+    return CalibratedClassifierCV(CANDIDATES[kind](), method=method,
                                   cv=max(2, min(5, fewest)), ensemble=False)
 
 
@@ -103,6 +106,14 @@ def _reference(rows: Sequence[Features]) -> dict[str, float | str | None]:
     return out
 
 
+def tier_rates(examples: Sequence[Example]) -> dict[str, float]:
+    """Each tier's share of converted leads among these (the tier feature is the rules')."""
+    seen: dict[str, list[bool]] = {}
+    for e in examples:
+        seen.setdefault(str(e.features.get("tier")), []).append(e.label)
+    return {t: round(sum(labels) / len(labels), 4) for t, labels in sorted(seen.items())}
+
+
 @dataclass
 class ConversionModel:
     """A trained, calibrated conversion model and what it needs to explain itself."""
@@ -112,9 +123,12 @@ class ConversionModel:
     classifier: Any  # sklearn CalibratedClassifierCV
     reference: dict[str, float | str | None]
     cuts: tuple[float, float, float]  # the training scores' quartiles (D|C|B|A)
+    # each tier's conversion rate among the training leads: what `blend` compares with
+    tier_rates: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, kind: str, train: Sequence[Example]) -> ConversionModel:
+    def fit(cls, kind: str, train: Sequence[Example],
+            calibration: str = "sigmoid") -> ConversionModel:
         from sklearn.feature_extraction import DictVectorizer
 
         rows = [e.features for e in train]
@@ -122,9 +136,11 @@ class ConversionModel:
         vectorizer = DictVectorizer(sparse=False)
         x = vectorizer.fit_transform(rows)
         with _one_thread():
-            classifier = _calibrated(kind, labels).fit(x, np.asarray(labels, dtype=int))
+            classifier = _calibrated(kind, labels, calibration).fit(
+                x, np.asarray(labels, dtype=int))
         model = cls(kind=kind, vectorizer=vectorizer, classifier=classifier,
-                    reference=_reference(rows), cuts=(0.0, 0.0, 0.0))
+                    reference=_reference(rows), cuts=(0.0, 0.0, 0.0),
+                    tier_rates=tier_rates(train))
         q = np.quantile(model.probabilities(rows), [0.25, 0.5, 0.75])
         model.cuts = (float(q[0]), float(q[1]), float(q[2]))
         return model
@@ -174,7 +190,8 @@ class ConversionModel:
     def dumps(self) -> bytes:
         return pickle.dumps({"format": 1, "kind": self.kind, "vectorizer": self.vectorizer,
                              "classifier": self.classifier, "reference": self.reference,
-                             "cuts": list(self.cuts)}, protocol=pickle.HIGHEST_PROTOCOL)
+                             "cuts": list(self.cuts), "tier_rates": dict(self.tier_rates)},
+                            protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def digest(artefact: bytes) -> str:
@@ -191,7 +208,9 @@ def load(artefact: bytes, sha256: str) -> ConversionModel:
         cuts = tuple(float(c) for c in data["cuts"])
         return ConversionModel(kind=data["kind"], vectorizer=data["vectorizer"],
                                classifier=data["classifier"], reference=data["reference"],
-                               cuts=(cuts[0], cuts[1], cuts[2]))
+                               cuts=(cuts[0], cuts[1], cuts[2]),
+                               tier_rates={str(k): float(v) for k, v in
+                                           (data.get("tier_rates") or {}).items()})
     except Exception as exc:  # an artefact of another library version, or not ours
         raise BrokenModel(f"the stored model does not load: {exc}") from exc
 
@@ -237,11 +256,15 @@ def train(examples: Sequence[Example], config: ScoringConfig) -> Trained:
         if not _both_classes(part):
             raise ColdStart(f"cold start: the {name} leads are all one outcome "
                             f"({len(part)} leads); the rules stay in charge")
+    # One candidate per model kind and calibration map (scoring.yaml `calibrations`): named
+    # by the kind alone while there is one map, as models trained before the choice were.
+    options = {(kind if len(config.calibrations) == 1 else f"{kind}+{method}"): (kind, method)
+               for kind in CANDIDATES for method in config.calibrations}
     candidates: dict[str, dict[str, Any]] = {}
-    for kind in CANDIDATES:
-        on_validation = ConversionModel.fit(kind, inner).probabilities(
+    for name, (kind, method) in options.items():
+        on_validation = ConversionModel.fit(kind, inner, method).probabilities(
             [e.features for e in validation])
-        candidates[kind] = {"validation": metrics.summary(
+        candidates[name] = {"validation": metrics.summary(
             on_validation, [e.label for e in validation])}
     # The choice: the lower validation log loss, a proper scoring rule that rewards both
     # the ordering (what the priority uses) and the calibration (what the probability says).
@@ -249,11 +272,12 @@ def train(examples: Sequence[Example], config: ScoringConfig) -> Trained:
     labels = [e.label for e in test]
     baseline = [e.baseline for e in test]
     fitted: dict[str, ConversionModel] = {}
-    for kind in CANDIDATES:  # reported for comparison; the choice above never saw the test
-        fitted[kind] = ConversionModel.fit(kind, fit_set)
-        candidates[kind]["test"] = metrics.summary(
-            fitted[kind].probabilities([e.features for e in test]), labels, baseline)
+    for name, (kind, method) in options.items():  # for comparison; the choice never saw them
+        fitted[name] = ConversionModel.fit(kind, fit_set, method)
+        candidates[name]["test"] = metrics.summary(
+            fitted[name].probabilities([e.features for e in test]), labels, baseline)
     model = fitted[chosen]
+    on_test = model.probabilities([e.features for e in test])
     headline = candidates[chosen]["test"]
     result = {
         "auc": headline["auc"], "baseline_auc": headline["baseline_auc"],
@@ -261,7 +285,11 @@ def train(examples: Sequence[Example], config: ScoringConfig) -> Trained:
         "ece_noise_floor": headline["ece_noise_floor"],
         "n_train": len(fit_set), "n_test": len(test),
         "positives_train": sum(e.label for e in fit_set), "positives_test": sum(labels),
-        "chosen": chosen,
+        "chosen": chosen, "calibration": options[chosen][1],
+        # why the ECE is what it is: the test leads per bin of its definition (fixed: 10
+        # equal-width bins), and how often a perfectly calibrated score would reach 0.05
+        "reliability": metrics.reliability(on_test, labels),
+        "ece_chance_within_0_05": metrics.chance_within(on_test, 0.05),
         "why": (f"{chosen} had the lower log loss on the validation leads (the newest "
                 f"{len(validation)} of the training period)"),
         "candidates": candidates,
@@ -270,6 +298,10 @@ def train(examples: Sequence[Example], config: ScoringConfig) -> Trained:
         "train_period": [fit_set[0].arrived_at.isoformat(), fit_set[-1].arrived_at.isoformat()],
         "test_period": [test[0].arrived_at.isoformat(), test[-1].arrived_at.isoformat()],
         "priority_cuts": [round(c, 4) for c in model.cuts],
+        "tier_rates": model.tier_rates,
+        # what `leadflow model drift` compares recent leads with (docs/models.md)
+        "score_deciles": [round(float(q), 4) for q in np.quantile(
+            model.probabilities([e.features for e in fit_set]), np.linspace(0.1, 0.9, 9))],
     }
     return Trained(model=model, metrics=_json_safe(result),
                    features=sorted({k for e in fit_set for k in e.features}),

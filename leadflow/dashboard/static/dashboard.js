@@ -357,8 +357,25 @@
             "lead"));
   }
 
+  // The reps' open leads by the promoted model's priority (leadflow/metrics/priority.py).
+  function priorityQueue(d) {
+    const q = d.priority_queue;
+    const counts = ["A", "B", "C", "D", "none"].map((p) => `${p}: ${num(q.by_priority[p] ?? 0)}`).join(" · ");
+    const shown = q.items.length < q.open ? `, the first ${num(q.items.length)} shown` : "";
+    tables("priority",
+      table(`${num(q.open)} open rep lead${q.open === 1 ? "" : "s"}${shown} (${counts})`,
+            ["lead", "rep", "tier", "priority", "conversion", "status", "arrived"],
+            q.items.length
+              ? q.items.map((i) => ({ key: i.lead_id, fields: [null, "rep_id", "tier", "priority", "probability", "status", "since"],
+                                      cells: [i.lead_id, i.rep_id ?? dash, i.tier ?? dash, i.priority ?? dash,
+                                              i.probability == null ? dash : pct(i.probability), i.status ?? dash,
+                                              i.since ? time(i.since) : dash] }))
+              : [{ key: "none", cells: ["no open rep leads", dash, dash, dash, dash, dash, dash] }],
+            "lead"));
+  }
+
   const SECTIONS = [kpis, processing, success, queues, errors, qualification, enrichment, routing,
-                    firstTouch, sla, conversion, workload, review];
+                    firstTouch, sla, conversion, workload, priorityQueue, review];
 
   // ---------------------------------------------------------------- refresh loop
   function draw(data) {

@@ -190,6 +190,13 @@ class ModelStore(StoreBase):
                                 .order_by(LeadScore.model_version.desc())).mappings().all()
         return [dict(r) for r in rows]
 
+    def model_scores(self, version: int) -> list[tuple[str, float, datetime]]:
+        """(lead, probability, when) of every lead this model scored: what drift reads."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(LeadScore.lead_id, LeadScore.probability,
+                                       LeadScore.scored_at)
+                                .where(LeadScore.model_version == version)).all()
+        return [(str(r[0]), float(r[1]), _utc(r[2])) for r in rows]
 
 
 def _utc(value: Any) -> datetime:
