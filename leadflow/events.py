@@ -9,6 +9,9 @@ EventType = Literal["contacted", "replied", "meeting_booked", "closed_won", "clo
                     "reassigned"]
 # Events that count as the rep's first touch (they stop the SLA clock).
 TOUCHES = ("contacted", "replied", "meeting_booked")
+# Events that mean the lead answered the first email (the outreach bandit's reward: a reply,
+# or a later stage that implies one); `closed_lost` before any of them is a no-reply.
+REPLY_EVENTS = ("replied", "meeting_booked", "closed_won")
 ENGAGEMENT_LEVEL = {"contacted": 1, "replied": 2, "meeting_booked": 3, "closed_won": 4,
                     "closed_lost": 0}
 # Funnel stages after "assigned to a rep": a lead counts at every stage up to the furthest

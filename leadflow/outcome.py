@@ -63,9 +63,21 @@ def outcome_record(state: dict[str, Any]) -> dict[str, Any]:
             for s in state.get("steps") or []
         ],
         "messages": list(state.get("messages") or []),
+        # the first email sent and why, once the follow-up step chose one (style_choice.py)
+        **({"outreach": outreach_of(state["outreach"])} if state.get("outreach") else {}),
         # the promoted conversion model's score, when one is (leadflow/scoring/live.py)
         **({"conversion": state["conversion"]} if state.get("conversion") else {}),
     }
+
+
+def outreach_of(outreach: dict[str, Any]) -> dict[str, Any]:
+    """The outcome's `outreach`: the style sent, why (the bandit's draw, its exploration
+    floor, or the judge's pick with the bandit off), the judge's pick and the posterior
+    means per style the choice was drawn from."""
+    return {"style": outreach.get("chosen"), "chosen_by": outreach.get("chosen_by", "judge"),
+            "judge_pick": outreach.get("judge_pick", outreach.get("chosen")),
+            "judged_by": outreach.get("judged_by"), "segment": outreach.get("segment"),
+            "posterior": outreach.get("posterior") or {}}
 
 
 def stored_outcome(record: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from typing import ClassVar
 from langchain_core.language_models import BaseChatModel
 
 from leadflow.agents.base import StepOutput
-from leadflow.agents.outreach import SlotOffer, compete
+from leadflow.agents.outreach import SlotOffer, choose_sent_draft, compete
+from leadflow.agents.style_choice import BanditSettings
 from leadflow.clock import parse_datetime
 from leadflow.context import DEFAULT_RUN, LeadflowContext
 from leadflow.state import LeadState
@@ -44,16 +45,25 @@ class FollowUpAgent:
         rep = tools.reps.person((state.get("assignment") or {}).get("rep_id") or "")
         contest = await compete(dict(state), run, rep.name if rep else "your rep", self.model,
                                 slots)
+        # Which draft is sent: the outreach bandit, the judge's pick as its prior.
+        contest = await asyncio.to_thread(
+            choose_sent_draft, dict(state), contest, tools.crm,
+            BanditSettings.from_outreach(tools.icp.outreach))
         await asyncio.to_thread(tools.crm.store_drafts, state["lead_id"], contest,
                                 tools.clock.now())
-        chosen = contest["variants"][contest["chosen"]]
+        chosen, choice = contest["variants"][contest["chosen"]], contest["choice"]
         out.update["outreach"] = {"chosen": contest["chosen"], "subject": chosen["subject"],
+                                  "chosen_by": choice["chosen_by"],
+                                  "judge_pick": contest["judge_pick"],
                                   "judged_by": contest["judged_by"],
                                   "reasons": contest["reasons"],
+                                  "segment": choice["segment"],
+                                  "posterior": choice.get("posterior") or {},
                                   "slots": slots.starts if slots else [],
                                   "slots_timezone": slots.timezone if slots else None}
         out.flags = [*out.flags, *contest["flags"], *(["calendar_unavailable"] if trouble else [])]
-        out.notes += f"; first email: {contest['chosen']} ({contest['judged_by']} judge)"
+        out.notes += (f"; first email: {contest['chosen']} ({choice['chosen_by']}; "
+                      f"{contest['judged_by']} judge picked {contest['judge_pick']})")
         if slots:
             out.notes += f"; offers {len(slots.starts)} slots of {slots.rep_id}"
         elif trouble:

@@ -1,22 +1,28 @@
 """Competitive collaboration for the first outreach (SPEC §7): three drafters (data-driven,
 emotional, benefit-focused) write the first email, a judge picks one with reasons. The run's
 LLM writes and judges when one is configured; offline, templates draft and a rules scorer
-judges. Every variant is stored; engagement events later credit the chosen one (A/B)."""
+judges. Which draft is sent is the outreach bandit's choice (`style_choice.py`: Thompson
+sampling per segment, the judge's pick its prior while data is scarce). Every variant is
+stored; engagement events later credit the sent one and reward its style."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel
 
 from leadflow.agents.llm_step import LlmAnswer, ask_llm
+from leadflow.agents.style_choice import ArmCounts, BanditSettings, choose_style
 from leadflow.config import icp
 from leadflow.context import LeadflowContext
 from leadflow.llm import RULES, add_usage
+
+if TYPE_CHECKING:
+    from leadflow.tools.crm import CrmStore
 
 STYLES = ("data_driven", "emotional", "benefit_focused")
 Style = Literal["data_driven", "emotional", "benefit_focused"]
@@ -182,3 +188,19 @@ def contest_usage(asked: list[LlmAnswer[Any]]) -> dict[str, Any]:
             "model": ", ".join(models) or RULES,
             "usage_by_model": by_model if len(models) > 1 else None,
             "prompt_version": next((a.prompt_version for a in asked), None)}
+
+
+def choose_sent_draft(state: dict[str, Any], contest: dict[str, Any], crm: CrmStore,
+                      settings: BanditSettings) -> dict[str, Any]:
+    """The contest with the draft to send: `chosen` the bandit's style, `judge_pick` the
+    judge's, `choice` why (the record the sent draft and the outcome keep). A lead whose
+    drafts are stored already (a resumed or replayed step) keeps the choice it made."""
+    lead_id = state["lead_id"]
+    record = crm.sent_choice(lead_id)
+    if record is None:
+        segment = ((state.get("lead") or {}).get("company") or {}).get("segment") or "unknown"
+        counts = {style: ArmCounts(*n) for style, n in crm.style_counts(segment).items()}
+        record = choose_style(lead_id, segment, contest["chosen"], STYLES, counts,
+                              settings).as_record()
+    return {**contest, "chosen": record["style"], "judge_pick": record["judge_pick"],
+            "choice": record}

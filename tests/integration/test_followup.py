@@ -132,15 +132,19 @@ def test_three_drafts_a_judge_and_the_ab_credit(tools: Toolbox, clock: FrozenClo
     assert set(drafts) == {"data_driven", "emotional", "benefit_focused"}
     assert all("Priya" in d["body"] and "Lumen Health Partners" in d["body"]
                for d in drafts.values())
-    [chosen] = [d for d in drafts.values() if d["chosen"]]
-    assert chosen["style"] == "data_driven"  # a VP: the rules judge prefers numbers
-    assert "rules judge" in chosen["judge_reasons"]
+    [judged] = [d for d in drafts.values() if d["judge_reasons"]]
+    assert judged["style"] == "data_driven"  # a VP: the rules judge prefers numbers
+    assert "rules judge" in judged["judge_reasons"]
+    [chosen] = [d for d in drafts.values() if d["chosen"]]  # the outreach bandit's choice
+    assert chosen["choice"]["judge_pick"] == "data_driven"
+    assert chosen["choice"]["chosen_by"] in ("bandit", "exploration")
     with_graph(tools, checkpoints, lambda g: wake_lead(g, lead["lead_id"], Wake(event="replied")))
     with_graph(tools, checkpoints, lambda g: wake_lead(g, lead["lead_id"],
                                                     Wake(event="reassigned",
                                                          rep_id="rep-na-01")))
     assert [r for r in tools.crm.outreach_results()] == [
-        {"style": "data_driven", "engagement": "replied", "leads": 1}]
+        {"style": chosen["style"], "engagement": "replied", "leads": 1}]
+    assert tools.crm.style_counts(chosen["choice"]["segment"]) == {chosen["style"]: (1, 0)}
 
 
 def test_a_bad_reassignment_is_refused_and_does_not_jam_the_thread(

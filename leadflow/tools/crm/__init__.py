@@ -9,7 +9,8 @@ One concept per module: `schema` (tables), `base` (engine, transactions, insert-
 `leases` (one runner per lead), `mailboxes` (where `leadflow watch` is in each
 mailbox), `bookings` (meeting slots taken: one lead per rep and slot start),
 `erasure` (forgetting a person, retention), `simulation` (the simulator's ground truth),
-`models` (conversion models, their training history and scores);
+`models` (conversion models, their training history and scores), `outreach_styles` (the
+first-email styles' running counts for the outreach bandit);
 `store.CrmStore` composes them. Import from here. The names stored (queues, statuses) and the
 reads that only show what is stored (lead list, queue counts and items) are in
 `leadflow.tools.crm_reads`, which the light CLI commands use without SQLAlchemy.

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from leadflow.tools.crm.base import StoreBase, dialect_insert
+from leadflow.tools.crm.outreach_styles import bump, iso_week, reward_sent_draft
 from leadflow.tools.crm.schema import EngagementEvent, OutreachDraftRow
 
 
@@ -34,17 +35,39 @@ class EngagementStore(StoreBase):
         return [dict(r) for r in rows]
 
     def store_drafts(self, lead_id: str, contest: Mapping[str, Any], now: datetime) -> None:
+        """The variants, once: `chosen` marks the one sent (with `choice`, why: the outreach
+        bandit's record), `judge_reasons` the judge's pick (`judge_pick`, else the sent one);
+        the first store counts the send for its segment, style and week."""
+        judged = contest.get("judge_pick") or contest["chosen"]
+        choice = contest.get("choice")
         with self.transaction() as conn:
+            if conn.execute(select(OutreachDraftRow.id)
+                            .where(OutreachDraftRow.lead_id == lead_id).limit(1)).first():
+                return  # a replayed step: the drafts and the send are stored already
             conn.execute(dialect_insert(conn)(OutreachDraftRow).on_conflict_do_nothing(), [{
                 "lead_id": lead_id, "style": style, "subject": draft["subject"][:500],
                 "body": draft["body"], "written_by": contest["written_by"][style],
                 "chosen": style == contest["chosen"],
-                "judge_reasons": contest["reasons"] if style == contest["chosen"] else None,
+                "judge_reasons": contest["reasons"] if style == judged else None,
+                "choice": choice if style == contest["chosen"] else None,
                 "created_at": now} for style, draft in contest["variants"].items()])
+            if choice:
+                bump(conn, choice.get("segment") or "unknown", contest["chosen"],
+                     iso_week(now), sent=1)
+
+    def sent_choice(self, lead_id: str) -> dict[str, Any] | None:
+        """The stored choice of the lead's sent first email (a resumed step reuses it)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(OutreachDraftRow.choice)
+                               .where(OutreachDraftRow.lead_id == lead_id,
+                                      OutreachDraftRow.chosen.is_(True))).first()
+        return dict(row.choice) if row is not None and row.choice else None
 
     def credit_outreach(self, lead_id: str, event: str, rank: Mapping[str, int]) -> None:
-        """Keep the best engagement that followed the chosen draft."""
+        """Keep the best engagement that followed the chosen draft, and its reward for the
+        outreach bandit's counts."""
         with self.transaction() as conn:
+            reward_sent_draft(conn, lead_id, event)
             row = conn.execute(select(OutreachDraftRow.id, OutreachDraftRow.engagement)
                                .where(OutreachDraftRow.lead_id == lead_id,
                                       OutreachDraftRow.chosen.is_(True))).first()

@@ -241,6 +241,23 @@ class OutreachDraftRow(Base):
     judge_reasons: Mapped[str | None] = mapped_column(Text)
     engagement: Mapped[str | None] = mapped_column(String(32))  # best event after sending
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # on the sent draft: why this style (leadflow/agents/style_choice.py: segment, chosen_by,
+    # judge_pick, posterior), and its reward once known (1 replied or further, 0 lost first)
+    choice: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reward: Mapped[int | None] = mapped_column(Integer)
+
+
+class OutreachStyleCount(Base):
+    """Running outcome counts of the sent first emails per segment, style and ISO week of
+    sending: the bandit's posteriors and the report's traffic, without a scan per lead."""
+
+    __tablename__ = "outreach_style_counts"
+    segment: Mapped[str] = mapped_column(String(32), primary_key=True)
+    style: Mapped[str] = mapped_column(String(32), primary_key=True)
+    week: Mapped[str] = mapped_column(String(10), primary_key=True)  # 2026-W45
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    replies: Mapped[int] = mapped_column(Integer, default=0)
+    no_replies: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class LeadLease(Base):

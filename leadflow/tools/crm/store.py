@@ -14,6 +14,7 @@ from leadflow.tools.crm.leases import LeaseStore
 from leadflow.tools.crm.mailboxes import MailboxStore
 from leadflow.tools.crm.models import ModelStore
 from leadflow.tools.crm.outbox import OutboxStore
+from leadflow.tools.crm.outreach_styles import OutreachStyleStore
 from leadflow.tools.crm.queues import QueueStore
 from leadflow.tools.crm.simulation import SimTruthStore
 
@@ -21,5 +22,5 @@ from leadflow.tools.crm.simulation import SimTruthStore
 class CrmStore(LeadStore, QueueStore, AssignmentStore, EngagementStore, OutboxStore,
                LeaseStore, BulkStore, ErasureStore, MailboxStore,
                SimTruthStore, BookingStore,
-               ModelStore):
+               ModelStore, OutreachStyleStore):
     """All CRM reads and writes. Thread-safe: one engine, short transactions."""
