@@ -5,7 +5,10 @@ create, resend, resume after a failure, 429 back-off, owners read back into rout
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -197,3 +200,32 @@ def test_a_refused_token_or_an_unreachable_hubspot_stays_in_the_outbox(
             session(tools, waits).sync_lead(hubspot_rows(tools)[0]["lead_id"])
     assert waits == [1.0, 2.0]  # the two connection retries
     assert len(hubspot.objects["contacts"]) == 0
+
+
+def cli(*args: str, database_url: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`leadflow …` as a user runs it, on the test's CRM, with the test's environment."""
+    return subprocess.run([sys.executable, "-m", "leadflow.cli", *args], text=True,
+                          capture_output=True, timeout=300,
+                          env={**os.environ, "LEADFLOW_DATABASE_URL": database_url, **env})
+
+
+@pytest.mark.slow
+@pytest.mark.db_backends("sqlite")
+def test_the_sync_hubspot_command(run_items: RunItems, tools: Toolbox, database_url: str,
+                                  hubspot: FakeHubSpot) -> None:
+    [outcome] = run_items([form_item()])
+    off = cli("sync", "hubspot", database_url=database_url, LEADFLOW_HUBSPOT_SYNC="0")
+    assert off.returncode == 2 and "LEADFLOW_HUBSPOT_SYNC=1" in off.stderr
+    done = cli("sync", "hubspot", database_url=database_url)
+    assert done.returncode == 0, done.stderr
+    assert "queued 0, synced 1, retrying later 0, given up 0" in done.stdout
+    [company] = hubspot.find("companies", domain="lumenhealth.com")
+    other = next(r for r in tools.reps.reps
+                 if r.region == "NA" and r.id != outcome["assignment"]["rep_id"])
+    hubspot.edit("companies", company["properties"]["hs_object_id"],
+                 hubspot_owner_id=owner_of(hubspot, other.email))
+    pulled = cli("sync", "hubspot", "--pull-owners", database_url=database_url)
+    assert pulled.returncode == 0, pulled.stderr
+    assert "read 1 companies, 1 account owners changed" in pulled.stdout
+    account = tools.crm.hubspot_view(outcome["lead_id"])["account"]  # type: ignore[index]
+    assert account["owner_rep_id"] == other.id
