@@ -184,6 +184,29 @@ def test_an_owner_changed_in_hubspot_is_read_back_and_routes_the_next_lead(
         "properties"]["hubspot_owner_id"] == owner_of(hubspot, other.email)
 
 
+def test_an_owner_set_in_hubspot_stays_until_leadflow_reassigns(
+        run_items: RunItems, tools: Toolbox, clock: FrozenClock, hubspot: FakeHubSpot) -> None:
+    [outcome] = run_items([form_item()])
+    lead_id, first_rep = outcome["lead_id"], outcome["assignment"]["rep_id"]
+    deliver(tools, session(tools))
+    [contact] = hubspot.find("contacts", leadflow_lead_id=lead_id)
+    contact_id = contact["properties"]["hs_object_id"]
+    manager = tools.reps.manager_for("NA")
+    hubspot.edit("contacts", contact_id, hubspot_owner_id=owner_of(hubspot, manager.email))
+    session(tools).sync_lead(lead_id)  # leadflow's owner has not changed: HubSpot's stays
+    assert hubspot.objects["contacts"][contact_id]["properties"]["hubspot_owner_id"] == \
+        owner_of(hubspot, manager.email)
+    other = next(r for r in tools.reps.reps if r.region == "NA" and r.id != first_rep)
+    tools.crm.reassign(lead_id, other.id, clock.now(), "reassigned by a manager")
+    assert queue_hubspot_sync(tools.crm, clock.now()) == 1  # a new state: one new row
+    assert deliver(tools, session(tools)).delivered == 1
+    props = hubspot.objects["contacts"][contact_id]["properties"]
+    assert (props["hubspot_owner_id"], props["leadflow_owner"]) == (
+        owner_of(hubspot, other.email), other.id)
+    [deal] = hubspot.find("deals", leadflow_lead_id=lead_id)
+    assert deal["properties"]["hubspot_owner_id"] == owner_of(hubspot, other.email)
+
+
 def test_a_refused_token_or_an_unreachable_hubspot_stays_in_the_outbox(
         run_items: RunItems, tools: Toolbox, monkeypatch: pytest.MonkeyPatch,
         hubspot: FakeHubSpot) -> None:
@@ -229,3 +252,23 @@ def test_the_sync_hubspot_command(run_items: RunItems, tools: Toolbox, database_
     assert "read 1 companies, 1 account owners changed" in pulled.stdout
     account = tools.crm.hubspot_view(outcome["lead_id"])["account"]  # type: ignore[index]
     assert account["owner_rep_id"] == other.id
+
+
+def test_the_local_server_refuses_bodies_the_schemas_do_not_allow() -> None:
+    """The check the server runs on every body, on bodies HubSpot's schemas refuse."""
+    from hubspot.crm.contacts import models
+
+    from tests.hubspot_server import schema_errors
+
+    fine = {"properties": {"email": "a@b.example"}, "associations": []}
+    assert schema_errors(fine, "SimplePublicObjectInputForCreate", models) == []
+    assert schema_errors({"properties": {"numberofemployees": 12}},
+                         "SimplePublicObjectInput", models)  # values are strings
+    assert schema_errors({"associations": []},
+                         "SimplePublicObjectInputForCreate", models)  # properties required
+    assert schema_errors({"properties": {}, "extra": 1}, "SimplePublicObjectInput", models)
+    assert schema_errors({"filterGroups": [{"filters": [{"propertyName": "email",
+                                                         "operator": "LIKE"}]}]},
+                         "PublicObjectSearchRequest", models)  # not an operator
+    assert schema_errors({"id": "1", "properties": {}, "createdAt": "yesterday",
+                          "updatedAt": "2026-12-04T10:00:00Z"}, "SimplePublicObject", models)

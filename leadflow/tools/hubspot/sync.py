@@ -147,7 +147,9 @@ class HubSpotSync:
                 "contacts", str(contact["id"]), {**contact_properties(contact, account),
                                                  **decisions},
                 ("email", contact["email"]), owner)
-        if lead["tier"] in self.config["deal_tiers"]:
+        # a hot lead's deal; once made, it follows the lead (a tier that fell shows there)
+        if (lead["tier"] in self.config["deal_tiers"]
+                or self.crm.hubspot_object("deals", lead_id) is not None):
             ids["deals"] = self._upsert(
                 "deals", lead_id, {**self._deal_properties(lead, account), **decisions},
                 ("leadflow_lead_id", lead_id), owner)
