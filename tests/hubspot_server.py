@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import re
 import socket
+import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,8 +87,11 @@ def schema_errors(value: Any, kind: str, models: ModuleType, where: str = "body"
         if key in by_json:
             errors += schema_errors(item, klass.openapi_types[by_json[key]], models,
                                     f"{where}.{key}")
-    try:  # the model's own checks: required fields, enums
-        klass(**{by_json[k]: v for k, v in value.items() if k in by_json})
+    try:  # the model's own checks, switched on (the client ships them off): required, enums
+        checks = sys.modules[klass.__module__].Configuration()
+        checks.client_side_validation = True
+        klass(**{by_json[k]: v for k, v in value.items() if k in by_json},
+              local_vars_configuration=checks)
     except (ValueError, TypeError) as exc:
         errors.append(f"{where}: {kind}: {exc}")
     return errors
