@@ -8,9 +8,11 @@ from typing import Any
 
 from leadflow.agents.meddic import criteria_of
 from leadflow.facts import lead_facts
+from leadflow.settings import HubSpotSettings
 from leadflow.state import trajectory
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import STATUSES
+from leadflow.tools.hubspot.outbox import queue_hubspot_sync
 
 
 def settled_status(state: dict[str, Any]) -> tuple[str, str | None]:
@@ -115,4 +117,6 @@ def persist_outcome(tools: Toolbox, state: dict[str, Any]) -> dict[str, Any]:
     if record["status"] != "manual_review":  # e.g. a "processing error" item, now settled
         tools.crm.resolve("manual_review", record["lead_id"], tools.clock.now(),
                           f"settled as {record['status']}")
+    if values and HubSpotSettings.sync_on():  # HubSpot in step: the outbox's row
+        queue_hubspot_sync(tools.crm, tools.clock.now(), [record["lead_id"]])
     return record

@@ -198,6 +198,40 @@ class CalendarSettings:
         return user or self.user, password or self.password
 
 
+HUBSPOT_API = "https://api.hubapi.com"
+
+
+@dataclass(frozen=True)
+class HubSpotSettings:
+    """The HubSpot sync (`leadflow sync hubspot`, the outbox's `hubspot` channel): on only
+    when LEADFLOW_HUBSPOT_SYNC says so, with a private app's token; the base URL is
+    overridable so tests point the real client at a local server."""
+
+    enabled: bool = False  # LEADFLOW_HUBSPOT_SYNC=1
+    token: str = ""  # LEADFLOW_HUBSPOT_TOKEN (a private app's access token)
+    base_url: str = HUBSPOT_API  # LEADFLOW_HUBSPOT_BASE_URL
+    timeout_s: float = 10.0  # LEADFLOW_HUBSPOT_TIMEOUT: one request
+
+    @classmethod
+    def from_env(cls) -> HubSpotSettings:
+        load_dotenv(override=False)
+        return cls(enabled=cls.sync_on(),
+                   token=_env("LEADFLOW_HUBSPOT_TOKEN"),
+                   base_url=_env("LEADFLOW_HUBSPOT_BASE_URL", HUBSPOT_API).rstrip("/"),
+                   timeout_s=float(_env("LEADFLOW_HUBSPOT_TIMEOUT", "10")))
+
+    @staticmethod
+    def sync_on() -> bool:
+        """LEADFLOW_HUBSPOT_SYNC as the process has it (its .env already read): whether a
+        settling lead queues its sync. Cheap enough for every lead."""
+        return _env("LEADFLOW_HUBSPOT_SYNC").strip().lower() in ("1", "true")
+
+    @property
+    def ready(self) -> bool:
+        """Enabled and able to log in."""
+        return self.enabled and bool(self.token)
+
+
 CheckpointHistory = Literal["latest", "all"]
 
 

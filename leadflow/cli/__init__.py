@@ -5,7 +5,7 @@ modules registers their commands on it, in the order `leadflow --help` lists the
 from leadflow.cli.app import app
 from leadflow.cli import (batch, leads, review, report, followup, notify, evals, db, erasure,
                           serve, graph, watch, simulate, model, whatif,
-                          weekly, rep_queue)
+                          weekly, rep_queue, sync)
 from leadflow.cli.terminal import console
 
 __all__ = ["app", "console"]

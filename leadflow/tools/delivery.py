@@ -1,5 +1,6 @@
 """Delivery workers for the notification outbox: console, webhook (Slack-compatible JSON
-POST) and SMTP email. Delivery is at-least-once with the outbox's dedupe key sent along
+POST), SMTP email, and the HubSpot sync (tools/hubspot: a row is a lead to bring up to
+date there). Delivery is at-least-once with the outbox's dedupe key sent along
 (X-Leadflow-Dedupe header, email Message-ID) so receivers can drop a repeat; failures are
 retried with exponential backoff and jitter, then given up (failed_at) for a person."""
 
@@ -9,23 +10,30 @@ import asyncio
 import logging
 import random
 import smtplib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from leadflow.clock import Clock
-from leadflow.settings import DeliverySettings
+from leadflow.settings import DeliverySettings, HubSpotSettings
 from leadflow.tools.crm import CrmStore
+from leadflow.tools.hubspot.client import HubSpotError
 from leadflow.tools.notifier import delivery_settings
 
+if TYPE_CHECKING:
+    from leadflow.tools.hubspot.sync import HubSpotSync
+
 log = logging.getLogger("leadflow.notifications")
+CHANNELS = ("console", "webhook", "email", "hubspot")
 
 
 # What configures each channel, for the message when it is not.
-CHANNEL_SETTING = {"webhook": "LEADFLOW_WEBHOOK_URL", "email": "LEADFLOW_SMTP_HOST"}
+CHANNEL_SETTING = {"webhook": "LEADFLOW_WEBHOOK_URL", "email": "LEADFLOW_SMTP_HOST",
+                   "hubspot": "LEADFLOW_HUBSPOT_SYNC=1 and LEADFLOW_HUBSPOT_TOKEN"}
 
 
 @dataclass
@@ -47,10 +55,19 @@ class DeliveryReport:
 
 
 def configured_channels() -> set[str]:
-    """The channels that can deliver now: the log always, webhook and email when set."""
+    """The channels that can deliver now: the log always, webhook, email and HubSpot when
+    set."""
     env = DeliverySettings.from_env()
-    ready = {"console": True, "webhook": bool(env.webhook_url), "email": bool(env.smtp_host)}
+    ready = {"console": True, "webhook": bool(env.webhook_url), "email": bool(env.smtp_host),
+             "hubspot": HubSpotSettings.from_env().ready}
     return {channel for channel, ok in ready.items() if ok}
+
+
+def _open_hubspot(crm: CrmStore, clock: Clock) -> HubSpotSync:
+    from leadflow.tools.hubspot.sync import HubSpotSync
+    from leadflow.tools.reps import RepDirectory
+
+    return HubSpotSync(crm, RepDirectory(), clock)
 
 
 def backoff(attempt: int) -> timedelta:
@@ -88,14 +105,18 @@ def _send_email(row: dict[str, Any]) -> None:
         smtp.send_message(message)
 
 
-async def deliver_due(crm: CrmStore, clock: Clock, limit: int = 100) -> DeliveryReport:
-    """One pass over the outbox's due notifications."""
+async def deliver_due(crm: CrmStore, clock: Clock, limit: int = 100,
+                      only: Collection[str] | None = None,
+                      hubspot: HubSpotSync | None = None) -> DeliveryReport:
+    """One pass over the outbox's due notifications (of the channels in `only`, when given);
+    `hubspot` is the sync session for the `hubspot` rows (opened here when there are some)."""
     report = DeliveryReport()
     max_attempts = int(delivery_settings()["retry"]["max_attempts"])
-    channels = configured_channels()
+    channels = configured_channels() & set(only if only is not None else CHANNELS)
     rows = await asyncio.to_thread(crm.due_notifications, clock.now(), limit, channels)
     due = await asyncio.to_thread(crm.due_by_channel, clock.now())
-    report.held = {c: n for c, n in due.items() if c not in channels}
+    report.held = {c: n for c, n in due.items()
+                   if c not in channels and (only is None or c in only)}
     async with httpx.AsyncClient() as client:
         for row in rows:
             channel = row["channel"]
@@ -104,9 +125,13 @@ async def deliver_due(crm: CrmStore, clock: Clock, limit: int = 100) -> Delivery
                     await _send_webhook(row, client)
                 elif channel == "email":
                     await asyncio.to_thread(_send_email, row)
+                elif channel == "hubspot":
+                    if hubspot is None:
+                        hubspot = await asyncio.to_thread(_open_hubspot, crm, clock)
+                    await asyncio.to_thread(hubspot.sync_lead, row["lead_id"])
                 else:
                     log.info("[%s → %s] %s", row["audience"], row["recipient"], row["subject"])
-            except (httpx.HTTPError, OSError, smtplib.SMTPException) as exc:
+            except (httpx.HTTPError, OSError, smtplib.SMTPException, HubSpotError) as exc:
                 attempt = row["attempts"] + 1
                 error = f"{channel}: {type(exc).__name__}: {exc}"[:500]
                 retry_at = (clock.now() + backoff(attempt)

@@ -86,7 +86,7 @@ ADDED_AFTER_0001 = {"lead_leases", "metric_totals", "metric_values", "lead_facts
                     "erasures", "mailbox_cursors",
                     "sim_truth", "meeting_bookings",
                     "models", "lead_scores",
-                    "outreach_style_counts"}  # tables later revisions create
+                    "outreach_style_counts", "hubspot_objects"}  # tables later revisions create
 COLUMNS_ADDED_AFTER_0001 = {"leads": ("erased_at", "rep_id"),
                             "outreach_drafts": ("choice", "reward")}  # columns they add
 INDEXES_ADDED_AFTER_0001 = ("ix_leads_contact_id", "ix_queue_items_lead_id",

@@ -10,7 +10,8 @@ One concept per module: `schema` (tables), `base` (engine, transactions, insert-
 mailbox), `bookings` (meeting slots taken: one lead per rep and slot start),
 `erasure` (forgetting a person, retention), `simulation` (the simulator's ground truth),
 `models` (conversion models, their training history and scores), `outreach_styles` (the
-first-email styles' running counts for the outreach bandit);
+first-email styles' running counts for the outreach bandit), `hubspot_map` (the HubSpot
+sync's mapping of leadflow records to HubSpot objects);
 `store.CrmStore` composes them. Import from here. The names stored (queues, statuses) and the
 reads that only show what is stored (lead list, queue counts and items) are in
 `leadflow.tools.crm_reads`, which the light CLI commands use without SQLAlchemy.
@@ -27,6 +28,7 @@ from leadflow.tools.crm.schema import (
     Contact,
     EngagementEvent,
     Erasure,
+    HubSpotObject,
     Lead,
     LeadScore,
     LeadSource,
@@ -52,7 +54,7 @@ __all__: Sequence[str] = (
     "RepStats",
     "QueueItem", "EngagementEvent", "SlaClock", "Erasure", "MailboxCursor", "SimTruth",
     "MeetingBooking",
-    "ModelRow", "LeadScore",
+    "ModelRow", "LeadScore", "HubSpotObject",
     # imported by name elsewhere: Alembic's env (Base, UtcDateTime), capture (parse_datetime)
     "Base", "UtcDateTime", "parse_datetime",
 )

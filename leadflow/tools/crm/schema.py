@@ -410,6 +410,22 @@ class LeadScore(Base):
     scored_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class HubSpotObject(Base):
+    """Which HubSpot object stands for which leadflow record (`leadflow sync hubspot`): one
+    row per (object type, leadflow id), so a resent or resumed lead updates its objects
+    instead of creating them again. `owner_id` is the HubSpot owner leadflow last wrote or
+    read back: an owner changed in HubSpot since then is HubSpot's, and stays."""
+
+    __tablename__ = "hubspot_objects"
+    __table_args__ = (UniqueConstraint("object_type", "hubspot_id",
+                                       name="uq_hubspot_objects_type_hubspot_id"),)
+    object_type: Mapped[str] = mapped_column(String(16), primary_key=True)  # companies …
+    leadflow_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # account id …
+    hubspot_id: Mapped[str] = mapped_column(String(32))
+    owner_id: Mapped[str | None] = mapped_column(String(32))
+    synced_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 def column_length(model: type[Base], column: str) -> int | None:
     """Declared length of a string column: PostgreSQL rejects longer values (SQLite does
     not), so writers cut to it."""

@@ -9,6 +9,7 @@ from leadflow.tools.crm.bookings import BookingStore
 from leadflow.tools.crm.bulk import BulkStore
 from leadflow.tools.crm.engagement import EngagementStore
 from leadflow.tools.crm.erasure import ErasureStore
+from leadflow.tools.crm.hubspot_map import HubSpotMapStore
 from leadflow.tools.crm.leads import LeadStore
 from leadflow.tools.crm.leases import LeaseStore
 from leadflow.tools.crm.mailboxes import MailboxStore
@@ -22,5 +23,5 @@ from leadflow.tools.crm.simulation import SimTruthStore
 class CrmStore(LeadStore, QueueStore, AssignmentStore, EngagementStore, OutboxStore,
                LeaseStore, BulkStore, ErasureStore, MailboxStore,
                SimTruthStore, BookingStore,
-               ModelStore, OutreachStyleStore):
+               ModelStore, OutreachStyleStore, HubSpotMapStore):
     """All CRM reads and writes. Thread-safe: one engine, short transactions."""
