@@ -283,4 +283,35 @@ def test_a_stop_during_idle_returns_within_a_tick(
 
     started = time.monotonic()
     watch.run(body)
-    assert stopped.is_set() and time.monotonic() - started < 15
+    # IDLE renews after 600 s: well under that is "within a tick", on a machine however busy
+    assert stopped.is_set() and time.monotonic() - started < 300
+
+
+def test_mail_that_arrives_while_a_sweep_runs_is_not_left_for_the_idle_renewal(
+        server: dc.Dovecot) -> None:
+    """A message delivered after the sweep's SEARCH is announced (untagged EXISTS) in the
+    answer to one of the sweep's later commands, and IDLE never repeats it: `wait` must
+    return at once so the next sweep takes it, not after the renewal (found by
+    benchmarks/speed_to_lead.py: a lead held back for ten minutes)."""
+    append(server, "INBOX", mail(1))
+    mailbox = Mailbox(parse_mailbox_url(server.url(), plain=True), dc.PASSWORD)
+    mailbox.open()
+    try:
+        mailbox.select()
+        assert mailbox.uids_after(0) == [1]
+        assert not mailbox.news_since_select()
+        append(server, "INBOX", mail(2))  # arrives mid-sweep...
+        mailbox.fetch([1])  # ...and is announced in this command's answer
+        assert mailbox.news_since_select()
+        stop = threading.Event()
+        waiter = threading.Thread(target=mailbox.wait, args=(stop,), kwargs={"renew": 3600})
+        waiter.start()
+        waiter.join(120)  # a deadline for the hang it was: IDLE until the renewal
+        returned = not waiter.is_alive()
+        stop.set()
+        waiter.join()
+        assert returned
+        mailbox.select()  # the next sweep starts afresh
+        assert not mailbox.news_since_select() and mailbox.uids_after(1) == [2]
+    finally:
+        mailbox.close()

@@ -281,6 +281,15 @@ class Mailbox:
     def can_idle(self) -> bool:
         return bool(self._client().has_capability("IDLE"))
 
+    def news_since_select(self) -> bool:
+        """Whether the server announced a message (an untagged EXISTS or RECENT beyond the
+        SELECT's own) while a sweep's later commands ran. IDLE reports only what arrives
+        after it starts, so such a message would otherwise wait for the next one or for the
+        IDLE renewal (minutes). imaplib keeps untagged responses, cleared at each SELECT, in
+        `untagged_responses`; IMAPClient has no public view of them."""
+        untagged = self._client()._imap.untagged_responses
+        return len(untagged.get("EXISTS", ())) > 1 or len(untagged.get("RECENT", ())) > 1
+
     def wait(self, stop: threading.Event, *, tick: float = 1.0, poll: float | None = None,
              renew: float = IDLE_RENEW_S, on_idle: Callable[[], object] | None = None) -> None:
         """Return when the mailbox may have news (IDLE said EXISTS, the IDLE renewal time
@@ -292,6 +301,8 @@ class Mailbox:
                 stop.wait(min(tick, max(0.0, deadline - time.monotonic())))
             if not stop.is_set():
                 client.noop()
+            return
+        if self.news_since_select():  # it came while the sweep ran: sweep again now
             return
         client.idle()
         try:
