@@ -67,7 +67,10 @@ def test_three_leads_through_the_mailbox_and_the_api(tmp_path: Path) -> None:
              for path, rest in LINE.findall(done.stdout)}
     assert set(found) == {"imap", "api"}, done.stdout
     for path, values in found.items():
-        assert values["n"] == "3" and values["notified"] == "3", (path, values)
+        # every lead reached its rep, or (a big deal) waits for a person by design
+        assert values["n"] == "3", (path, values)
+        assert int(values["notified"]) + int(values["review"]) == 3, (path, values)
+        assert int(values["notified"]) >= 1, (path, values)
         assert int(values["slots_n"]) >= 1, (path, values)  # the hot leads' first emails
         for key in ("p50_s", "p95_s", "slots_p50_s", "slots_p95_s"):
             assert float(values[key]) > 0, (path, key, values)
