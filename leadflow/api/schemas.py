@@ -310,6 +310,12 @@ class ErasureReceipt(BaseModel):
     lead_ids: list[str] = Field(description="the person's leads, kept anonymised")
     threads: int = Field(description="checkpointed threads deleted")
     rows: dict[str, int] = Field(description="CRM table → rows anonymised")
+    meetings_deleted: int = Field(0, description="their meetings deleted from the reps' "
+                                                 "calendars (and any earlier erasure left)")
+    meetings_pending: list[dict[str, str]] = Field(
+        default_factory=list, description="meetings still in a calendar that could not be "
+        "reached: {lead_id, rep_id, start, why}; retried by every later erasure and "
+        "`leadflow forget --retry-calendars`, operations notified")
 
 
 class Problem(BaseModel):

@@ -131,4 +131,5 @@ class LeadService:
         if not isinstance(saver, BaseCheckpointSaver):
             raise RuntimeError("the API's graph has no checkpointer to erase threads from")
         return await forget(self.tools.crm, saver, email, requested_by=requested_by,
-                            now=self.tools.clock.now())
+                            now=self.tools.clock.now(), calendars=self.tools.calendar,
+                            notifier=self.tools.notifier)

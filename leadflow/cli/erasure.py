@@ -9,7 +9,7 @@ import typer
 
 from leadflow.cli.access import fail, ready
 from leadflow.cli.app import app
-from leadflow.cli.terminal import console, visible
+from leadflow.cli.terminal import console, err, visible
 from leadflow.settings import RetentionSettings, Settings, current_user
 
 retention_app = typer.Typer(help="Anonymise leads nobody converted after a while.",
@@ -18,21 +18,41 @@ retention_app = typer.Typer(help="Anonymise leads nobody converted after a while
 
 @app.command()
 def forget(
-    who: Annotated[str, typer.Argument(help="the person's email address, or a lead id "
-                                            "(LEAD-…) of theirs")],
+    who: Annotated[str | None, typer.Argument(help="the person's email address, or a lead id "
+                                                   "(LEAD-…) of theirs")] = None,
     by: Annotated[str | None, typer.Option(help="who asked, for the audit entry "
                                                 "(default: $USER)")] = None,
+    retry_calendars: Annotated[bool, typer.Option(
+        "--retry-calendars", help="only delete the meetings earlier erasures could not "
+                                  "delete from a calendar (no WHO)")] = False,
 ) -> None:
-    """Erase a person: their data in every CRM table and every checkpoint of their threads.
-    Their leads stay, anonymised, so the metrics still count them; the erasure is audited."""
+    """Erase a person: their data in every CRM table, every checkpoint of their threads and
+    their meetings in the reps' calendars. Their leads stay, anonymised, so the metrics still
+    count them; the erasure is audited. Exit 1 when a meeting could not be deleted (it is
+    retried by every later erasure and by --retry-calendars)."""
     import asyncio
 
     from leadflow.checkpoint import open_checkpointer
     from leadflow.clock import SystemClock
     from leadflow.tools.crm import CrmStore
     from leadflow.tools.erasure import forget as erase_person
-    from leadflow.tools.erasure import is_lead_id
+    from leadflow.tools.erasure import is_lead_id, retry_meeting_erasures
 
+    if retry_calendars:
+        if who is not None:
+            raise fail("--retry-calendars takes no WHO", code=2)
+        settings = ready(Settings.from_env(), models=False)
+        crm = CrmStore(settings.database_url)
+        try:
+            meetings = asyncio.run(retry_meeting_erasures(crm, now=SystemClock().now()))
+        finally:
+            crm.close()
+        console.print(f"{meetings.deleted} meeting(s) of erased people deleted from the "
+                      "reps' calendars", highlight=False)
+        _pending(meetings)
+        return
+    if who is None:
+        raise fail("say whom to forget: an email address or a lead id (LEAD-…)", code=2)
     if "@" not in who and not is_lead_id(who):
         raise fail(f"{who!r} is neither an email address nor a lead id (LEAD-…)")
     settings = ready(Settings.from_env(), models=False)
@@ -50,6 +70,7 @@ def forget(
     if report is None:
         raise fail(f"nobody is known by {who}")
     console.print(visible(_summary(report)), highlight=False)
+    _pending(getattr(report, "meetings", None))
 
 
 def _summary(report: object) -> str:
@@ -57,9 +78,22 @@ def _summary(report: object) -> str:
 
     assert isinstance(report, ErasureReport)
     leads = ", ".join(report.lead_ids) or "no lead (a thread only)"
+    deleted = report.meetings.deleted if report.meetings else 0
     return (f"erased: {leads}; {report.threads} checkpointed thread(s) deleted, "
-            f"{sum(report.rows.values())} CRM row(s) anonymised; audit entry "
-            f"{report.erasure_id}")
+            f"{sum(report.rows.values())} CRM row(s) anonymised, {deleted} calendar "
+            f"meeting(s) deleted; audit entry {report.erasure_id}")
+
+
+def _pending(meetings: object) -> None:
+    """Meetings still in a calendar: one warning line each, and exit 1."""
+    pending = getattr(meetings, "pending", ())
+    for one in pending:
+        err.print(visible(f"warning: the meeting of {one['lead_id']} at {one['start']} is "
+                          f"still in {one['rep_id']}'s calendar: {one['why']}"),
+                  highlight=False)
+    if pending:
+        raise fail(f"{len(pending)} meeting(s) not deleted yet: retried by every later "
+                   "erasure and `leadflow forget --retry-calendars`; operations notified")
 
 
 @retention_app.command("apply")
@@ -106,6 +140,7 @@ def retention_apply(
                   f"(LEADFLOW_RETENTION_MONTHS={months})", highlight=False)
     for lead_id in result.lead_ids[:20] if dry_run else []:
         console.print(f"  {lead_id}", highlight=False)
+    _pending(result.meetings)
 
 
 app.add_typer(retention_app, name="retention")

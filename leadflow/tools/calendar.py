@@ -1,6 +1,6 @@
 """The reps' calendars over CalDAV (the kept `caldav` client, events written with `icalendar`):
 a rep's free/busy, the next open slots within their working hours, and a meeting created
-with the lead as attendee.
+with the lead as attendee, and that meeting removed again when the lead's person is erased.
 
 Slots lie on a grid: each working day of the rep, in the rep's own time zone, is cut into
 `slot_minutes` pieces from the start of their hours, so a slot is named by its start alone
@@ -235,6 +235,25 @@ class Calendars:
         except Exception as exc:
             raise CalendarUnavailable(f"{rep.id}'s calendar: {_reason(exc)}") from exc
         return str(saved.url)
+
+    def delete_event(self, rep: Rep, uid: str) -> bool:
+        """Remove the event with this UID from the rep's calendar (the meeting of a person
+        who asked to be forgotten); False when it is not there (removed already: a retry,
+        or by hand)."""
+        calendar = self._calendar(rep)
+        try:
+            found = calendar.get_event_by_uid(uid)
+        except Exception as exc:
+            if type(exc).__name__ == "NotFoundError":
+                return False
+            raise CalendarUnavailable(f"{rep.id}'s calendar: {_reason(exc)}") from exc
+        try:
+            found.delete()
+        except Exception as exc:
+            if type(exc).__name__ == "NotFoundError":
+                return False
+            raise CalendarUnavailable(f"{rep.id}'s calendar: {_reason(exc)}") from exc
+        return True
 
 
 def _caldav_calendar(url: str, user: str, password: str, timeout: float) -> Any:

@@ -14,7 +14,11 @@ rather than a salted hash: a hash of a known address would still find the person
 forgotten is rightly a new lead.
 
 The checkpoints of the person's threads are deleted by `leadflow.tools.erasure`, which also
-holds the leads' leases while this runs.
+holds the leads' leases while this runs. So are the meetings booked for their leads in the
+reps' calendars (the events name them as attendee): the same transaction that anonymises
+the rows turns each of their `meeting_bookings` into `erasing`, the durable to-do of the
+calendar deletions that follow; a deleted event removes its row (the slot is free again), and
+one whose calendar could not be reached stays `erasing` until a later run deletes it.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from leadflow.tools.crm.base import StoreBase
@@ -39,6 +43,7 @@ from leadflow.tools.crm.schema import (
     Erasure,
     Lead,
     LeadSource,
+    MeetingBooking,
     MessageLog,
     Notification,
     OutreachDraftRow,
@@ -50,6 +55,7 @@ from leadflow.tools.crm.schema import (
 from leadflow.tools.crm.summaries import RUNNING_CLOCK, retract_facts
 
 ERASED = "[erased]"
+ERASING = "erasing"  # a booking whose event is still to be deleted from the rep's calendar
 THREAD_PREFIX = "LEAD-"
 # Contact fields that name nobody (categories the metrics and routing read): kept.
 CONTACT_CATEGORIES = frozenset({"seniority", "department"})
@@ -250,6 +256,10 @@ class ErasureStore(StoreBase):
                 conn.execute(update(RepStats).where(RepStats.rep_id == assignment.rep_id)
                              .values(open_leads=RepStats.open_leads - 1))
             rows["assignments"] += 1
+        # their meetings are deleted from the reps' calendars after this commits
+        rows["meeting_bookings"] += conn.execute(update(MeetingBooking).where(
+            MeetingBooking.lead_id.in_(threads), MeetingBooking.state != ERASING)
+            .values(state=ERASING)).rowcount
         for draft in conn.execute(select(OutreachDraftRow.id, OutreachDraftRow.judge_reasons)
                                   .where(OutreachDraftRow.lead_id.in_(threads))).all():
             conn.execute(update(OutreachDraftRow).where(OutreachDraftRow.id == draft.id).values(
@@ -275,6 +285,20 @@ class ErasureStore(StoreBase):
                 name=name, name_key=name_key(name)[:column_length(Account, "name_key")],
                 domain=account.domain if domain == account.domain else None))
             rows["accounts"] += 1
+
+    # ------------------------------------------------------------------ their meetings
+    def meetings_to_erase(self) -> list[dict[str, Any]]:
+        """Bookings of erased people whose calendar event is not deleted yet, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(MeetingBooking.__table__).where(
+                MeetingBooking.state == ERASING).order_by(MeetingBooking.id)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def meeting_erased(self, booking_id: int) -> None:
+        """The event is gone from the rep's calendar: drop the booking (the slot is free)."""
+        with self.transaction() as conn:
+            conn.execute(delete(MeetingBooking).where(MeetingBooking.id == booking_id,
+                                                      MeetingBooking.state == ERASING))
 
     # ------------------------------------------------------------------ retention, audit
     def retention_candidates(self, idle_before: datetime, limit: int = 1000) -> list[str]:

@@ -354,7 +354,9 @@ class MeetingBooking(Base):
     The unique (rep, slot start) is claimed before the calendar is written: of two bookings
     of one slot only one inserts, the other is refused without touching the calendar.
     `pending` until the event is in the calendar, then `booked`; a failed write deletes
-    the claim. Holds no personal data (the attendee is in the calendar's event)."""
+    the claim. `erasing` once the lead's person is erased, until the event is deleted from
+    the calendar (then the row goes). Holds no personal data (the attendee is in the
+    calendar's event)."""
 
     __tablename__ = "meeting_bookings"
     __table_args__ = (UniqueConstraint("rep_id", "slot_start",
@@ -364,7 +366,7 @@ class MeetingBooking(Base):
     slot_start: Mapped[datetime] = mapped_column(UtcDateTime)
     slot_end: Mapped[datetime] = mapped_column(UtcDateTime)
     lead_id: Mapped[str] = mapped_column(String(40), index=True)
-    state: Mapped[str] = mapped_column(String(16))  # pending | booked
+    state: Mapped[str] = mapped_column(String(16))  # pending | booked | erasing (forgotten)
     event_uid: Mapped[str] = mapped_column(String(200))
     event_url: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
