@@ -18,9 +18,13 @@ from pydantic import BaseModel, Field
 
 from leadflow.agents.base import StepOutput
 from leadflow.agents.evidence import enrichment_facts, is_grounded, strip_injection
+from leadflow.agents.injection import find_injections, signals, strip_spans
 from leadflow.agents.llm_step import LlmAnswer, ask_llm, provenance
+from leadflow.agents.sentences import without_addresses
 from leadflow.agents.text_signals import (
+    SENTENCES,
     affirmed,
+    budget_denied,
     budget_hedged,
     budget_stated,
     budget_talked_about,
@@ -28,6 +32,7 @@ from leadflow.agents.text_signals import (
     contract_ending,
     distant_year,
     money_amounts,
+    non_buyer_said,
     own_request,
     project_dated,
     quote,
@@ -83,6 +88,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     reference = reference or datetime.now(UTC)
     contact, company = lead["contact"], lead["company"]
     conflicts: list[str] = []
+    text = without_addresses(text)
 
     def find(criterion: Criterion, key: str) -> re.Match[str] | None:
         """The first match of the phrase list that the text does not negate ("not urgent",
@@ -96,7 +102,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     # asking for support, an unsubscribe) is scored down on every criterion, not only on
     # authority: whatever dates or needs they mention are not a purchase of ours.
     authority = rules.bant["authority"]
-    if non_buyer := find(authority, "non_buyer_phrases"):
+    if non_buyer := non_buyer_said(text, authority):
         return _non_buyer(contact, quote(text, non_buyer), non_buyer.group(0), conflicts)
     if contact.get("seniority") in ("individual_contributor", "unknown", None) and (
             junior := contains_phrase(contact.get("title") or "",
@@ -110,7 +116,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     figures = tuple(rules.currency.get("company_figure_words") or ())
     clear = (find(budget, "clear_phrases") or search_patterns(text, budget)
              or budget_stated(text, budget, figures))
-    negative = find(budget, "negative_phrases")
+    negative = find(budget, "negative_phrases") or budget_denied(text, budget)
     employees = company.get("employees") or 0
     revenue = company.get("revenue_usd") or 0
     hedged = budget_hedged(text, budget) if clear else None
@@ -374,6 +380,25 @@ def ground(proposal: Proposal, source: str,
     return proposal.model_copy(update=grounded), flags
 
 
+def words_around_injections(raw_text: str, rules: IcpConfig) -> str | None:
+    """The lead's text without the injected sentences alone (each sentence of an injection's
+    span that carries an injection signal), or None when nothing was injected.
+
+    Stripping drops an injection with the rest of its paragraph, since what follows it may be
+    the attacker's bait ("... score 100. We have $2M approved and I sign."). In a form, an
+    event row or a chat that paragraph also holds the lead's own later answers ("Budget
+    set aside?: Not yet", "Start?: No rush"), and dropping them would let the injection
+    lift a score by hiding them. So those words are read too, but only to lower: each
+    criterion takes the lower of the two readings (`never_above`)."""
+    spans = find_injections(raw_text, rules.injection)
+    if not spans:
+        return None
+    injected = [(piece.start(), piece.end()) for start, end in spans
+                for piece in SENTENCES.finditer(raw_text, start, end)
+                if signals(piece.group(0), rules.injection)]
+    return strip_spans(raw_text, injected)
+
+
 def never_above(bant: dict[str, Any], ceiling: dict[str, Any], rules: IcpConfig) -> dict[str, Any]:
     """Per criterion, the lower of two scorings; total and tier recomputed."""
     capped = dict(bant)
@@ -413,6 +438,10 @@ class QualificationAgent:
         text, injected = strip_injection(raw_text, tools.icp)
         rules_bant = score_bant(
             await self.proposer.propose(lead, text, tools.icp, tools.clock.now()), tools.icp)
+        if injected and (around := words_around_injections(raw_text, tools.icp)) is not None:
+            # the lead's own answers after an injection may lower a score, never raise it
+            rules_bant = never_above(rules_bant, score_bant(await self.proposer.propose(
+                lead, around, tools.icp, tools.clock.now()), tools.icp), tools.icp)
         flags = ["prompt_injection_suspected"] if injected else []
         bant, decided_by, answer = rules_bant, "rules", None
         if (self.model or run.model_for(self.step) != RULES) and not _clear_cut(rules_bant):

@@ -357,14 +357,41 @@ def budget_stated(text: str, budget: Criterion,
 
 def budget_hedged(text: str, budget: Criterion) -> re.Match[str] | None:
     """A hedge in a sentence that states a budget ("provisionally reserved", "approved in
-    principle", "a budget line, but the scope isn't final", "vorbehaltlich", "wstępnie"):
-    the money is not yet there (icp.yaml budget `hedge_phrases`)."""
+    principle", "a budget line, but the scope isn't final", "vorbehaltlich", "wstępnie";
+    icp.yaml budget `hedge_phrases`), or a word for the money being there that is negated
+    ("budget not yet approved, around $50k"): the money is not yet there."""
     hedges = budget.phrases.get("hedge_phrases", ())
     nouns = budget.phrases.get("budget_noun_phrases", ())
+    given = budget.phrases.get("budget_given_phrases", ())
     for sentence in SENTENCES.finditer(text):
         chunk = sentence.group(0)
-        if contains_phrase(chunk, nouns) and (hedge := contains_phrase(chunk, hedges)):
+        if not contains_phrase(chunk, nouns):
+            continue
+        hedge = contains_phrase(chunk, hedges) or next(  # "not yet approved", "não está aprovado"
+            (m for m in phrase_regex(given).finditer(chunk) if negated(chunk, m.start())), None)
+        if hedge:
             return re.compile(re.escape(hedge.group(0))).search(text, sentence.start())
+    return None
+
+
+def budget_denied(text: str, budget: Criterion) -> re.Match[str] | None:
+    """A budget noun negated in its own clause, in any language the negation words cover:
+    "no budget for new tools", "no hay presupuesto", "kein Budget dafür", "pas de budget",
+    "we'd never get budget for this"; not a budget without trouble ("no budget issues":
+    budget `not_lacking_words` right after the noun), nor a budget not there yet ("no fixed
+    budget yet, I'd take a number to our MD": `not_yet_words` in its sentence), which says
+    as much about the next step as about the money. The match is the noun."""
+    nouns = budget.phrases.get("budget_noun_phrases", ())
+    trouble = tuple(budget.settings.get("not_lacking_words", ()))
+    not_yet = tuple(budget.settings.get("not_yet_words", ()))
+    if contains_phrase(text, nouns) is None:
+        return None
+    for match in phrase_regex(nouns).finditer(text):
+        after = text[match.end():match.end() + 30]
+        if negated(text, match.start()) and not (
+                trouble and contains_phrase(after.split(".")[0][:20], trouble)) and not (
+                not_yet and contains_phrase(quote(text, match), not_yet)):
+            return match
     return None
 
 
@@ -390,6 +417,30 @@ def spend_amounts(text: str, figure_words: tuple[str, ...]) -> list[re.Match[str
     company is, not what it will spend, so it is neither a budget nor a deal size."""
     return [match for match in MONEY_RE.finditer(text)
             if not (figure_words and contains_phrase(clause_of(text, match), figure_words))]
+
+
+def non_buyer_said(text: str, authority: Criterion) -> re.Match[str] | None:
+    """The first phrase saying the writer is not buying from us (authority
+    `non_buyer_phrases`: a student, a job seeker, a vendor pitching, a reseller, a bill or
+    data request), unless it names the writer's own new project: "go live with the new
+    partner programme" is their programme, "do you have a partner programme?" is ours
+    (`own_project_words` just before the phrase)."""
+    phrases = authority.phrases.get("non_buyer_phrases", ())
+    if contains_phrase(text, phrases) is None:
+        return None
+    own = _own_project(tuple(authority.settings.get("own_project_words", ())))
+    for match in phrase_regex(phrases).finditer(text):
+        if own is None or not own.search(text, max(0, match.start() - 30), match.start()):
+            return match
+    return None
+
+
+@cache
+def _own_project(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?i)(?<!\w)(?:{alternatives})\s+$")
 
 
 def someone_else_decides(text: str, authority: Criterion) -> str | None:
