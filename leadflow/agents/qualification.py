@@ -152,8 +152,19 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
 
     # Authority
     band_name, strength, evidence = _by_title(contact, authority)
-    if (other := someone_else_decides(text, authority)) and contact.get(
-            "seniority") != "c_level":
+    other = someone_else_decides(text, authority)
+    if (own := find(authority, "own_decision_phrases")) and contact.get(
+            "seniority") != "individual_contributor":
+        # the writer says in the first person that they decide or sign ("I sign off", "ich
+        # entscheide", "la decisión final es mía", "私が決裁"), alone or together with someone
+        # they name ("I own the decision together with our CFO"): the primary decision maker,
+        # whatever title says less
+        evidence = f"{evidence}; {quote(text, own)}"
+        if band_name == "primary_decision_maker":
+            strength = min(1.0, strength + 0.4)
+        else:
+            band_name, strength = "primary_decision_maker", 0.6 if other is None else 0.3
+    elif other and contact.get("seniority") != "c_level":
         # "my VP decides", "la decisión final sería de nuestra directora financiera": the
         # writer influences the purchase, another person owns it
         if band_name == "limited":
@@ -161,18 +172,9 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         elif band_name == "primary_decision_maker":
             band_name, strength = "significant_influence", 0.8
         evidence = f"{evidence}; {other}"
-    elif own := find(authority, "own_decision_phrases"):
-        # the writer says in the first person that they decide or sign ("I sign off", "ich
-        # entscheide", "yo decido", "私が決裁"): the primary decision maker when no title or a
-        # manager's says less; a director's title already gives significant influence, and
-        # the claim moves them up within it; a junior title contradicts it (a conflict)
+    elif own:  # a junior title claiming the decision contradicts itself
         evidence = f"{evidence}; {quote(text, own)}"
-        if contact.get("seniority") == "individual_contributor":
-            conflicts.append(f"authority: junior title but '{own.group(0)}' in the text")
-        elif band_name in ("limited", "some_influence"):
-            band_name, strength = "primary_decision_maker", 0.6
-        else:
-            strength = min(1.0, strength + 0.4)
+        conflicts.append(f"authority: junior title but '{own.group(0)}' in the text")
     elif decision := find(authority, "decision_phrases"):
         strength = min(1.0, strength + 0.4)
         evidence = f"{evidence}; {quote(text, decision)}"

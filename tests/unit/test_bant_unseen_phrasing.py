@@ -163,3 +163,22 @@ def test_the_writers_own_new_programme_is_not_a_partner_request(text: str) -> No
 def test_a_compound_student_title_is_a_non_buyer() -> None:
     assert bands("I'd like some information.", **{"Job Title": "Bachelorstudent Informatik"}
                  )["authority"] == "limited"
+
+
+# --- the writer deciding, alone or with someone they name ---------------------------------
+
+@pytest.mark.parametrize("text", [
+    "I own the decision together with our CFO, and we want to sign in January.",
+    "La decisión final es mía, junto con nuestra gerente general.",
+    "A decisão é minha, com validação do nosso diretor financeiro.",
+    "Decyzję podejmuję ja wspólnie z zarządem.",
+])
+def test_a_director_deciding_jointly_is_the_primary_decision_maker(text: str) -> None:
+    assert bands(text, **{"Job Title": "Director of Sales"})["authority"] == \
+        "primary_decision_maker"
+
+
+def test_a_director_whose_cfo_decides_has_significant_influence() -> None:
+    text = "I'm leading the evaluation; the final decision is our CFO's, she owns the budget."
+    assert bands(text, **{"Job Title": "Director of Sales"})["authority"] == \
+        "significant_influence"
