@@ -17,6 +17,12 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from leadflow.agents.base import StepOutput
+from leadflow.agents.budget_words import (
+    budget_denied,
+    budget_hedged,
+    budget_stated,
+    budget_talked_about,
+)
 from leadflow.agents.evidence import enrichment_facts, is_grounded, strip_injection
 from leadflow.agents.injection import find_injections, signals, strip_spans
 from leadflow.agents.llm_step import LlmAnswer, ask_llm, provenance
@@ -24,10 +30,6 @@ from leadflow.agents.sentences import without_addresses
 from leadflow.agents.text_signals import (
     SENTENCES,
     affirmed,
-    budget_denied,
-    budget_hedged,
-    budget_stated,
-    budget_talked_about,
     buying_date,
     contract_ending,
     distant_year,
