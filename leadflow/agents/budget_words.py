@@ -49,6 +49,11 @@ def budget_hedged(text: str, budget: Criterion) -> re.Match[str] | None:
     return None
 
 
+# A bare "no" right before the noun: "in the" in Portuguese ("no orçamento"); English "no
+# budget" is in the negative phrase list already.
+_IN_THE = re.compile(r"(?i)(?<!\w)no\s+$")
+
+
 def budget_denied(text: str, budget: Criterion) -> re.Match[str] | None:
     """A budget noun negated in its own clause, in any language the negation words cover:
     "no budget for new tools", "no hay presupuesto", "kein Budget dafür", "pas de budget",
@@ -63,6 +68,8 @@ def budget_denied(text: str, budget: Criterion) -> re.Match[str] | None:
         return None
     for match in phrase_regex(nouns).finditer(text):
         after = text[match.end():match.end() + 30]
+        if _IN_THE.search(text, max(0, match.start() - 4), match.start()):
+            continue  # "previsto no orçamento": Portuguese "no" is "in the"
         if negated(text, match.start()) and not (
                 trouble and contains_phrase(after.split(".")[0][:20], trouble)) and not (
                 not_yet and contains_phrase(quote(text, match), not_yet)):

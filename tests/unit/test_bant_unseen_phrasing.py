@@ -107,7 +107,7 @@ def test_a_page_path_is_not_a_request_for_pricing() -> None:
 # --- a negated budget noun in any language means no budget --------------------------------
 
 @pytest.mark.parametrize("text", [
-    "Honestly there is no budget for extra software this year.",
+    "Honestly there is no real budget for extra software this year.",
     "Este año no hay presupuesto para eso.",
     "Dafür gibt es dieses Jahr kein Budget.",
     "Il n'y a pas de budget pour un nouvel outil.",
@@ -122,6 +122,7 @@ def test_a_budget_noun_negated_in_its_clause_is_denied(text: str) -> None:
     "There's no budget yet; I'll bring a number to our CFO in January.",
     "Ainda não temos orçamento, vou levar uma proposta à diretoria.",
     "Budget is approved for Q1.",
+    "Sim, está previsto no orçamento do próximo ano, falta a aprovação dos sócios.",
 ])
 def test_trouble_free_or_not_yet_budgets_are_not_denied(text: str) -> None:
     assert budget_denied(text, BUDGET) is None
