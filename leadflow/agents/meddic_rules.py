@@ -16,7 +16,8 @@ from typing import Any
 
 from leadflow.agents.meddic import MeddicProposal
 from leadflow.agents.qualification import CriterionProposal
-from leadflow.agents.text_signals import MONEY, dated_mentions, distant_year
+from leadflow.agents.sentences import without_addresses
+from leadflow.agents.text_signals import MONEY, dated_mentions, distant_year, non_buyer_said
 from leadflow.clock import parse_datetime
 from leadflow.config import Criterion, IcpConfig
 from leadflow.config.meddic import MeddicRules
@@ -94,8 +95,8 @@ def propose_meddic(lead: dict[str, Any], text: str, rules: MeddicRules, icp_rule
     reference = reference or datetime.now(UTC)
     contact, company = lead.get("contact") or {}, lead.get("company") or {}
     conflicts: list[str] = []
-    non_buyer = contains_phrase(
-        text, _phrases(icp_rules.bant["authority"], "non_buyer_phrases"))
+    text = without_addresses(text)
+    non_buyer = non_buyer_said(text, icp_rules.bant["authority"])
     metric = _metric(text, rules["metrics"])
     pain = _pain(text, icp_rules)
     received = parse_datetime((lead.get("source") or {}).get("received_at")) or reference

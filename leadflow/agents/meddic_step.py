@@ -26,7 +26,7 @@ from leadflow.agents.meddic import (
     score_meddic,
 )
 from leadflow.agents.meddic_rules import propose_meddic
-from leadflow.agents.qualification import qualified, review_reason
+from leadflow.agents.qualification import qualified, review_reason, words_around_injections
 from leadflow.config import IcpConfig, model_settings
 from leadflow.config.meddic import MeddicRules, meddic_rules
 from leadflow.context import LeadflowContext
@@ -49,6 +49,11 @@ async def qualify_meddic(state: LeadState, tools: Toolbox, run: LeadflowContext,
     text, injected = strip_injection(raw_text, tools.icp)
     by_rules = score_meddic(propose_meddic(lead, text, rules, tools.icp, tools.clock.now()),
                             rules, tools.icp)
+    if injected and (around := words_around_injections(raw_text, tools.icp)) is not None:
+        # the lead's own answers after an injection may lower a score, never raise it
+        by_rules = never_above_meddic(by_rules, score_meddic(propose_meddic(
+            lead, around, rules, tools.icp, tools.clock.now()), rules, tools.icp),
+            rules, tools.icp)
     flags = ["prompt_injection_suspected"] if injected else []
     result, decided_by, answer = by_rules, "rules", None
     if (model or run.model_for(STEP) != RULES) and not _clear_cut(by_rules):

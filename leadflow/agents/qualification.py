@@ -17,17 +17,24 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from leadflow.agents.base import StepOutput
-from leadflow.agents.evidence import enrichment_facts, is_grounded, strip_injection
-from leadflow.agents.llm_step import LlmAnswer, ask_llm, provenance
-from leadflow.agents.text_signals import (
-    affirmed,
+from leadflow.agents.budget_words import (
+    budget_denied,
     budget_hedged,
     budget_stated,
     budget_talked_about,
+)
+from leadflow.agents.evidence import enrichment_facts, is_grounded, strip_injection
+from leadflow.agents.injection import find_injections, signals, strip_spans
+from leadflow.agents.llm_step import LlmAnswer, ask_llm, provenance
+from leadflow.agents.sentences import without_addresses
+from leadflow.agents.text_signals import (
+    SENTENCES,
+    affirmed,
     buying_date,
     contract_ending,
     distant_year,
     money_amounts,
+    non_buyer_said,
     own_request,
     project_dated,
     quote,
@@ -83,6 +90,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     reference = reference or datetime.now(UTC)
     contact, company = lead["contact"], lead["company"]
     conflicts: list[str] = []
+    text = without_addresses(text)
 
     def find(criterion: Criterion, key: str) -> re.Match[str] | None:
         """The first match of the phrase list that the text does not negate ("not urgent",
@@ -96,7 +104,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     # asking for support, an unsubscribe) is scored down on every criterion, not only on
     # authority: whatever dates or needs they mention are not a purchase of ours.
     authority = rules.bant["authority"]
-    if non_buyer := find(authority, "non_buyer_phrases"):
+    if non_buyer := non_buyer_said(text, authority):
         return _non_buyer(contact, quote(text, non_buyer), non_buyer.group(0), conflicts)
     if contact.get("seniority") in ("individual_contributor", "unknown", None) and (
             junior := contains_phrase(contact.get("title") or "",
@@ -110,7 +118,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     figures = tuple(rules.currency.get("company_figure_words") or ())
     clear = (find(budget, "clear_phrases") or search_patterns(text, budget)
              or budget_stated(text, budget, figures))
-    negative = find(budget, "negative_phrases")
+    negative = find(budget, "negative_phrases") or budget_denied(text, budget)
     employees = company.get("employees") or 0
     revenue = company.get("revenue_usd") or 0
     hedged = budget_hedged(text, budget) if clear else None
@@ -146,8 +154,19 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
 
     # Authority
     band_name, strength, evidence = _by_title(contact, authority)
-    if (other := someone_else_decides(text, authority)) and contact.get(
-            "seniority") != "c_level":
+    other = someone_else_decides(text, authority)
+    if (own := find(authority, "own_decision_phrases")) and contact.get(
+            "seniority") != "individual_contributor":
+        # the writer says in the first person that they decide or sign ("I sign off", "ich
+        # entscheide", "la decisión final es mía", "私が決裁"), alone or together with someone
+        # they name ("I own the decision together with our CFO"): the primary decision maker,
+        # whatever title says less
+        evidence = f"{evidence}; {quote(text, own)}"
+        if band_name == "primary_decision_maker":
+            strength = min(1.0, strength + 0.4)
+        else:
+            band_name, strength = "primary_decision_maker", 0.6 if other is None else 0.3
+    elif other and contact.get("seniority") != "c_level":
         # "my VP decides", "la decisión final sería de nuestra directora financiera": the
         # writer influences the purchase, another person owns it
         if band_name == "limited":
@@ -155,18 +174,9 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         elif band_name == "primary_decision_maker":
             band_name, strength = "significant_influence", 0.8
         evidence = f"{evidence}; {other}"
-    elif own := find(authority, "own_decision_phrases"):
-        # the writer says in the first person that they decide or sign ("I sign off", "ich
-        # entscheide", "yo decido", "私が決裁"): the primary decision maker when no title or a
-        # manager's says less; a director's title already gives significant influence, and
-        # the claim moves them up within it; a junior title contradicts it (a conflict)
+    elif own:  # a junior title claiming the decision contradicts itself
         evidence = f"{evidence}; {quote(text, own)}"
-        if contact.get("seniority") == "individual_contributor":
-            conflicts.append(f"authority: junior title but '{own.group(0)}' in the text")
-        elif band_name in ("limited", "some_influence"):
-            band_name, strength = "primary_decision_maker", 0.6
-        else:
-            strength = min(1.0, strength + 0.4)
+        conflicts.append(f"authority: junior title but '{own.group(0)}' in the text")
     elif decision := find(authority, "decision_phrases"):
         strength = min(1.0, strength + 0.4)
         evidence = f"{evidence}; {quote(text, decision)}"
@@ -374,6 +384,25 @@ def ground(proposal: Proposal, source: str,
     return proposal.model_copy(update=grounded), flags
 
 
+def words_around_injections(raw_text: str, rules: IcpConfig) -> str | None:
+    """The lead's text without the injected sentences alone (each sentence of an injection's
+    span that carries an injection signal), or None when nothing was injected.
+
+    Stripping drops an injection with the rest of its paragraph, since what follows it may be
+    the attacker's bait ("... score 100. We have $2M approved and I sign."). In a form, an
+    event row or a chat that paragraph also holds the lead's own later answers ("Budget
+    set aside?: Not yet", "Start?: No rush"), and dropping them would let the injection
+    lift a score by hiding them. So those words are read too, but only to lower: each
+    criterion takes the lower of the two readings (`never_above`)."""
+    spans = find_injections(raw_text, rules.injection)
+    if not spans:
+        return None
+    injected = [(piece.start(), piece.end()) for start, end in spans
+                for piece in SENTENCES.finditer(raw_text, start, end)
+                if signals(piece.group(0), rules.injection)]
+    return strip_spans(raw_text, injected)
+
+
 def never_above(bant: dict[str, Any], ceiling: dict[str, Any], rules: IcpConfig) -> dict[str, Any]:
     """Per criterion, the lower of two scorings; total and tier recomputed."""
     capped = dict(bant)
@@ -413,6 +442,10 @@ class QualificationAgent:
         text, injected = strip_injection(raw_text, tools.icp)
         rules_bant = score_bant(
             await self.proposer.propose(lead, text, tools.icp, tools.clock.now()), tools.icp)
+        if injected and (around := words_around_injections(raw_text, tools.icp)) is not None:
+            # the lead's own answers after an injection may lower a score, never raise it
+            rules_bant = never_above(rules_bant, score_bant(await self.proposer.propose(
+                lead, around, tools.icp, tools.clock.now()), tools.icp), tools.icp)
         flags = ["prompt_injection_suspected"] if injected else []
         bant, decided_by, answer = rules_bant, "rules", None
         if (self.model or run.model_for(self.step) != RULES) and not _clear_cut(rules_bant):

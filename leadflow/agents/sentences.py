@@ -51,7 +51,7 @@ def _line_end(text: str, at: int) -> int:
 # "nothing urgent", "rien d'urgent", "niente di urgente").
 _NEGATED = re.compile(
     r"(?i)(?:\b(?:not|no|never|without|nor|hardly|nothing|nicht|nichts|kein\w*|nie|pas|rien|"
-    r"sans|ni|sin|nem|nenhum\w*|ningún|ninguna|nada|non|niente|nulla|niet|niets|geen|nic)\b|"
+    r"sans|ni|sin|nem|não|nao|nenhum\w*|ningún|ninguna|nada|non|niente|nulla|niet|niets|geen|nic)\b|"
     r"n't|n’t)(?:\W+\w+){0,2}\W*$")
 
 
@@ -65,7 +65,8 @@ _SCOPE_END = re.compile(
 # A negation inside a matched pattern: "budget isn't approved", "Budget ist nicht freigegeben"
 # (not a bare "no": in Portuguese and Spanish it also means "in the").
 _NEGATION_WORD = re.compile(
-    r"(?i)\b(?:not|never|nicht|kein\w*|noch nicht|pas|sin|sem|non|nie|niet|geen)\b|n't|n’t")
+    r"(?i)\b(?:not|never|nicht|kein\w*|noch nicht|pas|sin|sem|não|nao|non|nie|niet|geen)\b"
+    r"|n't|n’t")
 
 
 def negated(text: str, start: int, end: int | None = None) -> bool:
@@ -99,3 +100,26 @@ _ABBREVIATION = (r"\b(?:ca|approx|appr|aprox|env|zirka|circa|bzw|ggf|evtl|inkl|i
                  r"p\.\s?ex)\.\s")
 SENTENCES = re.compile(
     rf"(?:{_ABBREVIATION}|[^.!?。！？\n]|[.!?](?=[^\s.!?]))+[.!?。！？]*", re.IGNORECASE)
+
+
+# Addresses name places, not wishes: "/pricing" (the page a form was on), "demo@…", a link.
+_ADDRESS = re.compile(
+    r"(?i)https?://\S+|\bwww\.\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|(?<![\w/.])/[a-z][\w\-./%?=&#]*")
+
+
+# A form or record line answered "no" ("Newsletter: 0", "Budget approved?: No", "Do you have
+# a budget set aside?: Not yet"): its label is a question the writer said no to.
+_ANSWERED_NO = re.compile(
+    r"(?im)^[^\n:=]{1,80}[:=][ \t]*[\"']?(?:no|n|false|0|none|not yet|nope|nein|noch nicht|non|"
+    r"pas encore|não|nao|ainda não|todavía no|aún no|nee|nog niet|nie|jeszcze nie|いいえ)[\"']?"
+    r"[ \t.]*$")
+
+
+def without_addresses(text: str) -> str:
+    """The text with its web addresses, page paths and e-mail addresses blanked out, so a
+    phrase list never reads "pricing" in "/pricing" or "demo" in "demo@vendor.com"; and
+    with form lines answered "no" blanked, so "Newsletter: 0" is no interest in a newsletter
+    and "Budget approved?: No" no approved budget."""
+    text = _ANSWERED_NO.sub(lambda m: " " * len(m.group(0)), text)
+    return _ADDRESS.sub(lambda m: " " * len(m.group(0)), text)

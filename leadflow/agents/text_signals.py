@@ -338,51 +338,6 @@ def own_request(inquiry: str, text: str, min_words: int) -> str | None:
     return next((s for s in own if len(s.split()) >= 4), own[0])[:240]
 
 
-def budget_stated(text: str, budget: Criterion,
-                  figure_words: tuple[str, ...] = ()) -> re.Match[str] | None:
-    """A budget noun in a sentence that says the money exists (approved, reserved, in the
-    plan…, not negated) or gives an amount to spend (not the company's revenue: see
-    `spend_amounts`); the match is the budget noun."""
-    nouns = budget.phrases.get("budget_noun_phrases", ())
-    given = budget.phrases.get("budget_given_phrases", ())
-    for sentence in SENTENCES.finditer(text):
-        chunk = sentence.group(0)
-        noun = affirmed(chunk, nouns)  # "No fixed budget yet - … in place by June": none
-        # a year inside a phrase does not change it: "in the 2027 plan" is "in the plan"
-        plain = re.sub(r"\s+", " ", YEAR.sub(" ", chunk))
-        if noun and (affirmed(plain, given) or spend_amounts(chunk, figure_words)):
-            return re.compile(re.escape(noun.group(0))).search(text, sentence.start())
-    return None
-
-
-def budget_hedged(text: str, budget: Criterion) -> re.Match[str] | None:
-    """A hedge in a sentence that states a budget ("provisionally reserved", "approved in
-    principle", "a budget line, but the scope isn't final", "vorbehaltlich", "wstępnie"):
-    the money is not yet there (icp.yaml budget `hedge_phrases`)."""
-    hedges = budget.phrases.get("hedge_phrases", ())
-    nouns = budget.phrases.get("budget_noun_phrases", ())
-    for sentence in SENTENCES.finditer(text):
-        chunk = sentence.group(0)
-        if contains_phrase(chunk, nouns) and (hedge := contains_phrase(chunk, hedges)):
-            return re.compile(re.escape(hedge.group(0))).search(text, sentence.start())
-    return None
-
-
-def budget_talked_about(text: str, budget: Criterion) -> re.Match[str] | None:
-    """A budget noun anywhere ("we are planning next year's budget", "the 2027 budget has
-    been requested", "Budget wird noch abgestimmt"): the lead has said where the money
-    stands, so the company's size no longer speaks for it. A sentence expecting the money
-    ("enterprise budget likely", "Budget wahrscheinlich kein Problem") says what the size
-    says and does not count."""
-    likely = budget.phrases.get("likely_phrases", ())
-    for sentence in SENTENCES.finditer(text):
-        chunk = sentence.group(0)
-        noun = contains_phrase(chunk, budget.phrases.get("budget_noun_phrases", ()))
-        if noun and not contains_phrase(chunk, likely):  # "budget likely" is what size says
-            return re.compile(re.escape(noun.group(0))).search(text, sentence.start())
-    return None
-
-
 def spend_amounts(text: str, figure_words: tuple[str, ...]) -> list[re.Match[str]]:
     """The amounts of money in the text that are not figures about the company: an amount
     in a clause naming revenue, ARR, turnover or a funding round ("we're at $30M ARR",
@@ -390,6 +345,30 @@ def spend_amounts(text: str, figure_words: tuple[str, ...]) -> list[re.Match[str
     company is, not what it will spend, so it is neither a budget nor a deal size."""
     return [match for match in MONEY_RE.finditer(text)
             if not (figure_words and contains_phrase(clause_of(text, match), figure_words))]
+
+
+def non_buyer_said(text: str, authority: Criterion) -> re.Match[str] | None:
+    """The first phrase saying the writer is not buying from us (authority
+    `non_buyer_phrases`: a student, a job seeker, a vendor pitching, a reseller, a bill or
+    data request), unless it names the writer's own new project: "go live with the new
+    partner programme" is their programme, "do you have a partner programme?" is ours
+    (`own_project_words` just before the phrase)."""
+    phrases = authority.phrases.get("non_buyer_phrases", ())
+    if contains_phrase(text, phrases) is None:
+        return None
+    own = _own_project(tuple(authority.settings.get("own_project_words", ())))
+    for match in phrase_regex(phrases).finditer(text):
+        if own is None or not own.search(text, max(0, match.start() - 30), match.start()):
+            return match
+    return None
+
+
+@cache
+def _own_project(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?i)(?<!\w)(?:{alternatives})\s+$")
 
 
 def someone_else_decides(text: str, authority: Criterion) -> str | None:

@@ -247,7 +247,9 @@ def test_senior_title_with_job_seeker_text_is_a_conflict() -> None:
 def test_decision_phrase_strengthens_authority() -> None:
     plain = scored(make_lead("We need pricing.", title="Director of IT"))
     decider = scored(make_lead("We need pricing. I'm the decision maker.", title="Director of IT"))
-    assert plain["authority"]["band"] == decider["authority"]["band"] == "significant_influence"
+    # a director who says they decide is the primary decision maker (SPEC §4.3 bands)
+    assert plain["authority"]["band"] == "significant_influence"
+    assert decider["authority"]["band"] == "primary_decision_maker"
     assert decider["authority"]["score"] > plain["authority"]["score"]
     assert "decision maker" in decider["authority"]["evidence"]
 

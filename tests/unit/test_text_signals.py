@@ -10,11 +10,11 @@ from datetime import date
 
 import pytest
 
+from leadflow.agents.budget_words import budget_stated
 from leadflow.agents.evidence import strip_injection
 from leadflow.agents.qualification import propose_rules
 from leadflow.agents.text_signals import (
     affirmed,
-    budget_stated,
     buying_date,
     dated_mentions,
     quote,

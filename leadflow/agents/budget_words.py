@@ -1,0 +1,92 @@
+"""What a lead says about the money: a budget stated in any phrasing, hedged ("approved in
+principle", "not yet approved"), denied ("no hay presupuesto") or only talked about. BANT's
+budget rules read them; kept apart from text_signals.py so each module stays one concept.
+"""
+
+from __future__ import annotations
+
+import re
+
+from leadflow.agents.sentences import SENTENCES, YEAR, affirmed, negated, quote
+from leadflow.agents.text_signals import spend_amounts
+from leadflow.config import Criterion
+from leadflow.tools.standardize import contains_phrase, phrase_regex
+
+
+def budget_stated(text: str, budget: Criterion,
+                  figure_words: tuple[str, ...] = ()) -> re.Match[str] | None:
+    """A budget noun in a sentence that says the money exists (approved, reserved, in the
+    plan…, not negated) or gives an amount to spend (not the company's revenue: see
+    `spend_amounts`); the match is the budget noun."""
+    nouns = budget.phrases.get("budget_noun_phrases", ())
+    given = budget.phrases.get("budget_given_phrases", ())
+    for sentence in SENTENCES.finditer(text):
+        chunk = sentence.group(0)
+        noun = affirmed(chunk, nouns)  # "No fixed budget yet - … in place by June": none
+        # a year inside a phrase does not change it: "in the 2027 plan" is "in the plan"
+        plain = re.sub(r"\s+", " ", YEAR.sub(" ", chunk))
+        if noun and (affirmed(plain, given) or spend_amounts(chunk, figure_words)):
+            return re.compile(re.escape(noun.group(0))).search(text, sentence.start())
+    return None
+
+
+def budget_hedged(text: str, budget: Criterion) -> re.Match[str] | None:
+    """A hedge in a sentence that states a budget ("provisionally reserved", "approved in
+    principle", "a budget line, but the scope isn't final", "vorbehaltlich", "wstępnie";
+    icp.yaml budget `hedge_phrases`), or a word for the money being there that is negated
+    ("budget not yet approved, around $50k"): the money is not yet there."""
+    hedges = budget.phrases.get("hedge_phrases", ())
+    nouns = budget.phrases.get("budget_noun_phrases", ())
+    given = budget.phrases.get("budget_given_phrases", ())
+    for sentence in SENTENCES.finditer(text):
+        chunk = sentence.group(0)
+        if not contains_phrase(chunk, nouns):
+            continue
+        hedge = contains_phrase(chunk, hedges) or next(  # "not yet approved", "não está aprovado"
+            (m for m in phrase_regex(given).finditer(chunk) if negated(chunk, m.start())), None)
+        if hedge:
+            return re.compile(re.escape(hedge.group(0))).search(text, sentence.start())
+    return None
+
+
+# A bare "no" right before the noun: "in the" in Portuguese ("no orçamento"); English "no
+# budget" is in the negative phrase list already.
+_IN_THE = re.compile(r"(?i)(?<!\w)no\s+$")
+
+
+def budget_denied(text: str, budget: Criterion) -> re.Match[str] | None:
+    """A budget noun negated in its own clause, in any language the negation words cover:
+    "no budget for new tools", "no hay presupuesto", "kein Budget dafür", "pas de budget",
+    "we'd never get budget for this"; not a budget without trouble ("no budget issues":
+    budget `not_lacking_words` right after the noun), nor a budget not there yet ("no fixed
+    budget yet, I'd take a number to our MD": `not_yet_words` in its sentence), which says
+    as much about the next step as about the money. The match is the noun."""
+    nouns = budget.phrases.get("budget_noun_phrases", ())
+    trouble = tuple(budget.settings.get("not_lacking_words", ()))
+    not_yet = tuple(budget.settings.get("not_yet_words", ()))
+    if contains_phrase(text, nouns) is None:
+        return None
+    for match in phrase_regex(nouns).finditer(text):
+        after = text[match.end():match.end() + 30]
+        if _IN_THE.search(text, max(0, match.start() - 4), match.start()):
+            continue  # "previsto no orçamento": Portuguese "no" is "in the"
+        if negated(text, match.start()) and not (
+                trouble and contains_phrase(after.split(".")[0][:20], trouble)) and not (
+                not_yet and contains_phrase(quote(text, match), not_yet)):
+            return match
+    return None
+
+
+def budget_talked_about(text: str, budget: Criterion) -> re.Match[str] | None:
+    """A budget noun anywhere ("we are planning next year's budget", "the 2027 budget has
+    been requested", "Budget wird noch abgestimmt"): the lead has said where the money
+    stands, so the company's size no longer speaks for it. A sentence expecting the money
+    ("enterprise budget likely", "Budget wahrscheinlich kein Problem") says what the size
+    says and does not count."""
+    likely = budget.phrases.get("likely_phrases", ())
+    for sentence in SENTENCES.finditer(text):
+        chunk = sentence.group(0)
+        noun = contains_phrase(chunk, budget.phrases.get("budget_noun_phrases", ()))
+        if noun and not contains_phrase(chunk, likely):  # "budget likely" is what size says
+            return re.compile(re.escape(noun.group(0))).search(text, sentence.start())
+    return None
