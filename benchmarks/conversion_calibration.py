@@ -14,15 +14,14 @@ reach ECE ≤ 0.05 on this many leads (outcomes drawn from the score itself).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 
-from leadflow.config import icp
-from leadflow.scoring import metrics
-from leadflow.scoring.features import labelled_examples, scoring_config, time_split
-from leadflow.scoring.model import load
-from leadflow.settings import Settings
-from leadflow.tools.crm import CrmStore
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conversion_model import model_and_test_leads  # noqa: E402
+
+from leadflow.scoring import metrics  # noqa: E402
 
 TARGET = 0.05
 DRAWS = 2000
@@ -49,23 +48,7 @@ def chance_within(p: np.ndarray, target: float, seed: int = 0) -> float:
 
 
 def main(version: int | None) -> str:
-    crm = CrmStore(Settings.from_env().database_url)
-    try:
-        if version is None:
-            version = max(m["version"] for m in crm.models())
-        row = crm.model(version)
-        assert row is not None, f"no model {version}"
-        model = load(*crm.model_artefact(version))
-        config = scoring_config().with_overrides(horizon_days=row["horizon_days"])
-        rules = icp()
-        examples = labelled_examples(
-            crm.history_leads(), crm.history_events(config.positive_events),
-            row["trained_through"], config, assign_tiers=rules.routing["assign_tiers"],
-            target_tech=rules.target_tech)
-        _, test = time_split(examples, config.test_fraction)
-        truth = {t["lead_id"]: t["truth"] for t in crm.sim_truth()}
-    finally:
-        crm.close()
+    version, row, model, test, truth = model_and_test_leads(version)
     y = np.array([e.label for e in test])
     p = model.probabilities([e.features for e in test])
     real = np.array([float(((truth.get(e.lead_id) or {}).get("probabilities") or {})

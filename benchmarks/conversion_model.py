@@ -20,6 +20,7 @@ Prints one line:
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,9 @@ from leadflow.settings import Settings
 from leadflow.tools.crm import CrmStore
 
 
-def main(version: int | None) -> str:
+def model_and_test_leads(version: int | None) -> tuple[int, Any, Any, list[Any], dict[str, Any]]:
+    """The model (the newest when `version` is None), its row, the test leads of its own
+    time split and the simulator's truth per lead: what both conversion benchmarks read."""
     crm = CrmStore(Settings.from_env().database_url)
     try:
         if version is None:
@@ -49,6 +52,11 @@ def main(version: int | None) -> str:
         truth = {t["lead_id"]: t["truth"] for t in crm.sim_truth()}
     finally:
         crm.close()
+    return version, row, model, test, truth
+
+
+def main(version: int | None) -> str:
+    version, _row, model, test, truth = model_and_test_leads(version)
     labels = [e.label for e in test]
     p = model.probabilities([e.features for e in test])
 
