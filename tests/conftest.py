@@ -58,6 +58,34 @@ def with_search_path(url: str, schema: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
 
 
+def database_at(backend: str, tmp_path: Path, revision: str) -> Iterator[str]:
+    """A CRM migrated up to `revision` only (SQLite file, or a PostgreSQL schema of its
+    own), for a migration's own test; yields its URL, dropped afterwards."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from leadflow.db import alembic_config, sqlalchemy_url
+
+    admin, schema = None, ""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        schema = f"lf_test_{uuid.uuid4().hex[:12]}"
+        admin = postgres_admin()
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        url = with_search_path(POSTGRES_URL, schema)
+    engine = create_engine(sqlalchemy_url(url))
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), revision)
+        yield url
+    finally:
+        engine.dispose()
+        if admin is not None:
+            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            admin.close()
+
+
 def postgres_admin() -> psycopg.Connection[Any]:
     """A plain connection to the test server, or a loud failure (skip only on request)."""
     if os.environ.get("LEADFLOW_SKIP_POSTGRES") == "1":

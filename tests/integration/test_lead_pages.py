@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ from leadflow.db import alembic_config, libpq_conninfo, sqlalchemy_url, sqlite_f
 from leadflow.toolbox import Toolbox
 from leadflow.tools.crm import Assignment, CrmStore, Lead
 from leadflow.tools.crm_reads import PAGE_INDEXES, BadListing, LeadPage, encode_cursor
-from tests.conftest import POSTGRES_URL, postgres_admin, with_search_path
+from tests.conftest import database_at
 from tests.integration.test_api import HEADERS, start_server, stop_server
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -221,23 +220,7 @@ def test_every_filter_combination_reads_its_index_in_page_order(tools: Toolbox,
 @pytest.fixture
 def at_0004(backend: str, tmp_path: Path) -> Iterator[str]:
     """A CRM at revision 0004 (before leads.rep_id), dropped afterwards."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        schema = f"lf_test_{uuid.uuid4().hex[:12]}"
-        admin = postgres_admin()
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        url = with_search_path(POSTGRES_URL, schema)
-    engine = create_engine(sqlalchemy_url(url))
-    try:
-        with engine.begin() as conn:
-            command.upgrade(alembic_config(conn), "0004")
-        yield url
-    finally:
-        engine.dispose()
-        if backend != "sqlite":
-            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            admin.close()
+    yield from database_at(backend, tmp_path, "0004")
 
 
 @pytest.mark.db_backends

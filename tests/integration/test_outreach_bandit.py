@@ -7,7 +7,6 @@ scored from the truth. And migration 0011 counts the history a CRM already holds
 from __future__ import annotations
 
 import json
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,7 +15,6 @@ from typing import Any
 
 import pytest
 import yaml
-from alembic import command
 from sqlalchemy import create_engine, insert
 from typer.testing import CliRunner
 
@@ -24,12 +22,12 @@ from leadflow import cli
 from leadflow.agents.outreach import STYLES, choose_sent_draft
 from leadflow.agents.style_choice import BanditSettings
 from leadflow.config import CONFIG_DIR
-from leadflow.db import alembic_config, sqlalchemy_url
+from leadflow.db import sqlalchemy_url
 from leadflow.events import REPLY_EVENTS
 from leadflow.sim.regret import outreach_regret
 from leadflow.tools.crm import CrmStore, EngagementEvent, Lead
 from leadflow.tools.crm.schema import OutreachDraftRow
-from tests.conftest import POSTGRES_URL, postgres_admin, with_search_path
+from tests.conftest import database_at
 
 # Prospects who answer the emotional email and hardly any other, in every segment.
 STRONG = {"data_driven": -3.0, "emotional": 3.0, "benefit_focused": -3.0}
@@ -149,23 +147,7 @@ T0 = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)  # a Tuesday of ISO week 45
 @pytest.fixture
 def at_0010(backend: str, tmp_path: Path) -> Iterator[str]:
     """A CRM at revision 0010 (before the outreach counts), dropped afterwards."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        schema = f"lf_test_{uuid.uuid4().hex[:12]}"
-        admin = postgres_admin()
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        url = with_search_path(POSTGRES_URL, schema)
-    engine = create_engine(sqlalchemy_url(url))
-    try:
-        with engine.begin() as conn:
-            command.upgrade(alembic_config(conn), "0010")
-        yield url
-    finally:
-        engine.dispose()
-        if backend != "sqlite":
-            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            admin.close()
+    yield from database_at(backend, tmp_path, "0010")
 
 
 @pytest.mark.db_backends
