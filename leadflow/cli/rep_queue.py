@@ -29,7 +29,9 @@ def leads_queue(
         console.print(f"no open leads for {visible(rep)}")
         return
     table = Table(title=f"{rep}'s queue, by conversion priority")
-    for col in ("lead", "company", "tier", "priority", "p", "status", "arrived"):
+    # the lead id whole on one line, whatever the width: it is what a rep copies
+    table.add_column("lead", no_wrap=True, min_width=max(len(str(x["id"])) for x in leads))
+    for col in ("company", "tier", "priority", "p", "status", "arrived"):
         table.add_column(col, overflow="fold", justify="right" if col == "p" else "left")
     for lead in leads:
         conversion = conversion_of(lead)
