@@ -189,16 +189,20 @@ class Calendars:
     def is_free(self, rep: Rep, slot: Slot) -> bool:
         return bool(free([slot], self.busy(rep, slot.start, slot.end)))
 
-    def event(self, rep: Rep, uid: str) -> Any | None:
-        """The event with this UID as icalendar's Calendar, or None when there is none."""
+    def _by_uid(self, rep: Rep, uid: str) -> Any | None:
+        """The rep's calendar object with this UID (caldav's), or None when there is none."""
         calendar = self._calendar(rep)
         try:
-            found = calendar.get_event_by_uid(uid)
+            return calendar.get_event_by_uid(uid)
         except Exception as exc:
             if type(exc).__name__ == "NotFoundError":
                 return None
             raise CalendarUnavailable(f"{rep.id}'s calendar: {_reason(exc)}") from exc
-        return found.icalendar_instance
+
+    def event(self, rep: Rep, uid: str) -> Any | None:
+        """The event with this UID as icalendar's Calendar, or None when there is none."""
+        found = self._by_uid(rep, uid)
+        return None if found is None else found.icalendar_instance
 
     # ------------------------------------------------------------------ writing
     def create_event(self, rep: Rep, slot: Slot, *, uid: str, summary: str, description: str,
@@ -240,13 +244,9 @@ class Calendars:
         """Remove the event with this UID from the rep's calendar (the meeting of a person
         who asked to be forgotten); False when it is not there (removed already: a retry,
         or by hand)."""
-        calendar = self._calendar(rep)
-        try:
-            found = calendar.get_event_by_uid(uid)
-        except Exception as exc:
-            if type(exc).__name__ == "NotFoundError":
-                return False
-            raise CalendarUnavailable(f"{rep.id}'s calendar: {_reason(exc)}") from exc
+        found = self._by_uid(rep, uid)
+        if found is None:
+            return False
         try:
             found.delete()
         except Exception as exc:
