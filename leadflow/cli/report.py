@@ -46,7 +46,8 @@ def report_outreach(
         mine = {r["engagement"]: r["leads"] for r in rows if r["style"] == style}
         sent = sum(mine.values())
         engaged = sum(mine.get(e, 0) for e in ("replied", "meeting_booked", "closed_won"))
-        won, lost = mine.get("closed_won", 0), mine.get("closed_lost", 0)
+        won = mine.get("closed_won", 0)
+        lost = sum(r["lost"] for r in rows if r["style"] == style)
         table.add_row(style, str(sent), str(engaged), str(won), str(lost),
                       f"{engaged / sent:.0%}" if sent else "—",
                       f"{won / (won + lost):.0%}" if won + lost else "—")

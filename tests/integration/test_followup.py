@@ -143,7 +143,12 @@ def test_three_drafts_a_judge_and_the_ab_credit(tools: Toolbox, clock: FrozenClo
                                                     Wake(event="reassigned",
                                                          rep_id="rep-na-01")))
     assert [r for r in tools.crm.outreach_results()] == [
-        {"style": chosen["style"], "engagement": "replied", "leads": 1}]
+        {"style": chosen["style"], "engagement": "replied", "leads": 1, "lost": 0}]
+    # lost after the reply: the draft keeps its best stage, and the A/B counts the loss
+    with_graph(tools, checkpoints, lambda g: wake_lead(g, lead["lead_id"],
+                                                    Wake(event="closed_lost")))
+    assert [r for r in tools.crm.outreach_results()] == [
+        {"style": chosen["style"], "engagement": "replied", "leads": 1, "lost": 1}]
     assert tools.crm.style_counts(chosen["choice"]["segment"]) == {chosen["style"]: (1, 0)}
 
 

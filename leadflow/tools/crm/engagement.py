@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from leadflow.tools.crm.base import StoreBase, dialect_insert
 from leadflow.tools.crm.outreach_styles import bump, iso_week, reward_sent_draft
@@ -76,13 +76,23 @@ class EngagementStore(StoreBase):
                              .values(engagement=event))
 
     def outreach_results(self) -> list[dict[str, Any]]:
-        """Per style: times chosen, and how often the lead then engaged."""
+        """Per style and furthest stage the lead reached after the first email: the leads,
+        and how many of them were lost in the end (`closed_lost` at any stage: a draft is
+        credited with the best stage only, so a lead lost after a reply still reads
+        `replied`)."""
+        lost = (select(EngagementEvent.id)
+                .where(EngagementEvent.lead_id == OutreachDraftRow.lead_id,
+                       EngagementEvent.event_type == "closed_lost").exists())
+        lost_not_won = case((lost & OutreachDraftRow.engagement.is_distinct_from("closed_won"),
+                             1), else_=0)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(OutreachDraftRow.style, OutreachDraftRow.engagement, func.count())
+                select(OutreachDraftRow.style, OutreachDraftRow.engagement, func.count(),
+                       func.sum(lost_not_won))
                 .where(OutreachDraftRow.chosen.is_(True))
                 .group_by(OutreachDraftRow.style, OutreachDraftRow.engagement)).all()
-        return [{"style": s, "engagement": e, "leads": int(n)} for s, e, n in rows]
+        return [{"style": s, "engagement": e, "leads": int(n), "lost": int(k or 0)}
+                for s, e, n, k in rows]
 
     def drafts_for(self, lead_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
