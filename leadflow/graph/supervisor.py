@@ -27,6 +27,7 @@ from leadflow.identity import workflow_id_for
 from leadflow.llm import model_for, validate_model_name
 from leadflow.outcome import outcome_record, persist_outcome, settled_status, stored_outcome
 from leadflow.scoring.live import conversion_for, tell_owner_of_move, tier_change_flag
+from leadflow.scoring.policy import priority_note
 from leadflow.state import LeadState, last_step, merge_flags
 from leadflow.toolbox import Toolbox
 from leadflow.tools.notifier import Notice, delivery_settings
@@ -147,6 +148,9 @@ async def score_handoff(tools: Toolbox, state: dict[str, Any], update: dict[str,
     if conversion is None:
         return
     update["conversion"] = conversion
+    # the owner's "New lead" notice, queued by routing a moment ago, carries the priority
+    await asyncio.to_thread(tools.crm.amend_unsent_subject, str(state.get("lead_id") or ""),
+                            "routing", ("rep", "sales_manager"), priority_note(conversion))
     change = conversion.get("tier_change")
     if change:  # `blend` (icp.yaml scoring.mode): the model moved the tier one step
         update["bant"] = {**(state.get("bant") or {}), "tier": change["to"]}

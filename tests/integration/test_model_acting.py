@@ -73,6 +73,17 @@ def test_advise_scores_without_moving_the_tier(tools: Toolbox, run_items: RunIte
     assert warm["conversion"]["mode"] == "advise" and warm["conversion"]["priority"] == "A"
     assert "tier_change" not in warm["conversion"]
     assert not {"model_raised_tier", "model_lowered_tier"} & set(warm["flags"])
+    # the owner's first notice, queued by routing before the score existed, carries it
+    [new] = [n for n in tools.crm.notifications(warm["lead_id"])
+             if n["subject"].startswith("New warm lead")]
+    assert new["subject"].endswith(" — priority A ("
+                                   f"{warm['conversion']['probability']:.0%})"), new
+    lead_id = warm["lead_id"]
+    assert tools.crm.amend_unsent_subject(lead_id, "routing", ("rep",), new["subject"][-5:]) == 0
+    assert tools.crm.amend_unsent_subject(lead_id, "routing", ("rep",), "!") == 1
+    # once a worker has tried a notice, it is left as it went
+    tools.crm.mark_delivery(new["id"], tools.clock.now(), delivered=False, error="down")
+    assert tools.crm.amend_unsent_subject(lead_id, "routing", ("rep",), "?") == 0
 
 
 @pytest.mark.db_backends

@@ -31,6 +31,28 @@ class OutboxStore(StoreBase):
                 "body": body, "created_at": now, "attempts": 0,
             })
 
+    def amend_unsent_subject(self, lead_id: str, step: str, audiences: Collection[str],
+                             suffix: str) -> int:
+        """Append `suffix` to the subject of this lead's notices from `step` that no worker
+        has tried yet (once: a subject already ending with it is left). How a score that
+        comes a moment after routing reaches the rep's "New lead" notice; one already on its
+        way goes as it was. Returns how many were amended."""
+        prefixes = tuple(f"{lead_id}:{step}:{audience}:" for audience in audiences)
+        with self.transaction() as conn:
+            rows = conn.execute(select(Notification.id, Notification.dedupe_key,
+                                       Notification.subject)
+                                .where(Notification.lead_id == lead_id,
+                                       Notification.delivered_at.is_(None),
+                                       Notification.attempts == 0)).all()
+            mine = [r for r in rows if r.dedupe_key.startswith(prefixes)
+                    and not r.subject.endswith(suffix)]
+            for row in mine:
+                conn.execute(update(Notification).where(
+                    Notification.id == row.id, Notification.attempts == 0,
+                    Notification.delivered_at.is_(None)).values(
+                    subject=(row.subject + suffix)[:500]))
+        return len(mine)
+
     def notifications(self, lead_id: str | None = None) -> list[dict[str, Any]]:
         query = select(Notification.__table__).order_by(Notification.id)
         if lead_id:
