@@ -62,14 +62,24 @@ def _exclusion(rep: Rep, region: str, segment: str, day: Any, load: int) -> str 
     return None
 
 
+ACCOUNT_OWNER_REASON = "account already owned by"  # lead-to-account matching (SPEC §4.4)
+
+
+def routed_segment(company: dict[str, Any], tools: Toolbox) -> str:
+    """The segment a lead is routed as: its own, or `routing.unknown_segment_as` (smb) when
+    its size is unknown. The assignment records this one: the segment its rep covers."""
+    segment = company.get("segment") or "unknown"
+    if segment == "unknown":
+        return str(tools.icp.routing.get("unknown_segment_as", "smb"))
+    return str(segment)
+
+
 def choose_rep(
     lead: dict[str, Any], tools: Toolbox, now: datetime, account_owner: str | None
 ) -> RoutingDecision:
     company = lead["company"]
     region = company.get("region") or "unassigned"
-    segment = company.get("segment") or "unknown"
-    if segment == "unknown":
-        segment = tools.icp.routing.get("unknown_segment_as", "smb")
+    segment = routed_segment(company, tools)
     industry = company.get("industry")
     loads = tools.crm.rep_loads()
     day = now.date()
@@ -79,7 +89,7 @@ def choose_rep(
         owner_load = loads.get(account_owner, (0, None))[0]
         if owner and tools.reps.available(owner, day) and owner_load < owner.capacity:
             return RoutingDecision(kind="rep", rep_id=owner.id, rule="account_owner",
-                                   reason=f"account already owned by {owner.name}")
+                                   reason=f"{ACCOUNT_OWNER_REASON} {owner.name}")
         owner_note = f"; account owner {account_owner} unavailable"
     candidates = []
     for rep in tools.reps.reps:
@@ -256,7 +266,7 @@ class RoutingAgent:
         ingested = parse_datetime(state.get("ingested_at")) or now
         return tools.crm.assign(
             lead_id=state["lead_id"], rep_id=decision.rep_id or "", kind=decision.kind,
-            region=lead["company"].get("region"), segment=lead["company"].get("segment"),
+            region=lead["company"].get("region"), segment=routed_segment(lead["company"], tools),
             reason=decision.reason,
             audit={"rule": decision.rule, "conflicts": decision.conflicts,
                    "candidates": [c.model_dump() for c in decision.candidates]},

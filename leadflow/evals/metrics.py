@@ -10,6 +10,7 @@ from typing import Any
 
 from leadflow.agents.evidence import enrichment_facts, is_grounded
 from leadflow.agents.meddic import criteria_of
+from leadflow.agents.routing import ACCOUNT_OWNER_REASON
 from leadflow.config import icp
 from leadflow.tools.reps import RepDirectory
 
@@ -92,8 +93,11 @@ def routing_violations(outcome: Mapping[str, Any], directory: RepDirectory,
     if rep.region != company.get("region"):
         problems.append("region")
     segment = company.get("segment")
+    reason = assignment.get("reason") or ""
+    # the account's owner takes the lead whatever its segment (SPEC §4.4), and an exception
+    # review may stretch a rep's segments
     if segment not in ("unknown", None) and segment not in rep.segments \
-            and "exception review" not in (assignment.get("reason") or ""):
+            and "exception review" not in reason and not reason.startswith(ACCOUNT_OWNER_REASON):
         problems.append("segment")
     if not directory.available(rep, on_date):
         problems.append("unavailable")

@@ -120,9 +120,11 @@ def score_row(example: dict[str, Any], outcome: dict[str, Any], latency_ms: floa
         "status_ok": outcome.get("status") in (labels.get("status") or [outcome.get("status")]),
         "trajectory_ok": (outcome.get("trajectory") == labels["trajectory"])
         if labels.get("trajectory") is not None else None,
+        # the label's routing applies to a lead that was routed, or whose tier is wrong; a
+        # lead the labels allow to stay unrouted (cold is as right as warm) is not judged
         "routing_ok": (assignment.get("region") == routing.get("region")
                        and assignment.get("segment") == routing.get("segment"))
-        if routing else None,
+        if routing and (assignment or m.tier_of(outcome) not in expected_tier) else None,
         "routing_violation": None,  # filled by run_eval (needs the rep directory)
         "evidence": m.evidence_grounding(outcome, item_text(example.get("item"))),
         "injection_rose": injection_rises(outcome, clean) if clean is not None else None,
