@@ -51,7 +51,8 @@ AGENTS = ["LeadCapture Pro", "DataEnrichment Specialist", "LeadQualification Exp
           "LeadRouting Coordinator", "FollowUp Monitor"]
 REQUIRED = {"fields", "seniority", "industry", "country", "region", "segment", "usable_contact",
             "bant", "tier", "status", "routing", "trajectory", "duplicate_of"}
-LANGS = {"en", "es", "pt", "de", "fr", "it", "nl", "ja", "pl", "tr", "sv", "ko", "mixed", "none"}
+LANGS = {"en", "es", "pt", "de", "fr", "it", "nl", "ja", "pl", "tr", "sv", "ko", "zh", "da", "no",
+         "fi", "id", "mixed", "none"}
 WINDOW = (datetime.fromisoformat("2026-11-16T00:00:00+00:00"),
           datetime.fromisoformat("2026-11-24T23:59:59+00:00"))
 
