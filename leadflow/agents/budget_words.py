@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from leadflow.agents.sentences import SENTENCES, YEAR, affirmed, negated, quote
+from leadflow.agents.sentences import SENTENCES, YEAR, affirmed, clause_of, negated, quote
 from leadflow.agents.text_signals import spend_amounts
 from leadflow.config import Criterion
 from leadflow.tools.standardize import contains_phrase, phrase_regex
@@ -60,10 +60,12 @@ def budget_denied(text: str, budget: Criterion) -> re.Match[str] | None:
     "we'd never get budget for this"; not a budget without trouble ("no budget issues":
     budget `not_lacking_words` right after the noun), nor a budget not there yet ("no fixed
     budget yet, I'd take a number to our MD": `not_yet_words` in its sentence), which says
-    as much about the next step as about the money. The match is the noun."""
+    as much about the next step as about the money, nor a budget kept private ("we don't
+    disclose the budget": `untold_words` in its clause). The match is the noun."""
     nouns = budget.phrases.get("budget_noun_phrases", ())
     trouble = tuple(budget.settings.get("not_lacking_words", ()))
     not_yet = tuple(budget.settings.get("not_yet_words", ()))
+    untold = tuple(budget.settings.get("untold_words", ()))
     if contains_phrase(text, nouns) is None:
         return None
     for match in phrase_regex(nouns).finditer(text):
@@ -72,7 +74,8 @@ def budget_denied(text: str, budget: Criterion) -> re.Match[str] | None:
             continue  # "previsto no orçamento": Portuguese "no" is "in the"
         if negated(text, match.start()) and not (
                 trouble and contains_phrase(after.split(".")[0][:20], trouble)) and not (
-                not_yet and contains_phrase(quote(text, match), not_yet)):
+                not_yet and contains_phrase(quote(text, match), not_yet)) and not (
+                untold and contains_phrase(clause_of(text, match), untold)):
             return match
     return None
 

@@ -180,6 +180,12 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     elif decision := find(authority, "decision_phrases"):
         strength = min(1.0, strength + 0.4)
         evidence = f"{evidence}; {quote(text, decision)}"
+    if band_name in ("limited", "some_influence") and (
+            prepares := find(authority, "recommender_phrases")):
+        # "I make the recommendation, our COO signs", "as the procurement lead": the writer
+        # prepares the decision another signs, a weight a junior or missing title hides
+        band_name, strength = "significant_influence", 0.4
+        evidence = f"{evidence}; {quote(text, prepares)}"
     a = CriterionProposal(band=band_name, strength=strength, evidence=evidence)
 
     # Need

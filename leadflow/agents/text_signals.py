@@ -74,25 +74,47 @@ def dated_mentions(text: str, reference: date, criterion: Criterion,
 def buying_date(text: str, reference: date, criterion: Criterion,
                 country: str | None = None) -> tuple[float, str] | None:
     """(months from the reference date, quote) of when the lead means to buy, read as a
-    seller does: a date in a clause about deciding or buying (timeline `decision_words`)
-    wins; a date only on a step before the purchase (a shortlist, a proposal, a demo:
-    `step_words`) puts the purchase `step_lag_months` after it; otherwise the soonest of the
-    other dates and those lagged steps (a proposal wanted by mid-December says more about
-    the purchase than new stores opening in March)."""
+    seller does: a formal procurement's award date (timeline `award_words`, in the clause or
+    its field label: "Zuschlag: Ende Februar") wins, then a tender's own date
+    (`tender_words`: "RFQ closing date: 4 December"); then a date in a clause about deciding
+    or buying (timeline `decision_words`); a date only on a step before the purchase (a
+    shortlist, a proposal, a demo: `step_words`) puts the purchase `step_lag_months` after
+    it; otherwise the soonest of the other dates and those lagged steps (a proposal wanted
+    by mid-December says more about the purchase than new stores opening in March)."""
     decision = tuple(criterion.settings.get("decision_words", ()))
     steps = tuple(criterion.settings.get("step_words", ()))
+    awards = tuple(criterion.settings.get("award_words", ()))
+    tenders = tuple(criterion.settings.get("tender_words", ()))
     lag = float(criterion.settings.get("step_lag_months", 0.0))
+    awarded: list[tuple[float, str]] = []
+    tendered: list[tuple[float, str]] = []
     deciding, plain, before = [], [], []
     for delta, match in _dated_matches(text, reference, criterion, country):
         clause = clause_of(text, match)
+        labelled = f"{_field_label(text, match)} {clause}"
         said = (delta, quote(text, match))
-        if contains_phrase(clause, decision):
+        if awards and contains_phrase(labelled, awards):
+            awarded.append(said)
+        elif tenders and contains_phrase(labelled, tenders):
+            tendered.append(said)
+        elif contains_phrase(clause, decision):
             deciding.append(said)
         elif steps and contains_phrase(clause, steps):
             before.append((delta + lag, said[1]))
         else:
             plain.append(said)
-    return min(deciding or plain + before, default=None)
+    # a formal procurement names when the contract is awarded, else when the tender runs:
+    # that is when they buy, whatever the dates of questions and demos around it
+    return min(awarded or tendered or deciding or plain + before, default=None)
+
+
+def _field_label(text: str, match: re.Match[str]) -> str:
+    """The label a date is the value of ("Award: end of February", "Zuschlag: Ende Februar"),
+    or ""; a colon ends a clause, so the label is read apart."""
+    line = text[text.rfind("\n", 0, match.start()) + 1:match.start()]
+    label, colon, _ = line.rpartition(":")
+    label = re.split(r"[.!?]\s", label)[-1]  # a form's message: the label's own sentence
+    return label if colon and len(label) <= 40 else ""
 
 
 def project_dated(text: str, reference: date, criterion: Criterion,
