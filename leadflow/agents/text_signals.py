@@ -89,8 +89,16 @@ def buying_date(text: str, reference: date, criterion: Criterion,
     awarded: list[tuple[float, str]] = []
     tendered: list[tuple[float, str]] = []
     deciding, plain, before = [], [], []
+    earliest: tuple[float, str] | None = None
     for delta, match in _dated_matches(text, reference, criterion, country):
         clause = clause_of(text, match)
+        if _not_before(text, match, clause):
+            # "nothing will be bought before summer", "nicht vor März": a floor, not a
+            # deadline; the purchase falls inside that period at the earliest
+            floor = (delta + float(criterion.settings.get("not_before_margin_months", 0.5)),
+                     quote(text, match))
+            earliest = max(earliest or floor, floor)
+            continue
         labelled = f"{_field_label(text, match)} {clause}"
         said = (delta, quote(text, match))
         if awards and contains_phrase(labelled, awards):
@@ -105,7 +113,27 @@ def buying_date(text: str, reference: date, criterion: Criterion,
             plain.append(said)
     # a formal procurement names when the contract is awarded, else when the tender runs:
     # that is when they buy, whatever the dates of questions and demos around it
-    return min(awarded or tendered or deciding or plain + before, default=None)
+    soonest = min(awarded or tendered or deciding or plain + before, default=None)
+    if earliest is not None and (soonest is None or soonest[0] < earliest[0]):
+        return earliest
+    return soonest
+
+
+_BEFORE_WORD = re.compile(r"(?i)(?<!\w)(?:before|vor|antes de|antes del|avant|prima di|"
+                          r"voor|przed|innan|før|före)\s+(?:the\s+|le\s+|la\s+|el\s+)?")
+_BEFORE_END = re.compile(_BEFORE_WORD.pattern + "$")
+_NOT = re.compile(r"(?i)\b(?:not|nothing|never|nicht|nichts|kein\w*|nada|nunca|nenhum\w*|"
+                  r"rien|pas|niente|mai|niet|niets|nic|ikke|inte|inget|intet)\b|n't|n’t")
+
+
+def _not_before(text: str, match: re.Match[str], clause: str) -> bool:
+    """A date after a negated "before" in its clause ("we won't buy before April", "no
+    antes de marzo"): the earliest the purchase can be."""
+    at = clause.find(match.group(0))
+    head = clause[:at] if at >= 0 else ""
+    said = _BEFORE_WORD.match(match.group(0)) or _BEFORE_END.search(
+        text[max(0, match.start() - 20):match.start()])
+    return bool(said) and _NOT.search(head) is not None
 
 
 def _field_label(text: str, match: re.Match[str]) -> str:

@@ -140,3 +140,15 @@ def test_renewing_on_other_terms_without_a_near_date_is_not_critical() -> None:
                                   "来月から使い始めたいです。"])
 def test_next_month_is_buying_now(text: str) -> None:
     assert bands(text)["timeline"] == "buying_now"
+
+
+@pytest.mark.parametrize("text", [
+    "Sign-off is due in January, but nothing will be bought before summer 2027.",
+    "Wir kaufen nicht vor Ostern 2027, die Freigabe kommt im Dezember.",
+])
+def test_a_negated_before_is_the_earliest_purchase_not_a_deadline(text: str) -> None:
+    assert months(text) > 4.0
+
+
+def test_a_plain_before_is_still_a_deadline() -> None:
+    assert months("We need the dashboards before March.") < 3.5
