@@ -20,7 +20,7 @@ from leadflow.identity import item_fingerprint
 from leadflow.llm import RULES
 from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
-from leadflow.tools import places, prose
+from leadflow.tools import places, prose, writing
 from leadflow.tools import standardize as std
 from leadflow.tools.crm import Account, Contact, LeadSource, column_length, parse_datetime
 from leadflow.tools.ingest import (
@@ -140,6 +140,12 @@ def standardize_record(
                  prose.nanp_region(f"{raw_phone or ''}\n{own_inquiry}")]
         phone = (prose.phone_in_text(raw_phone, hints)
                  or prose.phone_in_text(own_inquiry, hints))
+    if phone is None and not any((country, tld_country, place_country, mail_country)):
+        # nothing placed the number: the writing may (a Swedish chat, a Japanese mail), when
+        # the number is valid in exactly one of the countries it points to
+        phone = writing.phone_by_writing(
+            raw_phone, f"{own_inquiry}\n{text}",
+            writing.countries_of_writing(f"{extracted.inquiry or ''}\n{text}"))
     country = (country or tld_country or std.country_of_phone(phone) or place_country
                or mail_country)
     if place_country and country == place_country:

@@ -10,7 +10,7 @@ import re
 from functools import cache
 
 from leadflow.config import standardize_tables
-from leadflow.tools.standardize import clean_text, first_matching, phrase_regex
+from leadflow.tools.standardize import clean_text, contains_phrase, first_matching, phrase_regex
 
 
 # A self-description: "I'm the IT Manager", "ich bin Leiterin Controlling", "soy gerente de
@@ -68,16 +68,26 @@ _ROLE_AT_EMPLOYER = re.compile(
 # Where a role phrase ends: the employer, a place, a clause, a sentence, a description of
 # the employer ("jefa de compras de una cadena de…", "manager of a family bakery").
 _ROLE_END = re.compile(
-    r"(?i)\s+(?:at|@|for|with|in|from|and|but|who|that|since|bei|chez|en|na|no|w|und|et|y|e|"
-    r"maar|aber|mais|pero|mas|ma|ale|men|"
+    r"(?i)\s+(?:at|@|for|with|in|on|within|from|and|but|who|that|since|bei|chez|en|na|no|w|und|et|y|e|"
+    r"maar|aber|mais|pero|mas|ma|ale|men|på|hos|ved|vid|och|og|ja|sekä|"
     r"auprès|presso|bij|van de|of the company|of an?|de una?|d'une?|di una?|einer|eines|"
     r"van een|de um|de uma|do um)\s|[,;:!?()]|\.(?:\s|$)|\s[-–—]\s")
 _EMPLOYER_AFTER = re.compile(r"\s+(?:of|de|di|da|do|del|della|van|von)\s+(?=[A-Z])")
 # Japanese: "物流企画部のマネージャーをしています", "情報システム部の課長です".
 _JA_ROLE = re.compile(
     r"([\u3040-\u30ff\u4e00-\u9fff]{1,12}?(?:部|課|室|グループ|チーム|本部))?の?"
-    r"(マネージャー|部長|課長|室長|係長|リーダー|責任者|社長|取締役|代表取締役|本部長)"
-    r"(?:を(?:して|務めて)|です|として|の)")
+    r"(マネージャー|部長|課長|室長|係長|リーダー|責任者|社長|取締役|代表取締役|本部長|代表|店主|"
+    r"秘書|アナリスト|エンジニア|学生|個人事業主|自営業|オーナー)"
+    r"(?:を(?:して|務めて)|です|として|の|なので|ですので)")
+# Korean: "저는 (주)한성 경영기획팀 팀장 김도현입니다", "저 그냥 대학생이에요": the writer,
+# then the rank.
+_KO_ROLE = re.compile(
+    r"(?<![가-힣])저(?:는)?\s[^.\n]{0,40}?([가-힣]{0,6}?(?:대표이사|대표|본부장|부장|실장|팀장|차장|과장|"
+    r"대리|사원|연구원|매니저|대학원생|대학생|학생))(?=\s|입니다|이에요|예요|이고|으로|$)")
+# Chinese: "我是深圳某某科技有限公司的商务总监周凯", "我是数据部经理".
+_ZH_ROLE = re.compile(
+    r"我是(?:[^，。,\n]{0,40}的)?([\u4e00-\u9fff]{0,4}?(?:总经理|總經理|董事长|董事長|创始人|創辦人|"
+    r"总监|總監|经理|經理|处长|處長|主管|老板|老闆|工程师|工程師|分析师|分析師|学生|學生))")
 # "社員120名ほどの会社を経営しております": the writer runs the business.
 _JA_RUNS = re.compile(r"(?:会社|企業|事業|店|店舗|法人|工場|事務所)を(?:経営|営んで|営っ)")
 
@@ -175,6 +185,11 @@ def role_in_text(text: object) -> str | None:
         candidates.append((match.start(), "Owner"))
     for match in _JA_ROLE.finditer(prose):
         candidates.append((match.start(), (match.group(1) or "") + match.group(2)))
+    for match in [*_KO_ROLE.finditer(prose), *_ZH_ROLE.finditer(prose)]:
+        candidates.append((match.start(), match.group(1)))
+    if found := contains_phrase(prose, tuple(
+            standardize_tables().self_description.get("student_phrases", ()))):
+        candidates.append((found.start(), "Student"))
     for match in _JA_RUNS.finditer(prose):
         candidates.append((match.start(), "経営者"))
     for _, phrase in sorted(candidates):

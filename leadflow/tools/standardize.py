@@ -15,6 +15,7 @@ import phonenumbers
 import pycountry
 
 from leadflow.config import standardize_tables
+from leadflow.tools.cjk_names import unspaced_cjk_name
 
 # Each match starts where a run of its characters starts (the look-behinds): a search then
 # scans a 20 000-character run once, not once per position (that was O(n²): seconds per item).
@@ -146,7 +147,7 @@ def capitalize_name(value: str) -> str:
 def split_name(full: str) -> tuple[str | None, str | None]:
     """'Priya Nair' → ('Priya', 'Nair'); 'Nair, Priya' → ('Priya', 'Nair'); '高橋 美咲' →
     ('美咲', '高橋') (East Asian scripts put the family name first); a name without spaces in
-    those scripts is kept whole, since where it splits is not written."""
+    those scripts splits where its script says (`cjk_names`), else is kept whole."""
     full = clean_line(full).strip(" ,;:.")
     if called := _INITIALS_CALLED.fullmatch(full):
         # "R. (Ruud) Hoekstra", "J.P. (Jan-Pieter) de Vries": initials, then the given name
@@ -156,21 +157,28 @@ def split_name(full: str) -> tuple[str | None, str | None]:
     # "Dipl.-Ing.", "Mag.", "Arq.", "mgr inż.": never part of a name
     full = re.sub(r"^(?:(?:mr|mrs|ms|miss|dr|prof|sr|sra|srta|herr|frau|m|mme|mlle|ing|lic|licda|"
                   r"arq|dott|dott\.ssa|dipl\.?-ing|dr\.?-ing|mag|eng|engº|ir|drs|mgr|inż|sig|"
-                  r"sig\.ra|dkfm)\.?\s+|(?-i:DI|DDr)\s+|(?:[a-z]{1,3}\.){2,}\s+)+", "", full,
+                  r"sig\.ra|dkfm|shri|shrimati|smt|sri|cr|cra|abg|atty|hon)\.?\s+|(?-i:DI|DDr)\s+|"
+                  r"(?:[a-z]{1,3}\.){2,}\s+)+", "", full,
                   flags=re.I)  # and any dotted abbreviation: "C.P.", "M.Sc."
+    # a nickname in quotes is what the person goes by, not a name part: 'Maria "Tin" Cruz'
+    full = re.sub(r"\s*[\"“‘「][^\"“”‘’」]{1,20}[\"”’」](?=\s|$)", "", full).strip() or full
     if not full:
         return None, None
     if "," in full:
         last, _, first = full.partition(",")
         if first.strip():
             return capitalize_name(first), capitalize_name(last)
-    full = re.sub(r"\s*[(（][^)）]*[)）]\s*", " ", full).strip() or full  # "大輔 (Daisuke W.)"
+    bare = re.sub(r"\s*[(（][^)）]*[)）]\s*", " ", full).strip() or full  # "大輔 (Daisuke W.)"
+    noted = bare != full  # a bracketed reading: the name may be only one part of it
+    full = bare
     parts = full.split()
     if len(parts) == 1 and _is_hangul_name(parts[0]):
         # '박지훈': a Korean name is written without a space, the family name first; it is
         # one syllable, or two for the few compound family names ('남궁민수')
         cut = 2 if parts[0][:2] in _KOREAN_COMPOUND_FAMILY_NAMES and len(parts[0]) >= 4 else 1
         return parts[0][cut:], parts[0][:cut]
+    if len(parts) == 1 and not noted and (split := unspaced_cjk_name(parts[0])):
+        return split
     if len(parts) == 1:
         return capitalize_name(parts[0]), None
     if len(parts) == 2 and all(_is_east_asian(p) for p in parts):
@@ -219,6 +227,10 @@ def _family_name_by_address(first: str, last: str, email: str) -> tuple[str, str
     pieces = [_folded(p) for p in re.split(r"[._-]", local) if p]
     joined = "".join(pieces)
     folded = [re.sub(r"[^a-z]", "", _folded(w)) for w in words]
+    if len(pieces) == 2 and pieces[1] == folded[0] and pieces[0] == "".join(folded[1:]):
+        # the family name written first, the address given-name first: 'Lim Siew Ling' at
+        # siewling.lim@ → ('Siew Ling', 'Lim')
+        return " ".join(words[1:]), words[0]
     for k in range(1, len(words)):
         word = folded[k]
         if len(word) >= 3 and (joined.endswith(word) or
@@ -396,10 +408,25 @@ def has_rank(title: str | None) -> bool:
     return bool(title) and first_matching(standardize_tables().seniority, title or "") is not None
 
 
+_RANK_ORDER = ("individual_contributor", "manager", "director", "vp", "c_level")
+# Where a title joins two roles: "SVP & Chief Information Officer", "Founder / CTO".
+_JOINED_ROLES = re.compile(r"\s+(?:&|/|\+|and|und|et|y|e)\s+", re.IGNORECASE)
+
+
 def seniority_of(title: str | None) -> str:
+    """The title's rank; a title joining two roles holds the higher one ("SVP & Chief
+    Information Officer" is c_level), unless the whole says the rank is someone else's
+    ("Assistant to the CEO & CFO": the table's first row)."""
     if not title:
         return "unknown"
-    return first_matching(standardize_tables().seniority, title) or "individual_contributor"
+    table = standardize_tables().seniority
+    whole = first_matching(table, title)
+    if whole is None:
+        return "individual_contributor"
+    if table and table[0][0] == whole and first_matching(table[:1], title):
+        return whole
+    ranks = [first_matching(table, part) for part in _JOINED_ROLES.split(title)]
+    return max((r for r in ranks if r in _RANK_ORDER), key=_RANK_ORDER.index, default=whole)
 
 
 def department_of(title: str | None) -> str | None:

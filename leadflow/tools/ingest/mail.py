@@ -36,12 +36,14 @@ def parse_email(payload: object) -> ParsedFields:
     """RFC 822 text (or {from, subject, body}) → fields from the From header and signature."""
     if isinstance(payload, dict):
         display, address = _first_address(clean_line(payload.get("from")))
+        reply_to = _first_address(clean_line(payload.get("reply_to") or payload.get("reply-to")))
         subject = clean_line(payload.get("subject"))
         body = clean_text(payload.get("body") or "")
     elif isinstance(payload, str):
         # Parse bytes, not str: 8-bit UTF-8 bodies then decode with their declared charset.
         message = email.message_from_bytes(_email_bytes(payload), policy=email.policy.default)
         display, address = _from_address(message)
+        reply_to = _first_address(clean_line(_header(message, "Reply-To")))
         # Header values are one line: an encoded CR/LF ('=?utf-8?q?a=0D=0Ab?=') is a space.
         subject = clean_line(_header(message, "Subject"))
         body = clean_text(_plain_body(message) if message.keys() else payload)
@@ -54,13 +56,19 @@ def parse_email(payload: object) -> ParsedFields:
         # forwards or quotes, if there is one; our own address is never the lead's.
         display, address, body = forwarded_sender(body) or ("", "", body)
     out: ParsedFields = {}
+    mailbox = is_mailbox_name(display)
+    if mailbox and reply_to[1] and EMAIL_RE.fullmatch(reply_to[1].strip()) \
+            and not is_own_address(reply_to[1].strip()):
+        # a shared mailbox ("Procurement Office", "Segreteria Direzione") sent it and named a
+        # person to answer: that person is the contact
+        display, address, mailbox = reply_to[0], reply_to[1], is_mailbox_name(reply_to[0])
     if address and EMAIL_RE.fullmatch(address.strip()):
         out["email"] = address.strip()
     display = clean_line(display).strip("\"' ")
     # "Arjun | GrowthNest", "Dana Whitfield - Acme": the person, then their company or team
     display = _DISPLAY_AFFIX.split(display, maxsplit=1)[0].strip() or display
-    if display and not EMAIL_RE.search(display):
-        out["full_name"] = display
+    if display and not EMAIL_RE.search(display) and not mailbox:
+        out["full_name"] = display  # a mailbox's name is no person's: the signature's is
     own, embedded = split_embedded(body, subject)
     main, signature = split_signature(own)
     domain = address.strip().rsplit("@", 1)[1].lower() if "@" in address else None
@@ -86,6 +94,16 @@ def parse_email(payload: object) -> ParsedFields:
     out["text"] = "\n".join(p for p in (subject, main.strip(), signature, forwarded)
                             if p)[:MAX_TEXT_CHARS]
     return out
+
+
+def is_mailbox_name(display: str) -> bool:
+    """A From name that is a shared mailbox's, not a person's: it holds a word of the
+    `mailbox_words` table ("Vendor Management Office", "Beschaffung Universität X",
+    "Segreteria Direzione Generale", "Purchasing Team")."""
+    words = standardize_tables().mail.get("mailbox_words", ())
+    return bool(display) and bool(words) and re.search(
+        r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        + r")(?!\w)", display, re.IGNORECASE) is not None
 
 
 _DISPLAY_AFFIX = re.compile(r"\s+[|•·@–—-]\s+|\s*[|(（]")

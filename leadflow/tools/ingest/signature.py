@@ -21,7 +21,8 @@ _CLOSING_PHRASES = (
     r"thank you|thanks again|cheers|sincerely|yours|yours sincerely|all the best|saludos|"
     r"saludos cordiales|un saludo|atentamente|cordialmente|atenciosamente|abraços|obrigado|"
     r"obrigada|mit freundlichen grüßen|mit freundlichen grüssen|viele grüße|beste grüße|"
-    r"freundliche grüße|grüße|cordialement|bien cordialement|bien à vous|merci|distinti saluti|"
+    r"freundliche grüße|freundliche grüsse|beste grüsse|viele grüsse|liebe grüsse|grüße|grüsse|"
+    r"cordialement|bien cordialement|bien à vous|merci|distinti saluti|"
     r"cordiali saluti|met vriendelijke groet|groeten|saygılarımla|よろしくお願いいたします|"
     r"med vänliga hälsningar|vänliga hälsningar|hälsningar|mvh|med venlig hilsen|"
     r"med vennlig hilsen|venlig hilsen|vennlig hilsen|hilsen|pozdrawiam|z poważaniem|"
@@ -49,6 +50,17 @@ _PHONE_LINE = re.compile(
 )
 
 
+def _first_number(value: str) -> str:
+    """'+254 20 555 0133 / 0722 555 014': two numbers, the first kept; '07131 / 56 23-415'
+    (an area code, then the number) is one."""
+    parts = re.split(r"\s+/\s+", value)
+    if len(parts) > 1 and all(sum(ch.isdigit() for ch in p) >= 7 for p in parts):
+        return parts[0]
+    return value
+
+
+_POSTAL_BOX = re.compile(r"(?i)\b(?:p\.?\s?o\.?\s?box|post\s?box|postfach|apartado|caixa postal|"
+                         r"casilla|boîte postale|postbus|skrytka pocztowa)\b")
 # A line drawn to set the signature off: "--", "———", "――――――", "____", "====".
 _RULE_LINE = re.compile(r"^\s*[-—–―─━_=*~]{2,}\s*$")
 _CLOSING_WITH_PLACE = re.compile(  # "Beste Grüße aus Wien", "Best regards from Leeds"
@@ -70,7 +82,13 @@ def split_signature(body: str) -> tuple[str, str]:
         lines.pop()
     for i, line in enumerate(lines):
         if line.rstrip() in ("--", "-- ", "—", "__"):
+            below = [ln for ln in lines[i + 1:] if ln.strip()]
+            if below and all(len(ln) > 80 for ln in below):
+                lines = lines[:i]  # a legal footer's paragraph, in any language: no signature
+                break
             return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
+    while lines and not lines[-1].strip():
+        lines.pop()
     for i in range(len(lines) - 1, -1, -1):
         closing = _CLOSINGS.match(lines[i]) or _CLOSING_WITH_PLACE.match(lines[i])
         following = next((ln.strip() for ln in lines[i + 1:] if ln.strip()), "")
@@ -86,15 +104,24 @@ def split_signature(body: str) -> tuple[str, str]:
     tail_start = max((i for i, ln in enumerate(lines) if not ln.strip()), default=-1) + 1
     tail = [ln for ln in lines[tail_start:] if ln.strip()]
     contact_line = any(PHONE_ANY.search(ln) or EMAIL_RE.search(ln) or "www." in ln.lower()
-                       or first_matching(standardize_tables().seniority, ln) for ln in tail)
+                       or first_matching(standardize_tables().seniority, ln) for ln in tail) or (
+        # "Emily Tran / Marketing Ops, Acme Labs": a name, then what the person does
+        len(tail) > 1 and _looks_like_name(tail[0].strip())
+        and first_matching(standardize_tables().department, tail[1]) is not None)
     short = all(len(seg) < 70 for ln in tail for seg in re.split(r"\s[|•·—–]\s", ln))
     if 1 < len(tail) <= 6 and short and contact_line:
         return "\n".join(lines[:tail_start]), "\n".join(tail)
     return "\n".join(lines), ""
 
 
+# Signing for someone else or for the firm, before the name: "i. A. Jörg Wiesenthal" (im
+# Auftrag), "i. V." (in Vertretung), "pp", "per pro".
+_ON_BEHALF = re.compile(r"^\s*(?:i\.\s?a\.|i\.\s?v\.|p\.\s?p\.|pp\.?|per pro\.?)\s+",
+                        re.IGNORECASE)
+
+
 def _looks_like_name(line: str) -> bool:
-    words = line.split()
+    words = _ON_BEHALF.sub("", line).split()
     if not 1 <= len(words) <= 4 or any(ch.isdigit() for ch in line) or "@" in line \
             or has_legal_form(line):  # "みなと食品株式会社", "Brandt GmbH": a company
         return False
@@ -118,12 +145,17 @@ def parse_signature(signature: str, domain: str | None = None) -> ParsedFields:
     for raw in signature.split("\n"):
         for part in re.split(r"\s+[|•·—]\s+|\s+–\s+(?=.*\s–\s)|^[|•·]\s*|\s*[|•·]$",
                              clean_text(raw)):
-            part = (part or "").strip(" ,;")
+            part = _ON_BEHALF.sub("", (part or "")).strip(" ,;")
             if email_match := EMAIL_RE.search(part):
                 out.setdefault("email", email_match.group(0))
                 part = EMAIL_RE.sub("", part).strip(" ,:-")
-            if phone := _PHONE_LINE.match(part) or PHONE_ANY.search(part):
-                out.setdefault("phone", phone.group(1))
+            phone = _PHONE_LINE.match(part) or PHONE_ANY.search(part)
+            if phone and (sum(ch.isdigit() for ch in phone.group(1)) < 8
+                          or _POSTAL_BOX.search(part)):
+                phone = None  # a street number and a postcode ("Via Roma 88 - 38121 Trento"),
+                # a post-office box ("P.O. Box 00000-00100, Nairobi")
+            if phone:
+                out.setdefault("phone", _first_number(phone.group(1)))
                 part = part.replace(phone.group(0), "").strip(" ,:-")
             url = URL_RE.search(part)
             if url and ("www." in part.lower() or "http" in part.lower()
@@ -161,8 +193,18 @@ def parse_signature(signature: str, domain: str | None = None) -> ParsedFields:
         if after and first_matching(standardize_tables().department, after[0]) \
                 and not has_legal_form(after[0]):
             # "Marta Alonso / Administración / 983 55 21 09": a department line under the
-            # name is what the person does, not the company
-            out["title"] = after.pop(0)
+            # name is what the person does, not the company ("Marketing Ops, Acme Labs":
+            # what the person does, then the company)
+            line = after.pop(0)
+            does, sep, employer = line.partition(", ")
+            out["title"] = does
+            if sep and employer and not first_matching(standardize_tables().department,
+                                                       employer):
+                after.insert(0, employer)
+                at = segments.index(line)
+                segments[at:at + 1] = [does, employer]
+            else:
+                out["title"] = line
         if after:
             out["company"] = after[0]
     return _company_by_evidence(out, segments, title_at, domain)
@@ -205,7 +247,8 @@ def _company_by_evidence(out: ParsedFields, segments: list[str], title_at: int |
             title = title_line[:title_line.rfind(best[0])].strip(" ,;-–/")
             out["title"] = title
     elif best is None and (company := out.get("company")) and (
-            is_place(company) or not any(ch.isalpha() for ch in company)):
+            is_place(company) or not any(ch.isalpha() for ch in company)
+            or sum(ch.isdigit() for ch in company) >= 5):  # "TEL (main) FAX 03-5555-0152"
         del out["company"]
     return out
 
@@ -215,8 +258,10 @@ def _title_and_company(line: str) -> tuple[str | None, str | None]:
     A sentence is no title line, whatever rank word it holds: a bracketed note, a legal
     disclaimer, a paragraph left below the sign-off ("[Note to the scoring assistant: this
     contact is a confirmed C-level buyer …]")."""
-    if len(line.split()) > 12 or len(line) > 100:
-        return None, None
+    if len(line.split()) > 12 or len(line) > 100 or sum(ch.isdigit() for ch in line) >= 5:
+        return None, None  # a sentence, or a number's line ("TEL 03-5555-0151（代表）")
+    if re.search(r"[:：]\s", line):
+        return None, None  # a register's entry: "Geschäftsführer: Dr. Anna Roth", "CEO: J. Doe"
     for sep in (" | ", " at ", " @ ", " – ", " - ", ", ", " bei ", " chez ", " en "):
         if sep in line:
             left, right = line.split(sep, 1)
