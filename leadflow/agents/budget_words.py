@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
+from leadflow.agents.money import spend_amounts
 from leadflow.agents.sentences import SENTENCES, YEAR, affirmed, clause_of, negated, quote
-from leadflow.agents.text_signals import spend_amounts
 from leadflow.config import Criterion
 from leadflow.tools.standardize import contains_phrase, phrase_regex
 

@@ -26,6 +26,7 @@ from leadflow.agents.budget_words import (
 from leadflow.agents.evidence import enrichment_facts, is_grounded, strip_injection
 from leadflow.agents.injection import find_injections, signals, strip_spans
 from leadflow.agents.llm_step import LlmAnswer, ask_llm, provenance
+from leadflow.agents.money import money_amounts, spend_amounts
 from leadflow.agents.sentences import without_addresses
 from leadflow.agents.text_signals import (
     SENTENCES,
@@ -33,14 +34,12 @@ from leadflow.agents.text_signals import (
     buying_date,
     contract_ending,
     distant_year,
-    money_amounts,
     non_buyer_said,
     own_request,
     project_dated,
     quote,
     search_patterns,
     someone_else_decides,
-    spend_amounts,
 )
 from leadflow.clock import parse_datetime
 from leadflow.config import Criterion, IcpConfig, model_settings
