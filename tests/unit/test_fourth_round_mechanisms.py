@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from leadflow.agents.capture import extract_lead
+from leadflow.config import standardize_tables
 from leadflow.tools.ingest import parse_email
 from leadflow.tools.ingest.signature import parse_signature
 from leadflow.tools.roles import role_in_text
@@ -115,9 +116,19 @@ def test_signatures_on_behalf_and_above_a_register_footer() -> None:
     ("We have about £40k for this.", ("GB",)),
     ("Olá, você pode me enviar o preço? Não tenho pressa.", ("BR", "PT")),
     ("Hello, please send a quote.", ()),
+    ("Hei! Jeg ønsker gjerne et tilbud, takk.", ("NO",)),
+    ("Hei, olen kiinnostunut: meillä on tarve raportoinnille.", ("FI",)),
 ])
 def test_the_countries_a_writing_points_to(text: str, expected: tuple[str, ...]) -> None:
     assert countries_of_writing(text) == expected
+
+
+def test_the_writing_table_is_words_and_country_codes() -> None:
+    # YAML 1.1 reads a bare NO as false and a bare on as true: quoted in standardize.yaml
+    languages = standardize_tables().places["writing"]["languages"]
+    for name, language in languages.items():
+        assert all(isinstance(c, str) and len(c) == 2 for c in language["countries"]), name
+        assert all(isinstance(w, str) for w in language["words"]), name
 
 
 def test_a_national_number_counts_only_when_valid_in_exactly_one_country() -> None:
