@@ -127,6 +127,28 @@ def bant_total_of(labels: Mapping[str, Any]) -> int | None:
     return int(total) if isinstance(total, int | float) else None
 
 
+def strongest_first(bands: Iterable[str], criterion: str) -> list[str]:
+    """Band names in icp.yaml's order (strongest first); unknown names ("none") last."""
+    crit = icp().bant.get(criterion)
+    known = [b.name for b in crit.bands] if crit else []
+    return sorted(set(bands), key=lambda b: (known.index(b) if b in known else len(known), b))
+
+
+def band_confusion(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, int]]]:
+    """Per criterion: labelled band → decided band → leads. Where a criterion's misses go
+    (one band too low everywhere, or scattered) says which mechanism to look at."""
+    out: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for r in rows:
+        for criterion, expected in (r.get("expected_bands") or {}).items():
+            got = (r.get("bands") or {}).get(criterion)
+            if criterion not in (r.get("bands") or {}):
+                continue
+            cell = out[criterion][expected]
+            cell[got or "none"] = cell.get(got or "none", 0) + 1
+    return {c: {e: {g: v[e][g] for g in strongest_first(v[e], c)}
+                for e in strongest_first(v, c)} for c, v in out.items()}
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Aggregate per-lead rows (see runner.score_row) into the run's metrics."""
     fields: dict[str, Counter[str]] = defaultdict(Counter)
@@ -164,6 +186,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "enrichment_match_rate": rate("kb_matched"),
         "tier_accuracy": rate("tier_ok"),
         "tier_confusion": confusion,
+        "band_confusion": band_confusion(rows),
         "bant_band_accuracy": round(sum(bands) / len(bands), 4) if bands else 1.0,
         "bant_total_mae": round(statistics.mean(mae), 2) if mae else 0.0,
         "status_accuracy": rate("status_ok"),
@@ -186,4 +209,5 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 __all__ = ["field_counts", "prf", "tier_of", "evidence_grounding", "routing_violations",
-           "load_balance", "tier_rank", "bant_total_of", "summarise", "icp", "TIERS"]
+           "load_balance", "tier_rank", "bant_total_of", "summarise", "icp", "TIERS",
+           "band_confusion", "strongest_first"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from leadflow.evals import judge
-from leadflow.evals.metrics import TIERS
+from leadflow.evals.metrics import TIERS, strongest_first
 
 SCALARS = ("capture_field_f1", "seniority_accuracy", "industry_accuracy", "country_accuracy",
            "region_accuracy", "segment_accuracy", "enrichment_match_rate", "tier_accuracy",
@@ -70,6 +70,7 @@ def markdown(record: dict[str, Any]) -> str:
               "| | " + " | ".join((*TIERS, "none")) + " |", "|---" * 6 + "|"]
     lines += [f"| {t} | " + " | ".join(str(mx["tier_confusion"][t][p])
                                         for p in (*TIERS, "none")) + " |" for t in TIERS]
+    lines += _band_confusion_markdown(mx.get("band_confusion") or {})
     wrong = [r for r in record["rows"] if r["tier_ok"] is False or r["status_ok"] is False]
     lines += ["", f"## Leads to look at ({len(wrong)})", "",
               "| id | tier (expected) | status (expected) |", "|---|---|---|"]
@@ -78,6 +79,18 @@ def markdown(record: dict[str, Any]) -> str:
     if record.get("judge"):
         lines += ["", *_judge_markdown(record)]
     return "\n".join(lines) + "\n"
+
+
+def _band_confusion_markdown(confusion: dict[str, dict[str, dict[str, int]]]) -> list[str]:
+    """One table per criterion (rows: labelled band, columns: decided band)."""
+    lines: list[str] = []
+    for criterion, table in confusion.items():
+        decided = strongest_first({b for row in table.values() for b in row}, criterion)
+        lines += ["", f"## {criterion} bands (rows: expected, columns: decided)", "",
+                  "| | " + " | ".join(decided) + " |", "|---" * (len(decided) + 1) + "|"]
+        lines += [f"| {band} | " + " | ".join(str(row.get(b, 0)) for b in decided) + " |"
+                  for band, row in table.items()]
+    return lines
 
 
 def _judge_rows(section: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -117,6 +117,10 @@ def score_row(example: dict[str, Any], outcome: dict[str, Any], latency_ms: floa
         "band_matches": {c: (bant.get(c) or {}).get("band") == band
                          for c, band in (labels.get("bant") or {}).items()
                          if band is not None and bant and c in criteria_of(bant)},
+        # what was decided per criterion, beside what was labelled: the band confusion
+        "bands": {c: (bant.get(c) or {}).get("band") for c in (labels.get("bant") or {})
+                  if bant and c in criteria_of(bant)},
+        "expected_bands": {c: b for c, b in (labels.get("bant") or {}).items() if b},
         "status_ok": outcome.get("status") in (labels.get("status") or [outcome.get("status")]),
         "trajectory_ok": (outcome.get("trajectory") == labels["trajectory"])
         if labels.get("trajectory") is not None else None,
