@@ -305,7 +305,9 @@ def review_reason(bant: dict[str, Any], lead: dict[str, Any], text: str,
         return None
     company = lead.get("company") or {}
     employees = company.get("employees") or 0
-    biggest = max(money_amounts(text, rules, company.get("country")), default=0.0)
+    ceiling = limits.get("big_deal_max_usd", float("inf"))
+    biggest = max((a for a in money_amounts(text, rules, company.get("country")) if a <= ceiling),
+                  default=0.0)
     if biggest >= limits.get("big_deal_usd", float("inf")) or employees >= limits.get(
             "big_deal_employees", float("inf")):
         return "big_deal"
