@@ -16,6 +16,7 @@ from leadflow.agents.sentences import SENTENCES as SENTENCES
 from leadflow.agents.sentences import YEAR, clause_of, negated
 from leadflow.agents.sentences import affirmed as affirmed
 from leadflow.agents.sentences import quote as quote
+from leadflow.agents.support_case import support_case
 from leadflow.config import Criterion
 from leadflow.tools.standardize import contains_phrase, phrase_regex
 
@@ -386,15 +387,16 @@ def non_buyer_said(text: str, authority: Criterion) -> re.Match[str] | None:
     `non_buyer_phrases`: a student, a job seeker, a vendor pitching, a reseller, a bill or
     data request), unless it names the writer's own new project: "go live with the new
     partner programme" is their programme, "do you have a partner programme?" is ours
-    (`own_project_words` just before the phrase)."""
+    (`own_project_words` just before the phrase); else an existing customer's support case
+    (`support_case`)."""
     phrases = authority.phrases.get("non_buyer_phrases", ())
     if contains_phrase(text, phrases) is None:
-        return None
+        return support_case(text, authority)
     own = _own_project(tuple(authority.settings.get("own_project_words", ())))
     for match in phrase_regex(phrases).finditer(text):
         if own is None or not own.search(text, max(0, match.start() - 30), match.start()):
             return match
-    return None
+    return support_case(text, authority)
 
 
 @cache
