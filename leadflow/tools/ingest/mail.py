@@ -143,6 +143,19 @@ def _marker_line(kind: str) -> re.Pattern[str]:
     return re.compile(rf"^[ \t>]*[-_=*~ ]*(?:{words})[ \t]*[-_=*~:：]*[ \t]*$", re.IGNORECASE)
 
 
+# The first words of an attribution line wrapped over two lines ("On Mon, Nov 16, 2026 at 9:12 AM
+# Marissa Cole <" / "marissa.cole@…> wrote:").
+_ATTRIBUTION_OPENER = re.compile(r"^[ \t]*(?:On|Am|Le|El|Em|Il|Op|W dniu|Den|Dne|På|Op)\s+\S")
+
+
+@cache
+def _attribution_line() -> re.Pattern[str]:
+    """A line ending with a quoting verb and a colon ("… wrote:", "… a écrit :")."""
+    verbs = sorted(standardize_tables().mail.get("attribution_verbs", ()), key=len, reverse=True)
+    words = "|".join(re.escape(v) for v in verbs) or r"(?!)"
+    return re.compile(rf"(?:^|\s|>)(?:{words})[ \t]*[:：][ \t]*$", re.IGNORECASE)
+
+
 def _subject_kind(subject: str) -> str | None:
     """'forward' for "Fwd: …"/"WG: …"/"RV: …", 'reply' for "Re: …"/"AW: …", else None; the
     first prefix decides ("Re: Fwd: …" is a reply)."""
@@ -181,24 +194,36 @@ def split_embedded(body: str, subject: str = "") -> tuple[str, list[tuple[str, s
         elif (i > 0 and _FORWARDED_FROM.match(lines[i]) and i + 1 < len(lines)
               and _ONE_HEADER.match(lines[i + 1])):
             header_at = i
+        elif _attribution_line().search(lines[i]) and i + 1 < len(lines):
+            # "On …, Marissa Cole <…> wrote:" (perhaps wrapped from the line above it), then
+            # the quoted message: no header block, the sender is on that line
+            opener = i - 1 if (i > 0 and _ATTRIBUTION_OPENER.match(lines[i - 1])
+                               and not _ATTRIBUTION_OPENER.match(lines[i])) else i
+            attribution = " ".join(lines[opener:i + 1])
+            if re.search(r"@|\d", attribution):  # a date or an address: a mail client's line
+                starts.append((opener, i + 1, i + 1, kept, attribution))
+            i += 1
+            continue
         if header_at is None:
             i += 1
             continue
         end = header_at
         while end < len(lines) and lines[end].strip() and _ONE_HEADER.match(lines[end]):
             end += 1
-        starts.append((i, header_at, end, kept))
+        starts.append((i, header_at, end, kept, ""))
         i = max(end, i + 1)
     if not starts:
         return body, []
     messages = []
-    for n, (_, header_at, end, kept) in enumerate(starts):
+    for n, (_, header_at, end, kept, attribution) in enumerate(starts):
         if not kept:
             continue
         stop = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
         header = "\n".join(lines[header_at:end])
         sender = _FORWARDED_FROM.search(header)
         display, address = _sender_of(sender.group(1)) if sender else ("", "")
+        if attribution and (said := EMAIL_RE.search(attribution)):
+            address = said.group(0)
         if address and is_own_address(address):
             continue  # our own message quoted back: the history of the thread, not the lead
         text = "\n".join(re.sub(r"^[ \t]*>+ ?", "", line) for line in lines[end:stop]).strip()
