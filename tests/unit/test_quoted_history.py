@@ -56,3 +56,24 @@ def test_a_quote_in_a_new_mail_from_a_colleague_is_kept_as_evidence() -> None:
     own, embedded = split_embedded(body, "Reporting project")
     assert own.strip() == "Please see below."
     assert embedded == [("", "The board released EUR 60k for the reporting project.")]
+
+
+def test_a_confidentiality_footer_is_not_the_leads_text() -> None:
+    mail = """From: Jonas Berg <jonas.berg@nordvik-maskin.se>
+To: sales@leadflow.example
+Subject: Offert
+Content-Type: text/plain; charset="utf-8"
+
+Hej, vi vill gärna ha en offert. Beslut i mars.
+
+Med vänliga hälsningar
+Jonas Berg
+Inköpschef, Nordvik Maskin AB
+
+Detta e-postmeddelande är konfidentiellt och endast avsett för adressaten. Om du har fått det
+av misstag, meddela avsändaren omedelbart och radera meddelandet.
+"""
+    parsed = parse_email(mail)
+    assert "omedelbart" not in parsed["text"]
+    assert "Beslut i mars" in parsed["text"]
+    assert parsed.get("title", "").startswith("Inköpschef")

@@ -91,7 +91,8 @@ def parse_email(payload: object) -> ParsedFields:
         for name, text in embedded)
     inquiry = "\n".join(part for part in (subject, main.strip(), forwarded) if part)
     out["inquiry"] = inquiry[:MAX_TEXT_CHARS]
-    out["text"] = "\n".join(p for p in (subject, main.strip(), signature, forwarded)
+    out["text"] = "\n".join(p for p in (subject, main.strip(), without_legal_notice(signature),
+                                         forwarded)
                             if p)[:MAX_TEXT_CHARS]
     return out
 
@@ -131,6 +132,21 @@ def _extends(longer: str, name: str) -> bool:
         if at < len(words) and word == words[at]:
             at += 1
     return at == len(words)
+
+
+def without_legal_notice(block: str) -> str:
+    """The block without its paragraphs of legal notice (standardize.yaml
+    `mail.legal_notice_stems`): a confidentiality footer says nothing about the lead."""
+    notice = _legal_notice()
+    paragraphs = re.split(r"\n[ \t]*\n", block)
+    return "\n\n".join(p for p in paragraphs if not (len(p) > 120 and notice.search(p)))
+
+
+@cache
+def _legal_notice() -> re.Pattern[str]:
+    stems = sorted(standardize_tables().mail.get("legal_notice_stems", ()), key=len, reverse=True)
+    return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(s) for s in stems) or '(?!)'})",
+                      re.IGNORECASE)
 
 
 @cache
