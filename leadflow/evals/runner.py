@@ -30,9 +30,9 @@ from leadflow.tools.ingest import item_text, storable_item
 
 DATASETS_DIR = Path("evals/datasets")
 REPORTS_DIR = Path("evals/reports")
-# The datasets' leads arrive 2026-11-16..24; out-of-office windows and timelines are judged
-# at this moment so runs are reproducible whatever day they happen.
-EVAL_NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+# The datasets' leads arrive 2026-11-16..27; out-of-office windows and timelines are judged
+# at this moment (after the last arrival) so runs are reproducible whatever day they happen.
+EVAL_NOW = datetime(2026, 11, 27, 23, 0, tzinfo=UTC)
 
 
 def dataset_path(name: str) -> Path:

@@ -38,3 +38,12 @@ def test_capture_takes_the_country_and_the_phone_from_a_named_city() -> None:
     assert record["company"]["country"] == "IT"
     assert record["contact"]["phone"] == "+390115550147"
     assert "country_from_place" in record["flags"]
+
+
+def test_a_legal_form_after_a_company_name_is_no_state_code() -> None:
+    from leadflow.tools.places import country_of_place
+
+    assert country_of_place("Offert från Fjällräv Logistik AB, tack") is None  # aktiebolag
+    assert country_of_place("Grupo Andino Foods SA wants a demo") is None
+    assert country_of_place("our depot in Red Deer AB is the pilot") == "CA"  # a city, then AB
+    assert country_of_place("Tacoma, WA") == "US"
