@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from itertools import product
 from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
 from langchain_core.language_models import BaseChatModel
@@ -26,7 +25,11 @@ from leadflow.agents.budget_words import (
 from leadflow.agents.evidence import enrichment_facts, is_grounded, strip_injection
 from leadflow.agents.injection import find_injections, signals, strip_spans
 from leadflow.agents.llm_step import LlmAnswer, ask_llm, provenance
-from leadflow.agents.money import money_amounts, spend_amounts
+from leadflow.agents.money import money_amounts as money_amounts
+from leadflow.agents.money import spend_amounts
+from leadflow.agents.review_reason import CRITERIA as CRITERIA
+from leadflow.agents.review_reason import conflict_changes_tier as conflict_changes_tier
+from leadflow.agents.review_reason import review_reason as review_reason
 from leadflow.agents.sentences import without_addresses
 from leadflow.agents.text_signals import (
     SENTENCES,
@@ -48,8 +51,6 @@ from leadflow.llm import RULES
 from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
 from leadflow.tools.standardize import contains_phrase, phrase_regex
-
-CRITERIA = ("budget", "authority", "need", "timeline")
 
 
 class CriterionProposal(BaseModel):
@@ -210,6 +211,11 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         n = CriterionProposal(band="clear_improvement", strength=0.2, evidence=dated)
     elif nice := find(need, "nice_phrases"):
         n = CriterionProposal(band="nice_to_have", strength=0.4, evidence=quote(text, nice))
+    elif not _not_buying(text, budget) and own_request(
+            lead.get("inquiry") or "", text, need.settings.get("own_words_min", 6)) and (
+            tool := contains_phrase(text, need.phrases.get("current_tool_phrases", ()))):
+        # a buyer naming the tools they work with now describes a job to improve
+        n = CriterionProposal(band="clear_improvement", strength=0.0, evidence=quote(text, tool))
     elif not _not_buying(text, budget) and (
             asked := own_request(lead.get("inquiry") or "", text,
                                  need.settings.get("own_words_min", 6))):
@@ -295,41 +301,6 @@ def _arrival(lead: dict[str, Any], reference: datetime) -> Any:
     """The day the lead arrived (dates in the text count from it), else the reference."""
     received = parse_datetime((lead.get("source") or {}).get("received_at"))
     return (received or reference).date()
-
-
-def review_reason(bant: dict[str, Any], lead: dict[str, Any], text: str,
-                  rules: IcpConfig) -> str | None:
-    """Qualified leads a person should decide before routing (icp.yaml `review`)."""
-    limits = rules.review
-    if not limits:
-        return None
-    company = lead.get("company") or {}
-    employees = company.get("employees") or 0
-    ceiling = limits.get("big_deal_max_usd", float("inf"))
-    biggest = max((a for a in money_amounts(text, rules, company.get("country")) if a <= ceiling),
-                  default=0.0)
-    if biggest >= limits.get("big_deal_usd", float("inf")) or employees >= limits.get(
-            "big_deal_employees", float("inf")):
-        return "big_deal"
-    if (bant.get("conflicts") and bant["tier"] in limits.get("conflicting_tiers", ())
-            and conflict_changes_tier(bant, rules)):
-        return "conflicting_signals"
-    return None
-
-
-def conflict_changes_tier(bant: dict[str, Any], rules: IcpConfig) -> bool:
-    """Would reading the contested criteria either way give another tier? Each contested
-    criterion is scored at the middle of its strongest and of its weakest band; a person is
-    asked only when those readings disagree on the tier (SPEC §7: edge cases, not noise)."""
-    contested = sorted({c.split(":", 1)[0].strip() for c in bant.get("conflicts") or ()})
-    if not contested or any(name not in CRITERIA for name in contested):
-        return True  # a conflict we cannot re-score: a person looks
-    rest = bant["total"] - sum(bant[name]["score"] for name in contested)
-    readings = product(*[(rules.bant[name].bands[0], rules.bant[name].bands[-1])
-                         for name in contested])
-    tiers = {rules.tier_for(rest + sum((b.low + b.high) // 2 for b in bands))
-             for bands in readings}
-    return len(tiers) > 1
 
 
 def _conflict(conflicts: list[str], what: str, band: str, strength: float, text: str,

@@ -377,9 +377,19 @@ def own_request(inquiry: str, text: str, min_words: int) -> str | None:
     words; None for a lead who wrote nothing of their own (a badge scan, a bare form)."""
     sentences = [m.group(0).strip() for m in SENTENCES.finditer(inquiry)]
     own = [s for s in sentences if s and s in text]
-    if sum(len(s.split()) for s in own) < min_words:
+    if sum(_words(s) for s in own) < min_words:
         return None
-    return next((s for s in own if len(s.split()) >= 4), own[0])[:240]
+    return next((s for s in own if _words(s) >= 4), own[0])[:240]
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _words(sentence: str) -> int:
+    """Words in a sentence; in scripts written without spaces, two characters count as one
+    (about a word in Chinese and Japanese)."""
+    cjk = len(_CJK.findall(sentence))
+    return len(_CJK.sub(" ", sentence).split()) + cjk // 2
 
 
 def non_buyer_said(text: str, authority: Criterion) -> re.Match[str] | None:
