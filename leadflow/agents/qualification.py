@@ -104,7 +104,14 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     # asking for support, an unsubscribe) is scored down on every criterion, not only on
     # authority: whatever dates or needs they mention are not a purchase of ours.
     authority = rules.bant["authority"]
-    if non_buyer := non_buyer_said(text, authority):
+    budget = rules.bant["budget"]
+    figures = tuple(rules.currency.get("company_figure_words") or ())
+    clear = (find(budget, "clear_phrases") or search_patterns(text, budget)
+             or budget_stated(text, budget, figures))
+    negative = find(budget, "negative_phrases") or budget_denied(text, budget)
+    if (non_buyer := non_buyer_said(text, authority)) and not (clear and not negative):
+        # (a writer stating an approved budget of their own is buying, whatever phrase of a
+        # pitch or a job search also occurs: "our agency/broker channel", "$1.2M approved")
         return _non_buyer(contact, quote(text, non_buyer), non_buyer.group(0), conflicts)
     if contact.get("seniority") in ("individual_contributor", "unknown", None) and (
             junior := contains_phrase(contact.get("title") or "",
@@ -114,11 +121,6 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         return _non_buyer(contact, f"title: {contact['title']}", junior.group(0), conflicts)
 
     # Budget
-    budget = rules.bant["budget"]
-    figures = tuple(rules.currency.get("company_figure_words") or ())
-    clear = (find(budget, "clear_phrases") or search_patterns(text, budget)
-             or budget_stated(text, budget, figures))
-    negative = find(budget, "negative_phrases") or budget_denied(text, budget)
     employees = company.get("employees") or 0
     revenue = company.get("revenue_usd") or 0
     hedged = budget_hedged(text, budget) if clear else None

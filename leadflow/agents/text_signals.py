@@ -401,12 +401,19 @@ def non_buyer_said(text: str, authority: Criterion) -> re.Match[str] | None:
     (`support_case`)."""
     phrases = authority.phrases.get("non_buyer_phrases", ())
     if contains_phrase(text, phrases) is None:
-        return support_case(text, authority)
+        return _non_buyer_pattern(text, authority) or support_case(text, authority)
     own = _own_project(tuple(authority.settings.get("own_project_words", ())))
     for match in phrase_regex(phrases).finditer(text):
         if own is None or not own.search(text, max(0, match.start() - 30), match.start()):
             return match
-    return support_case(text, authority)
+    return _non_buyer_pattern(text, authority) or support_case(text, authority)
+
+
+def _non_buyer_pattern(text: str, authority: Criterion) -> re.Match[str] | None:
+    """authority `non_buyer_patterns`: regexes for non-buyers a phrase list cannot spell
+    out ("looking for an AE/SDR role")."""
+    return next((m for p in authority.settings.get("non_buyer_patterns", ())
+                 if (m := re.search(p, text, re.IGNORECASE))), None)
 
 
 @cache
