@@ -126,3 +126,9 @@ def test_managing_a_function_for_a_company_is_not_running_the_business() -> None
 ])
 def test_a_general_manager_of_a_function_is_director_level(title: str, rank: str) -> None:
     assert seniority_of(title) == rank
+
+
+def test_a_title_answer_given_with_name_and_company_keeps_the_title() -> None:
+    parsed = parse_chat(_chat(("bot", "Cho mình xin chức vụ của anh/chị nhé"),
+                              ("visitor", "Trần Văn Bình, Giám đốc Kinh doanh, Công ty Hải Âu")))
+    assert parsed.get("title") == "Giám đốc Kinh doanh"

@@ -171,9 +171,15 @@ def _title_sentence(value: str) -> str:
     """'Sales manager. I report to the owner, Dave' → 'Sales manager': a title answer ends
     at the first sentence stop whose left part holds a rank word ("Dept. Head of Sales" and
     "Sr. Manager" keep their abbreviations)."""
+    ranks = standardize_tables().seniority
     for stop in re.finditer(r"(?<=\w)\.\s+(?=\S)", value):
-        if first_matching(standardize_tables().seniority, value[:stop.start()]):
-            return value[:stop.start()]
+        if first_matching(ranks, value[:stop.start()]):
+            value = value[:stop.start()]
+            break
+    # "Nguyễn Thị Hà, Giám đốc Marketing, Công ty …": name, title, company in one answer
+    parts = value.split(", ")
+    if len(parts) > 1 and not first_matching(ranks, parts[0]):
+        return next((p for p in parts[1:] if first_matching(ranks, p)), value)
     return value
 
 
