@@ -47,6 +47,11 @@ def _role_patterns() -> dict[str, re.Pattern[str]]:
                             rf"(?:[^\W\d][\w'-]*\s+){{0,3}}?(?:{business})"
                             rf"(?=\s*(?:[,.;:!?()]|$)|\s+(?:{after})\s)"),
         "business": re.compile(rf"(?i)^(?:[^\W\d][\w'-]*\s+){{0,3}}?(?:{business})$"),
+        # a business named by two trades joined ("a plumbing and heating firm", "un estudio
+        # de diseño y branding"): the conjunction is inside the object, not where it ends
+        "joined_business": re.compile(
+            rf"(?i)^(?:[^\W\d][\w'-]*\s+){{1,2}}(?:and|&|y|e|et|und|en|och|og|i)\s+"
+            rf"(?:[^\W\d][\w'-]*\s+){{0,2}}?(?:{business})(?!\w)"),
     }
 
 
@@ -70,7 +75,8 @@ _ROLE_AT_EMPLOYER = re.compile(
 _ROLE_END = re.compile(
     r"(?i)\s+(?:at|@|for|with|in|on|within|from|and|but|who|that|since|bei|chez|en|na|no|w|und|et|y|e|"
     r"maar|aber|mais|pero|mas|ma|ale|men|på|hos|ved|vid|och|og|ja|sekä|"
-    r"auprès|presso|bij|van de|of the company|of an?|de una?|d'une?|di una?|einer|eines|"
+    r"auprès|au sein|dans|presso|bij|van de|of the company|of an?|de una?|d'une?|di una?|"
+    r"einer|eines|"
     r"van een|de um|de uma|do um)\s|[,;:!?()]|\.(?:\s|$)|\s[-–—]\s")
 _EMPLOYER_AFTER = re.compile(r"\s+(?:of|de|di|da|do|del|della|van|von)\s+(?=[A-Z])")
 # Japanese: "物流企画部のマネージャーをしています", "情報システム部の課長です".
@@ -176,7 +182,9 @@ def role_in_text(text: object) -> str | None:
         if not patterns["cue"].match(match.group(1)):  # "Ich bin Leiter … bei": the cue's own
             candidates.append((match.start(), match.group(1).strip()))
     for match in patterns["verb"].finditer(prose):
-        what = _ROLE_END.split(match.group(2), maxsplit=1)[0].strip(" .")
+        joined = patterns["joined_business"].match(match.group(2))
+        what = joined.group(0) if joined else \
+            _ROLE_END.split(match.group(2), maxsplit=1)[0].strip(" .")
         what = _EMPLOYER_AFTER.split(what, maxsplit=1)[0]  # "la boutique de Nantes"
         what = re.sub(r"(?i)\s+(?:d'|d’|de|of)\s*$", "", what)
         if what and (title := _verb_title(match.group(1), what)):

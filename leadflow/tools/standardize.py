@@ -413,6 +413,22 @@ _RANK_ORDER = ("individual_contributor", "manager", "director", "vp", "c_level")
 _JOINED_ROLES = re.compile(r"\s+(?:&|/|\+|and|und|et|y|e)\s+", re.IGNORECASE)
 
 
+# A general manager of a function ("GM - Sales & Marketing", "General Manager, Digital
+# Transformation") heads that function, not the company: director-level.
+_FUNCTION_GM = re.compile(r"(?i)(?<!\w)(?:general manager|gm)(?:\s*[-–—,:]\s*|\s+(?:of|for)\s+)"
+                          r"(?P<function>.+)")
+
+
+def _function_head(title: str) -> bool:
+    found = _FUNCTION_GM.search(title)
+    if found is None:
+        return False
+    tables = standardize_tables()
+    rest = title[:found.start()] + " " + found.group("function")
+    return first_matching(tables.department, found.group("function")) not in (None, "executive") \
+        and first_matching(tables.seniority, rest) != "c_level"
+
+
 def seniority_of(title: str | None) -> str:
     """The title's rank; a title joining two roles holds the higher one ("SVP & Chief
     Information Officer" is c_level), unless the whole says the rank is someone else's
@@ -423,6 +439,8 @@ def seniority_of(title: str | None) -> str:
     whole = first_matching(table, title)
     if whole is None:
         return "individual_contributor"
+    if whole == "c_level" and _function_head(title):
+        return "director"
     if table and table[0][0] == whole and first_matching(table[:1], title):
         return whole
     ranks = [first_matching(table, part) for part in _JOINED_ROLES.split(title)]

@@ -20,8 +20,9 @@ _ASKS = (
     ("company", r"company(?! size)|organi[sz]ation|work for|employer|empresa|firma|entreprise|"
                 r"société|unternehmen|会社|bedrijf|azienda|firmie|organización|organização|"
                 r"organizzazione|şirket"),
-    ("title", r"role|rolle|rol\b|ruolo|functie|title|position|job|cargo|puesto|poste|fonction|"
-              r"funktion|stanowisk|görev|unvan|役職"),
+    # whole words: "a job-management app", "role-based access" ask for no title
+    ("title", r"(?<![\w-])(?:role|rolle|rol|ruolo|functie|title|position|job|cargo|puesto|poste|"
+              r"fonction|funktion|görev|unvan|chức vụ|chức danh)(?![\w-])|stanowisk|役職"),
     ("country", r"where are you|country|based|located|país|pays|land|どちら|国"),
     ("employees", r"how many (people|employees)|company size|team size|employees|empleados|"
                   r"mitarbeiter|how (big|large)|wie groß|wie gross|quel(le)? taille|"
@@ -69,7 +70,8 @@ _ROLE_OF = re.compile(
     r"((?:[A-Z0-9ÀÁÂÄÅÉÍÓÖØÚÜ][\w&.'’-]*)(?:\s+(?:&\s+)?[A-Z0-9ÀÁÂÄÅÉÍÓÖØÚÜ][\w&.'’-]*)+)"
     + _COMPANY_END, re.MULTILINE)
 # A contact card typed as one line: "Rob Hughes, Ashgrove Insurance Brokers, r.hughes@…, 07700…"
-_CARD_SPLIT = re.compile(r"\s*(?:[,;]|\s[-–—|/]\s|(?<=[a-z\d])\.\s+(?=[A-ZÀ-Þ]))\s*")
+# "…, Partnerships Officer. a.otieno@…": a stop before the address ends the title too.
+_CARD_SPLIT = re.compile(r"\s*(?:[,;]|\s[-–—|/]\s|(?<=[a-z\d])\.\s+(?=[A-ZÀ-Þ]|[\w.+-]+@))\s*")
 # A part of a card that speaks in the first person is a sentence, not a job title.
 _FIRST_PERSON = re.compile(r"(?i)(?<![\w'’])(?:i|i'd|i'm|i've|i'll|we|we're|our|my|me|ich|wir|"
                            r"unser\w*|mein\w*|yo|mi|nuestr\w+|je|nous|notre|mon|ma|eu|nós|"
@@ -140,6 +142,8 @@ def _answers(asked: list[str], text: str) -> list[tuple[str, str]]:
             return []  # "Jesteśmy software housem z Wrocławia": a reply, not the name asked
     else:
         value = _first_clause(answer)
+    if field == "title":  # "Sales manager. I report to the owner": the title, not the sentence
+        value = _title_sentence(value)
     value = re.sub(r"(?<=\w\w\w)\.$", "", value.strip())  # sentence stop, not "K.K."
     return [(field, value)] if value and len(value) <= 80 else []
 
@@ -161,6 +165,22 @@ def _without_lead_in(answer: str) -> str:
     answer = re.sub(r"(?i)^(it's|it is|i'm|i am|my name is|we are|we're|i work (at|for)|"
                     r"at|from|in|soy|je suis|ich bin|sou)\s+", "", answer.strip()).strip()
     return re.sub(r"(?i)^(the|a|an)\s+", "", answer)
+
+
+def _title_sentence(value: str) -> str:
+    """'Sales manager. I report to the owner, Dave' → 'Sales manager': a title answer ends
+    at the first sentence stop whose left part holds a rank word ("Dept. Head of Sales" and
+    "Sr. Manager" keep their abbreviations)."""
+    ranks = standardize_tables().seniority
+    for stop in re.finditer(r"(?<=\w)\.\s+(?=\S)", value):
+        if first_matching(ranks, value[:stop.start()]):
+            value = value[:stop.start()]
+            break
+    # "Nguyễn Thị Hà, Giám đốc Marketing, Công ty …": name, title, company in one answer
+    parts = value.split(", ")
+    if len(parts) > 1 and not first_matching(ranks, parts[0]):
+        return next((p for p in parts[1:] if first_matching(ranks, p)), value)
+    return value
 
 
 def _first_clause(answer: str) -> str:
