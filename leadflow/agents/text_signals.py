@@ -127,7 +127,16 @@ def _not_before(text: str, match: re.Match[str], clause: str) -> bool:
     head = clause[:at] if at >= 0 else ""
     said = _BEFORE_WORD.match(match.group(0)) or _BEFORE_END.search(
         text[max(0, match.start() - 20):match.start()])
+    if _AFTER_END.search(text[max(0, match.start() - 20):match.start()]) or \
+            _AFTER_WORD.match(match.group(0)):
+        return True  # "after Christmas", "nach Ostern", "pasada la temporada": a floor too
     return bool(said) and _NOT.search(head) is not None
+
+
+_AFTER_WORD = re.compile(r"(?i)(?<!\w)(?:after|nach|después de|después del|après|depois d[eo]|"
+                         r"dopo|po|efter|etter|jälkeen|pasad[oa]s?|passad[oa]s?)\s+"
+                         r"(?:the\s+|le\s+|la\s+|el\s+|les\s+|o\s+|a\s+|den\s+|dem\s+)?")
+_AFTER_END = re.compile(_AFTER_WORD.pattern + "$")
 
 
 def _field_label(text: str, match: re.Match[str]) -> str:

@@ -157,3 +157,13 @@ def test_a_dated_step_beats_a_later_undated_plan() -> None:
     found = buying_date(text, NOV_24, TIMELINE)
     assert found is not None and found[0] < 3.5
 
+
+
+@pytest.mark.parametrize("text", [
+    "We'll look at it after Christmas.",
+    "Wir melden uns nach Ostern wieder.",
+    "Lo vemos después de Semana Santa.",
+])
+def test_a_date_after_after_is_a_floor_not_a_deadline(text: str) -> None:
+    found = buying_date(text, NOV_24, TIMELINE)
+    assert found is None or found[0] > 1.5  # never "buying now"
