@@ -32,7 +32,12 @@ _ORDINAL_QUARTER = {"first": 1, "primer": 1, "primeiro": 1, "premier": 1, "erste
                     "tercer": 3, "terceiro": 3, "troisième": 3, "dritten": 3, "fourth": 4,
                     "cuarto": 4, "quarto": 4, "quatrième": 4, "vierten": 4, "erste": 1,
                     "zweite": 2, "dritte": 3, "vierte": 4}
-_CJK_MONTH = re.compile(r"(?<!\d)(?:(20\d\d)年)?(1[0-2]|[1-9])月(?:(\d{1,2})日)?")
+# A month by its number: "2月にPoC", "2027年3月", Korean "1월", Vietnamese "tháng 2".
+_CJK_MONTH = re.compile(r"(?<!\d)(?:(20\d\d)[年년]\s?)?(1[0-2]|[1-9])\s?[月월]"
+                        r"(?:\s?(\d{1,2})[日일])?|(?i:tháng)\s(1[0-2]|[1-9])(?!\d)(?:\s(?i:năm)\s(20\d\d))?")
+# A quarter in CJK writing: "第一季度", "一季度", "2027年第1四半期", Korean "1분기".
+_CJK_QUARTER = re.compile(r"(?:(20\d\d)[年년]\s?)?(?:第)?([一二三四1-4])\s?(?:季度|四半期|분기)")
+_CJK_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4}
 # "within 3-4 months", "dans 4 à 5 mois", "in den nächsten 6 Monaten", "in 2 weeks"
 _RELATIVE = re.compile(
     r"(?i)\b(\d{1,2})(?:\s*(?:-|–|to|à|a|bis|ou|or)\s*(\d{1,2}))?\s*(months?|meses|mois|"
@@ -40,7 +45,10 @@ _RELATIVE = re.compile(
 _MONTH_CONTEXT = (r"in|by|until|before|end of|early|mid|late|from|starting|this|next|de|en|em|"
                   r"mitte|mediados de|meados de|mi|metà|a metà|half|połowie|"
                   r"im|bis|ende|bis ende|avant|fin|para|hasta|até|antes de|d'ici|ab|vor|zum|il|"
-                  r"entro|w|po|after|nach|tegen|voor|desde|a partir de|à partir de|après|of")
+                  r"entro|w|po|after|nach|tegen|voor|desde|a partir de|à partir de|après|of|"
+                  # Nordic, Indonesian
+                  r"innan|före|senast|till|från|inden|innen|før|fra|etter|efter|under|"
+                  r"bulan|pada|sebelum|akhir|awal|pertengahan|mulai|hingga|sampai")
 # A sentence ends at .!? followed by space or the end ("$1.5M" is not an end), at CJK full
 # stops, or at a blank line; a single line break does not end it (hard-wrapped emails).
 
@@ -202,11 +210,18 @@ def _dated_matches(text: str, reference: date, criterion: Criterion,
             reference.year + (1 if month < reference.month else 0))
         found.append((_months_between(reference, year, month, day), match))
     for match in _CJK_MONTH.finditer(text):  # "2月にPoC": a CJK month needs no preposition
-        month = int(match.group(2))
-        year = int(match.group(1)) if match.group(1) else (
+        month = int(match.group(2) or match.group(4))
+        written = match.group(1) or match.group(5)
+        year = int(written) if written else (
             reference.year + (1 if month < reference.month else 0))
         day = int(match.group(3) or 15)
         found.append((_months_between(reference, year, month, day), match))
+    for match in _CJK_QUARTER.finditer(text):
+        nth = _CJK_DIGIT.get(match.group(2)) or int(match.group(2))
+        month = nth * 3 - 1
+        year = int(match.group(1)) if match.group(1) else (
+            reference.year + (1 if month < reference.month - 1 else 0))
+        found.append((_months_between(reference, year, month, 15), match))
     for match in _QUARTER.finditer(text):
         quarter = (int(match.group(1) or match.group(4)) if match.group(1) or match.group(4)
                    else _ORDINAL_QUARTER[match.group(3).lower()] if match.group(3)

@@ -167,3 +167,18 @@ def test_a_dated_step_beats_a_later_undated_plan() -> None:
 def test_a_date_after_after_is_a_floor_not_a_deadline(text: str) -> None:
     found = buying_date(text, NOV_24, TIMELINE)
     assert found is None or found[0] > 1.5  # never "buying now"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("계약은 1월 중순까지 하고 싶습니다.", 1.7),          # Korean month by number
+    ("Chúng tôi muốn triển khai vào tháng 2 năm 2027.", 2.7),  # Vietnamese "month 2"
+    ("计划2027年第一季度上线。", 2.7),                     # a CJK quarter
+    ("Kami ingin mulai bulan Maret.", 3.7),               # Indonesian month
+    ("Beslut fattas innan mars.", 3.7),                   # Swedish context word
+])
+def test_months_and_quarters_in_more_writings(text: str, expected: float) -> None:
+    assert expected in months(text)
+
+
+def test_the_pronoun_i_before_may_is_no_date() -> None:
+    assert months("i may need a quote later") == []
