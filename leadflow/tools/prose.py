@@ -98,8 +98,9 @@ _NUMBER = rf"(?<![\d.,])({_GROUPED}|\d+(?:[.,]\d+)?)"
 
 
 @cache
-def _headcount_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """(number … staff noun, staff word … number, CJK staff word … number + counter)."""
+def _headcount_patterns() -> tuple[re.Pattern[str], ...]:
+    """(number … staff noun, staff word … number, CJK staff word … number + counter,
+    CJK number + counter … staff word)."""
     tables = standardize_tables()
     multipliers = "|".join(re.escape(m) for m in sorted(tables.headcount_multipliers,
                                                           key=len, reverse=True))
@@ -114,7 +115,9 @@ def _headcount_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[
     cjk_words = "|".join(re.escape(w) for w in tables.staff_before if not w.isascii())
     counters = "".join(tables.cjk_counters)
     cjk = re.compile(rf"(?:{cjk_words})[^。\n\d]{{0,6}}?{amount}[{counters}]")
-    return after, before, cjk
+    # or the number first: "800名员工", "約300名の社員", "450명의 직원"
+    cjk_first = re.compile(rf"{amount}\s?[{counters}](?:の|의)?\s?(?:{cjk_words})")
+    return after, before, cjk, cjk_first
 
 
 def _amount(digits: str | None, unit: str | None) -> int | None:
@@ -159,8 +162,8 @@ def headcount_in_text(text: object) -> tuple[int | None, tuple[int, int | None] 
     prose = _with_round_numbers(clean_text(text))
     if not prose:
         return None, None
-    after, before, cjk = _headcount_patterns()
-    for pattern in (after, cjk, before):
+    after, before, cjk, cjk_first = _headcount_patterns()
+    for pattern in (after, cjk, cjk_first, before):
         match = pattern.search(prose)
         if match is None:
             continue
