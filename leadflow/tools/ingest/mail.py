@@ -161,7 +161,7 @@ def _marker_line(kind: str) -> re.Pattern[str]:
 
 # The first words of an attribution line wrapped over two lines ("On Mon, Nov 16, 2026 at 9:12 AM
 # Marissa Cole <" / "marissa.cole@…> wrote:").
-_ATTRIBUTION_OPENER = re.compile(r"^[ \t]*(?:On|Am|Le|El|Em|Il|Op|W dniu|Den|Dne|På|Op)\s+\S")
+_ATTRIBUTION_OPENER = re.compile(r"^[ \t]*(?:On|Am|Le|El|Em|Il|Op|W dniu|Den|Dne|På)\s+\S")
 
 
 @cache
