@@ -213,20 +213,20 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         n = CriterionProposal(band="clear_improvement", strength=0.2, evidence=dated)
     elif nice := find(need, "nice_phrases"):
         n = CriterionProposal(band="nice_to_have", strength=0.4, evidence=quote(text, nice))
-    elif not _not_buying(text, budget) and own_request(
-            lead.get("inquiry") or "", text, need.settings.get("own_words_min", 6)) and (
-            tool := contains_phrase(text, need.phrases.get("current_tool_phrases", ()))):
-        # a buyer naming the tools they work with now describes a job to improve
-        n = CriterionProposal(band="clear_improvement", strength=0.0, evidence=quote(text, tool))
     elif not _not_buying(text, budget) and (
             asked := own_request(lead.get("inquiry") or "", text,
                                  need.settings.get("own_words_min", 6))):
-        # a buyer wrote to us in their own words, in no words we know: an interest, which is
-        # at least a nice-to-have; "unclear" is for leads that say nothing of their own, for
-        # writers who are not buying ("not ready to buy", "is there a free plan?"); having
-        # no budget yet ("no budget allocated") says where the money stands, not that there
-        # is no interest
-        n = CriterionProposal(band="nice_to_have", strength=0.1, evidence=asked)
+        if tool := contains_phrase(text, need.phrases.get("current_tool_phrases", ())):
+            # naming the tools they work with now, they describe a job to improve
+            n = CriterionProposal(band="clear_improvement", strength=0.0,
+                                  evidence=quote(text, tool))
+        else:
+            # a buyer wrote to us in their own words, in no words we know: an interest, which
+            # is at least a nice-to-have; "unclear" is for leads that say nothing of their
+            # own, for writers who are not buying ("not ready to buy", "is there a free
+            # plan?"); having no budget yet ("no budget allocated") says where the money
+            # stands, not that there is no interest
+            n = CriterionProposal(band="nice_to_have", strength=0.1, evidence=asked)
     else:
         n = CriterionProposal(band="unclear", strength=0.5 if text.strip() else 0.0,
                               evidence=text.strip()[:160] or "no inquiry text")

@@ -133,11 +133,10 @@ def _not_before(text: str, match: re.Match[str], clause: str) -> bool:
     antes de marzo"): the earliest the purchase can be."""
     at = clause.find(match.group(0))
     head = clause[:at] if at >= 0 else ""
-    said = _BEFORE_WORD.match(match.group(0)) or _BEFORE_END.search(
-        text[max(0, match.start() - 20):match.start()])
-    if _AFTER_END.search(text[max(0, match.start() - 20):match.start()]) or \
-            _AFTER_WORD.match(match.group(0)):
+    just_before = text[max(0, match.start() - 20):match.start()]
+    if _AFTER_END.search(just_before) or _AFTER_WORD.match(match.group(0)):
         return True  # "after Christmas", "nach Ostern", "pasada la temporada": a floor too
+    said = _BEFORE_WORD.match(match.group(0)) or _BEFORE_END.search(just_before)
     return bool(said) and _NOT.search(head) is not None
 
 
@@ -218,18 +217,13 @@ def _dated_matches(text: str, reference: date, criterion: Criterion,
         found.append((_months_between(reference, year, month, day), match))
     for match in _CJK_QUARTER.finditer(text):
         nth = _CJK_DIGIT.get(match.group(2)) or int(match.group(2))
-        month = nth * 3 - 1
-        year = int(match.group(1)) if match.group(1) else (
-            reference.year + (1 if month < reference.month - 1 else 0))
-        found.append((_months_between(reference, year, month, 15), match))
+        found.append((_period_middle(reference, nth * 3 - 1, match.group(1)), match))
     for match in _QUARTER.finditer(text):
         quarter = (int(match.group(1) or match.group(4)) if match.group(1) or match.group(4)
                    else _ORDINAL_QUARTER[match.group(3).lower()] if match.group(3)
                    else _ROMAN[match.group(5).lower()] if match.group(5) else None)
         month = quarter * 3 - 1 if quarter else int(match.group(2)) * 6 - 3
-        year = int(match.group(6)) if match.group(6) else (
-            reference.year + (1 if month < reference.month - 1 else 0))
-        found.append((_months_between(reference, year, month, 15), match))
+        found.append((_period_middle(reference, month, match.group(6)), match))
     for match in _RELATIVE.finditer(text):
         amount = int(match.group(2) or match.group(1))
         weeks = match.group(3).lower().startswith(("week", "seman", "woch", "settim"))
@@ -237,6 +231,13 @@ def _dated_matches(text: str, reference: date, criterion: Criterion,
     found += _calendar_mentions(text, reference, criterion.settings, country)
     found += _numeric_dates(text, reference, country)
     return [(delta, match) for delta, match in found if delta >= -0.5]
+
+
+def _period_middle(reference: date, month: int, year: str | None) -> float:
+    """Months from the reference to the middle of a quarter or half (its middle `month`),
+    in the written year, else the next one that has not ended."""
+    year_n = int(year) if year else reference.year + (1 if month < reference.month - 1 else 0)
+    return _months_between(reference, year_n, month, 15)
 
 
 # Dates in digits: "31.03.2027", "31/03/2027", "03/31/2027", "2027-03-31" (a time after it,
@@ -424,12 +425,11 @@ def non_buyer_said(text: str, authority: Criterion) -> re.Match[str] | None:
     (`own_project_words` just before the phrase); else an existing customer's support case
     (`support_case`)."""
     phrases = authority.phrases.get("non_buyer_phrases", ())
-    if contains_phrase(text, phrases) is None:
-        return _non_buyer_pattern(text, authority) or support_case(text, authority)
-    own = _own_project(tuple(authority.settings.get("own_project_words", ())))
-    for match in phrase_regex(phrases).finditer(text):
-        if own is None or not own.search(text, max(0, match.start() - 30), match.start()):
-            return match
+    if contains_phrase(text, phrases) is not None:
+        own = _own_project(tuple(authority.settings.get("own_project_words", ())))
+        for match in phrase_regex(phrases).finditer(text):
+            if own is None or not own.search(text, max(0, match.start() - 30), match.start()):
+                return match
     return _non_buyer_pattern(text, authority) or support_case(text, authority)
 
 
