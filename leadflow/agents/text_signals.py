@@ -11,6 +11,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from leadflow.agents.disguise import CJK as NO_SPACES
 from leadflow.agents.money import MONEY
 from leadflow.agents.sentences import SENTENCES as SENTENCES
 from leadflow.agents.sentences import YEAR, clause_of, negated
@@ -407,14 +408,11 @@ def own_request(inquiry: str, text: str, min_words: int) -> str | None:
     return next((s for s in own if _words(s) >= 4), own[0])[:240]
 
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-
-
 def _words(sentence: str) -> int:
     """Words in a sentence; in scripts written without spaces, two characters count as one
     (about a word in Chinese and Japanese)."""
-    cjk = len(_CJK.findall(sentence))
-    return len(_CJK.sub(" ", sentence).split()) + cjk // 2
+    cjk = len(NO_SPACES.findall(sentence))
+    return len(NO_SPACES.sub(" ", sentence).split()) + cjk // 2
 
 
 def non_buyer_said(text: str, authority: Criterion) -> re.Match[str] | None:
