@@ -159,9 +159,13 @@ def _marker_line(kind: str) -> re.Pattern[str]:
     return re.compile(rf"^[ \t>]*[-_=*~ ]*(?:{words})[ \t]*[-_=*~:：]*[ \t]*$", re.IGNORECASE)
 
 
-# The first words of an attribution line wrapped over two lines ("On Mon, Nov 16, 2026 at 9:12 AM
-# Marissa Cole <" / "marissa.cole@…> wrote:").
-_ATTRIBUTION_OPENER = re.compile(r"^[ \t]*(?:On|Am|Le|El|Em|Il|Op|W dniu|Den|Dne|På)\s+\S")
+@cache
+def _attribution_opener() -> re.Pattern[str]:
+    """The first words of an attribution line wrapped over two lines (standardize.yaml
+    `mail.attribution_openers`), capitalised as a mail client writes them: "On", not "on"."""
+    openers = standardize_tables().mail.get("attribution_openers", ())
+    words = "|".join(re.escape(w[:1].upper() + w[1:]) for w in openers) or r"(?!)"
+    return re.compile(rf"^[ \t]*(?:{words})\s+\S")
 
 
 @cache
@@ -213,8 +217,8 @@ def split_embedded(body: str, subject: str = "") -> tuple[str, list[tuple[str, s
         elif _attribution_line().search(lines[i]) and i + 1 < len(lines):
             # "On …, Marissa Cole <…> wrote:" (perhaps wrapped from the line above it), then
             # the quoted message: no header block, the sender is on that line
-            opener = i - 1 if (i > 0 and _ATTRIBUTION_OPENER.match(lines[i - 1])
-                               and not _ATTRIBUTION_OPENER.match(lines[i])) else i
+            opener = i - 1 if (i > 0 and _attribution_opener().match(lines[i - 1])
+                               and not _attribution_opener().match(lines[i])) else i
             attribution = " ".join(lines[opener:i + 1])
             if re.search(r"@|\d", attribution):  # a date or an address: a mail client's line
                 starts.append((opener, i + 1, i + 1, kept, attribution))
