@@ -278,7 +278,9 @@ class StandardizeConfig(_Frozen):
     staff_nouns: tuple[str, ...] = ()
     staff_before: tuple[str, ...] = ()
     headcount_multipliers: dict[str, int] = Field(default_factory=dict)
+    staff_abbreviations: tuple[str, ...] = ()
     cjk_counters: tuple[str, ...] = ()
+    cjk_more_than: tuple[str, ...] = ()
     approximate_numbers: dict[str, int] = Field(default_factory=dict)
     lower_bound_words: tuple[str, ...] = ()
     upper_bound_words: tuple[str, ...] = ()
@@ -310,7 +312,9 @@ def load_standardize(path: Path | None = None) -> StandardizeConfig:
         staff_before=tuple(raw["headcount_in_text"]["staff_before"]),
         headcount_multipliers={str(k): int(v)
                                for k, v in raw["headcount_in_text"]["multipliers"].items()},
+        staff_abbreviations=tuple(raw["headcount_in_text"].get("staff_abbreviations") or ()),
         cjk_counters=tuple(raw["headcount_in_text"]["cjk_counters"]),
+        cjk_more_than=tuple(raw["headcount_in_text"].get("cjk_more_than") or ()),
         approximate_numbers={str(k).lower(): int(v) for k, v in
                              (raw["headcount_in_text"].get("approximate_numbers") or {}).items()},
         lower_bound_words=tuple(str(w).lower() for w in

@@ -99,8 +99,8 @@ _NUMBER = rf"(?<![\d.,])({_GROUPED}|\d+(?:[.,]\d+)?)"
 
 @cache
 def _headcount_patterns() -> tuple[re.Pattern[str], ...]:
-    """(number … staff noun, staff word … number, CJK staff word … number + counter,
-    CJK number + counter … staff word)."""
+    """(number … staff noun, number + staff abbreviation as written, CJK staff word … number
+    + counter, CJK number + counter … staff word, staff word … number)."""
     tables = standardize_tables()
     multipliers = "|".join(re.escape(m) for m in sorted(tables.headcount_multipliers,
                                                           key=len, reverse=True))
@@ -109,15 +109,20 @@ def _headcount_patterns() -> tuple[re.Pattern[str], ...]:
     nouns = "|".join(re.escape(n) for n in sorted(tables.staff_nouns, key=len, reverse=True))
     after = re.compile(rf"{amount}(?:[\s-]+(?!\d)[^\W\d]+){{0,3}}?[\s-]+(?:{nouns}|person|strong)"
                        rf"(?![\w])", re.IGNORECASE)
+    abbreviations = "|".join(re.escape(a) for a in sorted(tables.staff_abbreviations, key=len,
+                                                          reverse=True)) or "(?!)"
+    abbreviated = re.compile(rf"{amount}\s?(?:{abbreviations})(?!\w)")
     before_words = "|".join(re.escape(w) for w in tables.staff_before if w.isascii())
     before = re.compile(rf"(?<![\w])(?:{before_words})\s+(?:[^\W\d]+\s+){{0,2}}?{amount}",
                         re.IGNORECASE)
     cjk_words = "|".join(re.escape(w) for w in tables.staff_before if not w.isascii())
     counters = "".join(tables.cjk_counters)
-    cjk = re.compile(rf"(?:{cjk_words})[^。\n\d]{{0,6}}?{amount}[{counters}]")
-    # or the number first: "800名员工", "約300名の社員", "450명의 직원"
-    cjk_first = re.compile(rf"{amount}\s?[{counters}](?:の|의)?\s?(?:{cjk_words})")
-    return after, before, cjk, cjk_first
+    more = "".join(tables.cjk_more_than)
+    counted = rf"{amount}\s?[{more}]?[{counters}]" if more else rf"{amount}\s?[{counters}]"
+    cjk = re.compile(rf"(?:{cjk_words})[^。\n\d]{{0,6}}?{counted}")
+    # or the number first: "800名员工", "約300名の社員", "450명의 직원", "团队300余人"
+    cjk_first = re.compile(rf"{counted}(?:の|의)?\s?(?:{cjk_words})")
+    return after, abbreviated, cjk, cjk_first, before
 
 
 def _amount(digits: str | None, unit: str | None) -> int | None:
@@ -156,21 +161,26 @@ def _with_round_numbers(prose: str) -> str:
 def headcount_in_text(text: object) -> tuple[int | None, tuple[int, int | None] | None]:
     """The company's headcount as prose states it ("we are about 600 people", "team of 45",
     "ca. 1.200 Mitarbeiter", "従業員約780名", "500-999 employees", "north of 5k staff",
-    "une quarantaine de salariés"), in the shape of `parse_employees`. Only a number tied to
-    a word for the company's people counts; the first such statement wins. Nothing found →
-    (None, None): no guessing."""
+    "une quarantaine de salariés", "ca. 850 MA"), in the shape of `parse_employees`. Only a
+    number tied to a word for the company's people counts. Where several are stated ("field
+    team 22 people, 9 inside, 850 MA in all"), the largest is the company's: a team is part of
+    it. Nothing found → (None, None): no guessing."""
     prose = _with_round_numbers(clean_text(text))
     if not prose:
         return None, None
-    after, before, cjk, cjk_first = _headcount_patterns()
-    for pattern in (after, cjk, cjk_first, before):
-        match = pattern.search(prose)
-        if match is None:
-            continue
-        found = _size_of(match.groups())
-        if found != (None, None):
-            return found
-    return None, None
+    best: tuple[int | None, tuple[int, int | None] | None] = (None, None)
+    for pattern in _headcount_patterns():
+        for match in pattern.finditer(prose):
+            found = _size_of(match.groups())
+            if found != (None, None) and _least(found) > _least(best):
+                best = found
+    return best
+
+
+def _least(size: tuple[int | None, tuple[int, int | None] | None]) -> int:
+    """The fewest people a size allows (-1 for none): how two statements compare."""
+    count, size_range = size
+    return count if count is not None else (size_range[0] if size_range else -1)
 
 
 def _size_of(groups: tuple[str | None, ...]) -> tuple[int | None, tuple[int, int | None] | None]:

@@ -24,7 +24,9 @@ _ASKS = (
     ("title", r"(?<![\w-])(?:role|rolle|rol|ruolo|functie|title|position|job|cargo|puesto|poste|"
               r"fonction|funktion|görev|unvan|chức vụ|chức danh)(?![\w-])|stanowisk|役職"),
     ("country", r"where are you|country|based|located|país|pays|land|どちら|国"),
-    ("employees", r"how many (people|employees)|company size|team size|employees|empleados|"
+    # "how many people would use it?" asks for users, not the company's size
+    ("employees", r"how many (people|employees)(?!\s+(?:would|will|need|to)\b)|"
+                  r"company size|team size|employees|empleados|"
                   r"mitarbeiter|how (big|large)|wie groß|wie gross|quel(le)? taille|"
                   r"qué tamaño|que tamanho|quanto (è )?grande|quantas pessoas|cuántas personas|"
                   r"combien de (personnes|salariés)"),
