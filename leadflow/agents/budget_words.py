@@ -1,6 +1,6 @@
 """What a lead says about the money: a budget stated in any phrasing, hedged ("approved in
 principle", "not yet approved"), denied ("no hay presupuesto") or only talked about. BANT's
-budget rules read them; kept apart from text_signals.py so each module stays one concept.
+budget rules read them; kept apart from buyer_signals.py so each module stays one concept.
 """
 
 from __future__ import annotations

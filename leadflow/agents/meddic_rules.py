@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from leadflow.agents.buyer_signals import non_buyer_said
+from leadflow.agents.dates_in_text import dated_mentions, distant_year
 from leadflow.agents.meddic import MeddicProposal
 from leadflow.agents.money import MONEY
 from leadflow.agents.qualification import CriterionProposal
 from leadflow.agents.sentences import without_addresses
-from leadflow.agents.text_signals import dated_mentions, distant_year, non_buyer_said
 from leadflow.clock import parse_datetime
 from leadflow.config import Criterion, IcpConfig
 from leadflow.config.meddic import MeddicRules

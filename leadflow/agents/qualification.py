@@ -22,6 +22,13 @@ from leadflow.agents.budget_words import (
     budget_stated,
     budget_talked_about,
 )
+from leadflow.agents.buyer_signals import (
+    non_buyer_said,
+    own_request,
+    search_patterns,
+    someone_else_decides,
+)
+from leadflow.agents.dates_in_text import buying_date, contract_ending, distant_year, project_dated
 from leadflow.agents.evidence import enrichment_facts, is_grounded, strip_injection
 from leadflow.agents.injection import find_injections, signals, strip_spans
 from leadflow.agents.llm_step import LlmAnswer, ask_llm, provenance
@@ -30,20 +37,7 @@ from leadflow.agents.money import spend_amounts
 from leadflow.agents.review_reason import CRITERIA as CRITERIA
 from leadflow.agents.review_reason import conflict_changes_tier as conflict_changes_tier
 from leadflow.agents.review_reason import review_reason as review_reason
-from leadflow.agents.sentences import without_addresses
-from leadflow.agents.text_signals import (
-    SENTENCES,
-    affirmed,
-    buying_date,
-    contract_ending,
-    distant_year,
-    non_buyer_said,
-    own_request,
-    project_dated,
-    quote,
-    search_patterns,
-    someone_else_decides,
-)
+from leadflow.agents.sentences import SENTENCES, affirmed, quote, without_addresses
 from leadflow.clock import parse_datetime
 from leadflow.config import Criterion, IcpConfig, model_settings
 from leadflow.context import DEFAULT_RUN, LeadflowContext

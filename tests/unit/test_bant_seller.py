@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
+from leadflow.agents.dates_in_text import buying_date, contract_ending, dated_mentions
 from leadflow.agents.sentences import affirmed, negated
-from leadflow.agents.text_signals import buying_date, contract_ending, dated_mentions
 from leadflow.config import icp
 from tests.unit.test_qualification import make_lead, scored
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from leadflow.agents.budget_words import budget_denied, budget_hedged
+from leadflow.agents.buyer_signals import non_buyer_said
 from leadflow.agents.capture import extract_lead
 from leadflow.agents.qualification import (
     QualificationAgent,
@@ -16,7 +17,6 @@ from leadflow.agents.qualification import (
     words_around_injections,
 )
 from leadflow.agents.sentences import without_addresses
-from leadflow.agents.text_signals import non_buyer_said
 from leadflow.config import icp
 from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox

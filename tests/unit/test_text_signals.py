@@ -11,15 +11,11 @@ from datetime import date
 import pytest
 
 from leadflow.agents.budget_words import budget_stated
+from leadflow.agents.buyer_signals import someone_else_decides
+from leadflow.agents.dates_in_text import buying_date, dated_mentions
 from leadflow.agents.evidence import strip_injection
 from leadflow.agents.qualification import propose_rules
-from leadflow.agents.text_signals import (
-    affirmed,
-    buying_date,
-    dated_mentions,
-    quote,
-    someone_else_decides,
-)
+from leadflow.agents.sentences import affirmed, quote
 from leadflow.config import icp
 from leadflow.tools.prose import role_in_text
 from leadflow.tools.standardize import seniority_of

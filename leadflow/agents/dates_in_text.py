@@ -1,7 +1,7 @@
-"""What the qualification rules read in a lead's own words: money (converted to dollars),
-dates counted from the lead's arrival, sentences, negation ("not urgent"), a budget stated in
-any phrasing, and another person who decides. BANT's and MEDDIC's rules share them, so both
-frameworks hear the same words.
+"""Dates in a lead's own words, counted from the lead's arrival: months, quarters, spans,
+holidays and seasons, fiscal years, a contract's end, a floor ("not before March") — and
+which of them is when the lead means to buy. BANT's and MEDDIC's rules share them, so both
+frameworks hear the same dates.
 """
 
 from __future__ import annotations
@@ -11,15 +11,9 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from leadflow.agents.disguise import CJK as NO_SPACES
-from leadflow.agents.money import MONEY
-from leadflow.agents.sentences import SENTENCES as SENTENCES
-from leadflow.agents.sentences import YEAR, clause_of, negated
-from leadflow.agents.sentences import affirmed as affirmed
-from leadflow.agents.sentences import quote as quote
-from leadflow.agents.support_case import support_case
+from leadflow.agents.sentences import SENTENCES, YEAR, affirmed, clause_of, quote
 from leadflow.config import Criterion
-from leadflow.tools.standardize import contains_phrase, phrase_regex
+from leadflow.tools.standardize import contains_phrase
 
 _QUARTER = re.compile(
     r"(?i)\b(?:end of |ende |fin de |fim do |final del )?(?:q([1-4])|h([12])|"
@@ -395,94 +389,3 @@ def _months_between(reference: date, year: int, month: int, day: int) -> float:
     except ValueError:
         return -1.0
     return (target - reference).days / 30.4
-
-
-def own_request(inquiry: str, text: str, min_words: int) -> str | None:
-    """The first sentence of the lead's own message (the inquiry capture kept, still in the
-    scored text once injections are dropped) when the message has at least `min_words`
-    words; None for a lead who wrote nothing of their own (a badge scan, a bare form)."""
-    sentences = [m.group(0).strip() for m in SENTENCES.finditer(inquiry)]
-    own = [s for s in sentences if s and s in text]
-    if sum(_words(s) for s in own) < min_words:
-        return None
-    return next((s for s in own if _words(s) >= 4), own[0])[:240]
-
-
-def _words(sentence: str) -> int:
-    """Words in a sentence; in scripts written without spaces, two characters count as one
-    (about a word in Chinese and Japanese)."""
-    cjk = len(NO_SPACES.findall(sentence))
-    return len(NO_SPACES.sub(" ", sentence).split()) + cjk // 2
-
-
-def non_buyer_said(text: str, authority: Criterion) -> re.Match[str] | None:
-    """The first phrase saying the writer is not buying from us (authority
-    `non_buyer_phrases`: a student, a job seeker, a vendor pitching, a reseller, a bill or
-    data request), unless it names the writer's own new project: "go live with the new
-    partner programme" is their programme, "do you have a partner programme?" is ours
-    (`own_project_words` just before the phrase); else an existing customer's support case
-    (`support_case`)."""
-    phrases = authority.phrases.get("non_buyer_phrases", ())
-    if contains_phrase(text, phrases) is not None:
-        own = _own_project(tuple(authority.settings.get("own_project_words", ())))
-        for match in phrase_regex(phrases).finditer(text):
-            if own is None or not own.search(text, max(0, match.start() - 30), match.start()):
-                return match
-    return _non_buyer_pattern(text, authority) or support_case(text, authority)
-
-
-def _non_buyer_pattern(text: str, authority: Criterion) -> re.Match[str] | None:
-    """authority `non_buyer_patterns`: regexes for non-buyers a phrase list cannot spell
-    out ("looking for an AE/SDR role")."""
-    return next((m for p in authority.settings.get("non_buyer_patterns", ())
-                 if (m := re.search(p, text, re.IGNORECASE))), None)
-
-
-@cache
-def _own_project(words: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not words:
-        return None
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?i)(?<!\w)(?:{alternatives})\s+$")
-
-
-def someone_else_decides(text: str, authority: Criterion) -> str | None:
-    """The sentence saying that a more senior person or body decides, approves or holds
-    the budget ("I'd need to get our COO on board, she owns the budget"), or None."""
-    deciders = authority.phrases.get("decider_phrases", ())
-    decides = authority.phrases.get("decides_phrases", ())
-    for found in SENTENCES.finditer(text):
-        sentence = found.group(0)
-        if contains_phrase(sentence, decides) is None:
-            continue
-        for match in phrase_regex(deciders).finditer(sentence):
-            before = sentence[max(0, match.start() - 30):match.start()]
-            if not _OWN_RANK.search(before):  # "our CFO", "the board", not "as VP I …"
-                return sentence.strip()[:240]
-    return None
-
-
-# The writer naming their own rank ("I'm the VP", "as CFO", "als Geschäftsführer").
-_OWN_RANK = re.compile(
-    r"(?i)\b(?:i'm|i am|im|as|als|ich bin|comme|en tant que|je suis|como|soy|sou|sono|jako|"
-    r"jestem|ik ben)\s+(?:the\s+|a\s+|an\s+|der\s+|die\s+|le\s+|la\s+|el\s+|o\s+|il\s+)?"
-    r"(?:\w+\s+)?$")
-
-
-def search_patterns(text: str, criterion: Criterion) -> re.Match[str] | None:
-    """The first match of the criterion's `clear_patterns` that no negation in its clause
-    precedes or interrupts ("no approved budget yet, … in place by May", "budget isn't
-    approved yet" state no budget)."""
-    pattern = _compiled_patterns(tuple(criterion.settings.get("clear_patterns", ())))
-    if pattern is None:
-        return None
-    return next((match for match in pattern.finditer(text)
-                 if not negated(text, match.start(), match.end())), None)
-
-
-@cache
-def _compiled_patterns(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?:{p.replace('{money}', MONEY)})" for p in patterns),
-                      re.IGNORECASE)
