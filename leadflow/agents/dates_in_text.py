@@ -37,24 +37,20 @@ _CJK_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4}
 _RELATIVE = re.compile(
     r"(?i)\b(\d{1,2})(?:\s*(?:-|–|to|à|a|bis|ou|or)\s*(\d{1,2}))?\s*(months?|meses|mois|"
     r"monate?n?|mesi|weeks?|semanas|semaines|wochen|settimane)\b")
-_MONTH_CONTEXT = (r"in|by|until|before|end of|early|mid|late|from|starting|this|next|de|en|em|"
-                  r"mitte|mediados de|meados de|mi|metà|a metà|half|połowie|"
-                  r"im|bis|ende|bis ende|avant|fin|para|hasta|até|antes de|d'ici|ab|vor|zum|il|"
-                  r"entro|w|po|after|nach|tegen|voor|desde|a partir de|à partir de|après|of|"
-                  # Nordic, Indonesian
-                  r"innan|före|senast|till|från|inden|innen|før|fra|etter|efter|under|"
-                  r"bulan|pada|sebelum|akhir|awal|pertengahan|mulai|hingga|sampai")
-# A sentence ends at .!? followed by space or the end ("$1.5M" is not an end), at CJK full
-# stops, or at a blank line; a single line break does not end it (hard-wrapped emails).
+def _alternatives(words: tuple[str, ...]) -> str:
+    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
 
 
 @cache
-def _month_regex(months: tuple[tuple[str, ...], ...]) -> re.Pattern[str]:
-    names = "|".join(sorted((re.escape(n) for names in months for n in names), key=len,
-                            reverse=True))
+def _month_regex(months: tuple[tuple[str, ...], ...], context: tuple[str, ...]) -> re.Pattern[str]:
+    """A month name after a day number ("18 December") or after a word that places a date
+    (timeline `month_context_words`: "by", "Start", "od", "sebelum"), an article allowed
+    between ("before the March harvest"); a bare "may" is not a month."""
+    names = _alternatives(tuple(n for names in months for n in names))
     return re.compile(
         rf"(?i)(?:\b(\d{{1,2}})(?:st|nd|rd|th|er|º|°|\.)?\s+(?:de\s+|of\s+)?"
-        rf"|\b(?:{_MONTH_CONTEXT})[\s-]+)({names})\b"
+        rf"|\b(?:{_alternatives(context)})[\s-]+(?:(?:the|le|la|el|der|die|den|dem)\s+)?)"
+        rf"({names})\b"
         rf"(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d))?(?:,?\s+(?:de\s+)?(20\d\d))?"
     )
 
@@ -195,7 +191,8 @@ def _dated_matches(text: str, reference: date, criterion: Criterion,
     months = tuple(tuple(m) for m in criterion.settings["months"])
     index = {name.lower(): n + 1 for n, names in enumerate(months) for name in names}
     found: list[tuple[float, re.Match[str]]] = []
-    for match in _month_regex(months).finditer(text):
+    context = tuple(criterion.settings.get("month_context_words", ()))
+    for match in _month_regex(months, context).finditer(text):
         month = index[match.group(2).lower()]
         # "by March" is a deadline: before March begins, not in the middle of it
         day = int(match.group(1) or match.group(3) or (1 if _DEADLINE.match(match.group(0))
@@ -223,9 +220,23 @@ def _dated_matches(text: str, reference: date, criterion: Criterion,
         amount = int(match.group(2) or match.group(1))
         weeks = match.group(3).lower().startswith(("week", "seman", "woch", "settim"))
         found.append((amount / 4.3 if weeks else float(amount), match))
+    for match in _WEEK.finditer(text):  # "Angebot bis KW 49", "leverans vecka 6"
+        week, written = int(match.group(1)), match.group(2)
+        year = int(written) if written else reference.year + (
+            1 if week < reference.isocalendar().week - 1 else 0)
+        if 1 <= week <= date(year, 12, 28).isocalendar().week:
+            monday = date.fromisocalendar(year, week, 1)
+            found.append((_months_between(reference, year, monday.month, monday.day), match))
     found += _calendar_mentions(text, reference, criterion.settings, country)
     found += _numeric_dates(text, reference, country)
     return [(delta, match) for delta, match in found if delta >= -0.5]
+
+
+# A calendar week by its ISO number, as German and Nordic business writes dates: "KW 49",
+# "KW49/2026", "vecka 6", "uke 6", "uge 6", "viikolla 6" (English writes dates, and "week 3"
+# is as often "the third week of the pilot").
+_WEEK = re.compile(r"(?i)(?<!\w)(?:kw|vecka|veckan|uke|uka|uge|ugen|viikko|viikolla)"
+                   r"\.?\s?(\d{1,2})(?!\d|\s*(?:weeks?|wochen))(?:\s*/\s*(20\d\d))?")
 
 
 def _period_middle(reference: date, month: int, year: str | None) -> float:
@@ -287,7 +298,8 @@ def _calendar_mentions(text: str, reference: date, settings: dict[str, Any],
             year = int(match.group(1)) if match.group(1) else None
             found.append((_to_next(reference, year, on), match))
     southern = (country or "").upper() in set(settings.get("southern_hemisphere", ()))
-    context = rf"\b(?:{_MONTH_CONTEXT}|this|next|coming|the|during|over|el|la|le|der|die|den|" \
+    placing = _alternatives(tuple(settings.get("month_context_words", ())))
+    context = rf"\b(?:{placing}|this|next|coming|the|during|over|el|la|le|der|die|den|" \
               r"dieses|diesen|nächsten|próximo|próxima|prochain|questo|prossima)\s+"
     for middle, names in (settings.get("seasons") or {}).items():
         month = (int(middle) + 5) % 12 + 1 if southern else int(middle)

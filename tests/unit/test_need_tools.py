@@ -10,7 +10,7 @@ from tests.unit.test_qualification import make_lead, scored
 
 
 @pytest.mark.parametrize("text", [
-    "Our six sales people keep every enquiry in their own Excel file and we lose track of them.",
+    "Our six sales people keep every enquiry in their own Excel file and share them weekly.",
     "Hoy los pedidos de cotización llegan por WhatsApp y se quedan sin respuesta varios días.",
     "目前客户询价都在企业微信里手工转发，效率不高。",
     "Vi sköter alla förfrågningar i ett kalkylark och det blir rörigt när vi växer.",
