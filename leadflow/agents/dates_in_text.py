@@ -98,9 +98,9 @@ def buying_date(text: str, reference: date, criterion: Criterion,
             awarded.append(said)
         elif tenders and contains_phrase(labelled, tenders):
             tendered.append(said)
-        elif contains_phrase(clause, decision):
+        elif contains_phrase(labelled, decision):  # "Decision timeframe: March"
             deciding.append(said)
-        elif steps and contains_phrase(clause, steps):
+        elif steps and contains_phrase(labelled, steps):  # "Demo wanted?: yes, December"
             before.append((delta + lag, said[1]))
         else:
             plain.append(said)

@@ -10,8 +10,9 @@ from datetime import date
 
 import pytest
 
-from leadflow.agents.dates_in_text import contract_ending, dated_mentions
+from leadflow.agents.dates_in_text import buying_date, contract_ending, dated_mentions
 from leadflow.config import icp
+from leadflow.tools.ingest.form import field_for_key
 from tests.unit.test_qualification import make_lead, scored
 
 RULES = icp()
@@ -70,3 +71,14 @@ def test_losing_business_or_a_failing_tool_is_critical(text: str) -> None:
 def test_an_agreement_that_runs_out_soon_is_a_deadline() -> None:
     text = "Our service agreement with the current vendor expires on 28 February."
     assert contract_ending(text, NOV_24, NEED, TIMELINE) is not None
+
+
+def test_a_date_answering_a_demo_question_is_a_step_before_the_purchase() -> None:
+    text = "Would you like a demo?: Yes, early December"
+    months_out, _ = buying_date(text, NOV_24, TIMELINE) or (None, "")
+    assert months_out is not None and months_out > TIMELINE.settings["date_bands"]["buying_now"]
+
+
+@pytest.mark.parametrize("key", ["Acara", "Etkinlik", "Evenemang", "Wydarzenie", "Sự kiện"])
+def test_the_event_field_in_more_languages_names_the_campaign(key: str) -> None:
+    assert field_for_key(key) == "campaign"
