@@ -13,9 +13,10 @@ from typing import Any
 
 import aiosqlite
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.postgres import _ainternal
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -56,6 +57,26 @@ async def sqlite_checkpointer(path: Path) -> AsyncIterator[AsyncSqliteSaver]:
         await conn.close()
 
 
+class AtomicPostgresSaver(AsyncPostgresSaver):
+    """AsyncPostgresSaver whose multi-statement writes (a task's pending writes, a
+    checkpoint with its blobs) commit together or not at all. The stock saver pipelines them
+    on an autocommit connection, where each statement commits alone: a connection cut
+    between two of a task's rows kept its hand-off to the next node without its result, and
+    the resumed lead found a step with no output. The statements still go in one pipeline,
+    inside one transaction."""
+
+    @asynccontextmanager
+    async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[AsyncCursor[DictRow]]:
+        if not pipeline or self.pipe is not None:
+            async with super()._cursor(pipeline=pipeline) as cur:
+                yield cur
+            return
+        async with (self.lock, _ainternal.get_connection(self.conn) as conn,
+                    conn.transaction(), conn.pipeline(),
+                    conn.cursor(binary=True, row_factory=dict_row) as cur):
+            yield cur
+
+
 @asynccontextmanager
 async def postgres_checkpointer(url: str, max_size: int = 10) -> AsyncIterator[AsyncPostgresSaver]:
     """AsyncPostgresSaver on our own pool. Autocommit because the saver manages its own
@@ -71,7 +92,7 @@ async def postgres_checkpointer(url: str, max_size: int = 10) -> AsyncIterator[A
         check=AsyncConnectionPool.check_connection)
     await pool.open()
     try:
-        saver = AsyncPostgresSaver(pool)
+        saver = AtomicPostgresSaver(pool)
         async with pool.connection() as lock:
             # Several processes may open at once: one creates and migrates at a time (the
             # CRM's migrations take the same lock; see leadflow.db.LOCK_KEY_SQL).

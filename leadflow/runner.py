@@ -104,8 +104,8 @@ class BatchRunner:
                                         * random.uniform(0.5, 1.5))
                     continue
                 reason = f"processing error: {type(exc).__name__}: {exc}"[:500]
-                await asyncio.to_thread(self.tools.crm.enqueue, "manual_review", workflow_id,
-                                        reason, self.tools.clock.now(),
+                await asyncio.to_thread(self.tools.crm.hold_for_review, workflow_id, reason,
+                                        self.tools.clock.now(),
                                         {"item": item_excerpt(item, 2000)})
                 return error_outcome(item, workflow_id, reason), "error"
         raise AssertionError("unreachable: the last attempt returns")
@@ -116,9 +116,14 @@ class BatchRunner:
         snapshot = await self.graph.aget_state(config)
         if (known := thread_outcome(snapshot)) is not None:
             return known
-        how = "resumed" if snapshot.next else "processed"
+        # A thread with a checkpoint goes on from it. Its `next` is empty when every task of
+        # its last step had stored its writes but the checkpoint after them was lost (a cut
+        # connection): given the item again, the supervisor would start over on a lead it
+        # had already begun; resumed, LangGraph applies those writes and goes on.
+        started = snapshot.created_at is not None
+        how = "resumed" if started else "processed"
         result: dict[str, Any] = await self.graph.ainvoke(
-            None if snapshot.next else {"item": item}, config,
+            None if started else {"item": item}, config,
             context=self.context, durability=self.durability,
         )
         if "__interrupt__" in result:

@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from leadflow.tools.crm.base import StoreBase
-from leadflow.tools.crm.schema import QueueItem
+from leadflow.tools.crm.schema import Lead, QueueItem
 from leadflow.tools.crm_reads import INTAKE, QUEUES
 
 
@@ -26,16 +26,30 @@ class QueueStore(StoreBase):
         if queue not in QUEUES:
             raise ValueError(f"unknown queue {queue!r}")
         with self.transaction() as conn:
-            if self._insert_ignore(conn, QueueItem.__table__, {
-                    "queue": queue, "lead_id": lead_id, "reason": reason,
-                    "payload": dict(payload) if payload else None, "created_at": now}):
-                return True
-            reopened = conn.execute(update(QueueItem).where(
-                QueueItem.queue == queue, QueueItem.lead_id == lead_id,
-                QueueItem.resolved_at.is_not(None)).values(
-                resolved_at=None, reason=reason, created_at=now,
-                payload=dict(payload) if payload else None))
-            return bool(reopened.rowcount)
+            return self._file(conn, queue, lead_id, reason, now, payload)
+
+    def _file(self, conn: Connection, queue: str, lead_id: str, reason: str, now: datetime,
+              payload: Mapping[str, Any] | None) -> bool:
+        if self._insert_ignore(conn, QueueItem.__table__, {
+                "queue": queue, "lead_id": lead_id, "reason": reason,
+                "payload": dict(payload) if payload else None, "created_at": now}):
+            return True
+        reopened = conn.execute(update(QueueItem).where(
+            QueueItem.queue == queue, QueueItem.lead_id == lead_id,
+            QueueItem.resolved_at.is_not(None)).values(
+            resolved_at=None, reason=reason, created_at=now,
+            payload=dict(payload) if payload else None))
+        return bool(reopened.rowcount)
+
+    def hold_for_review(self, lead_id: str, reason: str, now: datetime,
+                        payload: Mapping[str, Any] | None = None) -> None:
+        """A lead nobody could process: its manual-review item, and — if capture had created
+        it and nothing settled it — its status, in one transaction, so the CRM never holds a
+        lead without one (SPEC §6)."""
+        with self.transaction() as conn:
+            self._file(conn, "manual_review", lead_id, reason, now, payload)
+            conn.execute(update(Lead).where(Lead.id == lead_id, Lead.status.is_(None))
+                         .values(status="manual_review", status_reason=reason, updated_at=now))
 
     def record_intake(self, items: Sequence[tuple[str, Mapping[str, Any]]], reason: str,
                       now: datetime) -> None:
