@@ -249,10 +249,10 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     elif six := find(timeline, "six_month_phrases"):
         t = CriterionProposal(band="within_6_months", strength=0.5, evidence=quote(text, six))
     elif distant:
-        t = CriterionProposal(band="unclear_or_distant", strength=0.3,
+        t = CriterionProposal(band="unclear_or_distant", strength=0.2,
                               evidence=quote(text, distant))
-    else:
-        t = CriterionProposal(band="unclear_or_distant", strength=0.5,
+    else:  # nothing said of when scores as low as a distant date
+        t = CriterionProposal(band="unclear_or_distant", strength=0.2,
                               evidence="no timeline stated")
     return BantProposal(budget=b, authority=a, need=n, timeline=t, conflicts=conflicts)
 
