@@ -82,3 +82,8 @@ def test_a_date_answering_a_demo_question_is_a_step_before_the_purchase() -> Non
 @pytest.mark.parametrize("key", ["Acara", "Etkinlik", "Evenemang", "Wydarzenie", "Sự kiện"])
 def test_the_event_field_in_more_languages_names_the_campaign(key: str) -> None:
     assert field_for_key(key) == "campaign"
+
+
+def test_breaking_into_a_market_is_no_failure() -> None:
+    text = "We are breaking into the Nordic market next year and want to learn more."
+    assert scored(make_lead(text), text)["need"]["band"] != "critical"
