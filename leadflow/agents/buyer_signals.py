@@ -12,6 +12,7 @@ from leadflow.agents.money import MONEY
 from leadflow.agents.sentences import SENTENCES, negated
 from leadflow.agents.support_case import support_case
 from leadflow.config import Criterion
+from leadflow.tools.alternation import alternation
 from leadflow.tools.standardize import contains_phrase, phrase_regex
 
 
@@ -60,8 +61,7 @@ def _non_buyer_pattern(text: str, authority: Criterion) -> re.Match[str] | None:
 def _own_project(words: tuple[str, ...]) -> re.Pattern[str] | None:
     if not words:
         return None
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?i)(?<!\w)(?:{alternatives})\s+$")
+    return re.compile(rf"(?i)(?<!\w)(?:{alternation(words)})\s+$")
 
 
 def someone_else_decides(text: str, authority: Criterion) -> str | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from leadflow.agents.sentences import SENTENCES, YEAR, affirmed, clause_of, quote
 from leadflow.config import Criterion
+from leadflow.tools.alternation import alternation
 from leadflow.tools.standardize import contains_phrase
 
 _QUARTER = re.compile(
@@ -37,19 +38,15 @@ _CJK_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4}
 _RELATIVE = re.compile(
     r"(?i)\b(\d{1,2})(?:\s*(?:-|–|to|à|a|bis|ou|or)\s*(\d{1,2}))?\s*(months?|meses|mois|"
     r"monate?n?|mesi|weeks?|semanas|semaines|wochen|settimane)\b")
-def _alternatives(words: tuple[str, ...]) -> str:
-    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
-
-
 @cache
 def _month_regex(months: tuple[tuple[str, ...], ...], context: tuple[str, ...]) -> re.Pattern[str]:
     """A month name after a day number ("18 December") or after a word that places a date
     (timeline `month_context_words`: "by", "Start", "od", "sebelum"), an article allowed
     between ("before the March harvest"); a bare "may" is not a month."""
-    names = _alternatives(tuple(n for names in months for n in names))
+    names = alternation(tuple(n for names in months for n in names))
     return re.compile(
         rf"(?i)(?:\b(\d{{1,2}})(?:st|nd|rd|th|er|º|°|\.)?\s+(?:de\s+|of\s+)?"
-        rf"|\b(?:{_alternatives(context)})[\s-]+(?:(?:the|le|la|el|der|die|den|dem)\s+)?)"
+        rf"|\b(?:{alternation(context)})[\s-]+(?:(?:the|le|la|el|der|die|den|dem)\s+)?)"
         rf"({names})\b"
         rf"(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d))?(?:,?\s+(?:de\s+)?(20\d\d))?"
     )
@@ -298,7 +295,7 @@ def _calendar_mentions(text: str, reference: date, settings: dict[str, Any],
             year = int(match.group(1)) if match.group(1) else None
             found.append((_to_next(reference, year, on), match))
     southern = (country or "").upper() in set(settings.get("southern_hemisphere", ()))
-    placing = _alternatives(tuple(settings.get("month_context_words", ())))
+    placing = alternation(tuple(settings.get("month_context_words", ())))
     context = rf"\b(?:{placing}|this|next|coming|the|during|over|el|la|le|der|die|den|" \
               r"dieses|diesen|nächsten|próximo|próxima|prochain|questo|prossima)\s+"
     for middle, names in (settings.get("seasons") or {}).items():
@@ -314,7 +311,7 @@ def _calendar_mentions(text: str, reference: date, settings: dict[str, Any],
     found += _fiscal_mentions(text, reference, settings.get("fiscal_year") or {}, country)
     next_year = "|".join(re.escape(p) for p in settings.get("next_year", ()))
     for part in (settings.get("year_parts") or {}).values():
-        words = "|".join(re.escape(w) for w in sorted(part["names"], key=len, reverse=True))
+        words = alternation(tuple(part["names"]))
         pattern = re.compile(
             rf"(?i)(?<!\w)(?:{words})(?:[\s-]+(?:of|de|del|do|da|des|di|van|von)(?:\s+the)?)?"
             rf"[\s-]*(?:(20\d\d)\b|({next_year})(?!\w))" if next_year else

@@ -13,6 +13,7 @@ import re
 from functools import cache
 
 from leadflow.config import Criterion
+from leadflow.tools.alternation import alternation
 from leadflow.tools.standardize import contains_phrase
 
 
@@ -22,8 +23,7 @@ def _ticket_number(words: tuple[str, ...]) -> re.Pattern[str] | None:
     "Account # is CV-20931", "chamado nº 5521", "工单号：88812"."""
     if not words:
         return None
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?i)(?<!\w)(?:{alternatives})\.?\s*(?:(?:#|no\.?|nr\.?|nº|number|"
+    return re.compile(rf"(?i)(?<!\w)(?:{alternation(words)})\.?\s*(?:(?:#|no\.?|nr\.?|nº|number|"
                       rf"num\.?|id|号|番号)\s*)?(?:is\s+|:\s*|：\s*)?#?[A-Z]{{0,4}}-?\d{{3,}}")
 
 

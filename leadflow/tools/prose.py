@@ -12,6 +12,7 @@ from functools import cache
 import phonenumbers
 
 from leadflow.config import standardize_tables
+from leadflow.tools.alternation import alternation
 from leadflow.tools.roles import role_in_text as role_in_text  # read here by its callers
 from leadflow.tools.standardize import (
     MAX_EMPLOYEES,
@@ -102,15 +103,13 @@ def _headcount_patterns() -> tuple[re.Pattern[str], ...]:
     """(number … staff noun, number + staff abbreviation as written, CJK staff word … number
     + counter, CJK number + counter … staff word, staff word … number)."""
     tables = standardize_tables()
-    multipliers = "|".join(re.escape(m) for m in sorted(tables.headcount_multipliers,
-                                                          key=len, reverse=True))
+    multipliers = alternation(tuple(tables.headcount_multipliers))
     amount = (rf"{_NUMBER}(?:\s?({multipliers})(?![\w]))?\s?(\+)?"
               rf"(?:\s?(?:-|–|to|bis|a|à|〜|~)\s?{_NUMBER}(?:\s?({multipliers})(?![\w]))?)?")
-    nouns = "|".join(re.escape(n) for n in sorted(tables.staff_nouns, key=len, reverse=True))
+    nouns = alternation(tables.staff_nouns)
     after = re.compile(rf"{amount}(?:[\s-]+(?!\d)[^\W\d]+){{0,3}}?[\s-]+(?:{nouns}|person|strong)"
                        rf"(?![\w])", re.IGNORECASE)
-    abbreviations = "|".join(re.escape(a) for a in sorted(tables.staff_abbreviations, key=len,
-                                                          reverse=True)) or "(?!)"
+    abbreviations = alternation(tables.staff_abbreviations) or "(?!)"
     abbreviated = re.compile(rf"{amount}\s?(?:{abbreviations})(?!\w)")
     before_words = "|".join(re.escape(w) for w in tables.staff_before if w.isascii())
     before = re.compile(rf"(?<![\w])(?:{before_words})\s+(?:[^\W\d]+\s+){{0,2}}?{amount}",
@@ -143,7 +142,7 @@ def _approximate_number() -> re.Pattern[str] | None:
     words = standardize_tables().approximate_numbers
     if not words:
         return None
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    alternatives = alternation(tuple(words))
     # "une quarantaine de", "una ventina di", "a dozen", "ein Dutzend"
     return re.compile(rf"(?<![\w])(?:(?:une?|una|a|ein|um|uma)\s+)?({alternatives})"
                       rf"(?:\s+(?:de|d'|d’|di|of|do|da))?\s*(?=[^\W\d])", re.IGNORECASE)
@@ -212,8 +211,7 @@ _SOLO_VALUE = re.compile(
 def _size_value_pattern() -> re.Pattern[str]:
     """A size field's value: an optional bound word, then a number or a range."""
     tables = standardize_tables()
-    multipliers = "|".join(re.escape(m) for m in sorted(tables.headcount_multipliers,
-                                                          key=len, reverse=True))
+    multipliers = alternation(tuple(tables.headcount_multipliers))
     amount = (rf"{_NUMBER}(?:\s?({multipliers})(?![\w]))?\s?(\+)?"
               rf"(?:\s?(?:-|–|to|bis|a|à|〜|~|y)\s?{_NUMBER}(?:\s?({multipliers})(?![\w]))?)?")
     lower = "|".join(re.escape(w) for w in tables.lower_bound_words)
