@@ -30,9 +30,9 @@ from leadflow.tools.ingest import item_text, storable_item
 
 DATASETS_DIR = Path("evals/datasets")
 REPORTS_DIR = Path("evals/reports")
-# The datasets' leads arrive 2026-11-16..27; out-of-office windows and timelines are judged
+# The datasets' leads arrive 2026-11-16..12-04; out-of-office windows and timelines are judged
 # at this moment (after the last arrival) so runs are reproducible whatever day they happen.
-EVAL_NOW = datetime(2026, 11, 27, 23, 0, tzinfo=UTC)
+EVAL_NOW = datetime(2026, 12, 4, 23, 0, tzinfo=UTC)
 
 
 def dataset_path(name: str) -> Path:
