@@ -1,6 +1,5 @@
 """The chat-transcript parser: fields from the bot's questions and the visitor's answers,
-plus what the visitor says unasked ('I'm Ana, CTO at Acme'); the company's size said in
-passing is read by capture from the whole chat (tools.prose).
+plus what the visitor says unasked ('I'm Ana, CTO at Acme', '200 employees').
 """
 
 from __future__ import annotations
@@ -52,7 +51,13 @@ _ASK_FOR = re.compile(
     r"(?i:\bask for|\bdemandez|\bdemander|\bpregunte por|\bpreguntar por|\bpregunta por|"
     r"\bpergunte por|\bperguntar por|\bfragen sie nach|\bverlangen sie)\s+"
     r"([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2})")
+_HEADCOUNT = re.compile(
+    r"(?i)(?:~|about |around |approx\.? |ca\. )?(?<![\d,.])(\d[\d,.]*)\+?\s*"
+    r"(?:people|employees|staff|mitarbeiter(?:innen)?|empleados|funcionários|colaboradores|"
+    r"salariés|personnes)\b"
+)
 # A clause starts after punctuation + lowercase; "Sp. z o.o." and "Co., Ltd" are not breaks.
+_TEAM_SIZE = re.compile(r"(?i)\bteam|equipo|equipe|abteilung")
 _CLAUSE_BREAK = re.compile(r"(?:[,;:!?]|(?<!\b\w\w)(?<!\b\w)\.|\s[-–])\s+(?=[a-z¿¡])|\s+\(")
 _ROLE = r"(?:,|\bas|\bI'm|\bI am|\bwork as|^)\s*(?:the\s+|an?\s+)?([^\W\d][\w&/ .-]{1,60}?)\s+"
 _COMPANY_END = r"(?=[,.;!()]|\s+\(|\s+(?:and|in|y|und|et|e)\b|$)"
@@ -347,6 +352,10 @@ def parse_chat(payload: object) -> ParsedFields:
                 out.setdefault(field, value)  # type: ignore[misc]
         if (with_company := _COMPANY_INTRO.search(text)) and "company" not in out:
             out["company"] = with_company.group(1).strip()
+        size = _HEADCOUNT.search(text)
+        if "employees" not in out and size and not _TEAM_SIZE.search(
+                text[max(0, size.start() - 30):size.start()]):  # "my team (8 people)"
+            out["employees"] = size.group(1)
         asked = []
     if not introduced and "full_name" not in out and "last_name" not in out:
         # a turn that is only a name ("Sabine Kretschmer"), confirmed by the address
