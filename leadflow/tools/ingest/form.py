@@ -111,6 +111,7 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
     extra: list[str] = []
     unnamed: list[str] = []  # values of unrecognised keys, for the structural inquiry
     numbered: list[tuple[str, str]] = []  # values under builder-numbered keys ('input_2')
+    unknown: list[tuple[str, str]] = []  # short values under other keys no table knows
     for key, value in fields.items():
         text = clean_text(strip_html(value) if isinstance(value, str) else value)
         if not text:
@@ -122,6 +123,8 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
             unnamed.append(text)
         if field is None and is_numbered_key(_norm_key(key)):
             numbered.append((_norm_key(key), text))
+        elif field is None and not _prose(text):
+            unknown.append((_norm_key(key), text))
         if field == "utm":
             utm[_norm_key(key)] = text
             if _norm_key(key) == "utm_campaign":
@@ -140,6 +143,11 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
             extra.append(f"{clean_text(key)}: {text}")
     if numbered:
         fields_by_shape(numbered, out)
+    if unknown and "email" not in out and "phone" not in out:
+        # a form whose keys are in a language no table knows ("البريد الإلكتروني",
+        # "Електронна пошта"): the values' shapes still say which is the address, the
+        # number, the title and the company
+        fields_by_shape(unknown, out)
     if utm:
         out["utm"] = utm
     if "inquiry" not in out and unnamed:
