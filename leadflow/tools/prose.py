@@ -282,12 +282,13 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
     # a sentence that ran on after the name ("Harbourside Physio Group. easiest is phone"),
     # and a full stop that ends the sentence, not an abbreviation ("Hoteles Mar Caribe.")
     forms = [m.span() for m in _legal_form_regex().finditer(name)]  # "Sp. z o.o." stays
-    for stop in re.finditer(r"(?<=\w\w)\.\s+(?=[a-z])", name):
+    for stop in re.finditer(r"(?<=\w\w\w\w)\.\s+(?=[a-z])", name):  # not "San. ve Tic."
         if not any(start <= stop.start() < end for start, end in forms):
             name = name[:stop.start()]
             break
     last = name.rsplit(" ", 1)[-1]
-    if name.endswith(".") and len(last) > 4 and not has_legal_form(last):
+    if name.endswith(".") and len(last) > 4 and "." not in last[:-1] \
+            and not _ends_with_legal_form(name):  # "S.A.C." is an abbreviation
         name = name[:-1]
     match = _COMPANY_TAIL.search(name)
     if match is None or match.start() == 0:
@@ -309,14 +310,18 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
     return name
 
 
-_TRANSLITERATED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae",
+# letters no accent folding reaches ('Bałtyk' → 'baltyk', 'Kırşehir' → 'kirsehir')
+_UNDECOMPOSED = {"ł": "l", "đ": "d", "ı": "i", "ß": "ss", "æ": "ae", "ø": "o", "œ": "oe"}
+_TRANSLITERATED = str.maketrans({**_UNDECOMPOSED, "ä": "ae", "ö": "oe", "ü": "ue",
                                  "ø": "oe", "å": "aa"})
+_PLAIN = str.maketrans(_UNDECOMPOSED)
 
 
-def _folded_words(text: str) -> list[str]:
+def _folded_words(text: str, table: dict[int, str] = _TRANSLITERATED) -> list[str]:
     """Lower-case words without accents; German and Nordic letters as domains spell them
-    ('Altenbrück' → 'altenbrueck', 'Søndergaard' → 'soendergaard')."""
-    folded = unicodedata.normalize("NFKD", text.lower().translate(_TRANSLITERATED))
+    ('Altenbrück' → 'altenbrueck', 'Søndergaard' → 'soendergaard'), or with `_PLAIN`
+    as other languages' domains do ('Örme' → 'orme')."""
+    folded = unicodedata.normalize("NFKD", text.lower().translate(table))
     plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return [w for w in re.split(r"[^a-z0-9]+", plain) if w]
 
@@ -353,7 +358,12 @@ def spelled_by_domain(name: str | None, domain: str | None) -> bool:
     if not name or not domain:
         return False
     stem = domain_stem(domain)
-    words = _folded_words(name)[:8]
+    german, plain = _folded_words(name)[:8], _folded_words(name, _PLAIN)[:8]
+    return _spells(stem, german) or (plain != german and _spells(stem, plain))
+
+
+def _spells(stem: str, words: list[str]) -> bool:
+    """`spelled_by_domain` for one folding of the name's words."""
     if len(stem) < 4 or not words:
         return False
     if any(len(w) >= 4 and w in stem for w in words) and len(stem) <= 24:
@@ -397,12 +407,25 @@ def company_in_text(text: object, domain: str | None) -> str | None:
     prose = clean_text(text)
     if not prose or not domain:
         return None
-    found = [m.group(0).rstrip(",") for m in _CAPITALISED_RUN.finditer(prose)]
-    found = [run if has_legal_form(run.rsplit(" ", 1)[-1]) else run.rstrip(".")  # "Inc."
+    found = [_with_legal_form(prose, m.start(), m.group(0).rstrip(","))
+             for m in _CAPITALISED_RUN.finditer(prose)]
+    found = [run if _ends_with_legal_form(run) else run.rstrip(".")  # "Inc."
              for run in found]
     spelled = [_without_speaker(run, domain) for run in found
                if len(run) <= 60 and spelled_by_domain(run, domain)]
     return max(spelled, key=len, default=None)
+
+
+def _with_legal_form(prose: str, start: int, run: str) -> str:
+    """A run of capitalised words with the legal form that goes on in lower case after its
+    last word ("Wrzesiński Systemy Sp. z o.o.", "Sierra Madre S.A. de C.V.")."""
+    last = start + run.rfind(" ") + 1
+    legal = _legal_form_regex().match(prose, last)
+    return prose[start:legal.end()] if legal and legal.end() > start + len(run) else run
+
+
+def _ends_with_legal_form(name: str) -> bool:
+    return any(m.end() == len(name) for m in _legal_form_regex().finditer(name))
 
 
 _PARTICLE = re.compile(r"\s+(?:von|from|de|da|di|van|of)\s+")
