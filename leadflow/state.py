@@ -82,7 +82,8 @@ class LeadState(TypedDict, total=False):
     # supervisor hands a routed lead to its disposition; absent while no model is promoted.
     conversion: dict[str, Any] | None
     # A repeat inquiry from this lead (same email), merged into its thread (leadflow/repeat.py):
-    # {"item", "fingerprint", "workflow_id" (the repeat item's own), "received_at"}. Set while
+    # {"item", "fingerprint", "workflow_id" (the repeat item's own), "received_at", and after
+    # capture "text": the newest message alone, which qualification lets win). Set while
     # the repeat pass runs and kept after it; `touches` lists every fingerprint merged, so a
     # replayed hand-off merges nothing twice.
     touch: dict[str, Any] | None

@@ -381,6 +381,7 @@ class CaptureAgent:
                                            parsed.get("text", ""))
         flags = [*meta.flags, *flags, *item_flags(item)]
         text = parsed.get("text", "")
+        newest_text = text
         if touch:
             record = merged_record(state["lead"], record)
             text = "\n\n".join(filter(None, (state.get("lead_text"), text)))
@@ -401,6 +402,8 @@ class CaptureAgent:
             "account": {"id": write.account_id, "owner": write.account_owner,
                         "matched_by": write.account_matched_by},
         }
+        if touch:  # the newest message on its own, for qualification (agents/newest_touch.py)
+            update["touch"] = {**touch, "text": newest_text}
         if problem:
             return StepOutput("failure", update, error=problem, notes=problem,
                               flags=[*flags, "capture_failed"], **decided)

@@ -34,6 +34,7 @@ from leadflow.agents.injection import find_injections, signals, strip_spans
 from leadflow.agents.llm_step import LlmAnswer, ask_llm, provenance
 from leadflow.agents.money import money_amounts as money_amounts
 from leadflow.agents.money import spend_amounts
+from leadflow.agents.newest_touch import newest_stated
 from leadflow.agents.review_reason import CRITERIA as CRITERIA
 from leadflow.agents.review_reason import conflict_changes_tier as conflict_changes_tier
 from leadflow.agents.review_reason import review_reason as review_reason
@@ -414,8 +415,12 @@ class QualificationAgent:
         lead = state["lead"]
         raw_text = "\n".join(filter(None, (lead.get("inquiry"), state.get("lead_text"))))
         text, injected = strip_injection(raw_text, tools.icp)
-        rules_bant = score_bant(
-            await self.proposer.propose(lead, text, tools.icp, tools.clock.now()), tools.icp)
+        proposal = await self.proposer.propose(lead, text, tools.icp, tools.clock.now())
+        if newest := strip_injection((state.get("touch") or {}).get("text") or "", tools.icp)[0]:
+            # a repeat inquiry: what the newest message states wins (agents/newest_touch.py)
+            proposal = newest_stated(proposal, await self.proposer.propose(
+                lead, newest, tools.icp, tools.clock.now()), newest)
+        rules_bant = score_bant(proposal, tools.icp)
         if injected and (around := words_around_injections(raw_text, tools.icp)) is not None:
             # the lead's own answers after an injection may lower a score, never raise it
             rules_bant = never_above(rules_bant, score_bant(await self.proposer.propose(

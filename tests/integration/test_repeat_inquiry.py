@@ -149,3 +149,25 @@ def test_a_lead_waiting_for_review_tells_the_reviewers(
                                        waiting["lead_id"],
                                        ReviewDecision(action="approve", reviewer="vp-sales"))
     assert asyncio.run(approve())["status"] == "awaiting_followup"
+
+
+def test_what_the_newest_message_states_wins_over_what_an_earlier_one_said(
+        tools: Toolbox, checkpoints: OpenCheckpoints) -> None:
+    """'No budget, next year at the earliest' then 'our COO approved it, can we start this
+    month?': the lead now has a budget and a date — not a conflict for a person to sort out
+    (agents/newest_touch.py). What the new message says nothing of still counts."""
+    email = "ines.duarte@northwind-analytics.com"
+    earlier = form_item("N-1", **{"Work Email": email, "Job Title": "Operations Manager",
+                                  "message": "Our dispatch reports take days to build. "
+                                             "No budget for this yet, next year at the earliest."})
+    later = form_item("N-2", **{"Work Email": email,
+                                "message": "Good news: our COO approved 40k EUR for this and "
+                                           "wants it running this month. Can we talk?"})
+    first, again = run(tools, checkpoints, [earlier, later])
+    assert first["bant"]["budget"]["band"] == "unlikely"
+    assert first["bant"]["timeline"]["band"] == "unclear_or_distant"
+    bant = again["bant"]
+    assert bant["budget"]["band"] == "clear_budget" and "40k EUR" in bant["budget"]["evidence"]
+    assert bant["timeline"]["band"] == "buying_now"
+    assert "Operations Manager" in bant["authority"]["evidence"]  # the first message's title
+    assert "conflicting_signals" not in again["flags"] and again["status"] == "awaiting_followup"
