@@ -80,6 +80,21 @@ def someone_else_decides(text: str, authority: Criterion) -> str | None:
     return None
 
 
+def on_behalf_of_an_executive(text: str, authority: Criterion) -> str | None:
+    """The sentence in which the writer acts for an executive or the board ("I am writing on
+    behalf of our CFO", "Im Auftrag von Dr. Kessler, CEO der …"): the request is the
+    decision maker's own, whatever the writer's title says. None otherwise; acting for a
+    client or a colleague is not it."""
+    behalf = authority.phrases.get("on_behalf_phrases", ())
+    principals = (*authority.phrases.get("decider_phrases", ()),
+                  *authority.phrases.get("principal_phrases", ()))
+    for found in SENTENCES.finditer(text):
+        sentence = found.group(0)
+        if contains_phrase(sentence, behalf) and contains_phrase(sentence, principals):
+            return sentence.strip()[:240]
+    return None
+
+
 # The writer naming their own rank ("I'm the VP", "as CFO", "als Geschäftsführer").
 _OWN_RANK = re.compile(
     r"(?i)\b(?:i'm|i am|im|as|als|ich bin|comme|en tant que|je suis|como|soy|sou|sono|jako|"

@@ -24,6 +24,7 @@ from leadflow.agents.budget_words import (
 )
 from leadflow.agents.buyer_signals import (
     non_buyer_said,
+    on_behalf_of_an_executive,
     own_request,
     search_patterns,
     someone_else_decides,
@@ -177,7 +178,12 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     elif decision := find(authority, "decision_phrases"):
         strength = min(1.0, strength + 0.4)
         evidence = f"{evidence}; {quote(text, decision)}"
-    if band_name in ("limited", "some_influence") and (
+    if band_name == "limited" and (principal := on_behalf_of_an_executive(text, authority)):
+        # an assistant booking a call for the CFO: the decision maker's own request (a
+        # manager's or a consultant's "on behalf of" keeps their own weight)
+        band_name, strength = "significant_influence", 0.8
+        evidence = f"{evidence}; {principal}"
+    elif band_name in ("limited", "some_influence") and (
             prepares := find(authority, "recommender_phrases")):
         # "I make the recommendation, our COO signs", "as the procurement lead": the writer
         # prepares the decision another signs, a weight a junior or missing title hides
