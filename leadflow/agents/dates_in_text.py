@@ -183,13 +183,59 @@ _DEADLINE = re.compile(rf"(?i)(?:{_DEADLINES})\s")
 _DEADLINE_BEFORE = re.compile(
     rf"(?i)(?<!\w)(?:{_DEADLINES})\s+(?:(?:the|le|la|el|der|die|den|dem|o|a|il|lo)\s+)?$")
 
+@cache
+def _bare_month_regex(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A month name that is no other word, alone ("i februari", "Ocak ayında", "în martie"),
+    in the groups of `_month_regex` (no day before it)."""
+    if not names:
+        return None
+    return re.compile(rf"(?i)(?:(?!)(\d))?\b({alternation(names)})\b"
+                      rf"(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d))?(?:,?\s+(?:de\s+)?(20\d\d))?")
+
+
+def _month_matches(text: str, settings: dict[str, Any]) -> list[re.Match[str]]:
+    """Month names placed by a day or a context word, and the unambiguous ones alone."""
+    months = tuple(tuple(m) for m in settings["months"])
+    context = tuple(settings.get("month_context_words", ()))
+    placed = list(_month_regex(months, context).finditer(text))
+    taken = {m.start(2) for m in placed}
+    ambiguous = {w.lower() for w in settings.get("ambiguous_months", ())}
+    alone = tuple(name for names in months for name in names
+                  if len(name) > 3 and name.lower() not in ambiguous and not name[0].isdigit())
+    bare = _bare_month_regex(alone)
+    return placed + [m for m in (bare.finditer(text) if bare else ()) if m.start(2) not in taken]
+
+
+@cache
+def _quarter_name_regex(nouns: tuple[str, ...],
+                        ordinals: tuple[tuple[str, ...], ...]) -> re.Pattern[str] | None:
+    if not nouns or not ordinals:
+        return None
+    noun, ordinal = alternation(nouns), alternation(tuple(w for ws in ordinals for w in ws))
+    return re.compile(rf"(?i)\b(?:({ordinal})\s+(?:{noun})|(?:{noun})\s+({ordinal}))\b"
+                      rf"(?:\s*(?:of|de|del|din|года|року|عام)?\s*(20\d\d))?")
+
+
+def _quarter_names(text: str, reference: date,
+                   settings: dict[str, Any]) -> list[tuple[float, re.Match[str]]]:
+    """Quarters by an ordinal word in the languages of `quarter_names` (icp.yaml)."""
+    names = settings.get("quarter_names") or {}
+    ordinals = names.get("ordinals") or {}
+    table = tuple(tuple(ordinals.get(n) or ordinals.get(str(n)) or ()) for n in (1, 2, 3, 4))
+    pattern = _quarter_name_regex(tuple(names.get("nouns") or ()), table)
+    if pattern is None:
+        return []
+    index = {w.lower(): n + 1 for n, words in enumerate(table) for w in words}
+    return [(_period_middle(reference, index[(m.group(1) or m.group(2)).lower()] * 3 - 1,
+                            m.group(3)), m) for m in pattern.finditer(text)]
+
+
 def _dated_matches(text: str, reference: date, criterion: Criterion,
                    country: str | None) -> list[tuple[float, re.Match[str]]]:
     months = tuple(tuple(m) for m in criterion.settings["months"])
     index = {name.lower(): n + 1 for n, names in enumerate(months) for name in names}
     found: list[tuple[float, re.Match[str]]] = []
-    context = tuple(criterion.settings.get("month_context_words", ()))
-    for match in _month_regex(months, context).finditer(text):
+    for match in _month_matches(text, criterion.settings):
         month = index[match.group(2).lower()]
         # "by March" is a deadline: before March begins, not in the middle of it
         day = int(match.group(1) or match.group(3) or (1 if _DEADLINE.match(match.group(0))
@@ -207,6 +253,7 @@ def _dated_matches(text: str, reference: date, criterion: Criterion,
     for match in _CJK_QUARTER.finditer(text):
         nth = _CJK_DIGIT.get(match.group(2)) or int(match.group(2))
         found.append((_period_middle(reference, nth * 3 - 1, match.group(1)), match))
+    found += _quarter_names(text, reference, criterion.settings)
     for match in _QUARTER.finditer(text):
         quarter = (int(match.group(1) or match.group(4)) if match.group(1) or match.group(4)
                    else _ORDINAL_QUARTER[match.group(3).lower()] if match.group(3)

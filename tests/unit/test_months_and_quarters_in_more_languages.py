@@ -1,0 +1,55 @@
+"""Months and quarters as more languages write them (issue 14, sixth blind round): a month
+name that is no other word is read alone, whatever preposition or case ending the language
+puts around it ("i februari", "Ocak ayında", "в лютому"); ambiguous names still need a day
+or a placing word ("may", "Mars", "August"); a quarter by an ordinal word in either order."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from leadflow.agents.dates_in_text import _dated_matches
+from leadflow.config import icp
+
+TIMELINE = icp().bant["timeline"]
+ARRIVAL = date(2026, 11, 20)
+
+
+def months_away(text: str) -> list[float]:
+    return [round(delta, 1) for delta, _ in _dated_matches(text, ARRIVAL, TIMELINE, None)]
+
+
+@pytest.mark.parametrize(("text", "months"), [
+    ("Styrelsen fattar beslut i mars och vi vill starta i april.", None),  # ambiguous: none
+    ("Vi vill komma igång i februari.", 2.9),
+    ("Projeyi Şubat ayında başlatmayı planlıyoruz.", 2.9),
+    ("Vrem să semnăm contractul în ianuarie.", 1.8),
+    ("Rádi bychom začali v únoru.", 2.9),
+    ("Плануємо запуск у березні.", 3.8),
+    ("Решение примем в январе.", 1.8),
+    ("نخطط للبدء في يناير", 1.8),
+    ("Θέλουμε να ξεκινήσουμε τον Φεβρουάριο.", 2.9),
+])
+def test_a_month_name_that_is_no_other_word(text: str, months: float | None) -> None:
+    assert months_away(text) == ([months] if months is not None else [])
+
+
+@pytest.mark.parametrize("text", [
+    "We may look again later.", "August Meyer will join the call.",
+    "We met the Mars team last week.", "Our store Valley Mart opened in 2019.",
+])
+def test_ambiguous_names_alone_are_not_dates(text: str) -> None:
+    assert months_away(text) == []
+
+
+@pytest.mark.parametrize(("text", "months"), [
+    ("Il rollout è previsto nel secondo trimestre.", 5.8),
+    ("Målet är att vara igång under tredje kvartalet.", 8.8),
+    ("Kami ingin mulai pada kuartal pertama 2027.", 2.9),
+    ("نتوقع أن نبدأ في الربع الثاني", 5.8),
+    ("Внедрение планируем в первом квартале.", 2.9),
+    ("Wdrożenie planujemy w czwartym kwartale 2027.", 11.8),
+])
+def test_a_quarter_by_its_ordinal_in_either_order(text: str, months: float) -> None:
+    assert months_away(text) == [months]
