@@ -186,6 +186,10 @@ def parse_signature(signature: str, domain: str | None = None) -> ParsedFields:
         start = segments.index(names[0]) + 1 if names else 0
         between = [seg for seg in segments[start:company_at]
                    if not any(ch.isdigit() for ch in seg) and len(seg) < 70]
+        if names and between and _looks_like_name(between[0]) \
+                and names[0].split()[0] in between[0].split():
+            # "Thabo" signing off, then "Thabo Nkosi | …": the full name, not a title
+            out["full_name"] = between.pop(0)
         if between and names:
             out["title"] = between[0]
     elif len(segments) > 1 and names:
@@ -260,8 +264,16 @@ def _title_and_company(line: str) -> tuple[str | None, str | None]:
     contact is a confirmed C-level buyer …]")."""
     if len(line.split()) > 12 or len(line) > 100 or sum(ch.isdigit() for ch in line) >= 5:
         return None, None  # a sentence, or a number's line ("TEL 03-5555-0151（代表）")
-    if re.search(r"[:：]\s", line):
-        return None, None  # a register's entry: "Geschäftsführer: Dr. Anna Roth", "CEO: J. Doe"
+    if colon := re.search(r"[:：]\s", line):
+        # a register's entry ("Geschäftsführer: Dr. Anna Roth", "CEO: J. Doe") names someone;
+        # "Head: Business Development" is a title written with a colon
+        left, right = line[:colon.start()], line[colon.end():]
+        if (len(left.split()) <= 2 and first_matching(standardize_tables().seniority, left)
+                and right and not any(c.isdigit() for c in right)
+                and (first_matching(standardize_tables().department, right)
+                     or not _looks_like_name(right))):
+            return line, None
+        return None, None
     for sep in (" | ", " at ", " @ ", " – ", " - ", ", ", " bei ", " chez ", " en "):
         if sep in line:
             left, right = line.split(sep, 1)
