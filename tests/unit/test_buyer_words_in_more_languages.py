@@ -48,3 +48,16 @@ def test_a_stated_need(text: str) -> None:
 ])
 def test_losing_business(text: str) -> None:
     assert propose_rules(LEAD, text, RULES).need.band == "critical"
+
+
+@pytest.mark.parametrize("text", [
+    "We build a data-sync tool and would like to discuss a technology partnership with you.",
+    "Could we get a listing in your marketplace for our connector?",
+    "I cover this market at a research firm and would like a vendor briefing for our report.",
+    "Interesuje nas program partnerski dla integratorów w Polsce.",
+    "Хотим стать партнером и продавать вашу систему в Казахстане.",
+    "Kami ingin menjadi mitra resmi di Indonesia.",
+])
+def test_partners_and_analysts_are_not_buying(text: str) -> None:
+    proposal = propose_rules(LEAD, text, RULES)
+    assert proposal.need.band == "unclear" and proposal.authority.band == "limited", proposal
