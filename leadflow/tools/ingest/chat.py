@@ -90,6 +90,19 @@ _JA_INTRO = re.compile(r"([^\s、。「」]{2,30}(?:株式会社|有限会社|�
                        r"([^\s、。の]{1,6})(?:です|と申します|といいます)")
 
 
+# "東邦化成商事の営業企画課で課長をしております、森田と申します": company, a role, then the name
+_JA_ROLE_INTRO = re.compile(r"([^\s、。「」]{2,40}?)の[^、。]{0,30}?(?:しております|しています|"
+                            r"務めております|勤めております)[、,]\s?([^\s、。]{1,6}?)(?:です|と申します)")
+# A name alone before the address ("林志豪，jh.lin@…"), or "我是/我叫 林志豪，"
+_ZH_NAME = re.compile(r"^([\u4e00-\u9fff]{2,4})[，,、]\s?(?=[\w.+-]+@)"
+                      r"|我(?:是|叫)([\u4e00-\u9fff]{2,3})[，,。]")
+# Korean: "이름은 윤지혜이고", "팀장 정민호입니다" (a rank word, then the name)
+_KO_NAME = re.compile(r"이름은\s?([가-힣]{2,4}?)(?:이고|입니다|이에요|예요|라고)"
+                      r"|(?:팀장|과장|부장|차장|대리|주무관|매니저|실장|대표|이사|사원|주임|선임|책임)"
+                      r"\s([가-힣]{2,4}?)입니다")
+_KO_COMPOUND_FAMILY = ("남궁", "황보", "제갈", "선우", "독고", "사공", "서문")
+
+
 _COMPANY_NAME = re.compile(
     r"(?i)\b(?:company|business|organi[sz]ation|firm)[\s-]?name\b|\bfirmen[\s-]?name|"
     r"\bunternehmens[\s-]?name|\bname\s+(?:of\s+)?(?:your|the)\s+(?:company|business|firm)\b|"
@@ -299,6 +312,21 @@ def _addressed_name(agent_turns: list[str], address: str | None) -> tuple[str, s
     return None
 
 
+def _cjk_introduction(text: str, out: ParsedFields) -> None:
+    """A visitor naming themselves in Japanese, Chinese or Korean: a Japanese introduction
+    gives the family name (and the company before の), a Korean one the family name (its
+    first syllable) and the given name, a Chinese one the whole name (split by capture)."""
+    if ja := _JA_ROLE_INTRO.search(text):
+        out.setdefault("company", ja.group(1))
+        out["last_name"] = ja.group(2)
+    elif ko := _KO_NAME.search(text):
+        name = ko.group(1) or ko.group(2)
+        cut = 2 if name[:2] in _KO_COMPOUND_FAMILY and len(name) >= 4 else 1
+        out["last_name"], out["first_name"] = name[:cut], name[cut:]
+    elif zh := _ZH_NAME.search(text):
+        out["full_name"] = zh.group(1) or zh.group(2)
+
+
 def parse_chat(payload: object) -> ParsedFields:
     """Chat transcript → fields from bot Q&A pairs and the visitor's own words."""
     if not isinstance(payload, list):
@@ -329,6 +357,8 @@ def parse_chat(payload: object) -> ParsedFields:
             out["company"] = ja.group(1)
             out.setdefault("last_name", ja.group(2))
             asked = [f for f in asked if f not in ("company", "full_name")]
+        if not ({"full_name", "first_name", "last_name"} & out.keys()):
+            _cjk_introduction(text, out)
         for field, answer in _answers(asked, text):
             out.setdefault(field, answer)  # type: ignore[misc]
         for intro in _SELF_INTRO.finditer(text):
