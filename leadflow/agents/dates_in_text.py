@@ -69,12 +69,15 @@ def buying_date(text: str, reference: date, criterion: Criterion,
     (`tender_words`: "RFQ closing date: 4 December"); then a date in a clause about deciding
     or buying (timeline `decision_words`); a date only on a step before the purchase (a
     shortlist, a proposal, a demo: `step_words`) puts the purchase `step_lag_months` after
-    it; otherwise the soonest of the other dates and those lagged steps (a proposal wanted
-    by mid-December says more about the purchase than new stores opening in March)."""
+    it; a date on reaching the person (`contact_words`: "call me after 1 December", "in
+    meetings till Xmas") says nothing of the purchase; otherwise the soonest of the other
+    dates and those lagged steps (a proposal wanted by mid-December says more about the
+    purchase than new stores opening in March)."""
     decision = tuple(criterion.settings.get("decision_words", ()))
     steps = tuple(criterion.settings.get("step_words", ()))
     awards = tuple(criterion.settings.get("award_words", ()))
     tenders = tuple(criterion.settings.get("tender_words", ()))
+    contact = tuple(criterion.settings.get("contact_words", ()))
     lag = float(criterion.settings.get("step_lag_months", 0.0))
     awarded: list[tuple[float, str]] = []
     tendered: list[tuple[float, str]] = []
@@ -82,6 +85,8 @@ def buying_date(text: str, reference: date, criterion: Criterion,
     earliest: tuple[float, str] | None = None
     for delta, match in _dated_matches(text, reference, criterion, country):
         clause = clause_of(text, match)
+        if contact and contains_phrase(clause, contact) and not contains_phrase(clause, decision):
+            continue  # "call me after 1 December", "reachable from April": when, not a purchase
         if _not_before(text, match, clause):
             # "nothing will be bought before summer", "nicht vor März": a floor, not a
             # deadline; the purchase falls inside that period at the earliest

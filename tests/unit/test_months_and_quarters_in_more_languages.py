@@ -53,3 +53,23 @@ def test_ambiguous_names_alone_are_not_dates(text: str) -> None:
 ])
 def test_a_quarter_by_its_ordinal_in_either_order(text: str, months: float) -> None:
     assert months_away(text) == [months]
+
+
+@pytest.mark.parametrize("text", [
+    "Please call me after 1 December, I'm on holiday until then.",
+    "Bitte rufen Sie mich ab dem 7. Dezember an, vorher bin ich im Urlaub.",
+    "Pueden llamarme a partir del 10 de diciembre.",
+    "Graag bellen na 3 december.",
+])
+def test_a_date_for_reaching_the_person_is_no_buying_date(text: str) -> None:
+    from leadflow.agents.dates_in_text import buying_date
+
+    assert buying_date(text, ARRIVAL, TIMELINE) is None
+
+
+def test_a_decision_date_in_the_same_message_still_counts() -> None:
+    from leadflow.agents.dates_in_text import buying_date
+
+    text = "Call me after 1 December. We decide on the vendor by 15 January."
+    found = buying_date(text, ARRIVAL, TIMELINE)
+    assert found is not None and "15 January" in found[1]
