@@ -389,7 +389,7 @@ def _paragraph_end(text: str, at: int) -> int:
     return m.start() if m else len(text)
 
 
-_OPEN, _CLOSE = "[({<【（", "])}>】）"
+_OPEN, _CLOSE = "[({【（", "])}】）"  # not < >: "<50 staff" is no aside
 
 
 def _aside_start(text: str, paragraph_start: int, at: int) -> int | None:
