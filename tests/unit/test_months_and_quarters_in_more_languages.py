@@ -38,6 +38,7 @@ def test_a_month_name_that_is_no_other_word(text: str, months: float | None) -> 
 @pytest.mark.parametrize("text", [
     "We may look again later.", "August Meyer will join the call.",
     "We met the Mars team last week.", "Our store Valley Mart opened in 2019.",
+    "Nuestra marca crece en México.", "Nous sommes sept personnes.", "June Park will join.",
 ])
 def test_ambiguous_names_alone_are_not_dates(text: str) -> None:
     assert months_away(text) == []
