@@ -189,36 +189,40 @@ _DEADLINE_BEFORE = re.compile(
     rf"(?i)(?<!\w)(?:{_DEADLINES})\s+(?:(?:the|le|la|el|der|die|den|dem|o|a|il|lo)\s+)?$")
 
 @cache
-def _bare_month_regex(names: tuple[str, ...]) -> re.Pattern[str] | None:
+def _bare_month_regex(months: tuple[tuple[str, ...], ...],
+                      ambiguous: tuple[str, ...]) -> re.Pattern[str] | None:
     """A month name that is no other word, alone ("i februari", "Ocak ayında", "în martie"),
-    in the groups of `_month_regex` (no day before it)."""
-    if not names:
+    in the groups of `_month_regex` (no day before it): not an abbreviation of three letters
+    or fewer, not one of the timeline's `ambiguous_months`."""
+    skip = {w.lower() for w in ambiguous}
+    alone = tuple(name for names in months for name in names
+                  if len(name) > 3 and name.lower() not in skip and not name[0].isdigit())
+    if not alone:
         return None
-    return re.compile(rf"(?i)(?:(?!)(\d))?\b({alternation(names)})\b"
+    return re.compile(rf"(?i)(?:(?!)(\d))?\b({alternation(alone)})\b"
                       rf"(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d))?(?:,?\s+(?:de\s+)?(20\d\d))?")
 
 
-def _month_matches(text: str, settings: dict[str, Any]) -> list[re.Match[str]]:
+def _month_matches(text: str, months: tuple[tuple[str, ...], ...],
+                   settings: dict[str, Any]) -> list[re.Match[str]]:
     """Month names placed by a day or a context word, and the unambiguous ones alone."""
-    months = tuple(tuple(m) for m in settings["months"])
     context = tuple(settings.get("month_context_words", ()))
     placed = list(_month_regex(months, context).finditer(text))
     taken = {m.start(2) for m in placed}
-    ambiguous = {w.lower() for w in settings.get("ambiguous_months", ())}
-    alone = tuple(name for names in months for name in names
-                  if len(name) > 3 and name.lower() not in ambiguous and not name[0].isdigit())
-    bare = _bare_month_regex(alone)
+    bare = _bare_month_regex(months, tuple(settings.get("ambiguous_months", ())))
     return placed + [m for m in (bare.finditer(text) if bare else ()) if m.start(2) not in taken]
 
 
 @cache
-def _quarter_name_regex(nouns: tuple[str, ...],
-                        ordinals: tuple[tuple[str, ...], ...]) -> re.Pattern[str] | None:
-    if not nouns or not ordinals:
+def _quarter_name_regex(nouns: tuple[str, ...], ordinals: tuple[tuple[str, ...], ...]
+                        ) -> tuple[re.Pattern[str], dict[str, int]] | None:
+    """The pattern of `quarter_names` and each ordinal word's quarter."""
+    if not nouns or not any(ordinals):
         return None
     noun, ordinal = alternation(nouns), alternation(tuple(w for ws in ordinals for w in ws))
-    return re.compile(rf"(?i)\b(?:({ordinal})\s+(?:{noun})|(?:{noun})\s+({ordinal}))\b"
-                      rf"(?:\s*(?:of|de|del|din|года|року|عام)?\s*(20\d\d))?")
+    pattern = re.compile(rf"(?i)\b(?:({ordinal})\s+(?:{noun})|(?:{noun})\s+({ordinal}))\b"
+                         rf"(?:\s*(?:of|de|del|din|года|року|عام)?\s*(20\d\d))?")
+    return pattern, {w.lower(): n + 1 for n, words in enumerate(ordinals) for w in words}
 
 
 def _quarter_names(text: str, reference: date,
@@ -227,10 +231,10 @@ def _quarter_names(text: str, reference: date,
     names = settings.get("quarter_names") or {}
     ordinals = names.get("ordinals") or {}
     table = tuple(tuple(ordinals.get(n) or ordinals.get(str(n)) or ()) for n in (1, 2, 3, 4))
-    pattern = _quarter_name_regex(tuple(names.get("nouns") or ()), table)
-    if pattern is None:
+    compiled = _quarter_name_regex(tuple(names.get("nouns") or ()), table)
+    if compiled is None:
         return []
-    index = {w.lower(): n + 1 for n, words in enumerate(table) for w in words}
+    pattern, index = compiled
     return [(_period_middle(reference, index[(m.group(1) or m.group(2)).lower()] * 3 - 1,
                             m.group(3)), m) for m in pattern.finditer(text)]
 
@@ -240,7 +244,7 @@ def _dated_matches(text: str, reference: date, criterion: Criterion,
     months = tuple(tuple(m) for m in criterion.settings["months"])
     index = {name.lower(): n + 1 for n, names in enumerate(months) for name in names}
     found: list[tuple[float, re.Match[str]]] = []
-    for match in _month_matches(text, criterion.settings):
+    for match in _month_matches(text, months, criterion.settings):
         month = index[match.group(2).lower()]
         # "by March" is a deadline: before March begins, not in the middle of it
         day = int(match.group(1) or match.group(3) or (1 if _DEADLINE.match(match.group(0))

@@ -1,11 +1,12 @@
 """Visitors who name themselves in Japanese, Korean or Chinese chat turns (issue 14, sixth
 blind round): the family name (and the company before の) from a Japanese introduction with
-a role in between, family and given name from a Korean one, a Chinese name given alone before
-the address or after 我是."""
+a role in between, the whole name from a Korean one (split by capture as any Korean name is),
+a Chinese name given alone before the address or after 我是."""
 
 from __future__ import annotations
 
 from leadflow.tools.ingest.chat import parse_chat
+from leadflow.tools.standardize import split_name
 
 
 def visitor(*lines: str) -> list[dict[str, str]]:
@@ -21,9 +22,11 @@ def test_japanese_company_role_then_name() -> None:
 def test_korean_name_after_a_rank_or_said_as_a_name() -> None:
     parsed = parse_chat(visitor("안녕하세요, 마케팅팀 과장 김서준입니다.",
                                 "seojun.kim@hanbit.co.kr"))
-    assert (parsed["last_name"], parsed["first_name"]) == ("김", "서준")
+    first, last = split_name(parsed["full_name"])  # as capture splits it
+    assert (last, first) == ("김", "서준")
     parsed = parse_chat(visitor("이름은 남궁민수이고 연락처는 010-2222-3333 입니다."))
-    assert (parsed["last_name"], parsed["first_name"]) == ("남궁", "민수")
+    first, last = split_name(parsed["full_name"])
+    assert (last, first) == ("남궁", "민수")
 
 
 def test_chinese_name_alone_before_the_address_or_after_wo_shi() -> None:

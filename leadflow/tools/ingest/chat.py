@@ -100,7 +100,6 @@ _ZH_NAME = re.compile(r"^([\u4e00-\u9fff]{2,4})[，,、]\s?(?=[\w.+-]+@)"
 _KO_NAME = re.compile(r"이름은\s?([가-힣]{2,4}?)(?:이고|입니다|이에요|예요|라고)"
                       r"|(?:팀장|과장|부장|차장|대리|주무관|매니저|실장|대표|이사|사원|주임|선임|책임)"
                       r"\s([가-힣]{2,4}?)입니다")
-_KO_COMPOUND_FAMILY = ("남궁", "황보", "제갈", "선우", "독고", "사공", "서문")
 
 
 _COMPANY_NAME = re.compile(
@@ -314,17 +313,13 @@ def _addressed_name(agent_turns: list[str], address: str | None) -> tuple[str, s
 
 def _cjk_introduction(text: str, out: ParsedFields) -> None:
     """A visitor naming themselves in Japanese, Chinese or Korean: a Japanese introduction
-    gives the family name (and the company before の), a Korean one the family name (its
-    first syllable) and the given name, a Chinese one the whole name (split by capture)."""
+    gives the family name (and the company before の), a Korean or Chinese one the whole
+    name, which capture splits where its script says (`standardize.split_name`)."""
     if ja := _JA_ROLE_INTRO.search(text):
         out.setdefault("company", ja.group(1))
         out["last_name"] = ja.group(2)
-    elif ko := _KO_NAME.search(text):
-        name = ko.group(1) or ko.group(2)
-        cut = 2 if name[:2] in _KO_COMPOUND_FAMILY and len(name) >= 4 else 1
-        out["last_name"], out["first_name"] = name[:cut], name[cut:]
-    elif zh := _ZH_NAME.search(text):
-        out["full_name"] = zh.group(1) or zh.group(2)
+    elif found := _KO_NAME.search(text) or _ZH_NAME.search(text):
+        out["full_name"] = found.group(1) or found.group(2)
 
 
 def parse_chat(payload: object) -> ParsedFields:
