@@ -32,6 +32,7 @@ from leadflow.tools.ingest import (
     item_text,
     parse_item,
 )
+from leadflow.tools.organisations import organisation_in_text
 
 
 class ExtractedLead(BaseModel):
@@ -210,6 +211,10 @@ def standardize_record(
                                          or prose.shares_a_word(company_name, domain))) \
             and (named := prose.company_in_text(f"{extracted.inquiry or ''}\n{text}", domain)):
         company_name = named
+        flags.append("company_from_text")
+    elif not company_name and (named := organisation_in_text(
+            f"{extracted.inquiry or ''}\n{text}")):
+        company_name = named  # "港サービス株式会社の佐伯です": no domain spells it, its form does
         flags.append("company_from_text")
     company_name = _fit(prose.clean_company_name(company_name, domain), "company", flags)
     campaign = _fit(std.clean_line(extracted.campaign) or None, "campaign", flags)

@@ -286,6 +286,7 @@ class StandardizeConfig(_Frozen):
     upper_bound_words: tuple[str, ...] = ()
     own_domains: tuple[str, ...] = ()
     legal_forms: tuple[str, ...] = ()
+    organisation_endings: tuple[str, ...] = ()
     places: dict[str, Any] = Field(default_factory=dict)
     mail: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     self_description: dict[str, tuple[str, ...]] = Field(default_factory=dict)
@@ -323,6 +324,7 @@ def load_standardize(path: Path | None = None) -> StandardizeConfig:
                                 raw["headcount_in_text"].get("upper_bound_words") or ()),
         own_domains=tuple(str(d).lower() for d in raw.get("own_domains") or ()),
         legal_forms=tuple(str(f).lower() for f in raw.get("legal_forms") or ()),
+        organisation_endings=tuple(str(w) for w in raw.get("organisation_endings") or ()),
         places=dict(raw.get("places") or {}),
         mail={str(k): tuple(str(w).lower() for w in v)
               for k, v in (raw.get("mail") or {}).items()},

@@ -28,10 +28,18 @@ def _has_word(tokens: set[str], words: tuple[str, ...]) -> bool:
     """A key's word is one of `words`, starts with one of five letters or more
     ('telefonnummer') or ends with one of seven or more ('numemployees'). Shorter words
     must match whole: 'tel' is not 'tell us about your project', 'land' is not 'landed_at',
-    'puesto' is not 'presupuesto'."""
+    'puesto' is not 'presupuesto'. Scripts written without spaces join the words of a key
+    ('所属団体名' is affiliation + organisation + name, '휴대폰번호' mobile + number): a
+    keyword of two characters or more in such a script matches inside the key."""
     folded = {_fold(t) for t in tokens}  # 'teléfono' is 'telefono', 'país' is 'pais'
     return any(t == w or (len(w) >= 5 and t.startswith(w)) or (len(w) >= 7 and t.endswith(w))
+               or (len(w) >= 2 and _unspaced(w) and w in t)
                for t in tokens | folded for w in words)
+
+
+def _unspaced(word: str) -> bool:
+    """Kana, CJK ideographs or Hangul: scripts whose keys run their words together."""
+    return all(0x3040 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF for ch in word)
 
 
 def _fold(word: str) -> str:
