@@ -52,7 +52,7 @@ AGENTS = ["LeadCapture Pro", "DataEnrichment Specialist", "LeadQualification Exp
 REQUIRED = {"fields", "seniority", "industry", "country", "region", "segment", "usable_contact",
             "bant", "tier", "status", "routing", "trajectory", "duplicate_of"}
 LANGS = {"en", "es", "pt", "de", "fr", "it", "nl", "ja", "pl", "tr", "sv", "ko", "zh", "da", "no",
-         "fi", "id", "vi", "cs", "ro", "ar", "uk", "mixed", "none"}
+         "fi", "id", "vi", "cs", "ro", "ar", "uk", "th", "he", "mixed", "none"}
 # the sixth blind round (BK, BL) was written for arrivals up to 4 December
 WINDOW = (datetime.fromisoformat("2026-11-16T00:00:00+00:00"),
           datetime.fromisoformat("2026-12-04T23:59:59+00:00"))
@@ -83,6 +83,9 @@ def item_text(item: dict) -> str:
             if isinstance(raw, bytes):
                 parts.append(raw.decode(msg.get_content_charset() or "utf-8", "replace"))
         return "\n".join(parts)
+    if isinstance(payload, dict):  # a name split over fields ("Tussenvoegsel", "Achternaam")
+        values = " ".join(str(v) for v in payload.values() if isinstance(v, str))
+        return f"{json.dumps(payload, ensure_ascii=False)}\n{values}"
     return json.dumps(payload, ensure_ascii=False)
 
 
