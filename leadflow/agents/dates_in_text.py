@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from leadflow.agents.sentences import SENTENCES, YEAR, affirmed, clause_of, quote
 from leadflow.config import Criterion
@@ -62,56 +62,92 @@ def dated_mentions(text: str, reference: date, criterion: Criterion,
 
 
 def buying_date(text: str, reference: date, criterion: Criterion,
-                country: str | None = None) -> tuple[float, str] | None:
+                country: str | None = None,
+                need: Criterion | None = None) -> tuple[float, str] | None:
     """(months from the reference date, quote) of when the lead means to buy, read as a
     seller does: a formal procurement's award date (timeline `award_words`, in the clause or
     its field label: "Zuschlag: Ende Februar") wins, then a tender's own date
     (`tender_words`: "RFQ closing date: 4 December"); then a date in a clause about deciding
-    or buying (timeline `decision_words`); a date only on a step before the purchase (a
-    shortlist, a proposal, a demo: `step_words`) puts the purchase `step_lag_months` after
-    it; a date on reaching the person (`contact_words`: "call me after 1 December", "in
-    meetings till Xmas") says nothing of the purchase; otherwise the soonest of the other
-    dates and those lagged steps (a proposal wanted by mid-December says more about the
-    purchase than new stores opening in March)."""
-    decision = tuple(criterion.settings.get("decision_words", ()))
-    steps = tuple(criterion.settings.get("step_words", ()))
-    awards = tuple(criterion.settings.get("award_words", ()))
-    tenders = tuple(criterion.settings.get("tender_words", ()))
-    contact = tuple(criterion.settings.get("contact_words", ()))
-    lag = float(criterion.settings.get("step_lag_months", 0.0))
-    awarded: list[tuple[float, str]] = []
-    tendered: list[tuple[float, str]] = []
-    deciding, plain, before = [], [], []
+    or buying (timeline `decision_words`) or about being live (`live_words`: "go-live latest
+    1 February"), which puts the purchase `live_lead_months` before it, as the current
+    contract's end does (need `contract_phrases` with `contract_end_phrases`); a date only
+    on a step before the purchase (a shortlist, a proposal, a demo: `step_words`) puts the
+    purchase `step_lag_months` after it; a date on reaching the person (`contact_words`:
+    "call me after 1 December", "in meetings till Xmas") says nothing of the purchase, and
+    neither does a date already past (the expo they met us at, a scan's timestamp);
+    otherwise the soonest of the other dates and those lagged steps (a proposal wanted by
+    mid-December says more about the purchase than new stores opening in March)."""
+    dated = _purchase_dates(text, reference, criterion, country, need)
+    soonest = min(dated.awarded or dated.tendered or dated.deciding or dated.plain + dated.before,
+                  default=None)
+    if dated.earliest is not None and (soonest is None or soonest[0] < dated.earliest[0]):
+        return dated.earliest
+    return soonest
+
+
+def purchase_dated(text: str, reference: date, criterion: Criterion,
+                   country: str | None = None, need: Criterion | None = None) -> bool:
+    """The lead names when the purchase itself happens (an award, a tender, a decision, a
+    go-live): a "this week" on a step ("send the proposal this week") then says less."""
+    dated = _purchase_dates(text, reference, criterion, country, need)
+    return bool(dated.awarded or dated.tendered or dated.deciding)
+
+
+class _Dated(NamedTuple):
+    awarded: list[tuple[float, str]]
+    tendered: list[tuple[float, str]]
+    deciding: list[tuple[float, str]]
+    plain: list[tuple[float, str]]
+    before: list[tuple[float, str]]
+    earliest: tuple[float, str] | None
+
+
+def _purchase_dates(text: str, reference: date, criterion: Criterion,
+                    country: str | None, need: Criterion | None) -> _Dated:
+    """The lead's dates sorted by what they are dates of (see `buying_date`)."""
+    settings = criterion.settings
+    decision = tuple(settings.get("decision_words", ()))
+    steps = tuple(settings.get("step_words", ()))
+    awards = tuple(settings.get("award_words", ()))
+    tenders = tuple(settings.get("tender_words", ()))
+    contact = tuple(settings.get("contact_words", ()))
+    live = tuple(settings.get("live_words", ()))
+    contracts = need.phrases.get("contract_phrases", ()) if need else ()
+    ends = need.phrases.get("contract_end_phrases", ()) if need else ()
+    lag = float(settings.get("step_lag_months", 0.0))
+    lead = float(settings.get("live_lead_months", 0.0))
+    dated = _Dated([], [], [], [], [], None)
     earliest: tuple[float, str] | None = None
     for delta, match in _dated_matches(text, reference, criterion, country):
+        if delta < 0:
+            continue  # "met you at the expo on 25 November", "Scan time: 01 Dec": past
         clause = clause_of(text, match)
         if contact and contains_phrase(clause, contact) and not contains_phrase(clause, decision):
             continue  # "call me after 1 December", "reachable from April": when, not a purchase
         if _not_before(text, match, clause):
             # "nothing will be bought before summer", "nicht vor März": a floor, not a
             # deadline; the purchase falls inside that period at the earliest
-            floor = (delta + float(criterion.settings.get("not_before_margin_months", 0.5)),
+            floor = (delta + float(settings.get("not_before_margin_months", 0.5)),
                      quote(text, match))
             earliest = max(earliest or floor, floor)
             continue
         labelled = f"{_field_label(text, match)} {clause}"
         said = (delta, quote(text, match))
+        ending = bool(contracts) and bool(contains_phrase(clause, contracts)) \
+            and bool(contains_phrase(clause, ends))  # "our licence ends 31.01."
         if awards and contains_phrase(labelled, awards):
-            awarded.append(said)
+            dated.awarded.append(said)
         elif tenders and contains_phrase(labelled, tenders):
-            tendered.append(said)
+            dated.tendered.append(said)
+        elif live and contains_phrase(labelled, live):  # "go-live latest 1 February"
+            dated.deciding.append((delta - lead, said[1]))
         elif contains_phrase(labelled, decision):  # "Decision timeframe: March"
-            deciding.append(said)
+            dated.deciding.append((delta - lead, said[1]) if ending else said)
         elif steps and contains_phrase(labelled, steps):  # "Demo wanted?: yes, December"
-            before.append((delta + lag, said[1]))
+            dated.before.append((delta + lag, said[1]))
         else:
-            plain.append(said)
-    # a formal procurement names when the contract is awarded, else when the tender runs:
-    # that is when they buy, whatever the dates of questions and demos around it
-    soonest = min(awarded or tendered or deciding or plain + before, default=None)
-    if earliest is not None and (soonest is None or soonest[0] < earliest[0]):
-        return earliest
-    return soonest
+            dated.plain.append((delta - lead, said[1]) if ending else said)
+    return dated._replace(earliest=earliest)
 
 
 _BEFORE_WORD = re.compile(r"(?i)(?<!\w)(?:before|vor|antes de|antes del|avant|prima di|"

@@ -29,7 +29,13 @@ from leadflow.agents.buyer_signals import (
     search_patterns,
     someone_else_decides,
 )
-from leadflow.agents.dates_in_text import buying_date, contract_ending, distant_year, project_dated
+from leadflow.agents.dates_in_text import (
+    buying_date,
+    contract_ending,
+    distant_year,
+    project_dated,
+    purchase_dated,
+)
 from leadflow.agents.evidence import enrichment_facts, is_grounded, strip_injection
 from leadflow.agents.injection import find_injections, signals, strip_spans
 from leadflow.agents.llm_step import LlmAnswer, ask_llm, provenance
@@ -39,7 +45,7 @@ from leadflow.agents.newest_touch import newest_stated
 from leadflow.agents.review_reason import CRITERIA as CRITERIA
 from leadflow.agents.review_reason import conflict_changes_tier as conflict_changes_tier
 from leadflow.agents.review_reason import review_reason as review_reason
-from leadflow.agents.sentences import SENTENCES, affirmed, quote, without_addresses
+from leadflow.agents.sentences import SENTENCES, affirmed, clause_of, quote, without_addresses
 from leadflow.clock import parse_datetime
 from leadflow.config import Criterion, IcpConfig, model_settings
 from leadflow.context import DEFAULT_RUN, LeadflowContext
@@ -236,10 +242,15 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     timeline = rules.bant["timeline"]
     received = parse_datetime((lead.get("source") or {}).get("received_at"))
     now = find(timeline, "now_phrases")
+    if now and _on_a_step(clause_of(text, now), timeline) and purchase_dated(
+            text, (received or reference).date(), timeline, company.get("country"), need):
+        # "send the proposal this week", "questions by December 9" beside an award or a
+        # go-live date: a step, not the purchase
+        now = None
     distant = find(timeline, "distant_phrases") or distant_year(
         text, (received or reference).date(), timeline.settings["date_bands"]["within_6_months"])
     soonest = buying_date(text, (received or reference).date(), timeline,
-                          company.get("country")) if text else None
+                          company.get("country"), need) if text else None
     if now and distant:
         t = _conflict(conflicts, "timeline: both buying now and a distant date are stated",
                       "within_6_months", 0.3, text, now, distant)
@@ -298,6 +309,16 @@ def _not_buying(text: str, budget: Criterion) -> bool:
     nouns = budget.phrases.get("budget_noun_phrases", ())
     return bool(phrases) and any(not contains_phrase(m.group(0), nouns)
                                  for m in phrase_regex(phrases).finditer(text))
+
+
+def _on_a_step(clause: str, timeline: Criterion) -> bool:
+    """A clause about a step before the purchase (a proposal, a demo, questions) or about
+    reaching the person, and not about deciding, buying or going live."""
+    settings = timeline.settings
+    return bool(contains_phrase(clause, tuple(settings.get("step_words", ())))
+                or contains_phrase(clause, tuple(settings.get("contact_words", ())))) and not (
+        contains_phrase(clause, tuple(settings.get("decision_words", ())))
+        or contains_phrase(clause, tuple(settings.get("live_words", ()))))
 
 
 def _arrival(lead: dict[str, Any], reference: datetime) -> Any:

@@ -148,8 +148,8 @@ def test_by_a_month_is_a_deadline_before_it_begins() -> None:
      (2.5, 3.1)),
     # only a step is dated: the purchase comes after it
     ("Could you send a proposal by 10 December?", (2.0, 2.4)),
-    # a bracket explains its own clause
-    ("We'd like to go live for the new term (late January).", (1.8, 2.2)),
+    # a bracket explains its own clause; the purchase comes a month before the go-live
+    ("We'd like to go live for the new term (late January).", (0.8, 1.2)),
 ])
 def test_the_buying_date_is_the_decision_not_the_step_before_it(
         text: str, band_months: tuple[float, float]) -> None:
