@@ -8,10 +8,11 @@ import csv
 import io
 
 from leadflow.tools.ingest.chat import parse_chat
-from leadflow.tools.ingest.form import parse_fields
+from leadflow.tools.ingest.form import field_for_key, parse_fields
 from leadflow.tools.ingest.mail import parse_email
 from leadflow.tools.ingest.parsed import IngestError, ParsedFields
-from leadflow.tools.standardize import clean_text
+from leadflow.tools.prose import national_number
+from leadflow.tools.standardize import EMAIL_RE, clean_text
 
 CHANNELS = ("web_form", "email", "chat", "event", "api")
 
@@ -37,7 +38,33 @@ def parse_item(item: object) -> tuple[str, ParsedFields]:
             raise IngestError(f"an event payload given as CSV text is not CSV: {exc}") from exc
         if len(rows) != 1:
             raise IngestError("an event payload given as CSV text must hold one header and one row")
-        payload = rows[0]
+        payload = _unquoted_commas_rejoined(rows[0])
     if not isinstance(payload, dict):
         raise IngestError(f"{source} payload must be an object of fields")
     return source, parse_fields(payload)
+
+
+def _unquoted_commas_rejoined(row: dict[str | None, object]) -> dict[str, object]:
+    """A CSV row with more cells than its header: a value held an unquoted comma
+    ("Kirameki Medical Co., Ltd."), and every column after it shifted. The cells are joined
+    back where the values then fit their columns best — an address under the e-mail
+    column, a number under the phone column — and, all else equal, where the cell after the
+    comma starts with a space, as text after a comma does and a delimited cell does not."""
+    extra = row.pop(None, None)
+    if not isinstance(extra, list) or not extra:
+        return {str(k): v for k, v in row.items()}
+    keys = [str(k) for k in row]
+    cells = [str(v or "") for v in row.values()] + [str(v or "") for v in extra]
+    surplus = len(cells) - len(keys)
+
+    def fit(at: int) -> tuple[int, bool]:
+        joined = cells[:at] + [",".join(cells[at:at + surplus + 1])] + cells[at + surplus + 1:]
+        shapes = sum(1 for key, value in zip(keys, joined, strict=True)
+                     if (field_for_key(key) == "email" and EMAIL_RE.fullmatch(value.strip()))
+                     or (field_for_key(key) == "phone" and national_number(value)))
+        return shapes, cells[at + 1].startswith(" ")
+
+    best = max(range(len(keys)), key=fit)  # the first of equals: max keeps the earliest
+    joined = cells[:best] + [",".join(cells[best:best + surplus + 1])] + \
+        cells[best + surplus + 1:]
+    return dict(zip(keys, joined, strict=True))

@@ -170,6 +170,12 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
         for field in ("title", "phone"):
             if field in signed and field not in out:
                 out[field] = signed[field]  # type: ignore[literal-required]
+    if "email" not in out:
+        # an address under a key no table knows ("İş E-postası") is still the address
+        found = next((v.strip() for v in fields.values()
+                      if isinstance(v, str) and EMAIL_RE.fullmatch(v.strip())), None)
+        if found:
+            out["email"] = found
     if "email" in out and not EMAIL_RE.search(out["email"]):
         # "email" column holding a phone or junk: keep it as text only.
         extra.append(f"email: {out.pop('email')}")
