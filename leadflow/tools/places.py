@@ -10,7 +10,6 @@ from functools import cache
 from typing import Any
 
 from leadflow.config import standardize_tables
-from leadflow.tools.prose import has_legal_form
 from leadflow.tools.standardize import clean_text
 
 
@@ -85,9 +84,11 @@ def country_of_place(text: object) -> str | None:
         return None
     places, states = _gazetteer()
     for match in _CITY_STATE.finditer(prose):
-        if "," not in match.group(0) and has_legal_form(match.group(0)) and \
+        if "," not in match.group(0) and \
                 match.group(0).rsplit(" ", 1)[0].strip().lower() not in places:
-            continue  # "Norrsken Mart AB" is a company (aktiebolag), "Calgary AB" a place
+            # "Norrsken Mart AB" is a company (aktiebolag), "User ID" a form's label; without
+            # a comma only a known city before it makes a state: "Calgary AB", "Austin TX"
+            continue
         countries = states.get(match.group(1), set())
         if len(countries) == 1:
             return next(iter(countries))

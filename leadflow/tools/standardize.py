@@ -283,6 +283,10 @@ def normalize_phone(value: object, country: str | None = None) -> str | None:
         return None
     if not phonenumbers.is_possible_number(number):
         return None
+    prefix = getattr(phonenumbers.PhoneMetadata.metadata_for_region(region or ""),
+                     "national_prefix", None)
+    if region and prefix not in (None, "0") and re.sub(r"\D", "", text).startswith("0"):
+        return None  # "0722 418 905" is dialled at home with a 0: not an American number
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
