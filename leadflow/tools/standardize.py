@@ -281,12 +281,10 @@ def normalize_phone(value: object, country: str | None = None) -> str | None:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(number):
+    home = phonenumbers.PhoneMetadata.metadata_for_region(region or "")  # "0722…": not US
+    if not phonenumbers.is_possible_number(number) or (home and home.national_prefix not in (
+            None, "0") and text.lstrip("( ").startswith("0")):
         return None
-    prefix = getattr(phonenumbers.PhoneMetadata.metadata_for_region(region or ""),
-                     "national_prefix", None)
-    if region and prefix not in (None, "0") and re.sub(r"\D", "", text).startswith("0"):
-        return None  # "0722 418 905" is dialled at home with a 0: not an American number
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -400,10 +398,7 @@ def standardize_title(value: object) -> str | None:
     title = " ".join(words)
     title = re.sub(
         r"^((?:Senior|Executive|Associate|Group|Global|Regional)\s+)?(VP|SVP|EVP|Director|Head)"
-        r"\s+(?!of\b|de\b|and\b|&|,|General\b|Generale?\b)(\w)",
-        r"\1\2 of \3",
-        title,
-    )
+        r"\s+(?!of\b|de\b|and\b|&|,|General\b|Generale?\b)(\w)", r"\1\2 of \3", title)
     return title
 
 
