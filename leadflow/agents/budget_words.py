@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 
-from leadflow.agents.money import spend_amounts
+from leadflow.agents.money import money_amounts, spend_amounts
 from leadflow.agents.sentences import SENTENCES, YEAR, affirmed, clause_of, negated, quote
-from leadflow.config import Criterion
+from leadflow.config import Criterion, IcpConfig
 from leadflow.tools.standardize import contains_phrase, phrase_regex
 
 
@@ -93,3 +93,20 @@ def budget_talked_about(text: str, budget: Criterion) -> re.Match[str] | None:
         if noun and not contains_phrase(chunk, likely):  # "budget likely" is what size says
             return re.compile(re.escape(noun.group(0))).search(text, sentence.start())
     return None
+
+
+def budget_too_small(said: str, rules: IcpConfig, country: str | None = None) -> bool:
+    """The budget stated is no money for business software: its largest amount, in US
+    dollars a year (a monthly amount counts twelve times: budget `per_month_words`), is below
+    budget `too_small_usd_per_year` — "£0 budget, it'd have to be free", "unos 150 mil pesos
+    al mes" (about $430 a year). An amount in no currency the rates table knows says
+    nothing."""
+    budget = rules.bant["budget"]
+    floor = float(budget.settings.get("too_small_usd_per_year", 0))
+    amounts = money_amounts(said, rules, country)
+    if not floor or not amounts:
+        return False
+    words = tuple(budget.settings.get("per_month_words", ()))
+    monthly = contains_phrase(said, words) or any(  # "$1,500/month": the slash is joined
+        w.startswith("/") and w in said.lower() for w in words)
+    return max(amounts) * (12 if monthly else 1) < floor

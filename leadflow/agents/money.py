@@ -30,9 +30,10 @@ _AFTER = (rf"{_CODES}|€|\$|£|円|元|원|zł|kr|dollars?|euros?|reais|pesos|f
 _NUMBER = r"(?:\d{1,3}(?:[ \u00a0\u202f'’]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d[\d,.]*)"
 _UNITS = (r"thousands?|tausend|millones|millón|milhões|milhão|millions?|milliarden|billions?|"
           r"lakhs?|lacs?|crores?|juta|ribu|miliar|tusen|mill\.?|mio\.?|mrd\.?|tsd\.?|mil|mm|mn|"
+          r"bilhões|bilhão|bilhao|bilhoes|bi|"
           r"bn|cr|k|m|b|t|百万|万|萬|億|亿|千|천|만|억")
 _UNIT = rf"(?:{_UNITS})(?![a-z\d])"
-_RANGE = rf"(?:\s?(?:-|–|~|〜|to|a|bis|à)\s?{_NUMBER})?"
+_RANGE = rf"(?:\s?(?:-|–|~|〜|to|a|bis|à|and|e|y|et|und)\s?{_NUMBER})?"
 MONEY = (rf"(?:(?:{_BEFORE})\s?{_NUMBER}{_RANGE}\s?(?:{_UNIT})?"
          rf"|{_NUMBER}{_RANGE}\s?(?:{_UNIT})?\s?(?:de\s)?(?:{_AFTER})(?![a-z]))")
 MONEY_RE = re.compile(MONEY, re.IGNORECASE)
@@ -46,7 +47,8 @@ _MULTIPLIERS = {
                      "milhões", "milhão", "juta", "百万"), 1e6),
     **dict.fromkeys(("cr", "crore", "crores"), 1e7),
     **dict.fromkeys(("億", "亿", "억"), 1e8),
-    **dict.fromkeys(("b", "bn", "billion", "billions", "mrd", "milliarden", "miliar"), 1e9),
+    **dict.fromkeys(("b", "bn", "billion", "billions", "mrd", "milliarden", "miliar", "bi",
+                     "bilhão", "bilhões", "bilhao", "bilhoes"), 1e9),
 }
 _NUMBER_RE = re.compile(_NUMBER)
 _UNIT_RE = re.compile(rf"\s?({_UNITS})(?![a-z\d])", re.IGNORECASE)

@@ -21,6 +21,7 @@ from leadflow.agents.budget_words import (
     budget_hedged,
     budget_stated,
     budget_talked_about,
+    budget_too_small,
 )
 from leadflow.agents.buyer_signals import (
     non_buyer_said,
@@ -29,23 +30,25 @@ from leadflow.agents.buyer_signals import (
     search_patterns,
     someone_else_decides,
 )
-from leadflow.agents.dates_in_text import (
-    buying_date,
-    contract_ending,
-    distant_year,
-    project_dated,
-    purchase_dated,
-)
+from leadflow.agents.dates_in_text import contract_ending, distant_year, project_dated
 from leadflow.agents.evidence import enrichment_facts, is_grounded, strip_injection
 from leadflow.agents.injection import find_injections, signals, strip_spans
 from leadflow.agents.llm_step import LlmAnswer, ask_llm, provenance
 from leadflow.agents.money import money_amounts as money_amounts
 from leadflow.agents.money import spend_amounts
 from leadflow.agents.newest_touch import newest_stated
+from leadflow.agents.purchase_date import buying_date, on_a_step, purchase_dated
 from leadflow.agents.review_reason import CRITERIA as CRITERIA
 from leadflow.agents.review_reason import conflict_changes_tier as conflict_changes_tier
 from leadflow.agents.review_reason import review_reason as review_reason
-from leadflow.agents.sentences import SENTENCES, affirmed, clause_of, quote, without_addresses
+from leadflow.agents.sentences import (
+    SENTENCES,
+    affirmed,
+    clause_of,
+    quote,
+    sentence_across_lines,
+    without_addresses,
+)
 from leadflow.clock import parse_datetime
 from leadflow.config import Criterion, IcpConfig, model_settings
 from leadflow.context import DEFAULT_RUN, LeadflowContext
@@ -126,7 +129,11 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     employees = company.get("employees") or 0
     revenue = company.get("revenue_usd") or 0
     hedged = budget_hedged(text, budget) if clear else None
-    if clear and negative:
+    # "£0 budget", "150 mil pesos al mes": money stated, but none for software like ours
+    if clear and budget_too_small(sentence_across_lines(text, clear), rules,
+                                  company.get("country")):
+        b = CriterionProposal(band="unlikely", strength=0.6, evidence=quote(text, clear))
+    elif clear and negative:
         b = _conflict(conflicts, "budget: both an approved budget and no budget are stated",
                       "unclear_possible", 0.2, text, clear, negative)
     elif negative:
@@ -242,7 +249,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     timeline = rules.bant["timeline"]
     received = parse_datetime((lead.get("source") or {}).get("received_at"))
     now = find(timeline, "now_phrases")
-    if now and _on_a_step(clause_of(text, now), timeline) and purchase_dated(
+    if now and on_a_step(clause_of(text, now), timeline) and purchase_dated(
             text, (received or reference).date(), timeline, company.get("country"), need):
         # "send the proposal this week", "questions by December 9" beside an award or a
         # go-live date: a step, not the purchase
@@ -309,16 +316,6 @@ def _not_buying(text: str, budget: Criterion) -> bool:
     nouns = budget.phrases.get("budget_noun_phrases", ())
     return bool(phrases) and any(not contains_phrase(m.group(0), nouns)
                                  for m in phrase_regex(phrases).finditer(text))
-
-
-def _on_a_step(clause: str, timeline: Criterion) -> bool:
-    """A clause about a step before the purchase (a proposal, a demo, questions) or about
-    reaching the person, and not about deciding, buying or going live."""
-    settings = timeline.settings
-    return bool(contains_phrase(clause, tuple(settings.get("step_words", ())))
-                or contains_phrase(clause, tuple(settings.get("contact_words", ())))) and not (
-        contains_phrase(clause, tuple(settings.get("decision_words", ())))
-        or contains_phrase(clause, tuple(settings.get("live_words", ()))))
 
 
 def _arrival(lead: dict[str, Any], reference: datetime) -> Any:

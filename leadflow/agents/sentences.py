@@ -123,3 +123,12 @@ def without_addresses(text: str) -> str:
     and "Budget approved?: No" no approved budget."""
     text = _ANSWERED_NO.sub(lambda m: " " * len(m.group(0)), text)
     return _ADDRESS.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def sentence_across_lines(text: str, match: re.Match[str]) -> str:
+    """The match's sentence and the first words of the next line, where a wrapped amount
+    goes on ("approved JPY 40\nmillion for this project")."""
+    said = quote(text, match)
+    start = text.find(said, max(0, match.start() - len(said))) if said else -1
+    end = start + len(said)
+    return f"{said} {text[end:end + 20].strip()}" if start >= 0 else said

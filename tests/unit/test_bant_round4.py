@@ -12,7 +12,7 @@ import pytest
 from leadflow.agents.budget_words import budget_denied
 from leadflow.agents.buyer_signals import non_buyer_said
 from leadflow.agents.capture import extract_lead
-from leadflow.agents.dates_in_text import buying_date
+from leadflow.agents.purchase_date import buying_date
 from leadflow.agents.qualification import propose_rules
 from leadflow.config import icp
 

@@ -9,7 +9,8 @@ from datetime import date
 
 import pytest
 
-from leadflow.agents.dates_in_text import buying_date, contract_ending, dated_mentions
+from leadflow.agents.dates_in_text import contract_ending, dated_mentions
+from leadflow.agents.purchase_date import buying_date
 from leadflow.agents.sentences import affirmed, negated
 from leadflow.config import icp
 from tests.unit.test_qualification import make_lead, scored

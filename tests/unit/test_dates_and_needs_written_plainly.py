@@ -10,7 +10,8 @@ from datetime import date
 
 import pytest
 
-from leadflow.agents.dates_in_text import buying_date, contract_ending, dated_mentions
+from leadflow.agents.dates_in_text import contract_ending, dated_mentions
+from leadflow.agents.purchase_date import buying_date
 from leadflow.config import icp
 from leadflow.tools.ingest.form import field_for_key
 from tests.unit.test_qualification import make_lead, scored

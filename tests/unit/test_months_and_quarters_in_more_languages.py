@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from leadflow.agents.dates_in_text import _dated_matches
+from leadflow.agents.dates_in_text import dated_matches
 from leadflow.config import icp
 
 TIMELINE = icp().bant["timeline"]
@@ -17,7 +17,7 @@ ARRIVAL = date(2026, 11, 20)
 
 
 def months_away(text: str) -> list[float]:
-    return [round(delta, 1) for delta, _ in _dated_matches(text, ARRIVAL, TIMELINE, None)]
+    return [round(delta, 1) for delta, _ in dated_matches(text, ARRIVAL, TIMELINE, None)]
 
 
 @pytest.mark.parametrize(("text", "months"), [
@@ -63,13 +63,13 @@ def test_a_quarter_by_its_ordinal_in_either_order(text: str, months: float) -> N
     "Graag bellen na 3 december.",
 ])
 def test_a_date_for_reaching_the_person_is_no_buying_date(text: str) -> None:
-    from leadflow.agents.dates_in_text import buying_date
+    from leadflow.agents.purchase_date import buying_date
 
     assert buying_date(text, ARRIVAL, TIMELINE) is None
 
 
 def test_a_decision_date_in_the_same_message_still_counts() -> None:
-    from leadflow.agents.dates_in_text import buying_date
+    from leadflow.agents.purchase_date import buying_date
 
     text = "Call me after 1 December. We decide on the vendor by 15 January."
     found = buying_date(text, ARRIVAL, TIMELINE)

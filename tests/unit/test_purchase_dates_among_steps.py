@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from leadflow.agents.dates_in_text import buying_date
+from leadflow.agents.purchase_date import buying_date
 from leadflow.config import icp
 from tests.unit.test_qualification import make_lead, scored
 

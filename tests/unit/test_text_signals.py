@@ -12,8 +12,9 @@ import pytest
 
 from leadflow.agents.budget_words import budget_stated
 from leadflow.agents.buyer_signals import someone_else_decides
-from leadflow.agents.dates_in_text import buying_date, dated_mentions
+from leadflow.agents.dates_in_text import dated_mentions
 from leadflow.agents.evidence import strip_injection
+from leadflow.agents.purchase_date import buying_date
 from leadflow.agents.qualification import propose_rules
 from leadflow.agents.sentences import affirmed, quote
 from leadflow.config import icp
