@@ -128,7 +128,10 @@ def standardize_record(
     place_country = None
     if not country and not tld_country:  # a city or state the lead names ("we're in Lyon")
         place_country = (places.country_of_place(f"{extracted.inquiry or ''}\n{text}")
-                         or places.country_of_place(company_name_place(extracted.company_name)))
+                         or places.country_of_place(company_name_place(extracted.company_name))
+                         # the city of the meetup or fair they came to ("Austin RevOps Meetup")
+                         or (places.country_of_event(extracted.campaign)
+                             if channel == "event" else None))
     raw_phone = prose.direct_dial(std.clean_line(extracted.phone) or None,
                                   f"{text}\n{extracted.inquiry or ''}")
     phone = std.normalize_phone(raw_phone, country)

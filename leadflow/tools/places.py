@@ -102,3 +102,25 @@ def country_of_place(text: object) -> str | None:
             if country:
                 return country
     return None
+
+
+_CAPITALISED_WORDS = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'’.-]+(?: [A-ZÀ-ÖØ-Þ][\w'’.-]+){0,2}")
+
+
+def country_of_event(name: object) -> str | None:
+    """The country of the city an event is named after ("Austin RevOps Meetup", "Nairobi
+    Sales Meetup #14", "Web Summit Lisbon"): a local meetup's or fair's visitor most likely
+    lives there. The first run of capitalised words that is a known city or state, longest
+    first; None when the name holds none."""
+    text = clean_text(name)
+    if not text:
+        return None
+    places, _ = _gazetteer()
+    for run in _CAPITALISED_WORDS.finditer(text):
+        words = run.group(0).split()
+        for size in range(len(words), 0, -1):
+            for start in range(len(words) - size + 1):
+                country = places.get(" ".join(words[start:start + size]).lower().rstrip(".,"))
+                if country:
+                    return country
+    return None

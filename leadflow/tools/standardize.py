@@ -118,9 +118,12 @@ def domain_of(value: object) -> str | None:
 
 
 def company_domain(email: str | None, website: str | None) -> str | None:
-    """The company's domain: the website's, else the email's unless it is free-mail."""
+    """The company's domain: the website's (not a profile on a platform: `platform_domains`),
+    else the email's unless it is free-mail."""
+    platforms = standardize_tables().platform_domains
     for candidate in (domain_of(website), domain_of(email)):
-        if candidate and not is_freemail(candidate) and not is_own_domain(candidate):
+        if candidate and not is_freemail(candidate) and not is_own_domain(candidate) and not any(
+                candidate == p or candidate.endswith("." + p) for p in platforms):
             return candidate
     return None
 

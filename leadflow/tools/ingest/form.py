@@ -14,7 +14,7 @@ from leadflow.tools.ingest.patterns import strip_html
 from leadflow.tools.ingest.shapes import fields_by_shape, is_numbered_key
 from leadflow.tools.ingest.signature import parse_signature, split_signature
 from leadflow.tools.ingest.text import MAX_TEXT_CHARS
-from leadflow.tools.standardize import EMAIL_RE, clean_text, has_rank
+from leadflow.tools.standardize import EMAIL_RE, clean_text, has_rank, is_own_address
 
 
 def _norm_key(key: object) -> str:
@@ -171,9 +171,12 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
             if field in signed and field not in out:
                 out[field] = signed[field]  # type: ignore[literal-required]
     if "email" not in out:
-        # an address under a key no table knows ("İş E-postası") is still the address
-        found = next((v.strip() for v in fields.values()
-                      if isinstance(v, str) and EMAIL_RE.fullmatch(v.strip())), None)
+        # an address under a key no table knows ("İş E-postası") is still the address, and
+        # so is one written inside an answer ("…open to projects! chris.d@gmail.com")
+        values = [v.strip() for v in fields.values() if isinstance(v, str)]
+        found = next((v for v in values if EMAIL_RE.fullmatch(v)), None) or next(
+            (m.group(0) for v in values if (m := EMAIL_RE.search(v))
+             and not is_own_address(m.group(0))), None)
         if found:
             out["email"] = found
     if "email" in out and not EMAIL_RE.search(out["email"]):
