@@ -24,7 +24,7 @@ def _ticket_number(words: tuple[str, ...]) -> re.Pattern[str] | None:
     if not words:
         return None
     return re.compile(rf"(?i)(?<!\w)(?:{alternation(words)})\.?\s*(?:(?:#|no\.?|nr\.?|nº|number|"
-                      rf"num\.?|id|号|番号)\s*)?(?:is\s+|:\s*|：\s*)?#?[A-Z]{{0,4}}-?\d{{3,}}")
+                      rf"num\.?|id|号|番号)\s*)?(?:is\s+|:\s*|：\s*)?#?(?:[A-Z]{{1,4}}-?){{0,3}}\d{{3,}}")
 
 
 def support_case(text: str, authority: Criterion) -> re.Match[str] | None:
