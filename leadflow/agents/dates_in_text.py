@@ -117,12 +117,37 @@ def _bare_month_regex(months: tuple[tuple[str, ...], ...],
 
 def _month_matches(text: str, months: tuple[tuple[str, ...], ...],
                    settings: dict[str, Any]) -> list[re.Match[str]]:
-    """Month names placed by a day or a context word, and the unambiguous ones alone."""
+    """Month names placed by a day before or after them or by a context word, and the
+    unambiguous ones alone. A day after a name that is also a word ("May", "March") counts
+    only when the name is capitalised: "May 18", not "we may 5x"."""
     context = tuple(settings.get("month_context_words", ()))
+    ambiguous = tuple(settings.get("ambiguous_months", ()))
     placed = list(_month_regex(months, context).finditer(text))
     taken = {m.start(2) for m in placed}
-    bare = _bare_month_regex(months, tuple(settings.get("ambiguous_months", ())))
+    dated = [*_month_day_regex(months).finditer(text), *_month_year_regex(months).finditer(text)]
+    words = {a.lower() for a in ambiguous}
+    placed += [m for m in dated if m.start(2) not in taken and 1 <= int(m.group(3) or 1) <= 31
+               and (m.group(2)[0].isupper() or m.group(2).lower() not in words)]
+    taken = {m.start(2) for m in placed}
+    bare = _bare_month_regex(months, ambiguous)
     return placed + [m for m in (bare.finditer(text) if bare else ()) if m.start(2) not in taken]
+
+
+@cache
+def _month_year_regex(months: tuple[tuple[str, ...], ...]) -> re.Pattern[str]:
+    """A month name, then a year: "Contract award: April 2027", "Evaluation: March 2027"
+    (groups as `_month_regex`'s)."""
+    names = alternation(tuple(n for names in months for n in names if not n[0].isdigit()))
+    return re.compile(rf"(?i)(?:(?!)(\d))?\b({names})\.?,?\s+(?:(?!)(\d))?(20\d\d)\b")
+
+
+@cache
+def _month_day_regex(months: tuple[tuple[str, ...], ...]) -> re.Pattern[str]:
+    """A month name, then its day, as US and much business English writes dates: "launches
+    Jan 18", "it ends Dec 9", "March 3rd, 2027" (groups as `_month_regex`'s)."""
+    names = alternation(tuple(n for names in months for n in names if not n[0].isdigit()))
+    return re.compile(rf"(?i)(?:(?!)(\d))?\b({names})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?"
+                      rf"(?![\w%:.,/-]\d|[\w%])(?:,?\s+(20\d\d))?")
 
 
 @cache
@@ -194,7 +219,13 @@ def dated_matches(text: str, reference: date, criterion: Criterion,
             found.append((_months_between(reference, year, monday.month, monday.day), match))
     found += _calendar_mentions(text, reference, criterion.settings, country)
     found += _numeric_dates(text, reference, country)
-    return [(delta, match) for delta, match in found if delta >= -0.5]
+    # a date with its clock time ("Join Time: Nov 17, 2026 13:58:40") is when a system logged
+    # something, not a date anyone plans by
+    return [(delta, match) for delta, match in found if delta >= -0.5
+            and not _CLOCK_TIME.match(text, match.end())]
+
+
+_CLOCK_TIME = re.compile(r",?\s*(?:20\d\d)?,?\s*(?:at\s+)?\d{1,2}:\d\d(?::\d\d)?")
 
 
 # A calendar week by its ISO number, as German and Nordic business writes dates: "KW 49",

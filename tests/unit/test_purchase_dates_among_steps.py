@@ -63,3 +63,21 @@ def test_a_rushed_proposal_alone_still_means_buying_now() -> None:
 
 def test_being_away_over_a_holiday_is_no_timeline() -> None:
     assert when("I'm out over Christmas, so let's pick this up after that.") is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Our trade show opens Feb 3, so we need it before then.", 2.3),
+    ("The trial ends Dec 9 and we want to convert.", 0.5),
+    ("Contract award: June 2027", 6.7),
+])
+def test_a_month_written_with_its_day_or_year(text: str, expected: float) -> None:
+    assert when(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Registered: Nov 30, 2026 16:05:12",
+    "Scan time: Dec 1 09:14",
+    "we may 5x our volume next year",
+])
+def test_a_logged_timestamp_or_a_verb_is_no_date(text: str) -> None:
+    assert when(text) is None
