@@ -20,7 +20,7 @@ from leadflow.identity import item_fingerprint
 from leadflow.llm import RULES
 from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
-from leadflow.tools import places, prose, writing
+from leadflow.tools import names, places, prose, writing
 from leadflow.tools import standardize as std
 from leadflow.tools.crm import Account, Contact, LeadSource, column_length, parse_datetime
 from leadflow.tools.ingest import (
@@ -56,11 +56,11 @@ def extract_rules(parsed: ParsedFields) -> ExtractedLead:
     """The rules extractor: the channel parsers' fields, mapped one to one."""
     first, last = parsed.get("first_name"), parsed.get("last_name")
     if not first and parsed.get("full_name"):
-        first, last = std.split_name(parsed["full_name"])
+        first, last = names.split_name(parsed["full_name"])
     elif first and not last and len(first.split()) > 1:
         # one "Nome"/"Nombre" box holding the whole name ("Inês Carvalho"): split it
-        first, last = std.split_name(first)
-    first, last = std.name_from_address(first, last, parsed.get("email"))
+        first, last = names.split_name(first)
+    first, last = names.name_from_address(first, last, parsed.get("email"))
     return ExtractedLead(
         first_name=first, last_name=last, email=parsed.get("email"), phone=parsed.get("phone"),
         title=parsed.get("title"), company_name=parsed.get("company"),
@@ -200,8 +200,8 @@ def standardize_record(
     if stated_title:  # "Head of Finance Transformation @ Mazovia Logistics": the title part
         stated_title = _TITLE_AT_EMPLOYER.split(stated_title, maxsplit=1)[0]
     title = _fit(std.standardize_title(stated_title), "title", flags)
-    first = _fit(std.capitalize_name(extracted.first_name or "") or None, "first_name", flags)
-    last = _fit(std.capitalize_name(extracted.last_name or "") or None, "last_name", flags)
+    first = _fit(names.capitalize_name(extracted.first_name or "") or None, "first_name", flags)
+    last = _fit(names.capitalize_name(extracted.last_name or "") or None, "last_name", flags)
     company_name = std.clean_line(extracted.company_name).strip(" ,;") or None
     if company_name and company_name.lower() in standardize_tables().no_company_values:
         company_name = None  # "Indépendant", "Self-employed", "n/a": no company

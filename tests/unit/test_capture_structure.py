@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from leadflow.agents.capture import extract_lead
-from leadflow.tools import prose
+from leadflow.tools import names, prose
 from leadflow.tools import standardize as std
 from leadflow.tools.ingest import parse_chat, parse_fields
 from leadflow.tools.ingest.shapes import is_numbered_key
@@ -80,7 +80,7 @@ def test_a_korean_registration_row() -> None:
 @pytest.mark.parametrize(("full", "first", "last"), [
     ("최서연", "서연", "최"), ("남궁민수", "민수", "남궁"), ("이 도윤", "도윤", "이")])
 def test_korean_names_put_the_family_name_first(full: str, first: str, last: str) -> None:
-    assert std.split_name(full) == (first, last)
+    assert names.split_name(full) == (first, last)
 
 
 @pytest.mark.parametrize(("title", "seniority"), [
@@ -187,7 +187,7 @@ def test_form_keys_in_more_shapes(key: str, field: str | None) -> None:
     ("K. (Koen) Visser", "Koen", "Visser"),
     ("A.M. (Anne-Marie) van Dijk", "Anne-Marie", "van Dijk")])
 def test_initials_with_the_given_name_in_brackets(full: str, first: str, last: str) -> None:
-    assert std.split_name(full) == (first, last)
+    assert names.split_name(full) == (first, last)
 
 
 @pytest.mark.parametrize(("text", "role"), [

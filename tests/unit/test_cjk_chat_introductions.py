@@ -6,7 +6,7 @@ a Chinese name given alone before the address or after 我是."""
 from __future__ import annotations
 
 from leadflow.tools.ingest.chat import parse_chat
-from leadflow.tools.standardize import split_name
+from leadflow.tools.names import split_name
 
 
 def visitor(*lines: str) -> list[dict[str, str]]:

@@ -12,8 +12,8 @@ import pytest
 
 from leadflow.agents.capture import extract_lead
 from leadflow.tools.ingest import parse_chat, parse_email
+from leadflow.tools.names import name_from_address
 from leadflow.tools.prose import headcount_in_text, headcount_in_value
-from leadflow.tools.standardize import name_from_address
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -14,8 +14,9 @@ from leadflow.agents.capture import extract_lead
 from leadflow.config import standardize_tables
 from leadflow.tools.ingest import parse_email
 from leadflow.tools.ingest.signature import parse_signature
+from leadflow.tools.names import name_from_address, split_name
 from leadflow.tools.roles import role_in_text
-from leadflow.tools.standardize import name_from_address, seniority_of, split_name
+from leadflow.tools.standardize import seniority_of
 from leadflow.tools.writing import countries_of_writing, phone_by_writing
 
 

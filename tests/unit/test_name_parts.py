@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from leadflow.tools.ingest import parse_email
-from leadflow.tools.standardize import name_from_address, split_name
+from leadflow.tools.names import name_from_address, split_name
 
 
 def test_a_middle_initial_and_a_dotted_abbreviation_are_not_the_family_name() -> None:
@@ -35,3 +35,23 @@ def test_the_signature_completes_a_shorter_from_name() -> None:
                          "Gerente de Compras\nVinos del Valle\n")
     assert parsed["full_name"] == "Lic. Tomás Echeverría Vidal"
     assert split_name(parsed["full_name"]) == ("Tomás", "Echeverría Vidal")
+
+
+@pytest.mark.parametrize(("written", "first", "last"), [
+    ("DUBOIS-MARCHAND Élise", "Élise", "Dubois-Marchand"),
+    ("Élise DUBOIS", "Élise", "Dubois"),
+    ("YAMAMOTO Kenji", "Kenji", "Yamamoto"),
+    ("JP Morgan", "Jp", "Morgan"),  # two capitals are initials, not a family name
+])
+def test_a_family_name_in_capitals_wherever_it_stands(written: str, first: str,
+                                                      last: str) -> None:
+    assert split_name(written) == (first, last)
+
+
+def test_the_address_confirms_a_family_name_written_first() -> None:
+    # "Hofbauer-Steiner Klaus" at k.hofbauer-steiner@: the initial, then the family name
+    assert name_from_address("Hofbauer-Steiner", "Klaus", "k.hofbauer-steiner@gemeinde.at") == (
+        "Klaus", "Hofbauer-Steiner")
+    # an address written family name first does not turn a name in the right order around
+    assert name_from_address("Klaus", "Hofbauer", "hofbauer.klaus@gemeinde.at") == (
+        "Klaus", "Hofbauer")

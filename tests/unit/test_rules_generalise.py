@@ -428,7 +428,7 @@ def test_native_surname_keys(first_key: str, last_key: str) -> None:
     ("Di Santo Lucia", "Di", "Santo Lucia"),  # a name, not the Austrian title 'DI'
 ])
 def test_professional_prefixes_are_not_names(written: str, first: str, last: str) -> None:
-    from leadflow.tools.standardize import split_name
+    from leadflow.tools.names import split_name
     assert split_name(written) == (first, last)
 
 

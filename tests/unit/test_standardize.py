@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from leadflow.tools.names import capitalize_name, split_name
 from leadflow.tools.standardize import (
-    capitalize_name,
     company_domain,
     country_code,
     country_of_domain,
@@ -19,7 +19,6 @@ from leadflow.tools.standardize import (
     normalize_phone,
     parse_employees,
     seniority_of,
-    split_name,
     standardize_title,
 )
 

@@ -314,7 +314,7 @@ def _addressed_name(agent_turns: list[str], address: str | None) -> tuple[str, s
 def _cjk_introduction(text: str, out: ParsedFields) -> None:
     """A visitor naming themselves in Japanese, Chinese or Korean: a Japanese introduction
     gives the family name (and the company before の), a Korean or Chinese one the whole
-    name, which capture splits where its script says (`standardize.split_name`)."""
+    name, which capture splits where its script says (`names.split_name`)."""
     if ja := _JA_ROLE_INTRO.search(text):
         out.setdefault("company", ja.group(1))
         out["last_name"] = ja.group(2)
