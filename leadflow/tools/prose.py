@@ -279,6 +279,8 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
     stay in the name; they are dropped only for matching (`name_key`)."""
     if not name:
         return name
+    if latin := _latin_of_two_scripts(name):
+        return latin
     # a sentence that ran on after the name ("Harbourside Physio Group. easiest is phone"),
     # and a full stop that ends the sentence, not an abbreviation ("Hoteles Mar Caribe.")
     forms = [m.span() for m in _legal_form_regex().finditer(name)]  # "Sp. z o.o." stays
@@ -308,6 +310,29 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
                                        or head_letters.startswith(stem[:6])):
             return head
     return name
+
+
+# "Hsin Feng Tooling Co., Ltd. 新豐精密工具股份有限公司", "百星医疗 Baixing Medical", "キラメキ
+# メディカル株式会社（Kirameki Medical Co., Ltd.）": one name in two scripts, apart
+_LATIN_RUN = r"[A-Za-z][^\u3000-\u9fff\uac00-\ud7af]*?"
+_TWO_SCRIPTS = re.compile(
+    rf"^\s*(?:(?P<cjk1>[^\x00-\u024f]+?)\s*[(（]?\s*(?P<latin1>{_LATIN_RUN})\s*[)）]?"
+    rf"|(?P<latin2>{_LATIN_RUN})\s*[(（]?\s*(?P<cjk2>[^\x00-\u024f]+?)\s*[)）]?)\s*$")
+
+
+def _latin_of_two_scripts(name: str) -> str | None:
+    """The Latin-script half of a company name written in two scripts side by side, as the
+    name a CRM files it under ('Baixing Medical'); None when the scripts run together
+    ("LINEヤフー株式会社", "株式会社LeadFlow") or the name is in one script."""
+    match = _TWO_SCRIPTS.match(name)
+    if match is None:
+        return None
+    latin = (match.group("latin1") or match.group("latin2") or "").strip(" ,;()（）")
+    cjk = match.group("cjk1") or match.group("cjk2") or ""
+    if len(latin) < 4 or len(cjk.strip()) < 2 or " " not in name.strip() or not any(
+            0x2E80 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF for ch in cjk):
+        return None
+    return latin
 
 
 # letters no accent folding reaches ('Bałtyk' → 'baltyk', 'Kırşehir' → 'kirsehir')

@@ -43,3 +43,14 @@ def test_a_lower_case_legal_form_after_the_name_belongs_to_it(text: str, domain:
 ])
 def test_the_domain_spells_names_with_letters_accents_do_not_reach(name: str, domain: str) -> None:
     assert spelled_by_domain(name, domain)
+
+
+@pytest.mark.parametrize(("name", "filed"), [
+    ("Tainan Fine Tools Co., Ltd. 台南精密工具股份有限公司", "Tainan Fine Tools Co., Ltd."),
+    ("青山物流 Aoyama Logistics", "Aoyama Logistics"),
+    ("ミドリ化成株式会社（Midori Kasei Co., Ltd.）", "Midori Kasei Co., Ltd."),
+    ("Daon Foods (다온푸드)", "Daon Foods"),
+    ("ABCマート株式会社", "ABCマート株式会社"),  # one name whose scripts run together
+])
+def test_a_name_in_two_scripts_is_filed_under_its_latin_half(name: str, filed: str) -> None:
+    assert clean_company_name(name) == filed
