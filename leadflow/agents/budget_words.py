@@ -99,13 +99,14 @@ def budget_too_small(said: str, rules: IcpConfig, country: str | None = None) ->
     """The budget stated is no money for business software: its largest amount, in US
     dollars a year (a monthly amount counts twelve times: budget `per_month_words`), is below
     budget `too_small_usd_per_year` — "£0 budget, it'd have to be free", "unos 150 mil pesos
-    al mes" (about $430 a year). An amount in no currency the rates table knows says
-    nothing."""
+    al mes" (about $430 a year). A price per user or seat (budget `per_seat_words`) is no
+    total."""
     budget = rules.bant["budget"]
     floor = float(budget.settings.get("too_small_usd_per_year", 0))
     amounts = money_amounts(said, rules, country)
-    if not floor or not amounts:
-        return False
+    if not floor or not amounts or contains_phrase(
+            said, tuple(budget.settings.get("per_seat_words", ()))):
+        return False  # "€15 per user a month" is a price per seat, times however many users
     words = tuple(budget.settings.get("per_month_words", ()))
     monthly = contains_phrase(said, words) or any(  # "$1,500/month": the slash is joined
         w.startswith("/") and w in said.lower() for w in words)

@@ -19,6 +19,11 @@ def test_a_budget_too_small_for_business_software_is_unlikely(message: str) -> N
     assert scored(make_lead(message))["budget"]["band"] == "unlikely"
 
 
+def test_a_price_per_user_is_no_total() -> None:
+    lead = make_lead("Budget approved at EUR 25 per user per month for our 60 reps.")
+    assert scored(lead)["budget"]["band"] == "clear_budget"
+
+
 def test_a_real_monthly_budget_is_still_clear() -> None:
     lead = make_lead("Budget approved: EUR 2,500 per month for the sales team.")
     assert scored(lead)["budget"]["band"] == "clear_budget"
