@@ -32,20 +32,7 @@ def buying_date(text: str, reference: date, criterion: Criterion,
     neither does a date already past (the expo they met us at, a scan's timestamp);
     otherwise the soonest of the other dates and those lagged steps (a proposal wanted by
     mid-December says more about the purchase than new stores opening in March)."""
-    dated = _purchase_dates(text, reference, criterion, country, need)
-    soonest = min(dated.awarded or dated.tendered or dated.deciding or dated.plain + dated.before,
-                  default=None)
-    if dated.earliest is not None and (soonest is None or soonest[0] < dated.earliest[0]):
-        return dated.earliest
-    return soonest
-
-
-def purchase_dated(text: str, reference: date, criterion: Criterion,
-                   country: str | None = None, need: Criterion | None = None) -> bool:
-    """The lead names when the purchase itself happens (an award, a tender, a decision, a
-    go-live): a "this week" on a step ("send the proposal this week") then says less."""
-    dated = _purchase_dates(text, reference, criterion, country, need)
-    return bool(dated.awarded or dated.tendered or dated.deciding)
+    return purchase_dates(text, reference, criterion, country, need).when()
 
 
 def on_a_step(clause: str, timeline: Criterion) -> bool:
@@ -58,7 +45,9 @@ def on_a_step(clause: str, timeline: Criterion) -> bool:
         or contains_phrase(clause, tuple(settings.get("live_words", ()))))
 
 
-class _Dated(NamedTuple):
+class PurchaseDates(NamedTuple):
+    """A lead's dates sorted by what they are dates of (see `buying_date`)."""
+
     awarded: list[tuple[float, str]]
     tendered: list[tuple[float, str]]
     deciding: list[tuple[float, str]]
@@ -66,9 +55,22 @@ class _Dated(NamedTuple):
     before: list[tuple[float, str]]
     earliest: tuple[float, str] | None
 
+    def when(self) -> tuple[float, str] | None:
+        """When the lead means to buy (`buying_date`)."""
+        soonest = min(self.awarded or self.tendered or self.deciding or self.plain + self.before,
+                      default=None)
+        if self.earliest is not None and (soonest is None or soonest[0] < self.earliest[0]):
+            return self.earliest
+        return soonest
 
-def _purchase_dates(text: str, reference: date, criterion: Criterion,
-                    country: str | None, need: Criterion | None) -> _Dated:
+    def purchase_named(self) -> bool:
+        """The lead names when the purchase itself happens (an award, a tender, a decision,
+        a go-live): a "this week" on a step ("send the proposal this week") then says less."""
+        return bool(self.awarded or self.tendered or self.deciding)
+
+
+def purchase_dates(text: str, reference: date, criterion: Criterion,
+                   country: str | None = None, need: Criterion | None = None) -> PurchaseDates:
     """The lead's dates sorted by what they are dates of (see `buying_date`)."""
     settings = criterion.settings
     decision = tuple(settings.get("decision_words", ()))
@@ -81,7 +83,7 @@ def _purchase_dates(text: str, reference: date, criterion: Criterion,
     ends = need.phrases.get("contract_end_phrases", ()) if need else ()
     lag = float(settings.get("step_lag_months", 0.0))
     lead = float(settings.get("live_lead_months", 0.0))
-    dated = _Dated([], [], [], [], [], None)
+    dated = PurchaseDates([], [], [], [], [], None)
     earliest: tuple[float, str] | None = None
     for delta, match in dated_matches(text, reference, criterion, country):
         if delta < 0:

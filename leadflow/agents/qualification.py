@@ -37,7 +37,7 @@ from leadflow.agents.llm_step import LlmAnswer, ask_llm, provenance
 from leadflow.agents.money import money_amounts as money_amounts
 from leadflow.agents.money import spend_amounts
 from leadflow.agents.newest_touch import newest_stated
-from leadflow.agents.purchase_date import buying_date, on_a_step, purchase_dated
+from leadflow.agents.purchase_date import on_a_step, purchase_dates
 from leadflow.agents.review_reason import CRITERIA as CRITERIA
 from leadflow.agents.review_reason import conflict_changes_tier as conflict_changes_tier
 from leadflow.agents.review_reason import review_reason as review_reason
@@ -248,16 +248,16 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     # Timeline
     timeline = rules.bant["timeline"]
     received = parse_datetime((lead.get("source") or {}).get("received_at"))
+    purchase = purchase_dates(text, (received or reference).date(), timeline,
+                              company.get("country"), need) if text else None
     now = find(timeline, "now_phrases")
-    if now and on_a_step(clause_of(text, now), timeline) and purchase_dated(
-            text, (received or reference).date(), timeline, company.get("country"), need):
+    if now and on_a_step(clause_of(text, now), timeline) and purchase and purchase.purchase_named():
         # "send the proposal this week", "questions by December 9" beside an award or a
         # go-live date: a step, not the purchase
         now = None
     distant = find(timeline, "distant_phrases") or distant_year(
         text, (received or reference).date(), timeline.settings["date_bands"]["within_6_months"])
-    soonest = buying_date(text, (received or reference).date(), timeline,
-                          company.get("country"), need) if text else None
+    soonest = purchase.when() if purchase else None
     if now and distant:
         t = _conflict(conflicts, "timeline: both buying now and a distant date are stated",
                       "within_6_months", 0.3, text, now, distant)

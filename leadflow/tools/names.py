@@ -8,7 +8,7 @@ import re
 import unicodedata
 
 from leadflow.tools.cjk_names import unspaced_cjk_name
-from leadflow.tools.standardize import clean_line
+from leadflow.tools.standardize import clean_line, is_east_asian
 
 
 def capitalize_name(value: str) -> str:
@@ -63,7 +63,7 @@ def split_name(full: str) -> tuple[str | None, str | None]:
         return split
     if len(parts) == 1:
         return capitalize_name(parts[0]), None
-    if len(parts) == 2 and all(_is_east_asian(p) for p in parts):
+    if len(parts) == 2 and all(is_east_asian(p) for p in parts):
         return parts[1], parts[0]  # 高橋 美咲, 김 민수: the family name comes first
     shouted = [p.isupper() and sum(ch.isalpha() for ch in p) >= 3 for p in parts]
     if any(shouted) and not all(shouted):
@@ -158,9 +158,3 @@ def _is_hangul_name(word: str) -> bool:
     """Three to five Hangul syllables and nothing else: a Korean full name as written (a
     given name alone is usually two)."""
     return 3 <= len(word) <= 5 and all(0xAC00 <= ord(ch) <= 0xD7A3 for ch in word)
-
-
-def _is_east_asian(word: str) -> bool:
-    """Han, kana or Hangul only: a name written in its own East Asian script."""
-    return bool(word) and all(0x2E80 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF
-                              or 0xF900 <= ord(ch) <= 0xFAFF for ch in word)

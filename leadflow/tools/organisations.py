@@ -9,7 +9,7 @@ from functools import cache
 
 from leadflow.config import standardize_tables
 from leadflow.tools.prose import domain_stem
-from leadflow.tools.standardize import clean_text
+from leadflow.tools.standardize import clean_text, east_asian_letter, is_east_asian
 
 # One word of a script written without spaces (katakana, ideographs, Hangul), or of Latin
 # letters inside such a name ("株式会社LeadFlow"); hiragana ends it, because Japanese particles
@@ -34,7 +34,7 @@ _SELF_REFERENCE = re.compile(
 @cache
 def _unspaced_organisation() -> re.Pattern[str]:
     tables = standardize_tables()
-    forms = sorted((f for f in tables.legal_forms if _unspaced(f.strip("()（）"))),
+    forms = sorted((f for f in tables.legal_forms if is_east_asian(f.strip("()（）"))),
                    key=len, reverse=True)
     marks = "|".join(re.escape(f) for f in forms)
     ends = "|".join(re.escape(e) for e in sorted(tables.organisation_endings, key=len,
@@ -47,11 +47,6 @@ def _unspaced_organisation() -> re.Pattern[str]:
                       rf"(?![\u4E00-\u9FFF\uAC00-\uD7AF])")
 
 
-def _unspaced(text: str) -> bool:
-    return bool(text) and all(0x3040 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF
-                              or ord(ch) in (0x3231, 0x3239) for ch in text)
-
-
 def organisation_in_text(text: object) -> str | None:
     """An organisation named in Japanese, Chinese or Korean prose, where no domain can spell
     it (`company_in_text`): a name with a legal form before or after it (株式会社ミライトリンク,
@@ -59,8 +54,7 @@ def organisation_in_text(text: object) -> str | None:
     南青葉大学), a city followed by its department (鳴海野市 産業振興部), or "我是…的總經理". The
     first one the text names that is not our own company; None otherwise: no guessing."""
     prose = clean_text(text)
-    if not prose or not any(0x3040 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF
-                            for ch in prose):
+    if not prose or not any(east_asian_letter(ch) for ch in prose):
         return None
     own = [domain_stem(d) for d in standardize_tables().own_domains]
     found = [(m.start(), m.group(0)) for m in _unspaced_organisation().finditer(prose)]

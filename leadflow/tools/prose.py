@@ -17,6 +17,7 @@ from leadflow.tools.roles import role_in_text as role_in_text  # read here by it
 from leadflow.tools.standardize import (
     MAX_EMPLOYEES,
     clean_text,
+    east_asian_letter,
     plausible_headcount,
 )
 
@@ -330,7 +331,7 @@ def _latin_of_two_scripts(name: str) -> str | None:
     latin = (match.group("latin1") or match.group("latin2") or "").strip(" ,;()（）")
     cjk = match.group("cjk1") or match.group("cjk2") or ""
     if len(latin) < 4 or len(cjk.strip()) < 2 or " " not in name.strip() or not any(
-            0x2E80 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF for ch in cjk):
+            east_asian_letter(ch) for ch in cjk):
         return None
     return latin
 

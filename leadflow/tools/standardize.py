@@ -126,6 +126,18 @@ def company_domain(email: str | None, website: str | None) -> str | None:
     return None
 
 
+def east_asian_letter(ch: str) -> bool:
+    """A Han, kana or Hangul character (or a CJK mark such as ㈱): the scripts that run their
+    words together, so names, keys and organisations in them are read without spaces."""
+    code = ord(ch)
+    return 0x2E80 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF or 0xF900 <= code <= 0xFAFF
+
+
+def is_east_asian(text: str) -> bool:
+    """Text written wholly in those scripts ('高橋', '所属', '주식회사')."""
+    return bool(text) and all(east_asian_letter(ch) for ch in text)
+
+
 def normalize_phone(value: object, country: str | None = None) -> str | None:
     """E.164 via libphonenumber; national numbers need the lead's country."""
     text = clean_text(value)

@@ -54,17 +54,18 @@ def _unquoted_commas_rejoined(row: dict[str | None, object]) -> dict[str, object
     if not isinstance(extra, list) or not extra:
         return {str(k): v for k, v in row.items()}
     keys = [str(k) for k in row]
+    fields = [field_for_key(key) for key in keys]
     cells = [str(v or "") for v in row.values()] + [str(v or "") for v in extra]
     surplus = len(cells) - len(keys)
 
+    def joined_at(at: int) -> list[str]:
+        return cells[:at] + [",".join(cells[at:at + surplus + 1])] + cells[at + surplus + 1:]
+
     def fit(at: int) -> tuple[int, bool]:
-        joined = cells[:at] + [",".join(cells[at:at + surplus + 1])] + cells[at + surplus + 1:]
-        shapes = sum(1 for key, value in zip(keys, joined, strict=True)
-                     if (field_for_key(key) == "email" and EMAIL_RE.fullmatch(value.strip()))
-                     or (field_for_key(key) == "phone" and national_number(value)))
+        shapes = sum(1 for field, value in zip(fields, joined_at(at), strict=True)
+                     if (field == "email" and EMAIL_RE.fullmatch(value.strip()))
+                     or (field == "phone" and national_number(value)))
         return shapes, cells[at + 1].startswith(" ")
 
     best = max(range(len(keys)), key=fit)  # the first of equals: max keeps the earliest
-    joined = cells[:best] + [",".join(cells[best:best + surplus + 1])] + \
-        cells[best + surplus + 1:]
-    return dict(zip(keys, joined, strict=True))
+    return dict(zip(keys, joined_at(best), strict=True))

@@ -14,7 +14,13 @@ from leadflow.tools.ingest.patterns import strip_html
 from leadflow.tools.ingest.shapes import fields_by_shape, is_numbered_key
 from leadflow.tools.ingest.signature import parse_signature, split_signature
 from leadflow.tools.ingest.text import MAX_TEXT_CHARS
-from leadflow.tools.standardize import EMAIL_RE, clean_text, has_rank, is_own_address
+from leadflow.tools.standardize import (
+    EMAIL_RE,
+    clean_text,
+    has_rank,
+    is_east_asian,
+    is_own_address,
+)
 
 
 def _norm_key(key: object) -> str:
@@ -33,13 +39,8 @@ def _has_word(tokens: set[str], words: tuple[str, ...]) -> bool:
     keyword of two characters or more in such a script matches inside the key."""
     folded = {_fold(t) for t in tokens}  # 'teléfono' is 'telefono', 'país' is 'pais'
     return any(t == w or (len(w) >= 5 and t.startswith(w)) or (len(w) >= 7 and t.endswith(w))
-               or (len(w) >= 2 and _unspaced(w) and w in t)
+               or (len(w) >= 2 and is_east_asian(w) and w in t)
                for t in tokens | folded for w in words)
-
-
-def _unspaced(word: str) -> bool:
-    """Kana, CJK ideographs or Hangul: scripts whose keys run their words together."""
-    return all(0x3040 <= ord(ch) <= 0x9FFF or 0xAC00 <= ord(ch) <= 0xD7AF for ch in word)
 
 
 def _fold(word: str) -> str:
