@@ -285,6 +285,7 @@ class StandardizeConfig(_Frozen):
     lower_bound_words: tuple[str, ...] = ()
     upper_bound_words: tuple[str, ...] = ()
     own_domains: tuple[str, ...] = ()
+    unattended_local_parts: tuple[str, ...] = ()
     platform_domains: tuple[str, ...] = ()
     legal_forms: tuple[str, ...] = ()
     organisation_endings: tuple[str, ...] = ()
@@ -324,6 +325,8 @@ def load_standardize(path: Path | None = None) -> StandardizeConfig:
         upper_bound_words=tuple(str(w).lower() for w in
                                 raw["headcount_in_text"].get("upper_bound_words") or ()),
         own_domains=tuple(str(d).lower() for d in raw.get("own_domains") or ()),
+        unattended_local_parts=tuple(str(d).lower() for d in
+                                     raw.get("unattended_local_parts") or ()),
         platform_domains=tuple(str(d).lower() for d in raw.get("platform_domains") or ()),
         legal_forms=tuple(str(f).lower() for f in raw.get("legal_forms") or ()),
         organisation_endings=tuple(str(w) for w in raw.get("organisation_endings") or ()),

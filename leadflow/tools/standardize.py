@@ -56,6 +56,14 @@ def is_own_address(address: str | None) -> bool:
     return is_own_domain(address.rsplit("@", 1)[1])
 
 
+def is_unattended_address(address: str | None) -> bool:
+    """An address nobody reads ("no-reply@", "mailer-daemon@"): a notification's sender,
+    never the lead's (standardize.yaml `unattended_local_parts`)."""
+    if not address or "@" not in address:
+        return False
+    return address.rsplit("@", 1)[0].lower() in standardize_tables().unattended_local_parts
+
+
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACES = re.compile(r"[^\S\n]+")  # any whitespace run except a line break
 _ANY_SPACES = re.compile(r"\s+")

@@ -32,8 +32,8 @@ def parse_item(item: object) -> tuple[str, ParsedFields]:
     if source == "chat":
         return source, parse_chat(payload)
     if isinstance(payload, str) and source == "event":
-        try:  # newline="": a CR inside a quoted field is data, not a broken row
-            rows = list(csv.DictReader(io.StringIO(payload, newline="")))
+        try:
+            rows = _csv_rows(payload)
         except csv.Error as exc:
             raise IngestError(f"an event payload given as CSV text is not CSV: {exc}") from exc
         if len(rows) != 1:
@@ -41,7 +41,36 @@ def parse_item(item: object) -> tuple[str, ParsedFields]:
         payload = _unquoted_commas_rejoined(rows[0])
     if not isinstance(payload, dict):
         raise IngestError(f"{source} payload must be an object of fields")
-    return source, parse_fields(payload)
+    return source, parse_fields(_csv_field_opened(payload))
+
+
+def _csv_rows(text: str) -> list[dict[str | None, object]]:
+    """The rows of CSV text whose delimiter is its header's: a comma, or the semicolon a
+    German or French spreadsheet writes (a tab, a bar)."""
+    header = text.lstrip().split("\n", 1)[0]
+    delimiter = max(",;\t|", key=header.count)
+    # newline="": a CR inside a quoted field is data, not a broken row
+    return list(csv.DictReader(io.StringIO(text.strip(), newline=""), delimiter=delimiter))
+
+
+def _csv_field_opened(payload: dict[str, object]) -> dict[str, object]:
+    """A badge scanner's export pasted whole into one field ("raw", "csv_row", "export": a
+    header line and one row): its columns are the lead's fields, beside the others. Only a
+    header naming an e-mail or phone column counts, so a comment that happens to hold commas
+    and a line break stays a comment."""
+    for key, value in payload.items():
+        if not isinstance(value, str) or "\n" not in value.strip():
+            continue
+        try:
+            rows = _csv_rows(value)
+        except csv.Error:
+            continue
+        if len(rows) != 1 or len(rows[0]) < 3 or not any(
+                field_for_key(column) in ("email", "phone") for column in rows[0] if column):
+            continue
+        opened = {k: v for k, v in payload.items() if k != key}
+        return opened | _unquoted_commas_rejoined(rows[0])
+    return payload
 
 
 def _unquoted_commas_rejoined(row: dict[str | None, object]) -> dict[str, object]:

@@ -26,6 +26,7 @@ from leadflow.tools.standardize import (
     clean_line,
     clean_text,
     is_own_address,
+    is_unattended_address,
     replace_lone_surrogates,
 )
 
@@ -55,6 +56,12 @@ def parse_email(payload: object) -> ParsedFields:
         # A colleague (or our own relay) sent it: the lead is the sender of the message it
         # forwards or quotes, if there is one; our own address is never the lead's.
         display, address, body = forwarded_sender(body) or ("", "", body)
+    if is_unattended_address(address.strip()):
+        # a marketplace's or a form tool's notification from an address nobody reads: the
+        # person is the one it names to answer, else whoever its body gives an address for
+        display, address = reply_to if not (is_own_address(reply_to[1].strip())
+                                            or is_unattended_address(reply_to[1].strip())) \
+            else ("", "")
     out: ParsedFields = {}
     mailbox = is_mailbox_name(display)
     if mailbox and reply_to[1] and EMAIL_RE.fullmatch(reply_to[1].strip()) \
@@ -79,8 +86,8 @@ def parse_email(payload: object) -> ParsedFields:
     out.update({k: v for k, v in signed.items()  # type: ignore[typeddict-item]
                 if k not in out})
     if "email" not in out:
-        found = next((m for m in EMAIL_RE.finditer(body) if not is_own_address(m.group(0))),
-                     None)
+        found = next((m for m in EMAIL_RE.finditer(body) if not is_own_address(m.group(0))
+                      and not is_unattended_address(m.group(0))), None)
         if found:
             out["email"] = found.group(0)
     # What the lead forwarded (a colleague's request, a COO's note) is the lead's evidence:
@@ -201,6 +208,7 @@ def split_embedded(body: str, subject: str = "") -> tuple[str, list[tuple[str, s
     reply = _subject_kind(subject) == "reply"
     forward = _subject_kind(subject) == "forward"
     starts = []
+    closes: dict[int, int] = {}  # a quote whose '>' lines end before the writer's own text
     i = 0
     while i < len(lines):
         header_at = None
@@ -222,6 +230,8 @@ def split_embedded(body: str, subject: str = "") -> tuple[str, list[tuple[str, s
             attribution = " ".join(lines[opener:i + 1])
             if re.search(r"@|\d", attribution):  # a date or an address: a mail client's line
                 starts.append((opener, i + 1, i + 1, kept, attribution))
+                if (closed := _quote_closed(lines, i + 1)) is not None:
+                    closes[len(starts) - 1] = closed
             i += 1
             continue
         if header_at is None:
@@ -235,10 +245,13 @@ def split_embedded(body: str, subject: str = "") -> tuple[str, list[tuple[str, s
     if not starts:
         return body, []
     messages = []
+    own = lines[:starts[0][0]]
     for n, (_, header_at, end, kept, attribution) in enumerate(starts):
+        stop = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+        if n in closes:  # the writer answered below the quote: their text, then the quote's
+            own, stop = own + lines[closes[n]:stop], closes[n]
         if not kept:
             continue
-        stop = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
         header = "\n".join(lines[header_at:end])
         sender = _FORWARDED_FROM.search(header)
         display, address = _sender_of(sender.group(1)) if sender else ("", "")
@@ -249,7 +262,18 @@ def split_embedded(body: str, subject: str = "") -> tuple[str, list[tuple[str, s
         text = "\n".join(re.sub(r"^[ \t]*>+ ?", "", line) for line in lines[end:stop]).strip()
         if text:
             messages.append((display, text))
-    return "\n".join(lines[:starts[0][0]]), messages
+    return "\n".join(own), messages
+
+
+def _quote_closed(lines: list[str], at: int) -> int | None:
+    """Where a quote opened by an attribution line ends, when its lines carry '>' marks and
+    unmarked text follows them: a reply written below the quote ("Le 27/11 … a écrit :",
+    the quoted message, then the answer and its signature). None when the quote runs on."""
+    end = at
+    while end < len(lines) and (not lines[end].strip() or lines[end].lstrip().startswith(">")):
+        end += 1
+    marked = any(line.lstrip().startswith(">") for line in lines[at:end])
+    return end if marked and end < len(lines) else None
 
 
 def _sender_of(value: str) -> tuple[str, str]:
