@@ -33,6 +33,10 @@ def _role_patterns() -> dict[str, re.Pattern[str]]:
     indefinite = _alternation(table.get("indefinite_articles", ()))
     business = _alternation(table.get("business_nouns", ()))
     after = _alternation(table.get("business_after", ()))
+    between_stop = _alternation((*table.get("business_after", ()), *table.get("articles", ()),
+                                 *table.get("possessives", ()), "about", "regarding", "your",
+                                 "votre", "vuestra", "vuestro", "sua", "seu", "ihre", "ihrer",
+                                 "jullie", "uw"))
     return {
         "cue": re.compile(rf"(?i)(?:\b(?:{cues})\s+{article})([^\W\d][\w&/'’ .-]{{1,70}})"),
         # "As head of procurement, I …", "Als Einkaufsleiterin suche ich …": a sentence that
@@ -40,11 +44,13 @@ def _role_patterns() -> dict[str, re.Pattern[str]]:
         "as": re.compile(rf"(?i)(?:^|(?<=[.!?\n]))\s*(?:{_alternation(table.get('as_cues', ()))})"
                          rf"\s+{article}([^\W\d][\w&/'’ .-]{{1,60}}?)"
                          rf"(?:\s*,|\s(?:i|je|yo|eu)\b|\s[^\W\d]+\s+ich\b)"),
-        "verb": re.compile(rf"(?i)(?<!\w)({verbs})\s+(?:(?:{fillers})\s+)?"
+        "verb": re.compile(rf"(?i)(?<!\w)({verbs})(?:\s+|(?<=['’]))(?:(?:{fillers})\s+)?"
                            rf"{article}([^\W\d][\w&/'’ -]{{1,50}})"),
         # "I have a dog grooming salon", "tenho uma distribuidora", "j'ai une boulangerie"
+        # (the words between are the business's description, "a small family", never a
+        # preposition or a possessive: "I have a question about your company" owns nothing)
         "owner": re.compile(rf"(?i)(?<!\w)(?:{have})\s+(?:{indefinite})\s+"
-                            rf"(?:[^\W\d][\w'-]*\s+){{0,3}}?(?:{business})"
+                            rf"(?:(?!(?:{between_stop})\s)[^\W\d][\w'-]*\s+){{0,3}}?(?:{business})"
                             rf"(?=\s*(?:[,.;:!?()]|$)|\s+(?:{after})\s)"),
         "business": re.compile(rf"(?i)^(?:[^\W\d][\w'-]*\s+){{0,3}}?(?:{business})$"),
         # a business named by two trades joined ("a plumbing and heating firm", "un estudio
@@ -73,11 +79,12 @@ _ROLE_AT_EMPLOYER = re.compile(
 # Where a role phrase ends: the employer, a place, a clause, a sentence, a description of
 # the employer ("jefa de compras de una cadena de…", "manager of a family bakery").
 _ROLE_END = re.compile(
-    r"(?i)\s+(?:at|@|for|with|in|on|within|from|and|but|who|that|since|bei|chez|en|na|no|w|und|et|y|e|"
+    r"(?i)\s+(?:at|@|for|with|in|on|within|from|and|but|who|that|since|bei|chez|en|na|no|w|und|et|y|e|à|au|"
+    r"desde|depuis|seit|dal|sinds|od|together|juntos|juntas|zusammen|ensemble|insieme|samen|razem|"
     r"maar|aber|mais|pero|mas|ma|ale|men|på|hos|ved|vid|och|og|ja|sekä|"
     r"auprès|au sein|dans|presso|bij|van de|of the company|of an?|de una?|d'une?|di una?|"
     r"einer|eines|"
-    r"van een|de um|de uma|do um)\s|[,;:!?()]|\.(?:\s|$)|\s[-–—]\s")
+    r"van een|de um|de uma|do um)(?:\s|$)|[,;:!?()]|\.(?:\s|$)|\s[-–—]\s")
 _EMPLOYER_AFTER = re.compile(r"\s+(?:of|de|di|da|do|del|della|van|von)\s+(?=[A-Z])")
 # Japanese: "物流企画部のマネージャーをしています", "情報システム部の課長です".
 _JA_ROLE = re.compile(

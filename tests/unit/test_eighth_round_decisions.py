@@ -1,0 +1,53 @@
+"""What the eighth blind round taught about reading the writer: a business owned or run by
+the writer or their family, a function taken care of, a German '…leitung' rank, a contract
+running out in Dutch, business leaking away to competitors. Each in its own sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadflow.tools.prose import role_in_text
+from leadflow.tools.standardize import seniority_of, standardize_title
+from tests.unit.test_qualification import make_lead, scored
+
+
+@pytest.mark.parametrize(("text", "seniority"), [
+    ("Nobody else is involved, I own the company.", "c_level"),
+    ("Hallo! Ik heb een kleine bloemenwinkel in Gent.", None),  # a shop no table names
+    ("Hallo! Ik heb een kleine webwinkel in keramiek.", "c_level"),
+    ("Ho un piccolo negozio di biciclette a Verona.", "c_level"),
+    ("Mi padre y yo llevamos la empresa desde 2009.", "c_level"),
+    ("My sister and I run the business together.", "c_level"),
+    ("Hi, I take care of export for the group.", "manager"),
+    ("Mi occupo dell'export, riceviamo molte richieste.", "manager"),
+    ("Bonjour, je suis cheffe de projet CRM à la Caisse Alpine.", "manager"),
+])
+def test_the_writers_role_in_more_grammar(text: str, seniority: str | None) -> None:
+    title = role_in_text(text)
+    assert (seniority_of(standardize_title(title)) if title else None) == seniority
+
+
+@pytest.mark.parametrize("text", [
+    "I have a question about your company.",
+    "I have a quick question regarding the business plan.",
+    "We run a CRM called Pipedrive.",
+    "I have the numbers for the store.",
+])
+def test_no_owner_or_head_without_their_business(text: str) -> None:
+    assert role_in_text(text) is None
+
+
+def test_a_german_leitung_compound_is_a_head() -> None:
+    assert seniority_of("Referatsleitung Digitalisierung") == "director"
+    assert seniority_of("Sachgebietsleitung Wirtschaftsförderung") == "director"
+
+
+@pytest.mark.parametrize("message", [
+    "Ons huidige contract voor de routing-tool loopt af per 31 januari.",
+    "Half of our inbound goes to a competitor before we call back.",
+    "Los clientes se van con la competencia porque tardamos tres días.",
+    "Das kostet uns jeden Monat Aufträge.",
+    "We see big leakage between the ad and the first call.",
+])
+def test_a_deadline_or_business_leaking_away_is_a_critical_need(message: str) -> None:
+    assert scored(make_lead(message))["need"]["band"] == "critical"
