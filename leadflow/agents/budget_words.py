@@ -30,6 +30,28 @@ def budget_stated(text: str, budget: Criterion,
     return None
 
 
+def not_buying(text: str, budget: Criterion) -> bool:
+    """A negative budget phrase that is about buying, not about the money: "not ready to
+    buy", "is there a free plan?" — but not "no budget allocated" (a budget noun in it)."""
+    phrases = budget.phrases.get("negative_phrases", ())
+    nouns = budget.phrases.get("budget_noun_phrases", ())
+    return bool(phrases) and any(not contains_phrase(m.group(0), nouns)
+                                 for m in phrase_regex(phrases).finditer(text))
+
+
+def budget_intended(text: str, budget: Criterion,
+                    figure_words: tuple[str, ...] = ()) -> re.Match[str] | None:
+    """An amount the writer means to spend on this ("tenemos pensado invertir unos 2
+    millones de pesos al mes"; icp.yaml budget `intended_spend_phrases`): money named, not
+    yet set aside. The match is the spending verb."""
+    verbs = budget.phrases.get("intended_spend_phrases", ())
+    for sentence in SENTENCES.finditer(text):
+        chunk = sentence.group(0)
+        if (verb := affirmed(chunk, verbs)) and spend_amounts(chunk, figure_words):
+            return re.compile(re.escape(verb.group(0))).search(text, sentence.start())
+    return None
+
+
 def budget_hedged(text: str, budget: Criterion) -> re.Match[str] | None:
     """A hedge in a sentence that states a budget ("provisionally reserved", "approved in
     principle", "a budget line, but the scope isn't final", "vorbehaltlich", "wstępnie";

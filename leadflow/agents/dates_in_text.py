@@ -176,6 +176,9 @@ def _quarter_names(text: str, reference: date,
                             m.group(3)), m) for m in pattern.finditer(text)]
 
 
+_RECENT_MONTHS = 3  # a bare month name this many months back or fewer is the one just gone
+
+
 def dated_matches(text: str, reference: date, criterion: Criterion,
                    country: str | None) -> list[tuple[float, re.Match[str]]]:
     months = tuple(tuple(m) for m in criterion.settings["months"])
@@ -188,6 +191,12 @@ def dated_matches(text: str, reference: date, criterion: Criterion,
                                                          else 15))
         year = int(match.group(4)) if match.group(4) else (
             reference.year + (1 if month < reference.month else 0))
+        if not (match.group(1) or match.group(3) or match.group(4)) \
+                and 1 <= (reference.month - month) % 12 <= _RECENT_MONTHS:
+            # a bare month just gone ("approved by the board in October", written in
+            # December) is that month, not next year's: nobody plans ten months ahead
+            # without writing the year
+            year = reference.year - (1 if month > reference.month else 0)
         found.append((_months_between(reference, year, month, day), match))
     for match in _CJK_MONTH.finditer(text):  # "2月にPoC": a CJK month needs no preposition
         month = int(match.group(2) or match.group(4))

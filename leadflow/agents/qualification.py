@@ -19,9 +19,11 @@ from leadflow.agents.base import StepOutput
 from leadflow.agents.budget_words import (
     budget_denied,
     budget_hedged,
+    budget_intended,
     budget_stated,
     budget_talked_about,
     budget_too_small,
+    not_buying,
 )
 from leadflow.agents.buyer_signals import (
     non_buyer_said,
@@ -55,7 +57,7 @@ from leadflow.context import DEFAULT_RUN, LeadflowContext
 from leadflow.llm import RULES
 from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
-from leadflow.tools.standardize import contains_phrase, phrase_regex
+from leadflow.tools.standardize import contains_phrase
 
 
 class CriterionProposal(BaseModel):
@@ -145,6 +147,11 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         b = CriterionProposal(band="clear_budget",
                               strength=0.8 if spend_amounts(said, figures) else 0.4,
                               evidence=said)
+    elif (intended := budget_intended(text, budget, figures)) and not budget_too_small(
+            sentence_across_lines(text, intended), rules, company.get("country")):
+        # "we plan to invest about 2M pesos a month in this": money named, not yet set aside
+        b = CriterionProposal(band="unclear_possible", strength=0.8,
+                              evidence=quote(text, intended))
     elif (employees >= budget.settings["likely_min_employees"]
           or revenue >= budget.settings["likely_min_revenue_usd"]) and (
             talk := budget_talked_about(text, budget)):
@@ -227,7 +234,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         n = CriterionProposal(band="clear_improvement", strength=0.2, evidence=dated)
     elif nice := find(need, "nice_phrases"):
         n = CriterionProposal(band="nice_to_have", strength=0.4, evidence=quote(text, nice))
-    elif not _not_buying(text, budget) and (
+    elif not not_buying(text, budget) and (
             asked := own_request(lead.get("inquiry") or "", text,
                                  need.settings.get("own_words_min", 6))):
         if tool := contains_phrase(text, need.phrases.get("current_tool_phrases", ())):
@@ -307,15 +314,6 @@ def _non_buyer(contact: dict[str, Any], evidence: str, said: str,
         need=CriterionProposal(band="unclear", strength=0.3, evidence=evidence),
         timeline=CriterionProposal(band="unclear_or_distant", strength=0.2, evidence=evidence),
         conflicts=conflicts)
-
-
-def _not_buying(text: str, budget: Criterion) -> bool:
-    """A negative budget phrase that is about buying, not about the money: "not ready to
-    buy", "is there a free plan?" — but not "no budget allocated" (a budget noun in it)."""
-    phrases = budget.phrases.get("negative_phrases", ())
-    nouns = budget.phrases.get("budget_noun_phrases", ())
-    return bool(phrases) and any(not contains_phrase(m.group(0), nouns)
-                                 for m in phrase_regex(phrases).finditer(text))
 
 
 def _arrival(lead: dict[str, Any], reference: datetime) -> Any:

@@ -4,8 +4,12 @@ running out in Dutch, business leaking away to competitors. Each in its own sent
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from leadflow.agents.dates_in_text import dated_matches
+from leadflow.config import icp
 from leadflow.tools.prose import role_in_text
 from leadflow.tools.standardize import seniority_of, standardize_title
 from tests.unit.test_qualification import make_lead, scored
@@ -51,3 +55,39 @@ def test_a_german_leitung_compound_is_a_head() -> None:
 ])
 def test_a_deadline_or_business_leaking_away_is_a_critical_need(message: str) -> None:
     assert scored(make_lead(message))["need"]["band"] == "critical"
+
+
+def test_a_bare_month_just_gone_is_past_not_next_year() -> None:
+    lead = make_lead("The board approved the funds in October; we want to go live in "
+                     "February.")
+    lead["source"]["received_at"] = "2026-12-02T09:00:00Z"
+    timeline = scored(lead)["timeline"]
+    assert timeline["band"] == "buying_now"  # bought about a month before the go-live
+    assert "February" in timeline["evidence"]
+    months = {m.group(0): delta for delta, m in dated_matches(
+        "approved in October, live in February, review in April", date(2026, 12, 2),
+        icp().bant["timeline"], None)}
+    assert set(months) == {"in February", "in April"}  # October 2026 is gone, not 2027's
+
+
+@pytest.mark.parametrize("message", [
+    "I lead the project and I choose the vendor myself.",
+    "C'est moi qui pilote le projet et choisis le prestataire.",
+])
+def test_choosing_the_vendor_in_the_first_person_is_deciding(message: str) -> None:
+    lead = make_lead(message, title="Operations Manager")
+    assert scored(lead)["authority"]["band"] == "primary_decision_maker"
+
+
+def test_an_amount_meant_for_this_is_a_possible_budget_not_a_clear_one() -> None:
+    lead = make_lead("Pensamos invertir unos 3 millones de pesos al mes en una herramienta.",
+                     title="Gerente General", employees=40, country="CO")
+    budget = scored(lead)["budget"]
+    assert budget["band"] == "unclear_possible"
+    assert "invertir" in budget["evidence"]
+
+
+def test_a_start_date_beside_a_holiday_is_still_the_start() -> None:
+    lead = make_lead("La idea es arrancar en enero, cuando volvemos de vacaciones.")
+    lead["source"]["received_at"] = "2026-11-20T09:00:00Z"
+    assert scored(lead)["timeline"]["band"] == "within_3_months"
