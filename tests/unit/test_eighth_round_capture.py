@@ -67,3 +67,12 @@ def test_a_no_reply_notification_names_the_person_in_reply_to_or_the_body() -> N
     in_body = parse_email({"from": "do-not-reply@forms.example", "subject": "Submission",
                            "body": "Email: ola@brenner-fit.example\nMessage: pricing"})
     assert in_body["email"] == "ola@brenner-fit.example"
+
+
+def test_a_question_about_the_session_is_the_persons_answer_not_the_event() -> None:
+    parsed = parse_item({"source": "event", "payload": {
+        "Email": "ana@brisa-seguros.pt", "Event Name": "RevOps Breakfast Porto – 2 Dec 2026",
+        "What do you hope to learn at this session?":
+            "Mostly curious how other brokers route their web leads."}})[1]
+    assert parsed["campaign"] == "RevOps Breakfast Porto – 2 Dec 2026"
+    assert parsed["inquiry"] == "Mostly curious how other brokers route their web leads."

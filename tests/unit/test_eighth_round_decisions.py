@@ -91,3 +91,14 @@ def test_a_start_date_beside_a_holiday_is_still_the_start() -> None:
     lead = make_lead("La idea es arrancar en enero, cuando volvemos de vacaciones.")
     lead["source"]["received_at"] = "2026-11-20T09:00:00Z"
     assert scored(lead)["timeline"]["band"] == "within_3_months"
+
+
+@pytest.mark.parametrize("message", [
+    "Honestly we are not looking to buy, we want to talk about an integration partnership.",
+    "Nota del stand: no busca comprar, quiere hablar de alianzas.",
+    "We translate SaaS products and I would love to send you a proposal for your website.",
+])
+def test_writers_who_say_they_are_not_buying_or_who_pitch_to_us(message: str) -> None:
+    bant = scored(make_lead(message, title="CEO"))
+    assert bant["tier"] == "unqualified"
+    assert bant["authority"]["band"] == "limited"

@@ -126,6 +126,10 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
         if not text:
             continue
         field = field_for_key(key)
+        if field == "campaign" and str(key).rstrip().endswith(("?", "？")):
+            # "What would you like to learn at this session?": a question about the event,
+            # answered in the person's own words, not the event's name
+            field = None
         if field is None and isinstance(value, str) and _machine_data(text):
             continue  # a tracking blob under a key no table knows; a named field stays
         if field is None and isinstance(value, str) and _prose(text):
