@@ -102,3 +102,16 @@ def test_writers_who_say_they_are_not_buying_or_who_pitch_to_us(message: str) ->
     bant = scored(make_lead(message, title="CEO"))
     assert bant["tier"] == "unqualified"
     assert bant["authority"]["band"] == "limited"
+
+
+def test_a_budget_guessed_at_is_possible_not_clear() -> None:
+    lead = make_lead("Budget: perhaps 400 euro a month, we have not decided.", employees=30)
+    assert scored(lead)["budget"]["band"] == "unclear_possible"
+
+
+def test_building_the_business_case_for_a_chief_who_signs_is_significant_influence() -> None:
+    lead = make_lead("I'll build the business case for next year's budget; our CCO signs off.",
+                     title=None)
+    authority = scored(lead)["authority"]
+    assert authority["band"] == "significant_influence"
+    assert "business case" in authority["evidence"]
