@@ -1,0 +1,36 @@
+"""What the ninth blind round taught, in its own sentences: the writer's decision in more
+languages, losing business in the past tense, a state nobody accepts."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.test_qualification import make_lead, scored
+
+
+@pytest.mark.parametrize("message", [
+    "Budsjettet er godkjent og jeg er ansvarlig for anskaffelsen.",
+    "Budgeten är klar och jag har mandat att teckna avtal.",
+    "Il budget c'è e la scelta del fornitore spetta a me.",
+    "Anggaran sudah ada, saya yang pegang keputusan untuk sistem ini.",
+    "Bütçe hazır, son karar benim.",
+])
+def test_the_writers_own_decision_in_more_languages(message: str) -> None:
+    lead = make_lead(message, title="Sales Director")
+    assert scored(lead)["authority"]["band"] == "primary_decision_maker"
+
+
+@pytest.mark.parametrize("message", [
+    "Vi förlorade en stor affär förra månaden för att ingen ringde tillbaka.",
+    "Vi tapte tre ordrer i høst fordi forespørslene lå i innboksen.",
+    "En octubre perdimos unas 30 solicitudes por no contestar a tiempo.",
+    "Abbiamo perso clienti importanti: i tempi di risposta sono inaccettabili.",
+    "Our response times are unacceptable for a company our size.",
+])
+def test_business_already_lost_or_a_state_nobody_accepts_is_critical(message: str) -> None:
+    assert scored(make_lead(message))["need"]["band"] == "critical"
+
+
+def test_a_loss_denied_is_no_critical_need() -> None:
+    assert scored(make_lead("We have not lost any deals, we just want tidier routing."))[
+        "need"]["band"] != "critical"
