@@ -18,6 +18,7 @@ from leadflow.tools.standardize import (
     MAX_EMPLOYEES,
     clean_text,
     east_asian_letter,
+    has_rank,
     plausible_headcount,
 )
 
@@ -282,10 +283,17 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
         return name
     if latin := _latin_of_two_scripts(name):
         return latin
+    if logo := _LOGO_TEXT.match(name):  # "[Åkerlund Energi logotyp]": a logo's alt text
+        return logo.group(1).strip() or None
+    roles = [m for m in _ROLE_BEFORE_EMPLOYER.finditer(name)
+             if has_rank(name[:m.start()]) and len(name[:m.start()].split()) <= 6]
+    if roles:  # "gerente comercial de MotoRed Antioquia", "Head of Sales at Acme": the employer
+        name = name[roles[-1].end():]
     # a sentence that ran on after the name ("Harbourside Physio Group. easiest is phone"),
     # and a full stop that ends the sentence, not an abbreviation ("Hoteles Mar Caribe.")
     forms = [m.span() for m in _legal_form_regex().finditer(name)]  # "Sp. z o.o." stays
-    for stop in re.finditer(r"(?<=\w\w\w\w)\.\s+(?=[a-z])", name):  # not "San. ve Tic."
+    # (a lower-case word or a pronoun after the stop; not "San. ve Tic.")
+    for stop in re.finditer(r"(?<=\w\w\w\w)\.\s+(?=[a-z]|(?:I|We|My|Our)\b)", name):
         if not any(start <= stop.start() < end for start, end in forms):
             name = name[:stop.start()]
             break
@@ -311,6 +319,14 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
                                        or head_letters.startswith(stem[:6])):
             return head
     return name
+
+
+# A signature's logo image, read as its alt text ("[Åkerlund Energi logotyp]", "[Acme logo]")
+_LOGO_TEXT = re.compile(
+    r"(?i)^\s*\[\s*([^\[\]]*?)\s*(?:logo|logotyp|logotype|logotipo|logotipas|logó)\s*\]\s*$")
+# A role, then its employer: "gerente comercial de MotoRed Antioquia", "Head of Sales at Acme"
+_ROLE_BEFORE_EMPLOYER = re.compile(
+    r"(?i:\s+(?:de|del|of|at|bei|chez|di|da|do|van)\s+)(?=[A-ZÀ-Þ0-9])")
 
 
 # "Hsin Feng Tooling Co., Ltd. 新豐精密工具股份有限公司", "百星医疗 Baixing Medical", "キラメキ
