@@ -34,3 +34,27 @@ def test_business_already_lost_or_a_state_nobody_accepts_is_critical(message: st
 def test_a_loss_denied_is_no_critical_need() -> None:
     assert scored(make_lead("We have not lost any deals, we just want tidier routing."))[
         "need"]["band"] != "critical"
+
+
+@pytest.mark.parametrize("message", [
+    "Vi er ikke interessert i å kjøpe selv, men vil gjerne høre om deres partnerprogram.",
+    "Not a buyer: wants a co-marketing deal for their chatbot. Pass to partnerships.",
+    "I'm a technology journalist writing a feature on sales tools; could your CEO do an "
+    "interview?",
+])
+def test_partners_and_the_press_are_not_buyers(message: str) -> None:
+    assert scored(make_lead(message, title="CEO"))["tier"] == "unqualified"
+
+
+@pytest.mark.parametrize("message", [
+    "Hallo Support-Team, seit dem Update werden unsere Leads doppelt angelegt.",
+    "Hei support, to brukere får ikke logget inn og fakturaen har feil på faktura-linjene.",
+])
+def test_an_existing_customers_support_case_is_no_purchase(message: str) -> None:
+    assert scored(make_lead(message))["tier"] == "unqualified"
+
+
+def test_a_customer_rolling_us_out_further_is_buying_again() -> None:
+    message = ("Ticket 48177: duplicates after the import. Separately, we plan to roll it out "
+               "to our Monterrey branch next quarter.")
+    assert scored(make_lead(message))["tier"] != "unqualified"
