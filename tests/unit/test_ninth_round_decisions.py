@@ -58,3 +58,23 @@ def test_a_customer_rolling_us_out_further_is_buying_again() -> None:
     message = ("Ticket 48177: duplicates after the import. Separately, we plan to roll it out "
                "to our Monterrey branch next quarter.")
     assert scored(make_lead(message))["tier"] != "unqualified"
+
+
+def test_an_amount_with_the_currency_word_after_it_in_spanish() -> None:
+    from leadflow.agents.money import money_amounts
+    assert money_amounts("tenemos aprobado hasta 12 mil dólares al año") == [12000.0]
+    assert money_amounts("unas 3.000 libras") == [3000.0]
+
+
+def test_the_current_tool_running_out_on_a_day_written_without_its_year() -> None:
+    lead = make_lead("Unser aktuelles Tool läuft zum 28.02. aus und muss bis dahin ersetzt sein.")
+    lead["source"]["received_at"] = "2026-12-01T09:00:00Z"
+    bant = scored(lead)
+    assert bant["need"]["band"] == "critical"
+    assert bant["timeline"]["band"] in ("buying_now", "within_3_months")
+
+
+@pytest.mark.parametrize("message", ["Prazo para contratar: imediato.",
+                                     "Plazo de compra: inmediato."])
+def test_an_immediate_purchase_in_more_languages_is_buying_now(message: str) -> None:
+    assert scored(make_lead(message))["timeline"]["band"] == "buying_now"
