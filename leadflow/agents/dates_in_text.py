@@ -289,14 +289,17 @@ def _numeric_dates(text: str, reference: date,
         if not (1 <= month <= 12 and 1 <= day <= 31) or _FIELD_VALUE.search(
                 text[text.rfind("\n", 0, match.start()) + 1:match.start()]):
             continue
-        year = reference.year + (1 if (month, day) < (reference.month, reference.day) else 0)
+        gone = (month, day) < (reference.month, reference.day)
+        if gone and _months_between(reference, reference.year, month, day) >= -_RECENT_MONTHS:
+            continue  # "Messe am 25.11.", written in December: just gone, not next year's
+        year = reference.year + (1 if gone else 0)
         found.append((_months_between(reference, year, month, day), match))
     return found
 
 
 # A day and month without the year, each closed by a dot, as German, Nordic and Polish
 # write them ("zum 31.03.", "innen 15.1."); a version number ("4.12.1") is not one.
-_DAY_MONTH_DOT = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(?![\d.]|\d)")
+_DAY_MONTH_DOT = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(?![\d.])")
 
 
 def _calendar_mentions(text: str, reference: date, settings: dict[str, Any],

@@ -78,3 +78,14 @@ def test_the_current_tool_running_out_on_a_day_written_without_its_year() -> Non
                                      "Plazo de compra: inmediato."])
 def test_an_immediate_purchase_in_more_languages_is_buying_now(message: str) -> None:
     assert scored(make_lead(message))["timeline"]["band"] == "buying_now"
+
+
+def test_a_day_and_month_just_gone_is_past() -> None:
+    from datetime import date
+
+    from leadflow.agents.dates_in_text import dated_matches
+    from leadflow.config import icp
+    found = [m.group(0) for _, m in dated_matches(
+        "Messe am 25.11. war gut; Start am 15.01.", date(2026, 12, 2), icp().bant["timeline"],
+        "DE")]
+    assert found == ["15.01."]
