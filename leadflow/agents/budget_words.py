@@ -26,7 +26,7 @@ def budget_stated(text: str, budget: Criterion,
         # a year inside a phrase does not change it: "in the 2027 plan" is "in the plan"
         plain = re.sub(r"\s+", " ", YEAR.sub(" ", chunk))
         if noun and (affirmed(plain, given) or spend_amounts(chunk, figure_words)):
-            return re.compile(re.escape(noun.group(0))).search(text, sentence.start())
+            return _in_text(text, noun, sentence)
     return None
 
 
@@ -48,7 +48,7 @@ def budget_intended(text: str, budget: Criterion,
     for sentence in SENTENCES.finditer(text):
         chunk = sentence.group(0)
         if (verb := affirmed(chunk, verbs)) and spend_amounts(chunk, figure_words):
-            return re.compile(re.escape(verb.group(0))).search(text, sentence.start())
+            return _in_text(text, verb, sentence)
     return None
 
 
@@ -67,7 +67,7 @@ def budget_hedged(text: str, budget: Criterion) -> re.Match[str] | None:
         hedge = contains_phrase(chunk, hedges) or next(  # "not yet approved", "não está aprovado"
             (m for m in phrase_regex(given).finditer(chunk) if negated(chunk, m.start())), None)
         if hedge:
-            return re.compile(re.escape(hedge.group(0))).search(text, sentence.start())
+            return _in_text(text, hedge, sentence)
     return None
 
 
@@ -113,7 +113,7 @@ def budget_talked_about(text: str, budget: Criterion) -> re.Match[str] | None:
         chunk = sentence.group(0)
         noun = contains_phrase(chunk, budget.phrases.get("budget_noun_phrases", ()))
         if noun and not contains_phrase(chunk, likely):  # "budget likely" is what size says
-            return re.compile(re.escape(noun.group(0))).search(text, sentence.start())
+            return _in_text(text, noun, sentence)
     return None
 
 
@@ -133,3 +133,8 @@ def budget_too_small(said: str, rules: IcpConfig, country: str | None = None) ->
     monthly = contains_phrase(said, words) or any(  # "$1,500/month": the slash is joined
         w.startswith("/") and w in said.lower() for w in words)
     return max(amounts) * (12 if monthly else 1) < floor
+
+
+def _in_text(text: str, found: re.Match[str], sentence: re.Match[str]) -> re.Match[str] | None:
+    """The phrase found in one sentence, as a match in the whole text (callers quote it)."""
+    return re.compile(re.escape(found.group(0))).search(text, sentence.start())

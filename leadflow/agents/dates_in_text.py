@@ -278,16 +278,14 @@ def _numeric_dates(text: str, reference: date,
             if first > 12 or second > 12:
                 month_first = second > 12
             month, day = (first, second) if month_first else (second, first)
-        if not (1 <= month <= 12 and 1 <= day <= 31) or _FIELD_VALUE.search(
-                text[text.rfind("\n", 0, match.start()) + 1:match.start()]):
+        if not _a_day_of_a_plan(text, match, month, day):
             continue
         delta = _months_between(reference, year, month, day)
         if delta > 0:
             found.append((delta, match))
     for match in _DAY_MONTH_DOT.finditer(text):  # "läuft zum 31.03. aus", "Angebot bis 11.12."
         day, month = int(match.group(1)), int(match.group(2))
-        if not (1 <= month <= 12 and 1 <= day <= 31) or _FIELD_VALUE.search(
-                text[text.rfind("\n", 0, match.start()) + 1:match.start()]):
+        if not _a_day_of_a_plan(text, match, month, day):
             continue
         gone = (month, day) < (reference.month, reference.day)
         if gone and _months_between(reference, reference.year, month, day) >= -_RECENT_MONTHS:
@@ -295,6 +293,13 @@ def _numeric_dates(text: str, reference: date,
         year = reference.year + (1 if gone else 0)
         found.append((_months_between(reference, year, month, day), match))
     return found
+
+
+def _a_day_of_a_plan(text: str, match: re.Match[str], month: int, day: int) -> bool:
+    """Digits that make a calendar day and are not a record's field value ("Event Date:
+    2026-11-19" dates the record, not a plan)."""
+    return 1 <= month <= 12 and 1 <= day <= 31 and not _FIELD_VALUE.search(
+        text[text.rfind("\n", 0, match.start()) + 1:match.start()])
 
 
 # A day and month without the year, each closed by a dot, as German, Nordic and Polish

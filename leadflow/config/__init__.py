@@ -287,6 +287,7 @@ class StandardizeConfig(_Frozen):
     own_domains: tuple[str, ...] = ()
     unattended_local_parts: tuple[str, ...] = ()
     platform_domains: tuple[str, ...] = ()
+    logo_words: tuple[str, ...] = ()
     legal_forms: tuple[str, ...] = ()
     organisation_endings: tuple[str, ...] = ()
     places: dict[str, Any] = Field(default_factory=dict)
@@ -328,6 +329,7 @@ def load_standardize(path: Path | None = None) -> StandardizeConfig:
         unattended_local_parts=tuple(str(d).lower() for d in
                                      raw.get("unattended_local_parts") or ()),
         platform_domains=tuple(str(d).lower() for d in raw.get("platform_domains") or ()),
+        logo_words=tuple(str(w).lower() for w in raw.get("logo_words") or ()),
         legal_forms=tuple(str(f).lower() for f in raw.get("legal_forms") or ()),
         organisation_endings=tuple(str(w) for w in raw.get("organisation_endings") or ()),
         places=dict(raw.get("places") or {}),

@@ -283,7 +283,7 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
         return name
     if latin := _latin_of_two_scripts(name):
         return latin
-    if logo := _LOGO_TEXT.match(name):  # "[Åkerlund Energi logotyp]": a logo's alt text
+    if logo := _logo_text().match(name):  # "[Åkerlund Energi logotyp]": a logo's alt text
         return logo.group(1).strip() or None
     roles = [m for m in _ROLE_BEFORE_EMPLOYER.finditer(name)
              if has_rank(name[:m.start()]) and len(name[:m.start()].split()) <= 6]
@@ -321,9 +321,12 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
     return name
 
 
-# A signature's logo image, read as its alt text ("[Åkerlund Energi logotyp]", "[Acme logo]")
-_LOGO_TEXT = re.compile(
-    r"(?i)^\s*\[\s*([^\[\]]*?)\s*(?:logo|logotyp|logotype|logotipo|logotipas|logó)\s*\]\s*$")
+@cache
+def _logo_text() -> re.Pattern[str]:
+    """A signature's logo image, read as its alt text ("[Åkerlund Energi logotyp]", "[Acme
+    logo]"; standardize.yaml `logo_words`): the name, then a logo word, in brackets."""
+    words = alternation(standardize_tables().logo_words) or "(?!)"
+    return re.compile(rf"(?i)^\s*\[\s*([^\[\]]*?)\s*(?:{words})\s*\]\s*$")
 # A role, then its employer: "gerente comercial de MotoRed Antioquia", "Head of Sales at Acme"
 _ROLE_BEFORE_EMPLOYER = re.compile(
     r"(?i:\s+(?:de|del|of|at|bei|chez|di|da|do|van)\s+)(?=[A-ZÀ-Þ0-9])")

@@ -33,10 +33,9 @@ def _role_patterns() -> dict[str, re.Pattern[str]]:
     indefinite = _alternation(table.get("indefinite_articles", ()))
     business = _alternation(table.get("business_nouns", ()))
     after = _alternation(table.get("business_after", ()))
-    between_stop = _alternation((*table.get("business_after", ()), *table.get("articles", ()),
-                                 *table.get("possessives", ()), "about", "regarding", "your",
-                                 "votre", "vuestra", "vuestro", "sua", "seu", "ihre", "ihrer",
-                                 "jullie", "uw"))
+    between_stop = _alternation(tuple(w for kind in ("business_after", "articles", "possessives",
+                                                    "not_between")
+                                      for w in table.get(kind, ())))
     return {
         "cue": re.compile(rf"(?i)(?:\b(?:{cues})\s+{article})([^\W\d][\w&/'’ .-]{{1,70}})"),
         # "As head of procurement, I …", "Als Einkaufsleiterin suche ich …": a sentence that

@@ -45,9 +45,12 @@ def is_own_domain(domain: str | None) -> bool:
     relay — never the lead's address or company (standardize.yaml `own_domains`)."""
     if not domain:
         return False
-    domain = domain.lower().rstrip(".")
-    return any(domain == own or domain.endswith("." + own)
-               for own in standardize_tables().own_domains)
+    return _within(domain.lower().rstrip("."), standardize_tables().own_domains)
+
+
+def _within(domain: str, parents: tuple[str, ...]) -> bool:
+    """The domain is one of the parents or a subdomain of one."""
+    return any(domain == parent or domain.endswith("." + parent) for parent in parents)
 
 
 def is_own_address(address: str | None) -> bool:
@@ -128,8 +131,8 @@ def company_domain(email: str | None, website: str | None) -> str | None:
     else the email's unless it is free-mail."""
     platforms = standardize_tables().platform_domains
     for candidate in (domain_of(website), domain_of(email)):
-        if candidate and not is_freemail(candidate) and not is_own_domain(candidate) and not any(
-                candidate == p or candidate.endswith("." + p) for p in platforms):
+        if candidate and not is_freemail(candidate) and not is_own_domain(candidate) \
+                and not _within(candidate, platforms):
             return candidate
     return None
 
