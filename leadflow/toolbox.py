@@ -41,9 +41,10 @@ class Toolbox:
 
     @classmethod
     def open(cls, database_url: str, *, clock: Clock | None = None,
-             kb_dir: Path | None = None) -> Toolbox:
+             kb_dir: Path | None = None, reps: RepDirectory | None = None) -> Toolbox:
+        """reps: another team than reps.yaml's (the evals size it to the dataset)."""
         crm = CrmStore(database_url)
-        reps = RepDirectory()
+        reps = reps or RepDirectory()
         return cls(crm=crm, kb=shared_kb(kb_dir), reps=reps, notifier=Notifier(crm, reps),
                    icp=icp(), clock=clock or SystemClock())
 

@@ -9,7 +9,8 @@ import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,12 @@ from leadflow.evals import metrics as m
 from leadflow.evals.injected import without_injection
 from leadflow.identity import thread_config, workflow_id_for
 from leadflow.llm import RULES
-from leadflow.runtime import open_runtime
+from leadflow.runtime import Runtime, open_runtime
 from leadflow.settings import Framework, Settings, qualification_framework
 from leadflow.state import trajectory
 from leadflow.toolbox import Toolbox
 from leadflow.tools.ingest import item_text, storable_item
+from leadflow.tools.reps import RepDirectory
 
 DATASETS_DIR = Path("evals/datasets")
 REPORTS_DIR = Path("evals/reports")
@@ -170,17 +172,34 @@ async def _clean_outcomes(examples: list[dict[str, Any]], model: str, context: d
     if not injected:
         return {}
     outcomes: dict[int, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        async with open_runtime(Settings.local(Path(tmp), model), clock=FrozenClock(EVAL_NOW),
-                                context=context) as runtime:
-            semaphore = asyncio.Semaphore(concurrency)
+    async with _eval_runtime(model, context, len(examples)) as runtime:
+        semaphore = asyncio.Semaphore(concurrency)
 
-            async def one(index: int, item: Any) -> None:
-                async with semaphore:
-                    outcomes[index] = (await runtime.runner.process(item))[0]
+        async def one(index: int, item: Any) -> None:
+            async with semaphore:
+                outcomes[index] = (await runtime.runner.process(item))[0]
 
-            await asyncio.gather(*(one(i, item) for i, item in injected.items()))
+        await asyncio.gather(*(one(i, item) for i, item in injected.items()))
     return outcomes
+
+
+@asynccontextmanager
+async def _eval_runtime(model: str, context: dict[str, Any],
+                        leads: int) -> AsyncIterator[Runtime]:
+    """A fresh CRM and checkpoint store at the eval's fixed moment, with the bundled team
+    given room for every lead of the dataset: each label judges a lead as if it arrived
+    alone (a rep with room), while one CRM holds the whole set, so a large set would
+    otherwise fill a region's reps and escalate leads their labels route."""
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.local(Path(tmp), model)
+        tools = await asyncio.to_thread(
+            Toolbox.open, settings.database_url, clock=FrozenClock(EVAL_NOW),
+            kb_dir=settings.kb_dir, reps=RepDirectory().with_room_for(leads))
+        try:
+            async with open_runtime(settings, tools=tools, context=context) as runtime:
+                yield runtime
+        finally:
+            tools.crm.close()
 
 
 def _git_commit() -> str | None:
@@ -213,48 +232,46 @@ async def run_eval(dataset: str, *, model: str = RULES, prompt_version: str | No
     prompt_version = prompt_version or LeadflowContext(model=model).prompt_version
     context = {"prompt_version": prompt_version, "framework": framework}
     clean = await _clean_outcomes(examples, model, context, concurrency)
-    with tempfile.TemporaryDirectory() as tmp:
-        async with open_runtime(Settings.local(Path(tmp), model), clock=FrozenClock(EVAL_NOW),
-                                context=context) as runtime:
-            semaphore = asyncio.Semaphore(concurrency)
+    async with _eval_runtime(model, context, len(examples)) as runtime:
+        semaphore = asyncio.Semaphore(concurrency)
 
-            async def one(index: int, example: dict[str, Any]) -> None:
-                async with semaphore:
-                    started = time.perf_counter()
-                    outcome, _ = await runtime.runner.process(example["item"])
-                    latency = (time.perf_counter() - started) * 1000
-                    own = None
-                    if "repeat_inquiry" in (outcome.get("flags") or []):
-                        own = (await runtime.graph.aget_state(thread_config(
-                            workflow_id_for(storable_item(example["item"]))))).values
-                rows[index] = score_row(example, outcome, latency, dataset, own,
-                                        clean.get(index))
-                rows[index]["_outcome"] = outcome  # type: ignore[index]
-                if on_lead:
-                    on_lead(outcome)
+        async def one(index: int, example: dict[str, Any]) -> None:
+            async with semaphore:
+                started = time.perf_counter()
+                outcome, _ = await runtime.runner.process(example["item"])
+                latency = (time.perf_counter() - started) * 1000
+                own = None
+                if "repeat_inquiry" in (outcome.get("flags") or []):
+                    own = (await runtime.graph.aget_state(thread_config(
+                        workflow_id_for(storable_item(example["item"]))))).values
+            rows[index] = score_row(example, outcome, latency, dataset, own,
+                                    clean.get(index))
+            rows[index]["_outcome"] = outcome  # type: ignore[index]
+            if on_lead:
+                on_lead(outcome)
 
-            await asyncio.gather(*(one(i, e) for i, e in enumerate(examples)))
-            directory = runtime.tools.reps
-            done = [r for r in rows if r is not None]
-            lead_of = {r["id"]: r["lead_id"] for r in done}
-            outcomes = [r.pop("_outcome") for r in done]
-            attribute_tokens(done, outcomes)
-            # a lead's evidence may quote any of its messages (a repeat inquiry's merged text)
-            wrote: dict[str, list[str]] = {}
-            for row, example in zip(done, examples, strict=True):
-                wrote.setdefault(row["lead_id"], []).append(item_text(example.get("item")))
-            for row, outcome in zip(done, outcomes, strict=True):
-                if "repeat_inquiry" in row["flags"]:
-                    row["evidence"] = m.evidence_grounding(outcome,
-                                                           "\n".join(wrote[row["lead_id"]]))
-            for row, outcome in zip(done, outcomes, strict=True):
-                if (outcome.get("assignment") or {}).get("rep_id", "").startswith("rep-"):
-                    row["routing_violation"] = 1.0 if m.routing_violations(
-                        outcome, directory, EVAL_NOW.date()) else 0.0
-                if row["duplicate_of"]:
-                    row["duplicate_ok"] = ("duplicate" in row["flags"]
-                                           and row["lead_id"] == lead_of.get(row["duplicate_of"]))
-            to_grade = _drafts_to_grade(runtime.tools, done, outcomes) if judge_model else []
+        await asyncio.gather(*(one(i, e) for i, e in enumerate(examples)))
+        directory = RepDirectory()  # the real team's capacities for the load spread
+        done = [r for r in rows if r is not None]
+        lead_of = {r["id"]: r["lead_id"] for r in done}
+        outcomes = [r.pop("_outcome") for r in done]
+        attribute_tokens(done, outcomes)
+        # a lead's evidence may quote any of its messages (a repeat inquiry's merged text)
+        wrote: dict[str, list[str]] = {}
+        for row, example in zip(done, examples, strict=True):
+            wrote.setdefault(row["lead_id"], []).append(item_text(example.get("item")))
+        for row, outcome in zip(done, outcomes, strict=True):
+            if "repeat_inquiry" in row["flags"]:
+                row["evidence"] = m.evidence_grounding(outcome,
+                                                       "\n".join(wrote[row["lead_id"]]))
+        for row, outcome in zip(done, outcomes, strict=True):
+            if (outcome.get("assignment") or {}).get("rep_id", "").startswith("rep-"):
+                row["routing_violation"] = 1.0 if m.routing_violations(
+                    outcome, directory, EVAL_NOW.date()) else 0.0
+            if row["duplicate_of"]:
+                row["duplicate_ok"] = ("duplicate" in row["flags"]
+                                       and row["lead_id"] == lead_of.get(row["duplicate_of"]))
+        to_grade = _drafts_to_grade(runtime.tools, done, outcomes) if judge_model else []
     summary = m.summarise(done)
     if framework != "bant":
         summary.pop("bant_band_accuracy", None)

@@ -28,6 +28,17 @@ class RepDirectory:
             return found
         return next((m for m in self.config.managers.values() if m.id == person_id), None)
 
+    def with_room_for(self, leads: int) -> RepDirectory:
+        """The same team with every capacity multiplied by one factor, so that no rep fills
+        up before `leads` leads are assigned. One factor keeps the order of every load ratio,
+        so each lead goes where this team would send it while it had room."""
+        smallest = min((r.capacity for r in self.reps), default=leads or 1)
+        factor = -(-leads // smallest)
+        if factor <= 1:
+            return self
+        return RepDirectory(self.config.model_copy(update={"reps": tuple(
+            r.model_copy(update={"capacity": r.capacity * factor}) for r in self.reps)}))
+
     def manager_for(self, region: str | None) -> Person:
         managers = self.config.managers
         return managers.get(region or "unassigned") or managers["unassigned"]

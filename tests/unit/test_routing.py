@@ -176,6 +176,29 @@ def test_ties_go_to_the_least_recently_assigned(tools: Toolbox, earlier: str) ->
     assert by_id(decision)[earlier].load_ratio == by_id(decision)[later].load_ratio
 
 
+def test_a_team_with_room_routes_as_the_team_would(tools: Toolbox) -> None:
+    """The evals' team (RepDirectory.with_room_for): one factor on every capacity keeps the
+    order of the load ratios, so the same rep wins."""
+    use_reps(tools, rep("r-big", capacity=20), rep("r-small", capacity=5))
+    give_load(tools, "r-big", 4)
+    give_load(tools, "r-small", 2)
+    real = tools.reps
+    roomy = real.with_room_for(300)
+    assert [r.capacity for r in roomy.reps] == [1200, 300]  # factor ceil(300 / 5) = 60
+    assert real.with_room_for(5) is real  # the smallest capacity already holds them
+    tools.reps = roomy
+    assert choose_rep(make_lead(), tools, NOW, None).rep_id == "r-big"
+
+
+def test_a_team_with_room_never_fills(tools: Toolbox) -> None:
+    use_reps(tools, rep("r-big", capacity=20), rep("r-small", capacity=5))
+    give_load(tools, "r-big", 20)
+    give_load(tools, "r-small", 5)
+    assert choose_rep(make_lead(), tools, NOW, None).kind == "manager"  # the real team: full
+    tools.reps = tools.reps.with_room_for(300)
+    assert choose_rep(make_lead(), tools, NOW, None).kind == "rep"
+
+
 def test_load_is_read_from_rep_stats(tools: Toolbox) -> None:
     use_reps(tools, rep("r-a"), rep("r-b"))
     give_load(tools, "r-a", 3)
