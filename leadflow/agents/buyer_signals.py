@@ -102,11 +102,12 @@ _OWN_RANK = re.compile(
     r"(?:\w+\s+)?$")
 
 
-def search_patterns(text: str, criterion: Criterion) -> re.Match[str] | None:
-    """The first match of the criterion's `clear_patterns` that no negation in its clause
+def search_patterns(text: str, criterion: Criterion,
+                    key: str = "clear_patterns") -> re.Match[str] | None:
+    """The first match of the criterion's regexes under `key` that no negation in its clause
     precedes or interrupts ("no approved budget yet, … in place by May", "budget isn't
     approved yet" state no budget)."""
-    pattern = _compiled_patterns(tuple(criterion.settings.get("clear_patterns", ())))
+    pattern = _compiled_patterns(tuple(criterion.settings.get(key, ())))
     if pattern is None:
         return None
     return next((match for match in pattern.finditer(text)

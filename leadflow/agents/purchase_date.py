@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import cache
 from typing import NamedTuple
 
 from leadflow.agents.dates_in_text import dated_matches
@@ -114,7 +115,19 @@ def purchase_dates(text: str, reference: date, criterion: Criterion,
             dated.before.append((delta + lag, said[1]))
         else:
             dated.plain.append((delta - lead, said[1]) if ending else said)
+    for match in _today(tuple(settings.get("today_words", ()))).finditer(text):
+        clause = clause_of(text, match)
+        if contains_phrase(clause, decision) and not _NOT.search(clause):
+            # "I want to buy 5 seats today", "heute noch bestellen": a purchase now ("today"
+            # in any other clause, "I'm writing today", says nothing of one)
+            dated.deciding.append((0.0, quote(text, match)))
     return dated._replace(earliest=earliest)
+
+
+@cache
+def _today(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?i)(?<!\w)(?:" + "|".join(map(re.escape, words or ("(?!)",)))
+                      + r")(?!\w)")
 
 
 _BEFORE_WORD = re.compile(r"(?i)(?<!\w)(?:before|vor|antes de|antes del|avant|prima di|"

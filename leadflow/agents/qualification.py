@@ -173,7 +173,9 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     # Authority
     band_name, strength, evidence = _by_title(contact, authority)
     other = someone_else_decides(text, authority)
-    if (own := find(authority, "own_decision_phrases")) and contact.get(
+    own = find(authority, "own_decision_phrases") or search_patterns(
+        text, authority, "own_decision_patterns")
+    if own and contact.get(
             "seniority") != "individual_contributor":
         # the writer says in the first person that they decide or sign ("I sign off", "ich
         # entscheide", "la decisión final es mía", "私が決裁"), alone or together with someone

@@ -36,11 +36,12 @@ _ASKS = (
     ("inquiry", r"help|looking for|need|interest|bring you|assist you|ayudar|ajudar|helfen|aider|"
                 r"can we do|ご用件"),
 )
+# The words a person says before their own name, in the languages of the chats we get.
+_INTRO = (r"\bi am|\bi'm|\bmy name is|\bthis is|\bme llamo|\bsoy|\bje suis|\bje m'appelle|"
+          r"\bich bin|\bmein name ist|\beu sou|\bmeu nome é|\bsono|\bhabla|\bte habla|\baquí|"
+          r"\bc'est|\bik ben|\bmijn naam is|\bmi chiamo|\bnazywam się|\bjestem")
 _SELF_INTRO = re.compile(
-    r"(?i:\bi am|\bi'm|\bmy name is|\bthis is|\bme llamo|\bsoy|\bje suis|\bje m'appelle|"
-    r"\bich bin|\bmein name ist|\beu sou|\bmeu nome é|\bsono|\bhabla|\bte habla|\baquí|"
-    r"(?:^|(?<=[,.!:] ))hier(?:\s+(?:ist|spricht))?|\bc'est|\bik ben|\bmijn naam is|"
-    r"\bmi chiamo|\bnazywam się)\s+"
+    r"(?i:" + _INTRO + r"|(?:^|(?<=[,.!:] ))hier(?:\s+(?:ist|spricht))?)\s+"
     r"([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2})"
     # "Greg Lindahl here"; a name starts a word run ("A'A'A'…" is one try, not one a letter)
     r"|(?<![\w'’-])([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){1,2}) here\b"
@@ -176,8 +177,8 @@ def _sentence_not_name(value: str) -> bool:
 
 def _without_lead_in(answer: str) -> str:
     """'I'm the practice manager' → 'practice manager', 'ich bin IT-Leiter' → 'IT-Leiter'."""
-    answer = re.sub(r"(?i)^(it's|it is|i'm|i am|my name is|we are|we're|i work (at|for)|"
-                    r"at|from|in|soy|je suis|ich bin|sou)\s+", "", answer.strip()).strip()
+    answer = re.sub(r"(?i)^(?:it's|it is|we are|we're|i work (at|for)|at|from|in|sou|"
+                    + _INTRO + r")\s+", "", answer.strip()).strip()
     return re.sub(r"(?i)^(the|a|an)\s+", "", answer)
 
 

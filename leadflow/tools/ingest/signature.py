@@ -13,7 +13,7 @@ from leadflow.tools.ingest.parsed import ParsedFields
 from leadflow.tools.ingest.patterns import PHONE_ANY
 from leadflow.tools.places import is_place
 from leadflow.tools.prose import has_legal_form, spelled_by_domain
-from leadflow.tools.standardize import EMAIL_RE, URL_RE, clean_text, first_matching
+from leadflow.tools.standardize import EMAIL_RE, URL_RE, clean_text, first_matching, has_rank
 
 _CLOSING_PHRASES = (
     r"best|best regards|best wishes|kind regards|warm regards|regards|many thanks|thanks|"
@@ -175,6 +175,12 @@ def parse_signature(signature: str, domain: str | None = None) -> ParsedFields:
         if company and after and first_matching(standardize_tables().department, company):
             # "Director, Client Analytics & Reporting" + a company line: all of it is the title
             title, company = segments[title_at], None
+        name, sep, rest = (title or "").partition(", ")
+        if sep and len(name.split()) >= 2 and _looks_like_name(name) and not has_rank(name) \
+                and _title_and_company(rest)[0]:
+            # "Renee Fitzgerald, VP Revenue Cycle - Calder Valley": the name, then the title
+            out.setdefault("full_name", name)
+            title = rest
         out["title"] = title  # type: ignore[typeddict-item]
         if company or after:
             out["company"] = company or after[0]

@@ -1,0 +1,99 @@
+"""What the tenth blind round taught, as general mechanisms in sentences of their own: the
+writer deciding in the grammar of the first person, deputies and assistants ranked, a name
+before the title on one signature line, "today" on a purchase, the spend approved, the
+words before a name in a chat answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadflow.agents.capture import extract_lead
+from leadflow.tools.ingest.signature import parse_signature
+from leadflow.tools.standardize import seniority_of
+from tests.unit.test_qualification import make_lead, scored
+
+
+@pytest.mark.parametrize("message", [
+    "I am the principal investigator and I can approve the purchase myself.",
+    "Once the demo checks out I'll sign off on it.",
+    "The decision rests with me; budget is in place.",
+    "Yo llevo el proyecto y firmamos el Director General y yo.",
+    "Eu conduzo o projeto e assinamos o diretor financeiro e eu.",
+])
+def test_the_writer_deciding_in_the_first_person(message: str) -> None:
+    assert scored(make_lead(message, title=None))["authority"][
+        "band"] == "primary_decision_maker"
+
+
+@pytest.mark.parametrize("message", [
+    "I can't approve anything above 5k, our CFO does.",
+    "I don't sign the contract, my director does.",
+    "I signed up for the webinar last week.",
+])
+def test_no_first_person_decision_without_the_grammar(message: str) -> None:
+    assert scored(make_lead(message, title="Sales Manager"))["authority"][
+        "band"] != "primary_decision_maker"
+
+
+@pytest.mark.parametrize(("title", "seniority"), [
+    ("Subdirector de Finanzas", "director"),
+    ("Sous-directrice financière", "director"),
+    ("Deputy General Manager", "director"),
+    ("Prokurist", "director"),
+    ("Teamassistenz Bereichsleitung Schaden & Leistung", "individual_contributor"),
+    ("Vertriebsassistenz", "individual_contributor"),
+    ("General Manager", "c_level"),
+])
+def test_deputies_and_assistants_rank_below_whom_they_serve(title: str, seniority: str) -> None:
+    assert seniority_of(title) == seniority
+
+
+def test_a_name_before_the_title_on_one_signature_line() -> None:
+    parsed = parse_signature("Renee Fitzgerald, VP Revenue Cycle - Calder Valley Health System\n"
+                             "O: 412-555-0186")
+    assert parsed["full_name"] == "Renee Fitzgerald"
+    assert parsed["title"] == "VP Revenue Cycle"
+    assert parsed["company"] == "Calder Valley Health System"
+
+
+def test_a_function_after_the_rank_stays_the_title() -> None:
+    parsed = parse_signature("Director, Client Analytics & Reporting\nAcme Corp")
+    assert parsed["title"] == "Director, Client Analytics & Reporting"
+
+
+def test_today_on_a_purchase_is_buying_now() -> None:
+    lead = make_lead("I want to buy 5 seats today, and maybe 3 more in the spring when we hire.")
+    assert scored(lead)["timeline"]["band"] == "buying_now"
+
+
+def test_today_elsewhere_says_nothing_of_a_purchase() -> None:
+    lead = make_lead("I'm writing today to ask about your pricing. We might look at this in "
+                     "the autumn of next year.")
+    assert scored(lead)["timeline"]["band"] != "buying_now"
+
+
+@pytest.mark.parametrize("message", [
+    "The partners approved the spend at last week's meeting; we need an order form.",
+    "Budget is already provisioned in this year's IT plan.",
+])
+def test_the_spend_approved_or_provisioned_is_a_clear_budget(message: str) -> None:
+    assert scored(make_lead(message))["budget"]["band"] == "clear_budget"
+
+
+def test_a_final_approval_date_is_when_they_buy() -> None:
+    lead = make_lead("Proposal goes to the Board on 10th Dec for final approval.")
+    assert scored(lead)["timeline"]["band"] == "buying_now"
+
+
+@pytest.mark.parametrize("answer", [
+    "Sono Francesca Tonoli, Istituto San Giuseppe. f.tonoli@istitutosangiuseppe-bs.it",
+    "Jestem Francesca Tonoli, f.tonoli@istitutosangiuseppe-bs.it",
+    "Mi chiamo Francesca Tonoli - f.tonoli@istitutosangiuseppe-bs.it",
+])
+def test_the_words_before_a_name_are_not_the_name(answer: str) -> None:
+    chat = [{"role": "bot", "text": "Mi lascia nome ed email?"},
+            {"role": "visitor", "text": answer}]
+    lead = extract_lead({"id": "C-1", "source": "chat", "received_at": "2026-11-24T08:55:00Z",
+                         "payload": chat})
+    assert (lead["contact"]["first_name"], lead["contact"]["last_name"]) == (
+        "Francesca", "Tonoli")
