@@ -231,7 +231,23 @@ def dated_matches(text: str, reference: date, criterion: Criterion,
     # a date with its clock time ("Join Time: Nov 17, 2026 13:58:40") is when a system logged
     # something, not a date anyone plans by
     return [(delta, match) for delta, match in found if delta >= -0.5
-            and not _CLOCK_TIME.match(text, match.end())]
+            and not _CLOCK_TIME.match(text, match.end()) and not _numbering(text, match)]
+
+
+def _numbering(text: str, match: re.Match[str]) -> bool:
+    """A question's number in a form's field name ("Qualifying Q1 - Current solution: …",
+    "Q2. Timeframe: …"): at most two words into a line whose label ends in a colon, and
+    followed by a dash or a dot, it numbers the question, it is no quarter ("We buy in Q1 -
+    budget: approved" is a sentence, not a label)."""
+    start = text.rfind("\n", 0, match.start()) + 1
+    colon = text.find(":", match.end())
+    line_end = text.find("\n", match.end())
+    return colon >= 0 and (line_end < 0 or colon < line_end) \
+        and len(text[start:match.start()].split()) <= 2 \
+        and _NUMBERING_AFTER.match(text, match.end()) is not None
+
+
+_NUMBERING_AFTER = re.compile(r"\s*[-–.)]\s+\w")
 
 
 _CLOCK_TIME = re.compile(r",?\s*(?:20\d\d)?,?\s*(?:at\s+)?\d{1,2}:\d\d(?::\d\d)?")

@@ -90,6 +90,12 @@ def purchase_dates(text: str, reference: date, criterion: Criterion,
         if delta < 0:
             continue  # "met you at the expo on 25 November", "Scan time: 01 Dec": past
         clause = clause_of(text, match)
+        if len(clause.replace(match.group(0), " ").split()) <= 1:
+            # a date standing alone after a comma ("…live before the winter sales, early
+            # January") names the time of the clause before it: read the sentence up to it
+            sentence = quote(text, match)
+            at = sentence.find(match.group(0))
+            clause = sentence[:at + len(match.group(0))] if at > 0 else clause
         if contact and contains_phrase(clause, contact) and not contains_phrase(clause, decision):
             continue  # "call me after 1 December", "reachable from April": when, not a purchase
         if _not_before(text, match, clause):

@@ -104,6 +104,11 @@ _ZH_ROLE = re.compile(
 _JA_RUNS = re.compile(r"(?:会社|企業|事業|店|店舗|法人|工場|事務所)を(?:経営|営んで|営っ)")
 
 
+# A role the writer denies: a negation opening the phrase, or just before the cue.
+_DENIED = re.compile(r"(?i)(?:not|no|nicht|kein\w*|pas|non|nie|niet|inte|ikke|ei|não|nem)\b")
+_DENIED_BEFORE = re.compile(r"(?i)(?<!\w)(?:no|não|non|nie|ne)\s+$")
+
+
 def _verb_title(verb: str, what: str) -> str | None:
     """The title a role verb and its object make: "I manage" + "warehouse operations" →
     "Warehouse Operations Manager", "I run" + "IT" → "Head of IT", "ich leite" +
@@ -179,6 +184,8 @@ def role_in_text(text: object) -> str | None:
     for match in [*patterns["cue"].finditer(prose), *_NAMED_ROLE.finditer(prose),
                   *patterns["as"].finditer(prose)]:
         phrase = _ROLE_END.split(match.group(1), maxsplit=1)[0].strip(" .'’")
+        if _DENIED.match(phrase) or _DENIED_BEFORE.search(prose, 0, match.start()):
+            continue  # "I am not the project owner", "no soy el dueño": a role denied
         if len(phrase.split()) > 4:  # "… di gestione di Ferretti Logistica": the employer
             phrase = _EMPLOYER_AFTER.split(phrase, maxsplit=1)[0]
         candidates.append((match.start(), _before_possessive(phrase)))

@@ -9,6 +9,7 @@ import pytest
 
 from leadflow.agents.capture import extract_lead
 from leadflow.tools.ingest.signature import parse_signature
+from leadflow.tools.roles import role_in_text
 from leadflow.tools.standardize import seniority_of
 from tests.unit.test_qualification import make_lead, scored
 
@@ -97,3 +98,72 @@ def test_the_words_before_a_name_are_not_the_name(answer: str) -> None:
                          "payload": chat})
     assert (lead["contact"]["first_name"], lead["contact"]["last_name"]) == (
         "Francesca", "Tonoli")
+
+
+def test_a_date_after_a_comma_is_the_time_of_the_clause_before() -> None:
+    lead = make_lead("Je veux une solution opérationnelle avant les soldes d'hiver, début janvier.")
+    assert scored(lead)["timeline"]["band"] == "buying_now"
+
+
+@pytest.mark.parametrize("message", [
+    "The summer sales were catastrophic: orders waited a week.",
+    "Les soldes d'été ont été catastrophiques côté délais.",
+])
+def test_what_went_wrong_called_a_disaster_is_critical(message: str) -> None:
+    assert scored(make_lead(message))["need"]["band"] == "critical"
+
+
+@pytest.mark.parametrize("message", [
+    "Une enveloppe budgétaire a été validée dans le cadre du plan 2027.",
+    "Die Mittel dafür sind im Wirtschaftsplan 2027 bereits eingestellt.",
+])
+def test_money_set_aside_in_other_words_is_a_clear_budget(message: str) -> None:
+    assert scored(make_lead(message))["budget"]["band"] == "clear_budget"
+
+
+def test_money_planned_that_the_boss_must_still_approve_is_possible() -> None:
+    lead = make_lead("Nous avons prévu une enveloppe d'environ 15 k€ par an ; notre DG doit "
+                     "valider en comité de direction à la mi-décembre.")
+    assert scored(lead)["budget"]["band"] == "unclear_possible"
+
+
+def test_an_assistant_writing_for_the_managing_owner_speaks_for_him() -> None:
+    lead = make_lead("Im Auftrag unseres geschäftsführenden Gesellschafters, Herrn Dr. Heinemann, "
+                     "bitte ich um einen Termin.", title=None)
+    assert scored(lead)["authority"]["band"] == "significant_influence"
+
+
+@pytest.mark.parametrize("message", [
+    "We are interested to become your authorized reseller / implementation partner in KSA.",
+    "We would like to become an implementation partner for LeadFlow in Poland.",
+])
+def test_asking_to_resell_us_is_no_purchase(message: str) -> None:
+    assert scored(make_lead(message, title="Managing Director"))["tier"] == "unqualified"
+
+
+@pytest.mark.parametrize(("text", "role"), [
+    ("Per policy we need three quotes. I am not the project owner, just compiling quotes.", None),
+    ("No soy el dueño, soy jefa de compras.", "jefa de compras"),
+    ("I'm the IT Manager at Acme.", "IT Manager"),
+])
+def test_a_role_the_writer_denies_is_not_their_title(text: str, role: str | None) -> None:
+    assert role_in_text(text) == role
+
+
+def test_an_alt_text_line_is_no_title_and_no_bracket_in_the_company() -> None:
+    parsed = parse_signature("[Najd Digital Solutions - Your Digital Transformation Partner]\n"
+                             "Abdullah Al-Qahtani\nAlliances & Partnerships Manager\n"
+                             "Mob: +966 55 318 4402")
+    assert parsed["title"] == "Alliances & Partnerships Manager"
+    assert "[" not in (parsed.get("company") or "")
+
+
+def test_a_question_number_in_a_field_name_is_no_quarter() -> None:
+    lead = make_lead("Qualifying Q1 - Current solution: In-house Access database\n"
+                     "Qualifying Q2 - Timeframe: Next financial year (from July)")
+    assert scored(lead)["timeline"]["band"] == "unclear_or_distant"
+
+
+def test_a_quarter_in_a_sentence_before_a_colon_stays_a_quarter() -> None:
+    lead = make_lead("We plan to buy in Q1 - budget: approved.")
+    assert scored(lead)["timeline"]["band"] in ("buying_now", "within_3_months")

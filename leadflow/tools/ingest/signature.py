@@ -120,6 +120,9 @@ _ON_BEHALF = re.compile(r"^\s*(?:i\.\s?a\.|i\.\s?v\.|p\.\s?p\.|pp\.?|per pro\.?)
                         re.IGNORECASE)
 
 
+_ALT_TEXT = re.compile(r"^\s*\[[^\[\]]*\]\s*$")
+
+
 def _looks_like_name(line: str) -> bool:
     words = _ON_BEHALF.sub("", line).split()
     if not 1 <= len(words) <= 4 or any(ch.isdigit() for ch in line) or "@" in line \
@@ -164,7 +167,10 @@ def parse_signature(signature: str, domain: str | None = None) -> ParsedFields:
                 part = part.replace(url.group(0), "").strip(" ,:-")
             if part:
                 segments.append(part)
-    title_at = next((i for i, seg in enumerate(segments) if _title_and_company(seg)[0]), None)
+    # a line all in brackets is an image's alt text ("[Najd Digital - Your Transformation
+    # Partner]"): a logo or a slogan, never the person's title
+    title_at = next((i for i, seg in enumerate(segments)
+                     if _title_and_company(seg)[0] and not _ALT_TEXT.match(seg)), None)
     before = segments[:title_at] if title_at is not None else segments[:1]
     names = [seg for seg in before if _looks_like_name(seg)]
     if names:
@@ -217,7 +223,11 @@ def parse_signature(signature: str, domain: str | None = None) -> ParsedFields:
                 out["title"] = line
         if after:
             out["company"] = after[0]
-    return _company_by_evidence(out, segments, title_at, domain)
+    out = _company_by_evidence(out, segments, title_at, domain)
+    company = out.get("company") or ""
+    if company.count("[") != company.count("]"):  # half of an alt text "[Najd Digital - …]"
+        out["company"] = company.strip("[] ")
+    return out
 
 
 # Where one company line holds two names or a name and a unit: "Caisse X / X Credit Union",
