@@ -30,7 +30,7 @@ test: $(LOCAL_LLM)
 	$(BIN)/ruff check leadflow tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest -q
-	$(BIN)/pytest -q -m "reliability or local_llm"
+	$(BIN)/pytest -q -m "slow or reliability or local_llm"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py

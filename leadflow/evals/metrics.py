@@ -12,6 +12,7 @@ from leadflow.agents.evidence import enrichment_facts, is_grounded
 from leadflow.agents.meddic import criteria_of
 from leadflow.agents.routing import ACCOUNT_OWNER_REASON
 from leadflow.config import icp
+from leadflow.tools.prose import without_legal_form
 from leadflow.tools.reps import RepDirectory
 
 TIERS = ("hot", "warm", "cold", "unqualified")
@@ -39,6 +40,10 @@ def field_counts(outcome: Mapping[str, Any], labels: Mapping[str, Any]) -> dict[
             got = _get(outcome, "contact.title")
             right = bool(got) and expected.lower() in str(got).lower()
             name = "contact.title"
+        elif key == "company.name":  # the company, with or without its legal form
+            got, name = _get(outcome, key), key
+            right = isinstance(got, str) and isinstance(expected, str) and bool(
+                without_legal_form(got)) and without_legal_form(got) == without_legal_form(expected)
         else:
             got, name = _get(outcome, key), key
             right = got is not None and _same(got, expected)

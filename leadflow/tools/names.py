@@ -36,10 +36,11 @@ def split_name(full: str) -> tuple[str | None, str | None]:
         # the person goes by in brackets (a Dutch and Flemish convention)
         return capitalize_name(called.group(1)), capitalize_name(called.group(2))
     # courtesy and professional or academic prefixes: "Dr.", "Ing.", "Lic.", "Dott.ssa",
-    # "Dipl.-Ing.", "Mag.", "Arq.", "mgr inż.": never part of a name
+    # "Dipl.-Ing.", "Mag.", "Arq.", "mgr inż.", "Prof.ª", "Dra.": never part of a name
     full = re.sub(r"^(?:(?:mr|mrs|ms|miss|dr|prof|sr|sra|srta|herr|frau|m|mme|mlle|ing|lic|licda|"
                   r"arq|dott|dott\.ssa|dipl\.?-ing|dr\.?-ing|mag|eng|engº|ir|drs|mgr|inż|sig|"
-                  r"sig\.ra|dkfm|shri|shrimati|smt|sri|cr|cra|abg|atty|hon)\.?\s+|(?-i:DI|DDr)\s+|"
+                  r"sig\.ra|dkfm|shri|shrimati|smt|sri|cr|cra|abg|atty|hon|dra|profa)\.?[ªº]?\s+|"
+                  r"(?-i:DI|DDr)\s+|"
                   r"(?:[a-z]{1,3}\.){2,}\s+)+", "", full,
                   flags=re.I)  # and any dotted abbreviation: "C.P.", "M.Sc."
     # a nickname in quotes is what the person goes by, not a name part: 'Maria "Tin" Cruz'

@@ -268,6 +268,13 @@ def has_legal_form(text: str) -> bool:
     return bool(text) and _legal_form_regex().search(text) is not None
 
 
+def without_legal_form(name: str) -> str:
+    """The name as one company: legal forms, punctuation and case aside ('São Bento
+    Logística Ltda.' and 'São Bento Logística' name the same company)."""
+    bare = _legal_form_regex().sub(" ", name)
+    return " ".join(re.sub(r"[^\w&]+", " ", bare.lower()).split())
+
+
 # "Acme GmbH, Berlin", "Acme (250 people)", "Acme in Wellington", "Acme - Lisbon office"
 _COMPANY_TAIL = re.compile(r"\s*(?:,|\(|\s[-–|]\s|\sin\s|\sen\s|\sem\s|\sà\s|\saus\s).*$",
                            re.IGNORECASE)
@@ -286,7 +293,12 @@ def clean_company_name(name: str | None, domain: str | None = None) -> str | Non
     if logo := _logo_text().match(name):  # "[Åkerlund Energi logotyp]": a logo's alt text
         return logo.group(1).strip() or None
     roles = [m for m in _ROLE_BEFORE_EMPLOYER.finditer(name)
-             if has_rank(name[:m.start()]) and len(name[:m.start()].split()) <= 6]
+             if len(name[:m.start()].split()) <= 6 and (
+                 has_rank(name[:m.start()])
+                 # "commercial chez MediDistri Maroc" at medidistri.ma: a role in lower
+                 # case, and the domain spells what follows the preposition, not it
+                 or (name[:m.start()].islower() and spelled_by_domain(name[m.end():], domain)
+                     and not spelled_by_domain(name[:m.start()], domain)))]
     if roles:  # "gerente comercial de MotoRed Antioquia", "Head of Sales at Acme": the employer
         name = name[roles[-1].end():]
     # a sentence that ran on after the name ("Harbourside Physio Group. easiest is phone"),

@@ -212,6 +212,7 @@ def best_of_three(parse: Callable[[str], object], text: str) -> float:
     return min(times)
 
 
+@pytest.mark.slow  # times every parser on long inputs: ~30 s in all
 @pytest.mark.parametrize("unit", RUNS)
 def test_parsers_are_linear_on_long_runs(unit: str) -> None:
     """Four times the text takes at most twelve times as long (linear: four, measured 4-9

@@ -161,6 +161,7 @@ def open_checkpoints(url: str) -> None:
     asyncio.run(go())
 
 
+@pytest.mark.slow  # ~45 s: a real CREATE INDEX CONCURRENTLY behind a waiting opener
 @pytest.mark.db_backends("postgres")
 @pytest.mark.parametrize("opener", [open_crm, open_checkpoints], ids=["crm", "checkpoints"])
 def test_waiting_for_the_schema_lock_never_stalls_its_holder(

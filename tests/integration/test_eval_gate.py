@@ -18,6 +18,10 @@ from leadflow.tools.crm import STATUSES
 from tests.conftest import RunItems
 from tests.llm_fakes import SchemaAwareFake
 
+# Every labelled dataset through the real graph: ~2 minutes on two cores, so it runs with
+# the slow set (`make test`, CI), not in the quick `pytest`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).parents[2]
 THRESHOLDS = yaml.safe_load((ROOT / "evals" / "thresholds.yaml").read_text())
 

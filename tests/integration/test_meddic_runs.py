@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from leadflow.agents.meddic import MEDDIC_CRITERIA
 from leadflow.context import LeadflowContext
 from leadflow.explain import explain_lead
@@ -124,6 +126,7 @@ def outcomes(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+@pytest.mark.slow  # runs the CLI in subprocesses
 def test_leadflow_run_takes_the_framework_from_the_flag_or_the_environment(
         tmp_path: Path) -> None:
     source = tmp_path / "leads.jsonl"
@@ -162,6 +165,7 @@ def test_a_wrong_framework_is_one_line_and_nothing_runs(tmp_path: Path) -> None:
            "'meddic'" in words
 
 
+@pytest.mark.slow  # runs the CLI in a subprocess
 def test_leadflow_eval_scores_a_dataset_with_the_chosen_framework(tmp_path: Path) -> None:
     labels = {"tier": ["hot", "warm"], "status": ["awaiting_followup"],
               "bant": {"budget": "clear_budget"}}

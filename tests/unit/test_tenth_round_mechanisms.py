@@ -9,6 +9,8 @@ import pytest
 
 from leadflow.agents.capture import extract_lead
 from leadflow.tools.ingest.signature import parse_signature
+from leadflow.tools.names import split_name
+from leadflow.tools.prose import clean_company_name
 from leadflow.tools.roles import role_in_text
 from leadflow.tools.standardize import seniority_of
 from tests.unit.test_qualification import make_lead, scored
@@ -167,3 +169,45 @@ def test_a_question_number_in_a_field_name_is_no_quarter() -> None:
 def test_a_quarter_in_a_sentence_before_a_colon_stays_a_quarter() -> None:
     lead = make_lead("We plan to buy in Q1 - budget: approved.")
     assert scored(lead)["timeline"]["band"] in ("buying_now", "within_3_months")
+
+
+@pytest.mark.parametrize("message", [
+    "im doing a capstone project for my MIS class and we need some kind of workflow tool",
+    "I teach an intro course. Do you offer free educational licenses for students? Just to be "
+    "clear I'm not purchasing anything.",
+    "Richiesta intervista – speciale 'Automazione nelle PMI', bastano 20 minuti entro il 12.",
+])
+def test_coursework_teachers_and_the_press_are_not_buyers(message: str) -> None:
+    assert scored(make_lead(message, title=None))["tier"] == "unqualified"
+
+
+@pytest.mark.parametrize(("written", "first", "last"), [
+    ("Prof.ª Helena Mota", "Helena", "Mota"),
+    ("Dra. Ana Lima", "Ana", "Lima"),
+    ("Sr.ª Maria Costa", "Maria", "Costa"),
+])
+def test_a_feminine_title_before_the_name_is_no_name(written: str, first: str,
+                                                       last: str) -> None:
+    assert split_name(written) == (first, last)
+
+
+def test_a_gsm_field_is_the_phone() -> None:
+    lead = extract_lead({"id": "E-1", "source": "event", "received_at": "2026-11-24T08:55:00Z",
+                         "payload": {"Voornaam": "Pieter-Jan", "Naam": "Van den Broeck",
+                                     "E-mail": "pj@zorggroep-scheldeland.be",
+                                     "GSM": "0478 12 34 56"}})
+    assert lead["contact"]["phone"] == "+32478123456"
+
+
+@pytest.mark.parametrize(("written", "domain", "name"), [
+    ("commercial chez MediDistri Maroc", "medidistri.ma", "MediDistri Maroc"),
+    ("Universidad de Chile", "uchile.cl", "Universidad de Chile"),
+    ("Hotel de Paris", "hoteldeparis.fr", "Hotel de Paris"),
+])
+def test_a_role_in_lower_case_before_the_employer_its_domain_spells(written: str, domain: str,
+                                                                     name: str) -> None:
+    assert clean_company_name(written, domain) == name
+
+
+def test_the_french_daf_is_the_finance_chief() -> None:
+    assert seniority_of("DAF") == "c_level"
