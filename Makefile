@@ -5,6 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCAL_LLM := $(VENV)/.installed-local-llm
 
+# What the quick `pytest` leaves out (pyproject addopts) and `make test` runs after it: the
+# slow set (eval gate, CLI subprocesses), the PostgreSQL variants, Chromium, Dovecot, the
+# fault-injection batches and the real small model.
+HEAVY := slow or postgres or browser or imap or reliability or local_llm
+
 .PHONY: demo test install lint bench clean
 
 $(STAMP): pyproject.toml
@@ -30,7 +35,7 @@ test: $(LOCAL_LLM)
 	$(BIN)/ruff check leadflow tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest -q
-	$(BIN)/pytest -q -m "slow or reliability or local_llm"
+	$(BIN)/pytest -q -m "$(HEAVY)"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py
