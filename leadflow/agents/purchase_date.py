@@ -132,8 +132,9 @@ def purchase_dates(text: str, reference: date, criterion: Criterion,
 
 @cache
 def _today(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"(?i)(?<!\w)(?:" + "|".join(map(re.escape, words or ("(?!)",)))
-                      + r")(?!\w)")
+    if not words:
+        return re.compile(r"(?!)")  # no word configured: never
+    return re.compile(r"(?i)(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
 
 
 _BEFORE_WORD = re.compile(r"(?i)(?<!\w)(?:before|vor|antes de|antes del|avant|prima di|"

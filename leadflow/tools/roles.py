@@ -105,7 +105,7 @@ _JA_RUNS = re.compile(r"(?:会社|企業|事業|店|店舗|法人|工場|事務�
 
 
 # A role the writer denies: a negation opening the phrase, or just before the cue.
-_DENIED = re.compile(r"(?i)(?:not|no|nicht|kein\w*|pas|non|nie|niet|inte|ikke|ei|não|nem)\b")
+_DENIED = re.compile(r"(?i)(?:not|no|nicht|kein\w*|pas|non|nie|niet|inte|ikke|ei|não|nem)\s")
 _DENIED_BEFORE = re.compile(r"(?i)(?<!\w)(?:no|não|non|nie|ne)\s+$")
 
 
