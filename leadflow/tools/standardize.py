@@ -260,8 +260,8 @@ _TITLE_SMALL_WORDS = frozenset({"of", "and", "for", "the", "de", "del", "la", "y
 def standardize_title(value: object) -> str | None:
     """Expand abbreviations and fill the 'of': 'sr. dir mktg' → 'Senior Director of Marketing'."""
     text = clean_line(value).strip(" ,;|")
-    if not text:
-        return None
+    if not text or len(text.split()) > _TITLE_MAX_WORDS:
+        return None  # a paragraph is no job title (a hidden note under a signature, a message)
     expansions = standardize_tables().title_expansions
     words = []
     for word in text.split():
@@ -279,6 +279,11 @@ def standardize_title(value: object) -> str | None:
         r"^((?:Senior|Executive|Associate|Group|Global|Regional)\s+)?(VP|SVP|EVP|Director|Head)"
         r"\s+(?!of\b|de\b|and\b|&|,|General\b|Generale?\b)(\w)", r"\1\2 of \3", title)
     return title
+
+
+# The longest titles people write ("Senior Vice President, Global Head of Customer Experience
+# and Digital Transformation, EMEA") stay under this many words.
+_TITLE_MAX_WORDS = 16
 
 
 def has_rank(title: str | None) -> bool:
