@@ -42,8 +42,9 @@ def field_counts(outcome: Mapping[str, Any], labels: Mapping[str, Any]) -> dict[
             name = "contact.title"
         elif key == "company.name":  # the company, with or without its legal form
             got, name = _get(outcome, key), key
-            right = isinstance(got, str) and isinstance(expected, str) and bool(
-                without_legal_form(got)) and without_legal_form(got) == without_legal_form(expected)
+            company = without_legal_form(got) if isinstance(got, str) else ""
+            right = bool(company) and isinstance(expected, str) \
+                and company == without_legal_form(expected)
         else:
             got, name = _get(outcome, key), key
             right = got is not None and _same(got, expected)
