@@ -55,15 +55,24 @@ _NUMBER_RE = re.compile(_NUMBER)
 _UNIT_RE = re.compile(rf"\s?({_UNITS})(?![a-z\d])", re.IGNORECASE)
 
 
+def not_spend_words(rules: IcpConfig) -> tuple[str, ...]:
+    """Words that make an amount in their clause something other than spend: the company's
+    own figures (revenue, ARR, a funding round) and what the problem costs it (write-offs,
+    losses); icp.yaml `currency.company_figure_words` and `problem_cost_words`."""
+    return (*(rules.currency.get("company_figure_words") or ()),
+            *(rules.currency.get("problem_cost_words") or ()))
+
+
 def spend_amounts(text: str, figure_words: tuple[str, ...]) -> list[re.Match[str]]:
-    """The amounts of money in the text that are not figures about the company: an amount
-    in a clause naming revenue, ARR, turnover or a funding round ("we're at $30M ARR",
-    "Umsatz rund 120 Mio. EUR"), or the value of a field so labelled ("Annual Turnover: INR
-    85 crore"; icp.yaml `currency.company_figure_words`), says how big the
-    company is, not what it will spend, so it is neither a budget nor a deal size."""
+    """The amounts of money in the text that are neither figures about the company nor what
+    its problem costs: an amount in a clause naming revenue, ARR, turnover or a funding round
+    ("we're at $30M ARR", "Umsatz rund 120 Mio. EUR"), or the value of a field so labelled
+    ("Annual Turnover: INR 85 crore", "annualrevenue: $50M - $100M"), says how big the
+    company is; "$6-7M in avoidable write-offs" says how big the pain is. Neither is what it
+    will spend, so neither is a budget or a deal size (`not_spend_words`)."""
     return [match for match in MONEY_RE.finditer(text)
             if not (figure_words and (contains_phrase(clause_of(text, match), figure_words)
-                                      or contains_phrase(field_label(text, match), figure_words)))]
+                                      or _labelled_by(field_label(text, match), figure_words)))]
 
 
 def field_label(text: str, match: re.Match[str]) -> str:
@@ -71,6 +80,18 @@ def field_label(text: str, match: re.Match[str]) -> str:
     Turnover: INR 85 crore", "年營業額: 約45億元"), or ''."""
     line = text[text.rfind("\n", 0, match.start()) + 1:match.start()]
     return line.rsplit(":", 1)[0] if ":" in line else ""
+
+
+def _labelled_by(label: str, words: tuple[str, ...]) -> bool:
+    """Does a field label name one of the words, as words or glued into a form tool's key
+    ('annualrevenue', 'Annual_Revenue__c')? Glued, only words of six letters or more count:
+    a short one ('arr') would be found inside unrelated keys ('carrier')."""
+    if not label:
+        return False
+    if contains_phrase(label, words):
+        return True
+    key = re.sub(r"[^a-z]", "", label.lower())
+    return any(len(word) >= 6 and word.isalpha() and word in key for word in words)
 
 
 def number_value(written: str) -> float | None:
@@ -101,7 +122,7 @@ def money_amounts(text: str, rules: IcpConfig | None = None,
     $235k; and the company's own figures (revenue, ARR, funding) are left out: they are not
     deal sizes."""
     amounts = []
-    figures = tuple(rules.currency.get("company_figure_words") or ()) if rules else ()
+    figures = not_spend_words(rules) if rules else ()
     for match in spend_amounts(text, figures):
         token = match.group(0).lower()
         rate = _usd_rate(token, rules, country) if rules is not None else 1.0
@@ -110,10 +131,15 @@ def money_amounts(text: str, rules: IcpConfig | None = None,
             continue
         unit = _UNIT_RE.match(token[numbers[-1].end():])
         multiplier = _MULTIPLIERS.get(unit.group(1).rstrip(".").lower(), 1.0) if unit else 1.0
-        for number in numbers:
-            value = number_value(number.group(0))
-            if value is not None:
-                amounts.append(value * multiplier * rate)
+        values = [number_value(number.group(0)) for number in numbers]
+        last = values[-1] or 0.0
+        for index, value in enumerate(values):
+            if value is None:
+                continue
+            # a range's unit belongs to an end written smaller than the last ('50-100k'),
+            # not to one already written in full ('$1,500-2k a month' is 1,500 to 2,000)
+            own = multiplier if index == len(values) - 1 or value < last else 1.0
+            amounts.append(value * own * rate)
     return amounts
 
 

@@ -37,7 +37,7 @@ from leadflow.agents.evidence import enrichment_facts, is_grounded, strip_inject
 from leadflow.agents.injection import find_injections, signals, strip_spans
 from leadflow.agents.llm_step import LlmAnswer, ask_llm, provenance
 from leadflow.agents.money import money_amounts as money_amounts
-from leadflow.agents.money import spend_amounts
+from leadflow.agents.money import not_spend_words, spend_amounts
 from leadflow.agents.newest_touch import newest_stated
 from leadflow.agents.purchase_date import on_a_step, purchase_dates
 from leadflow.agents.review_reason import CRITERIA as CRITERIA
@@ -112,7 +112,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     # authority: whatever dates or needs they mention are not a purchase of ours.
     authority = rules.bant["authority"]
     budget = rules.bant["budget"]
-    figures = tuple(rules.currency.get("company_figure_words") or ())
+    figures = not_spend_words(rules)
     clear = (find(budget, "clear_phrases") or search_patterns(text, budget)
              or budget_stated(text, budget, figures))
     negative = find(budget, "negative_phrases") or budget_denied(text, budget)

@@ -62,3 +62,30 @@ def test_an_amount_no_software_deal_reaches_is_not_a_big_deal() -> None:
                          RULES) is None  # $177M: the company's volume, not a budget
     assert review_reason(bant, lead, "INR 12 crore is approved for the platform.",
                          RULES) == "big_deal"  # $1.4M
+
+
+@pytest.mark.parametrize(("text", "usd"), [
+    # a range's unit belongs to an end written smaller, not to one already in full
+    ("We have roughly $1,500-2k a month earmarked.", [1_500, 2_000]),
+    ("Somewhere between $1.5-2M for the programme.", [1_500_000, 2_000_000]),
+    ("Allowance of USD 800-1.2k per seat.", [800, 1_200]),
+])
+def test_a_range_unit_applies_only_where_it_is_missing(text: str, usd: list[int]) -> None:
+    assert [round(a) for a in money_amounts(text, RULES, None)] == usd
+
+
+@pytest.mark.parametrize("text", [
+    "annualrevenue: $50M - $100M",                       # a form tool's glued key
+    "Annual_Revenue__c: USD 20,000,000",
+    "We carry about $6-7M in avoidable write-offs a year.",  # what the problem costs
+    "Perdemos unos 2 millones de pesos al año por leads sin respuesta.",
+    "Une marque avec un CA de 13 M€ environ.",            # chiffre d'affaires, abbreviated
+])
+def test_company_figures_and_problem_costs_are_not_spend(text: str) -> None:
+    assert money_amounts(text, RULES, "MX") == []
+
+
+def test_a_glued_key_needs_a_long_word_and_spend_beside_a_loss_stays() -> None:
+    # 'arr' is inside 'carrier' but names nothing there; the budget in its own clause counts
+    assert money_amounts("carrier_budget: $40k", RULES, None) == [40_000]
+    assert money_amounts("Losses hurt us; the budget is $90k.", RULES, None) == [90_000]
