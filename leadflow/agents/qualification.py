@@ -173,8 +173,9 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     # Authority
     band_name, strength, evidence = _by_title(contact, authority)
     other = someone_else_decides(text, authority)
-    own = find(authority, "own_decision_phrases") or search_patterns(
+    own = (find(authority, "own_decision_phrases") or search_patterns(
         text, authority, "own_decision_patterns")
+        or contains_phrase(text, authority.phrases.get("alone_phrases", ())))
     if own and contact.get(
             "seniority") != "individual_contributor":
         # the writer says in the first person that they decide or sign ("I sign off", "ich
@@ -259,7 +260,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     received = parse_datetime((lead.get("source") or {}).get("received_at"))
     purchase = purchase_dates(text, (received or reference).date(), timeline,
                               company.get("country"), need) if text else None
-    now = find(timeline, "now_phrases")
+    now = find(timeline, "now_phrases") or search_patterns(text, timeline, "now_patterns")
     if now and on_a_step(clause_of(text, now), timeline) and purchase and purchase.purchase_named():
         # "send the proposal this week", "questions by December 9" beside an award or a
         # go-live date: a step, not the purchase

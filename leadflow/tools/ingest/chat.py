@@ -258,11 +258,27 @@ def _fold(text: str) -> str:
 
 def _named_by_address(name: str, address: str | None) -> bool:
     """The address's local part holds the name's last word ('Sabine Kretschmer' and
-    sabine.kretschmer@…, s.kretschmer@…): the writer's own name, not a company's."""
+    sabine.kretschmer@…, s.kretschmer@…), the initial and the last word glued
+    (nbergeron@…), or the first word of a name whose last one it shortens
+    (meenakshi.sk@…): the writer's own name, not a company's."""
     if not address or "@" not in address:
         return False
     pieces = re.split(r"[._-]", _fold(address.split("@", 1)[0]))
-    return _fold(name.split()[-1]) in pieces
+    words = [_fold(word) for word in name.split()]
+    return (words[-1] in pieces or f"{words[0][:1]}{words[-1]}" in pieces
+            or (len(words[0]) >= 3 and words[0] in pieces))
+
+
+# a credential after a name on its own line: "Nicole Bergeron, CPA", "Jan Novak, MBA"
+_CREDENTIAL = re.compile(r",\s*(?:[A-Z]{2,6}|Ph\.?D\.?|M\.?Sc\.?)\s*$")
+
+
+def _bare_name(line: str) -> str | None:
+    """The name a visitor's turn ends with when that sentence is nothing but a name (two to
+    four capitalised words, a credential after a comma dropped), else None."""
+    last = re.split(r"(?<=[.!?])\s+", line.strip())[-1].strip(" .")
+    last = _CREDENTIAL.sub("", last).strip()
+    return last if _NAME_PART.fullmatch(last) else None
 
 
 def _spelled_by_address(part: str, address: str | None) -> bool:
@@ -384,10 +400,12 @@ def parse_chat(payload: object) -> ParsedFields:
             out["employees"] = size.group(1)
         asked = []
     if not introduced and "full_name" not in out and "last_name" not in out:
-        # a turn that is only a name ("Sabine Kretschmer"), confirmed by the address
-        introduced = next((line.strip(" .") for line in visitor_lines
-                           if _NAME_PART.fullmatch(line.strip(" ."))
-                           and _named_by_address(line.strip(" ."), out.get("email"))), None)
+        # a turn, or a turn's last sentence, that is only a name ("Sabine Kretschmer",
+        # "me, I'm Head of Growth. Meenakshi Sundaresan-Kapoor", "Nicole Bergeron, CPA"),
+        # confirmed by the address
+        introduced = next((name for line in visitor_lines
+                           if (name := _bare_name(line))
+                           and _named_by_address(name, out.get("email"))), None)
     if not introduced and "full_name" not in out and "last_name" not in out:
         introduced = next((m.group(1) for line in visitor_lines
                            if (m := _ASK_FOR.search(line))), None)

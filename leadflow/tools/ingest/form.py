@@ -63,7 +63,8 @@ def field_for_key(key: object) -> str | None:
     for inner in reversed(re.findall(r"\[([^\[\]]+)\]", str(key))):
         if (inner_norm := _norm_key(inner)) in tables.form_exact:
             return tables.form_exact[inner_norm]
-    tokens = set(norm.split("_"))
+    # a brand's own capitals are one word ("Nomor WhatsApp" is whatsapp, not whats + app)
+    tokens = set(norm.split("_")) | set(_norm_key(str(key).lower()).split("_"))
     if (full := _whole_name_key(tokens)) is not None:
         return full
     for field, words in tables.form_keywords:

@@ -1,0 +1,77 @@
+"""What the twelfth blind round taught, as general mechanisms in sentences of their own:
+needing it now in the writer's grammar, needing nobody's approval, a budget line approved,
+a brand's capitals in a form key, a chat turn that ends in a bare name."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadflow.tools.ingest.chat import parse_chat
+from leadflow.tools.ingest.form import field_for_key
+from tests.unit.test_qualification import make_lead, scored
+
+
+@pytest.mark.parametrize("message", [
+    "Our routing broke last week. I need something that works now, not in a quarter.",
+    "We need a replacement asap because the old tool is being switched off.",
+])
+def test_needing_it_now_is_buying_now(message: str) -> None:
+    assert scored(make_lead(message))["timeline"]["band"] == "buying_now"
+
+
+@pytest.mark.parametrize("message", [
+    "We might need something like this next year, for now just reading the docs.",
+    "We don't need anything now; maybe in the autumn of next year.",
+])
+def test_now_elsewhere_or_denied_is_no_purchase_now(message: str) -> None:
+    assert scored(make_lead(message))["timeline"]["band"] != "buying_now"
+
+
+@pytest.mark.parametrize("message", [
+    "I run the team and don't need to ask anyone for tools under 20k a year.",
+    "Ich muss niemanden fragen, das entscheide ich im Rahmen meines Budgets.",
+])
+def test_needing_nobodys_approval_is_deciding(message: str) -> None:
+    lead = make_lead(message, title="Head of Sales")
+    assert scored(lead)["authority"]["band"] == "primary_decision_maker"
+
+
+def test_the_budget_line_approved_is_clear() -> None:
+    lead = make_lead("La dirección aprobó ayer la partida para cambiar de herramienta.")
+    assert scored(lead)["budget"]["band"] == "clear_budget"
+
+
+def test_a_budget_only_foreseen_in_a_draft_is_not_clear() -> None:
+    # "vorgesehen" is as often "planned, not yet released" as "earmarked": not a clear budget
+    lead = make_lead("Ein Budget ist im Planungsentwurf vorgesehen, die Freigabe erfolgt im "
+                     "Februar.")
+    assert scored(lead)["budget"]["band"] != "clear_budget"
+
+
+@pytest.mark.parametrize(("key", "field"), [
+    ("Nomor WhatsApp", "phone"),          # the brand's capitals are one word
+    ("WhatsApp", "phone"),
+    ("companySize", "employees"),         # camelCase still splits
+    ("Nama Lengkap", "full_name"),        # Indonesian: full name
+    ("Nama Perusahaan", "company"),       # ... the company's name
+    ("¿Cómo te llamas?", "full_name"),
+    ("¿Cómo se llama tu empresa?", "company"),
+])
+def test_form_keys_in_more_shapes(key: str, field: str) -> None:
+    assert field_for_key(key) == field
+
+
+@pytest.mark.parametrize(("turns", "name"), [
+    (["ok thanks", "nbergeron.cpa@hotmail.com", "Nicole Bergeron, CPA"], "Nicole Bergeron"),
+    (["me, I'm Head of Growth. Meenakshi Sundaresan-Kapoor", "meenakshi.sk@vidyankur.in"],
+     "Meenakshi Sundaresan-Kapoor"),
+])
+def test_a_turn_ending_in_a_name_the_address_confirms(turns: list[str], name: str) -> None:
+    parsed = parse_chat([{"role": "visitor", "text": t} for t in turns])
+    assert parsed.get("full_name") == name
+
+
+def test_a_bare_company_in_a_turn_is_not_a_name() -> None:
+    parsed = parse_chat([{"role": "visitor", "text": "Thanks. Acme Logistics"},
+                         {"role": "visitor", "text": "bob@acmelogistics.com"}])
+    assert "full_name" not in parsed
