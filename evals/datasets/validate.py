@@ -20,6 +20,7 @@ import email
 import importlib.util
 import json
 import re
+import unicodedata
 import sys
 from collections import Counter, defaultdict
 from datetime import datetime
@@ -89,6 +90,12 @@ def item_text(item: dict) -> str:
     return json.dumps(payload, ensure_ascii=False)
 
 
+def _ascii_digits(text: str) -> str:
+    """The text's digits in ASCII, whatever script wrote them ('٠٥٥…' is '055…')."""
+    return "".join(str(unicodedata.digit(ch)) for ch in text if ch.isdigit()
+                   and unicodedata.digit(ch, None) is not None)
+
+
 def _direct_dial(value: str, text: str) -> bool:
     """A switchboard number plus its extension ("0711 4478-0, Durchwahl -34") labelled as the
     direct line: the number without its last two digits and the extension are both there."""
@@ -143,7 +150,7 @@ def check_labels(row: dict, text: str, regions: dict[str, str], seen_ids: set[st
         elif key == "contact.phone":
             if not re.fullmatch(r"\+[1-9]\d{6,14}", value):
                 err(f"phone {value!r} is not E.164")
-            elif value[-6:] not in re.sub(r"\D", "", text) and not _direct_dial(value, text):
+            elif value[-6:] not in _ascii_digits(text) and not _direct_dial(value, text):
                 err(f"phone {value} not found in the item")
         elif key == "contact.email" and value != value.lower().strip():
             err(f"email label {value!r} not lowercase")
