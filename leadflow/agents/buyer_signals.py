@@ -9,7 +9,7 @@ from functools import cache
 
 from leadflow.agents.disguise import CJK as NO_SPACES
 from leadflow.agents.money import MONEY
-from leadflow.agents.sentences import SENTENCES, negated
+from leadflow.agents.sentences import SENTENCES, clause_of, negated
 from leadflow.agents.support_case import support_case
 from leadflow.config import Criterion
 from leadflow.tools.alternation import alternation
@@ -47,7 +47,33 @@ def non_buyer_said(text: str, authority: Criterion) -> re.Match[str] | None:
         for match in phrase_regex(phrases).finditer(text):
             if own is None or not own.search(text, max(0, match.start() - 30), match.start()):
                 return match
-    return _non_buyer_pattern(text, authority) or support_case(text, authority)
+    return (_non_buyer_pattern(text, authority) or support_case(text, authority)
+            or declined(text, authority))
+
+
+# "if" in the clause before a refusal makes it a condition ("if it costs more than 300 a
+# month, it's not for us"), not a refusal
+_CONDITION = re.compile(
+    r"(?i)(?<!\w)(?:if|unless|se|si|wenn|falls|als|indien|jeśli|jeżeli|caso)(?!\w)")
+_NEGATION = re.compile(
+    r"(?i)(?<!\w)(?:not|no|never|nicht|kein\w*|pas|não|nao|non|niet|geen)(?!\w)|n't|n’t")
+
+
+def declined(text: str, authority: Criterion) -> re.Match[str] | None:
+    """The writer declining us, in their own words (authority `declined_phrases`: "we signed
+    with a competitor in October", "we will not proceed", "not in a position to look at
+    this now", "quite happy with Teamleader"): not a buyer now, whatever the company's size.
+    A negation anywhere before it in its clause ("I don't see a reason we won't proceed")
+    or a condition there ("if it costs more, it's not for us") leaves it unsaid."""
+    phrases = authority.phrases.get("declined_phrases", ())
+    if not phrases or contains_phrase(text, phrases) is None:
+        return None
+    for match in phrase_regex(phrases).finditer(text):
+        clause = clause_of(text, match)
+        before = clause[:max(0, clause.find(match.group(0)))]
+        if not _NEGATION.search(before) and not _CONDITION.search(before):
+            return match
+    return None
 
 
 def _non_buyer_pattern(text: str, authority: Criterion) -> re.Match[str] | None:

@@ -75,3 +75,27 @@ def test_a_bare_company_in_a_turn_is_not_a_name() -> None:
     parsed = parse_chat([{"role": "visitor", "text": "Thanks. Acme Logistics"},
                          {"role": "visitor", "text": "bob@acmelogistics.com"}])
     assert "full_name" not in parsed
+
+
+@pytest.mark.parametrize("message", [
+    "Thanks for following up, but we signed with another vendor last month.",
+    "Our board decided to continue with the ERP's own module, so we will not proceed.",
+    "Honestly we're not in a position to look at this now; maybe check back next year.",
+    "We are quite happy with our current tool for what we do.",
+    "De momento no es prioridad: estamos con otra cosa.",
+])
+def test_the_writer_declining_us_is_no_buyer_now(message: str) -> None:
+    assert scored(make_lead(message))["timeline"]["band"] == "unclear_or_distant"
+    assert sum(c["score"] for c in scored(make_lead(message)).values()
+               if isinstance(c, dict) and "score" in c) < 40
+
+
+@pytest.mark.parametrize("message", [
+    "If the security review checks out I don't see a reason we won't proceed this month.",
+    "Se costa più di 300 euro al mese non fa per noi, ma il budget c'è e partiamo a gennaio.",
+])
+def test_a_refusal_negated_or_in_a_condition_is_no_refusal(message: str) -> None:
+    from leadflow.agents.buyer_signals import declined
+    from leadflow.config import icp
+
+    assert declined(message, icp().bant["authority"]) is None
