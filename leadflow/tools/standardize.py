@@ -223,6 +223,14 @@ def country_of_domain(domain: str | None) -> str | None:
 
 
 @cache
+def _unspaced(ch: str) -> bool:
+    """A character of a script written without spaces between words: CJK, Thai and Lao,
+    Myanmar, Khmer."""
+    code = ord(ch)
+    return (code >= 0x2E80 or 0x0E00 <= code <= 0x0EFF or 0x1000 <= code <= 0x109F
+            or 0x1780 <= code <= 0x17FF)
+
+
 def phrase_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
     """Whole-word alternation; phrases in scripts without spaces match as substrings; a
     phrase written "*leiter" matches the end of a word (German compounds: IT-Leiter,
@@ -233,7 +241,7 @@ def phrase_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
             parts.append(rf"{re.escape(phrase[1:])}(?!\w)")
             continue
         escaped = re.escape(phrase)
-        if not any(ord(ch) >= 0x2E80 for ch in phrase):  # CJK has no word boundaries
+        if not any(_unspaced(ch) for ch in phrase):  # CJK, Thai have no word boundaries
             escaped = rf"(?<!\w){escaped}(?!\w)"
         parts.append(escaped)
     return re.compile("|".join(parts), re.IGNORECASE)
@@ -326,6 +334,9 @@ def seniority_of(title: str | None) -> str:
         return "director"
     if table and table[0][0] == whole and first_matching(table[:1], title):
         return whole
+    if any(_JOINED_ROLES.search(m.group(0)) for label, phrases in table if label == whole
+           for m in phrase_regex(phrases).finditer(title)):
+        return whole  # one rank written with a joiner ("Directeur Administratif et Financier")
     ranks = [first_matching(table, part) for part in _JOINED_ROLES.split(title)]
     return max((r for r in ranks if r in _RANK_ORDER), key=_RANK_ORDER.index, default=whole)
 

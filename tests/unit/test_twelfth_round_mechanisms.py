@@ -99,3 +99,32 @@ def test_a_refusal_negated_or_in_a_condition_is_no_refusal(message: str) -> None
     from leadflow.config import icp
 
     assert declined(message, icp().bant["authority"]) is None
+
+
+@pytest.mark.parametrize(("title", "seniority"), [
+    ("Directeur Administratif et Financier", "c_level"),   # one rank written with a joiner
+    ("Directrice administrative et financière", "c_level"),
+    ("Head of Sales and Marketing", "director"),           # two functions, one rank
+    ("Naczelnik Wydziału Informatyki", "director"),
+    ("Obchodní ředitel", "director"),
+    ("Jednatel", "c_level"),
+    ("Yönetici Ortak", "c_level"),
+    ("Subgerenta Comercial", "manager"),
+    ("Kepala Divisi Penjualan", "director"),
+    ("ผู้จัดการฝ่ายขาย", "manager"),
+])
+def test_local_ranks(title: str, seniority: str) -> None:
+    from leadflow.tools.standardize import seniority_of
+
+    assert seniority_of(title) == seniority
+
+
+@pytest.mark.parametrize(("key", "field"), [
+    ("ตำแหน่ง", "title"),            # a Thai tone mark is part of its word
+    ("ชื่อบริษัท", "company"),
+    ("นามสกุล", "last_name"),
+    ("직함", "title"),
+    ("Work E-mail", "email"),
+])
+def test_keys_in_scripts_with_marks(key: str, field: str) -> None:
+    assert field_for_key(key) == field

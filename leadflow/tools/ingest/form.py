@@ -26,8 +26,11 @@ from leadflow.tools.standardize import (
 def _norm_key(key: object) -> str:
     """'Work E-mail' → 'work_e_mail'; camelCase words are split too ('companySize' →
     'company_size'), so export columns like 'customFields.companySize' read like any other."""
-    text = re.sub(r"(?<=[a-zà-ÿ])(?=[A-Z])", "_", clean_text(key))
-    return re.sub(r"[^\w]+", "_", text.lower()).strip("_")
+    text = re.sub(r"(?<=[a-zà-ÿ])(?=[A-Z])", "_", clean_text(key)).lower()
+    # a vowel or tone mark is part of its word (Thai 'ตำแหน่ง', Hindi 'नाम'), not a break
+    kept = "".join(ch if ch.isalnum() or ch == "_" or unicodedata.category(ch)[0] == "M"
+                   else " " for ch in text)
+    return re.sub(r" +", "_", kept.strip())
 
 
 def _has_word(tokens: set[str], words: tuple[str, ...]) -> bool:
