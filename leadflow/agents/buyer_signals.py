@@ -9,11 +9,11 @@ from functools import cache
 
 from leadflow.agents.disguise import CJK as NO_SPACES
 from leadflow.agents.money import MONEY
-from leadflow.agents.sentences import SENTENCES, clause_of, negated
+from leadflow.agents.sentences import SENTENCES, affirmed, clause_of, negated
 from leadflow.agents.support_case import support_case
 from leadflow.config import Criterion
 from leadflow.tools.alternation import alternation
-from leadflow.tools.standardize import contains_phrase, phrase_regex
+from leadflow.tools.standardize import contains_phrase, phrase_regex, standardize_tables
 
 
 def own_request(inquiry: str, text: str, min_words: int) -> str | None:
@@ -146,3 +146,15 @@ def _compiled_patterns(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
         return None
     return re.compile("|".join(f"(?:{p.replace('{money}', MONEY)})" for p in patterns),
                       re.IGNORECASE)
+
+
+def runs_formal_purchase(title: str | None, text: str, authority: Criterion) -> str | None:
+    """A buyer from procurement running a formal process (an RFP, an RFQ, a tender;
+    authority `formal_process_phrases`): the process they run shapes the decision, an
+    influence a junior title hides. Someone from purchasing only collecting brochures is
+    not running one. The words of the process, quoted; else None."""
+    procurement = dict(standardize_tables().department).get("procurement", ())
+    if not contains_phrase(title or "", procurement):  # "Acheteur – Services Généraux & IT"
+        return None
+    found = affirmed(text, authority.phrases.get("formal_process_phrases", ()))
+    return found.group(0) if found else None

@@ -29,6 +29,7 @@ from leadflow.agents.buyer_signals import (
     non_buyer_said,
     on_behalf_of_an_executive,
     own_request,
+    runs_formal_purchase,
     search_patterns,
     someone_else_decides,
 )
@@ -212,6 +213,9 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         # prepares the decision another signs, a weight a junior or missing title hides
         band_name, strength = "significant_influence", 0.4
         evidence = f"{evidence}; {quote(text, prepares)}"
+    elif band_name == "limited" and (run := runs_formal_purchase(contact.get("title"), text,
+                                                                  authority)):
+        band_name, strength, evidence = "some_influence", 0.4, f"{evidence}; runs: {run}"
     a = CriterionProposal(band=band_name, strength=strength, evidence=evidence)
 
     # Need

@@ -128,3 +128,25 @@ def test_local_ranks(title: str, seniority: str) -> None:
 ])
 def test_keys_in_scripts_with_marks(key: str, field: str) -> None:
     assert field_for_key(key) == field
+
+
+@pytest.mark.parametrize(("title", "message"), [
+    ("Senior Procurement Officer, Technology Category",
+     "Please find attached our RFP for a lead management platform; responses due 11 December."),
+    ("Acheteur – Services Généraux & IT",
+     "Dans le cadre d'une consultation lancée par la direction commerciale, merci de nous "
+     "adresser votre offre."),
+    ("Fachspezialistin Beschaffung", "Wir laden Sie zur Ausschreibung ein, Frist 15. Januar."),
+])
+def test_a_procurement_buyer_running_a_formal_purchase_has_some_influence(
+        title: str, message: str) -> None:
+    assert scored(make_lead(message, title=title))["authority"]["band"] == "some_influence"
+
+
+@pytest.mark.parametrize(("title", "message"), [
+    ("Purchasing Clerk", "Could you send a brochure for our files? No project planned."),
+    ("Data Analyst", "Our procurement team will issue an RFP in January."),  # not procurement
+])
+def test_no_formal_purchase_run_by_the_writer_keeps_a_junior_limited(
+        title: str, message: str) -> None:
+    assert scored(make_lead(message, title=title))["authority"]["band"] == "limited"
