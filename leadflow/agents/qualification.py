@@ -23,6 +23,7 @@ from leadflow.agents.budget_words import (
     budget_stated,
     budget_talked_about,
     budget_too_small,
+    no_money_in_sight,
     not_buying,
 )
 from leadflow.agents.buyer_signals import (
@@ -108,9 +109,8 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
             return contains_phrase(text, phrases)
         return affirmed(text, phrases)
 
-    # Someone who is not buying (a student, a job seeker, a vendor pitching, a customer
-    # asking for support, an unsubscribe) is scored down on every criterion, not only on
-    # authority: whatever dates or needs they mention are not a purchase of ours.
+    # Someone not buying (a student, a job seeker, a vendor, a support case, an unsubscribe)
+    # scores low on every criterion: their dates and needs are no purchase of ours.
     authority = rules.bant["authority"]
     budget = rules.bant["budget"]
     figures = not_spend_words(rules)
@@ -118,14 +118,12 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
              or budget_stated(text, budget, figures))
     negative = find(budget, "negative_phrases") or budget_denied(text, budget)
     if (non_buyer := non_buyer_said(text, authority)) and not (clear and not negative):
-        # (a writer stating an approved budget of their own is buying, whatever phrase of a
-        # pitch or a job search also occurs: "our agency/broker channel", "$1.2M approved")
+        # (an approved budget of the writer's own outweighs a pitch's words: "$1.2M approved")
         return _non_buyer(contact, quote(text, non_buyer), non_buyer.group(0), conflicts)
     if contact.get("seniority") in ("individual_contributor", "unknown", None) and (
             junior := contains_phrase(contact.get("title") or "",
                                       authority.phrases.get("non_buyer_title_phrases", ()))):
-        # a student's or an intern's title ("Étudiante", "Praktikant Data Analytics"): not
-        # someone who buys, whatever a form's dropdowns say
+        # a student's or intern's title ("Étudiante", "Praktikant"): no buyer, dropdowns aside
         return _non_buyer(contact, f"title: {contact['title']}", junior.group(0), conflicts)
 
     # Budget
@@ -293,6 +291,8 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     else:  # nothing said of when scores as low as a distant date
         t = CriterionProposal(band="unclear_or_distant", strength=0.2,
                               evidence="no timeline stated")
+    if no_money_in_sight(b, n.band, t.band):  # no size, no project, no date
+        b = CriterionProposal(band="unlikely", strength=0.3, evidence=b.evidence)
     return BantProposal(budget=b, authority=a, need=n, timeline=t, conflicts=conflicts)
 
 

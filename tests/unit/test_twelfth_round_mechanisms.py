@@ -150,3 +150,15 @@ def test_a_procurement_buyer_running_a_formal_purchase_has_some_influence(
 def test_no_formal_purchase_run_by_the_writer_keeps_a_junior_limited(
         title: str, message: str) -> None:
     assert scored(make_lead(message, title=title))["authority"]["band"] == "limited"
+
+
+def test_no_size_no_project_no_date_is_no_money_in_sight() -> None:
+    lead = make_lead("Just curious what this costs, maybe one day.", employees=None,
+                     revenue_usd=None, domain="smallshop.example")
+    assert scored(lead)["budget"]["band"] == "unlikely"
+
+
+def test_a_project_or_a_date_keeps_an_unknown_size_possible() -> None:
+    lead = make_lead("We need to replace our spreadsheet routing before March.",
+                     employees=None, revenue_usd=None, domain="smallshop.example")
+    assert scored(lead)["budget"]["band"] == "unclear_possible"
