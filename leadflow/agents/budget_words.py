@@ -141,10 +141,12 @@ def _in_text(text: str, found: re.Match[str], sentence: re.Match[str]) -> re.Mat
     return re.compile(re.escape(found.group(0))).search(text, sentence.start())
 
 
-def no_money_in_sight(budget: Any, need_band: str, timeline_band: str) -> bool:
+def no_money_in_sight(budget: Any, need_band: str, timeline_band: str,
+                      money_named: bool) -> bool:
     """An organisation of unknown size (the budget only 'possible' because it is a real
-    company) whose writer names no project of ours and no date: nothing suggests money for
-    a purchase, and the budget is unlikely (on blind_dev labellers read 86 such leads
-    as unlikely against 25 as possible; with a project or a date the split reverses)."""
-    return (budget.band == "unclear_possible" and budget.evidence == "company size unknown"
+    company) whose writer names no project of ours, no date and no amount: nothing suggests
+    money for a purchase, and the budget is unlikely (on blind_dev labellers read 86 such
+    leads as unlikely against 25 as possible; with a project or a date the split reverses)."""
+    return (not money_named and budget.band == "unclear_possible"
+            and budget.evidence == "company size unknown"
             and need_band in ("nice_to_have", "unclear") and timeline_band == "unclear_or_distant")

@@ -162,3 +162,9 @@ def test_a_project_or_a_date_keeps_an_unknown_size_possible() -> None:
     lead = make_lead("We need to replace our spreadsheet routing before March.",
                      employees=None, revenue_usd=None, domain="smallshop.example")
     assert scored(lead)["budget"]["band"] == "unclear_possible"
+
+
+def test_an_amount_named_keeps_an_unknown_size_possible() -> None:
+    lead = make_lead("Our COO could put $90k in the plan if the numbers work.",
+                     employees=None, revenue_usd=None)
+    assert scored(lead)["budget"]["band"] == "unclear_possible"
