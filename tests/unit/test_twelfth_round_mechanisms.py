@@ -168,3 +168,20 @@ def test_an_amount_named_keeps_an_unknown_size_possible() -> None:
     lead = make_lead("Our COO could put $90k in the plan if the numbers work.",
                      employees=None, revenue_usd=None)
     assert scored(lead)["budget"]["band"] == "unclear_possible"
+
+
+@pytest.mark.parametrize("message", [
+    "Tenemos presupuesto aprobado. Yo autorizo la compra.",
+    "La decisión final la tomamos el Director General y yo.",
+    "El director general ya me dio luz verde para elegir la herramienta.",
+    "The board delegated the decision to me; set-up is needed by mid-January.",
+    "Our owner authorised me to decide on the vendor.",
+])
+def test_a_decision_the_writer_makes_or_was_given_is_theirs(message: str) -> None:
+    lead = make_lead(message, title="Director Comercial")
+    assert scored(lead)["authority"]["band"] == "primary_decision_maker"
+
+
+def test_a_denied_authorisation_is_not_a_decision() -> None:
+    lead = make_lead("No, yo no autorizo nada: decide el consejo.", title="Director Comercial")
+    assert scored(lead)["authority"]["band"] != "primary_decision_maker"
