@@ -6,7 +6,6 @@ budget rules read them; kept apart from buyer_signals.py so each module stays on
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from leadflow.agents.money import money_amounts, spend_amounts
 from leadflow.agents.sentences import SENTENCES, YEAR, affirmed, clause_of, negated, quote
@@ -140,13 +139,3 @@ def _in_text(text: str, found: re.Match[str], sentence: re.Match[str]) -> re.Mat
     """The phrase found in one sentence, as a match in the whole text (callers quote it)."""
     return re.compile(re.escape(found.group(0))).search(text, sentence.start())
 
-
-def no_money_in_sight(budget: Any, need_band: str, timeline_band: str,
-                      money_named: bool) -> bool:
-    """An organisation of unknown size (the budget only 'possible' because it is a real
-    company) whose writer names no project of ours, no date and no amount: nothing suggests
-    money for a purchase, and the budget is unlikely (on blind_dev labellers read 86 such
-    leads as unlikely against 25 as possible; with a project or a date the split reverses)."""
-    return (not money_named and budget.band == "unclear_possible"
-            and budget.evidence == "company size unknown"
-            and need_band in ("nice_to_have", "unclear") and timeline_band == "unclear_or_distant")

@@ -23,7 +23,6 @@ from leadflow.agents.budget_words import (
     budget_stated,
     budget_talked_about,
     budget_too_small,
-    no_money_in_sight,
     not_buying,
 )
 from leadflow.agents.buyer_signals import (
@@ -291,8 +290,6 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     else:  # nothing said of when scores as low as a distant date
         t = CriterionProposal(band="unclear_or_distant", strength=0.2,
                               evidence="no timeline stated")
-    if no_money_in_sight(b, n.band, t.band, bool(spend_amounts(text, figures))):
-        b = CriterionProposal(band="unlikely", strength=0.3, evidence=b.evidence)
     return BantProposal(budget=b, authority=a, need=n, timeline=t, conflicts=conflicts)
 
 

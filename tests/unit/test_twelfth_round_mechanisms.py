@@ -152,24 +152,6 @@ def test_no_formal_purchase_run_by_the_writer_keeps_a_junior_limited(
     assert scored(make_lead(message, title=title))["authority"]["band"] == "limited"
 
 
-def test_no_size_no_project_no_date_is_no_money_in_sight() -> None:
-    lead = make_lead("Just curious what this costs, maybe one day.", employees=None,
-                     revenue_usd=None, domain="smallshop.example")
-    assert scored(lead)["budget"]["band"] == "unlikely"
-
-
-def test_a_project_or_a_date_keeps_an_unknown_size_possible() -> None:
-    lead = make_lead("We need to replace our spreadsheet routing before March.",
-                     employees=None, revenue_usd=None, domain="smallshop.example")
-    assert scored(lead)["budget"]["band"] == "unclear_possible"
-
-
-def test_an_amount_named_keeps_an_unknown_size_possible() -> None:
-    lead = make_lead("Our COO could put $90k in the plan if the numbers work.",
-                     employees=None, revenue_usd=None)
-    assert scored(lead)["budget"]["band"] == "unclear_possible"
-
-
 @pytest.mark.parametrize("message", [
     "Tenemos presupuesto aprobado. Yo autorizo la compra.",
     "La decisión final la tomamos el Director General y yo.",
