@@ -138,4 +138,3 @@ def budget_too_small(said: str, rules: IcpConfig, country: str | None = None) ->
 def _in_text(text: str, found: re.Match[str], sentence: re.Match[str]) -> re.Match[str] | None:
     """The phrase found in one sentence, as a match in the whole text (callers quote it)."""
     return re.compile(re.escape(found.group(0))).search(text, sentence.start())
-

@@ -222,7 +222,6 @@ def country_of_domain(domain: str | None) -> str | None:
     return str(found.alpha_2) if found else None
 
 
-@cache
 def _unspaced(ch: str) -> bool:
     """A character of a script written without spaces between words: CJK, Thai and Lao,
     Myanmar, Khmer."""
@@ -231,6 +230,7 @@ def _unspaced(ch: str) -> bool:
             or 0x1780 <= code <= 0x17FF)
 
 
+@cache
 def phrase_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
     """Whole-word alternation; phrases in scripts without spaces match as substrings; a
     phrase written "*leiter" matches the end of a word (German compounds: IT-Leiter,
