@@ -9,7 +9,7 @@ from functools import cache
 
 from leadflow.agents.disguise import CJK as NO_SPACES
 from leadflow.agents.money import MONEY
-from leadflow.agents.sentences import SENTENCES, affirmed, clause_of, negated
+from leadflow.agents.sentences import SENTENCES, affirmed, clause_of, has_negation, negated
 from leadflow.agents.support_case import support_case
 from leadflow.config import Criterion
 from leadflow.tools.alternation import alternation
@@ -55,8 +55,6 @@ def non_buyer_said(text: str, authority: Criterion) -> re.Match[str] | None:
 # month, it's not for us"), not a refusal
 _CONDITION = re.compile(
     r"(?i)(?<!\w)(?:if|unless|se|si|wenn|falls|als|indien|jeśli|jeżeli|caso)(?!\w)")
-_NEGATION = re.compile(
-    r"(?i)(?<!\w)(?:not|no|never|nicht|kein\w*|pas|não|nao|non|niet|geen)(?!\w)|n't|n’t")
 
 
 def declined(text: str, authority: Criterion) -> re.Match[str] | None:
@@ -71,7 +69,7 @@ def declined(text: str, authority: Criterion) -> re.Match[str] | None:
     for match in phrase_regex(phrases).finditer(text):
         clause = clause_of(text, match)
         before = clause[:max(0, clause.find(match.group(0)))]
-        if not _NEGATION.search(before) and not _CONDITION.search(before):
+        if not has_negation(before) and not _CONDITION.search(before):
             return match
     return None
 

@@ -69,6 +69,12 @@ _NEGATION_WORD = re.compile(
     r"|n't|n’t")
 
 
+def has_negation(text: str) -> bool:
+    """A negation word anywhere in the text (not a bare "no": in Portuguese and Spanish it
+    also means "in the")."""
+    return _NEGATION_WORD.search(text) is not None
+
+
 def negated(text: str, start: int, end: int | None = None) -> bool:
     """Whether the words at text[start:end] are negated within their own clause: by a
     negation just before them ("not urgent", "kein Budget") — never by one in an earlier

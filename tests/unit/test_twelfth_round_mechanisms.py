@@ -83,6 +83,7 @@ def test_a_bare_company_in_a_turn_is_not_a_name() -> None:
     "Honestly we're not in a position to look at this now; maybe check back next year.",
     "We are quite happy with our current tool for what we do.",
     "De momento no es prioridad: estamos con otra cosa.",
+    "No momento não é prioridade para nós.",   # "no" here is "in the", not a negation
 ])
 def test_the_writer_declining_us_is_no_buyer_now(message: str) -> None:
     assert scored(make_lead(message))["timeline"]["band"] == "unclear_or_distant"

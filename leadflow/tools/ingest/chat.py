@@ -9,7 +9,7 @@ import unicodedata
 
 from leadflow.config import standardize_tables
 from leadflow.tools.ingest.parsed import IngestError, ParsedFields
-from leadflow.tools.ingest.patterns import PHONE_ANY
+from leadflow.tools.ingest.patterns import PHONE_ANY, POST_NOMINAL
 from leadflow.tools.ingest.text import MAX_TEXT_CHARS
 from leadflow.tools.prose import has_legal_form
 from leadflow.tools.standardize import EMAIL_RE, clean_text, first_matching
@@ -270,7 +270,7 @@ def _named_by_address(name: str, address: str | None) -> bool:
 
 
 # a credential after a name on its own line: "Nicole Bergeron, CPA", "Jan Novak, MBA"
-_CREDENTIAL = re.compile(r",\s*(?:[A-Z]{2,6}|Ph\.?D\.?|M\.?Sc\.?)\s*$")
+_CREDENTIAL = re.compile(rf",\s*(?:{POST_NOMINAL.pattern})\s*$")
 
 
 def _bare_name(line: str) -> str | None:

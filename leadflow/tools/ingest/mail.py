@@ -17,7 +17,7 @@ from typing import Any
 
 from leadflow.config import standardize_tables
 from leadflow.tools.ingest.parsed import IngestError, ParsedFields
-from leadflow.tools.ingest.patterns import strip_html
+from leadflow.tools.ingest.patterns import POST_NOMINAL, strip_html
 from leadflow.tools.ingest.signature import parse_signature, split_signature
 from leadflow.tools.ingest.text import MAX_TEXT_CHARS
 from leadflow.tools.prose import FORWARDED_LINE
@@ -115,8 +115,6 @@ def is_mailbox_name(display: str) -> bool:
 
 
 _DISPLAY_AFFIX = re.compile(r"\s+[|•·@–—-]\s+|\s*[|(（]")
-# letters of a credential after a name: "MCIPS", "MBA", "PhD", "CPA", "MSc"
-_POST_NOMINAL = re.compile(r"[A-Z]{2,6}|Ph\.?D\.?|M\.?Sc\.?|M\.?A\.?|B\.?Sc\.?|Dipl\.?")
 
 
 def _extends(longer: str, name: str) -> bool:
@@ -132,7 +130,7 @@ def _extends(longer: str, name: str) -> bool:
         return False
     if words and words[-1] in more:
         tail = longer.split()[more.index(words[-1]) + 1:]
-        if tail and all(_POST_NOMINAL.fullmatch(w.strip(",")) for w in tail):
+        if tail and all(POST_NOMINAL.fullmatch(w.strip(",")) for w in tail):
             return False
     at = 0
     for word in more:

@@ -34,4 +34,6 @@ def strip_html(text: str) -> str:
     return html.unescape(_HTML_TAG.sub(" ", text))
 
 
+# letters of a credential after a name: "MCIPS", "MBA", "PhD", "CPA", "MSc"
+POST_NOMINAL = re.compile(r"[A-Z]{2,6}|Ph\.?D\.?|M\.?Sc\.?|M\.?A\.?|B\.?Sc\.?|Dipl\.?")
 PHONE_ANY = re.compile(r"(?<![\w/])(\+?\(?\d[\d ()./-]{7,}\d)(?![\w/])")
