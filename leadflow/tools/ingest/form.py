@@ -125,6 +125,7 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
     unnamed: list[str] = []  # values of unrecognised keys, for the structural inquiry
     numbered: list[tuple[str, str]] = []  # values under builder-numbered keys ('input_2')
     unknown: list[tuple[str, str]] = []  # short values under other keys no table knows
+    infix = ""  # a Dutch name's particle in a box of its own ('Tussenvoegsel: van der')
     for key, value in fields.items():
         text = clean_text(strip_html(value) if isinstance(value, str) else value)
         if not text:
@@ -142,7 +143,9 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
             numbered.append((_norm_key(key), text))
         elif field is None and not _prose(text):
             unknown.append((_norm_key(key), text))
-        if field == "utm":
+        if field == "name_infix":
+            infix = text
+        elif field == "utm":
             utm[_norm_key(key)] = text
             if _norm_key(key) == "utm_campaign":
                 out.setdefault("campaign", text)
@@ -158,6 +161,9 @@ def parse_fields(fields: dict[str, Any]) -> ParsedFields:
             out["title"] = text
         else:  # a second column for a field already read: its text is still the lead's
             extra.append(f"{clean_text(key)}: {text}")
+    if infix and out.get("last_name") and not out["last_name"].lower().startswith(
+            infix.lower()):
+        out["last_name"] = f"{infix} {out['last_name']}"  # 'van der' + 'Veen'
     if numbered:
         fields_by_shape(numbered, out)
     if unknown and "email" not in out and "phone" not in out:

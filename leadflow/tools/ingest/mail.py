@@ -18,13 +18,15 @@ from typing import Any
 from leadflow.config import standardize_tables
 from leadflow.tools.ingest.parsed import IngestError, ParsedFields
 from leadflow.tools.ingest.patterns import POST_NOMINAL, strip_html
-from leadflow.tools.ingest.signature import parse_signature, split_signature
+from leadflow.tools.ingest.phone_labels import Reach
+from leadflow.tools.ingest.signature import parse_signature, signature_phone, split_signature
 from leadflow.tools.ingest.text import MAX_TEXT_CHARS
-from leadflow.tools.prose import FORWARDED_LINE
+from leadflow.tools.prose import FORWARDED_LINE, phone_in_text
 from leadflow.tools.standardize import (
     EMAIL_RE,
     clean_line,
     clean_text,
+    country_of_domain,
     is_own_address,
     is_unattended_address,
     replace_lone_surrogates,
@@ -85,6 +87,9 @@ def parse_email(payload: object) -> ParsedFields:
         out["full_name"] = signed["full_name"]
     out.update({k: v for k, v in signed.items()  # type: ignore[typeddict-item]
                 if k not in out})
+    if (signed_phone := signature_phone(signature)) and signed_phone.reach is Reach.SWITCHBOARD \
+            and (own_number := phone_in_text(main, [country_of_domain(domain)])):
+        out["phone"] = own_number  # "call me on +46 70 555 12 38" above a "Växel" line
     if "email" not in out:
         found = next((m for m in EMAIL_RE.finditer(body) if not is_own_address(m.group(0))
                       and not is_unattended_address(m.group(0))), None)

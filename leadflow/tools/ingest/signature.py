@@ -11,6 +11,12 @@ import re
 from leadflow.config import standardize_tables
 from leadflow.tools.ingest.parsed import ParsedFields
 from leadflow.tools.ingest.patterns import PHONE_ANY
+from leadflow.tools.ingest.phone_labels import (
+    LabelledNumber,
+    Reach,
+    best_number,
+    labelled_numbers,
+)
 from leadflow.tools.places import is_place
 from leadflow.tools.prose import has_legal_form, spelled_by_domain
 from leadflow.tools.standardize import EMAIL_RE, URL_RE, clean_text, first_matching, has_rank
@@ -134,6 +140,39 @@ def _looks_like_name(line: str) -> bool:
     return all(w[0].isupper() or w.lower() in particles for w in words)
 
 
+def _parts(signature: str) -> list[str]:
+    """The signature's segments: its lines, split on ' | ', ' • ', ' — '."""
+    return [_ON_BEHALF.sub("", part or "").strip(" ,;")
+            for raw in signature.split("\n")
+            for part in re.split(r"\s+[|•·—]\s+|\s+–\s+(?=.*\s–\s)|^[|•·]\s*|\s*[|•·]$",
+                                 clean_text(raw))]
+
+
+def _phone_in(part: str) -> re.Match[str] | None:
+    """The segment's phone number, unless what looks like one is a street number and a
+    postcode ("Via Roma 88 - 38121 Trento") or a post-office box ("P.O. Box 00000-00100")."""
+    phone = _PHONE_LINE.match(part) or PHONE_ANY.search(part)
+    if phone and (sum(ch.isdigit() for ch in phone.group(1)) < 8 or _POSTAL_BOX.search(part)):
+        return None
+    return phone
+
+
+def _numbers_in(part: str, phone: re.Match[str]) -> list[LabelledNumber]:
+    """Every number of a segment that holds a phone, with its label ("Switchboard 020 7946
+    0100", "(Zentrale)"); at least the phone found ("Tel: 55512345" is too short for the
+    general pattern)."""
+    labelled = [n for n in labelled_numbers(part) if sum(ch.isdigit() for ch in n.raw) >= 8]
+    return labelled or [LabelledNumber(phone.group(1), Reach.OWN)]
+
+
+def signature_phone(signature: str) -> LabelledNumber | None:
+    """The number the signature gives that best reaches the person, with its label's kind
+    (a switchboard is what the caller may take a better number over)."""
+    parts = [EMAIL_RE.sub("", part) for part in _parts(signature)]
+    return best_number([n for part in parts if (phone := _phone_in(part))
+                        for n in _numbers_in(part, phone)])
+
+
 def parse_signature(signature: str, domain: str | None = None) -> ParsedFields:
     """Name, title, company, phone, website from a signature block.
 
@@ -145,28 +184,23 @@ def parse_signature(signature: str, domain: str | None = None) -> ParsedFields:
     """
     out: ParsedFields = {}
     segments: list[str] = []
-    for raw in signature.split("\n"):
-        for part in re.split(r"\s+[|•·—]\s+|\s+–\s+(?=.*\s–\s)|^[|•·]\s*|\s*[|•·]$",
-                             clean_text(raw)):
-            part = _ON_BEHALF.sub("", (part or "")).strip(" ,;")
-            if email_match := EMAIL_RE.search(part):
-                out.setdefault("email", email_match.group(0))
-                part = EMAIL_RE.sub("", part).strip(" ,:-")
-            phone = _PHONE_LINE.match(part) or PHONE_ANY.search(part)
-            if phone and (sum(ch.isdigit() for ch in phone.group(1)) < 8
-                          or _POSTAL_BOX.search(part)):
-                phone = None  # a street number and a postcode ("Via Roma 88 - 38121 Trento"),
-                # a post-office box ("P.O. Box 00000-00100, Nairobi")
-            if phone:
-                out.setdefault("phone", _first_number(phone.group(1)))
-                part = part.replace(phone.group(0), "").strip(" ,:-")
-            url = URL_RE.search(part)
-            if url and ("www." in part.lower() or "http" in part.lower()
-                        or part.strip() == url.group(0)):
-                out.setdefault("website", url.group(0))
-                part = part.replace(url.group(0), "").strip(" ,:-")
-            if part:
-                segments.append(part)
+    numbers: list[LabelledNumber] = []
+    for part in _parts(signature):
+        if email_match := EMAIL_RE.search(part):
+            out.setdefault("email", email_match.group(0))
+            part = EMAIL_RE.sub("", part).strip(" ,:-")
+        if phone := _phone_in(part):
+            numbers += _numbers_in(part, phone)
+            part = part.replace(phone.group(0), "").strip(" ,:-")
+        url = URL_RE.search(part)
+        if url and ("www." in part.lower() or "http" in part.lower()
+                    or part.strip() == url.group(0)):
+            out.setdefault("website", url.group(0))
+            part = part.replace(url.group(0), "").strip(" ,:-")
+        if part:
+            segments.append(part)
+    if best := best_number(numbers):
+        out["phone"] = _first_number(best.raw)
     # a line all in brackets is an image's alt text ("[Najd Digital - Your Transformation
     # Partner]"): a logo or a slogan, never the person's title
     title_at = next((i for i, seg in enumerate(segments)
