@@ -293,6 +293,7 @@ class StandardizeConfig(_Frozen):
     places: dict[str, Any] = Field(default_factory=dict)
     mail: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     self_description: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    name_order: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
 
 def load_standardize(path: Path | None = None) -> StandardizeConfig:
@@ -337,6 +338,8 @@ def load_standardize(path: Path | None = None) -> StandardizeConfig:
               for k, v in (raw.get("mail") or {}).items()},
         self_description={str(k): tuple(str(w) for w in v) for k, v in
                           (raw.get("self_description") or {}).items()},
+        name_order={str(k): tuple(str(w) for w in v) for k, v in
+                    (raw.get("name_order") or {}).items()},
     )
 
 

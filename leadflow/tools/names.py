@@ -8,6 +8,8 @@ import re
 import unicodedata
 
 from leadflow.tools.cjk_names import unspaced_cjk_name
+from leadflow.tools.name_order import NAME_PARTICLES as _NAME_PARTICLES
+from leadflow.tools.name_order import family_name_split
 from leadflow.tools.standardize import clean_line, is_east_asian
 
 
@@ -74,6 +76,8 @@ def split_name(full: str) -> tuple[str | None, str | None]:
         given = [p for p, up in zip(parts, shouted, strict=True) if not up]
         if shouted == sorted(shouted, reverse=True) or shouted == sorted(shouted):  # one block
             return capitalize_name(" ".join(given)), capitalize_name(" ".join(family))
+    if ordered := family_name_split(parts):  # 'Nguyễn Thị Thu Hà', 'Andrés Felipe Restrepo'
+        return capitalize_name(ordered[0]), capitalize_name(ordered[1])
     rest = parts[1:]
     if len(rest) > 1:  # "Harold J. Vance": a middle initial is no part of the family name
         rest = [p for p in rest[:-1] if not re.fullmatch(r"[A-Z]\.?", p)] + rest[-1:]
@@ -145,9 +149,6 @@ def _family_name_by_address(first: str, last: str, email: str) -> tuple[str, str
     return first, last
 
 
-_NAME_PARTICLES = frozenset({"van", "von", "de", "da", "das", "do", "dos", "del", "della", "di",
-                             "du", "der", "den", "la", "le", "ten", "ter", "zu", "al", "el",
-                             "bin", "ben", "ibn", "abu", "bint"})
 
 
 _INITIALS_CALLED = re.compile(r"(?:[A-ZÀ-Þ]\.\s?)+\s*[(（]"
