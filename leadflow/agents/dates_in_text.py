@@ -21,6 +21,11 @@ _QUARTER = re.compile(
     r"deuxième|troisième|quatrième|erste|ersten|zweite|zweiten|dritte|dritten|vierte|vierten)|"
     r"([1-4])(?:\.|er|e|º|°|o|st|nd|rd|th)?|(i{1,3}|iv))\s*(?:quarter|trimestre|"
     r"quartal|kwarta\w*))\b(?:\s*(?:of|de|del|du)?\s*(20\d\d))?")
+# the quarter's noun, then its number: Vietnamese "quý 1", Indonesian "kuartal 2" /
+# "triwulan I", "trimestre 1", "Quartal 2", with a year after it ("quý 1 năm 2027")
+_QUARTER_NUMBERED = re.compile(
+    r"(?i)(?<!\w)(?:quý|kuartal|triwulan|trimestre|quartal|kwartał|kvartal)\s?([1-4]|i{1,3}|iv)"
+    r"(?!\w)(?:\s*(?:năm|tahun|de|del|du|of)?\s*(20\d\d))?")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 _ORDINAL_QUARTER = {"first": 1, "primer": 1, "primeiro": 1, "premier": 1, "ersten": 1,
                     "second": 2, "segundo": 2, "deuxième": 2, "zweiten": 2, "third": 3,
@@ -209,6 +214,9 @@ def dated_matches(text: str, reference: date, criterion: Criterion,
         nth = _CJK_DIGIT.get(match.group(2)) or int(match.group(2))
         found.append((_period_middle(reference, nth * 3 - 1, match.group(1)), match))
     found += _quarter_names(text, reference, criterion.settings)
+    for match in _QUARTER_NUMBERED.finditer(text):
+        nth = _ROMAN.get(match.group(1).lower()) or int(match.group(1))
+        found.append((_period_middle(reference, nth * 3 - 1, match.group(2)), match))
     for match in _QUARTER.finditer(text):
         quarter = (int(match.group(1) or match.group(4)) if match.group(1) or match.group(4)
                    else _ORDINAL_QUARTER[match.group(3).lower()] if match.group(3)
@@ -236,18 +244,23 @@ def dated_matches(text: str, reference: date, criterion: Criterion,
 
 def _numbering(text: str, match: re.Match[str]) -> bool:
     """A question's number in a form's field name ("Qualifying Q1 - Current solution: …",
-    "Q2. Timeframe: …"): at most two words into a line whose label ends in a colon, and
-    followed by a dash or a dot, it numbers the question, it is no quarter ("We buy in Q1 -
-    budget: approved" is a sentence, not a label)."""
+    "Q2. Timeframe: …", "Q1 Purchase Role: Recommend"): at most two words into a line whose
+    label ends in a colon, and followed by a dash or a dot, or starting the line and followed
+    by a short label, it numbers the question, it is no quarter ("We buy in Q1 - budget:
+    approved" is a sentence, not a label)."""
     start = text.rfind("\n", 0, match.start()) + 1
     colon = text.find(":", match.end())
     line_end = text.find("\n", match.end())
-    return colon >= 0 and (line_end < 0 or colon < line_end) \
-        and len(text[start:match.start()].split()) <= 2 \
-        and _NUMBERING_AFTER.match(text, match.end()) is not None
+    before = len(text[start:match.start()].split())
+    return colon >= 0 and (line_end < 0 or colon < line_end) and before <= 2 \
+        and (_NUMBERING_AFTER.match(text, match.end()) is not None
+             # an export's column named by its question's number: "Q1 Purchase Role: Recommend"
+             or (before == 0 and _NUMBERED_KEY.match(text, match.end()) is not None))
 
 
 _NUMBERING_AFTER = re.compile(r"\s*[-–.)]\s+\w")
+# a short label after the number, up to the line's colon; never a year ("Q1 2027: go-live")
+_NUMBERED_KEY = re.compile(r"\s+(?!20\d\d)[^\W\d][\w/&]*(?:\s+[\w/&]+){0,3}\s*:")
 
 
 _CLOCK_TIME = re.compile(r",?\s*(?:20\d\d)?,?\s*(?:at\s+)?\d{1,2}:\d\d(?::\d\d)?")
