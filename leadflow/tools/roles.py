@@ -97,9 +97,28 @@ _KO_ROLE = re.compile(
     r"(?<![가-힣])저(?:는)?\s[^.\n]{0,40}?([가-힣]{0,6}?(?:대표이사|대표|본부장|부장|실장|팀장|차장|과장|"
     r"대리|사원|연구원|매니저|대학원생|대학생|학생))(?=\s|입니다|이에요|예요|이고|으로|$)")
 # Chinese: "我是深圳某某科技有限公司的商务总监周凯", "我是数据部经理".
+# The organisation may come without 的 ("我是百兴医疗集团信息中心主任王磊"): the title is the
+# last few characters before the rank word.
 _ZH_ROLE = re.compile(
-    r"我是(?:[^，。,\n]{0,40}的)?([\u4e00-\u9fff]{0,4}?(?:总经理|總經理|董事长|董事長|创始人|創辦人|"
-    r"总监|總監|经理|經理|处长|處長|主管|老板|老闆|工程师|工程師|分析师|分析師|学生|學生))")
+    r"我是(?:[^，。,\n]{0,40}?的|[^，。,\n]{0,30}?)?([\u4e00-\u9fff]{0,4}?(?:总经理|總經理|董事长|"
+    r"董事長|创始人|創辦人|总监|總監|经理|經理|副理|协理|協理|主任|处长|處長|主管|老板|老闆|工程师|"
+    r"工程師|分析师|分析師|专员|專員|学生|學生))")
+# Vietnamese: "anh là Tùng, trưởng phòng IT bên Cty …", "tôi là giám đốc tại …" — a pronoun,
+# "là", perhaps the name, then the role up to where the employer or the clause begins.
+_VI_ROLE = re.compile(
+    r"(?i)(?<!\w)(?:tôi|em|anh|chị|mình|con)\s+là\s+(?:[^,.\n]{1,25},\s*)?"
+    r"([^,.\n]{2,40}?)(?=\s+(?:bên|tại|của|ở|công ty|cty)(?!\w)|\s*[,.\n]|$)")
+# Turkish says "I am" with a suffix on the title: "operasyon koordinatörüyüm", "satın alma
+# müdürüyüm", "kurucusuyum", "sahibiyim": the title is the words before the suffix.
+_TR_ROLE = re.compile(
+    r"(?i)(?<![\w'’])((?:[^\W\d][\w-]*\s+){0,3}?[^\W\d]\w*?)"
+    r"(?:s?[ıiuü]y[ıiuü]m|y[ıiuü]m)(?!\w)")
+# "Sou dona de uma confeitaria", "soy dueño de un taller", "je suis propriétaire d'un salon":
+# owning what they name, whatever it is
+_OWNER_OF = re.compile(
+    r"(?i)(?<!\w)(?:sou|soy|je suis|ich bin|i am|i'm|i’m)\s+(?:o\s+|a\s+|el\s+|la\s+|le\s+|"
+    r"the\s+|der\s+|die\s+)?(?:dono|dona|dueño|dueña|propietario|propietaria|propriétaire|"
+    r"owner|inhaber|inhaberin)\s+(?:de|d'|d’|of|der|des|von)(?!\w)")
 # "社員120名ほどの会社を経営しております": the writer runs the business.
 _JA_RUNS = re.compile(r"(?:会社|企業|事業|店|店舗|法人|工場|事務所)を(?:経営|営んで|営っ)")
 
@@ -206,8 +225,13 @@ def role_in_text(text: object) -> str | None:
         candidates.append((match.start(), "Owner"))
     for match in _JA_ROLE.finditer(prose):
         candidates.append((match.start(), (match.group(1) or "") + match.group(2)))
-    for match in [*_KO_ROLE.finditer(prose), *_ZH_ROLE.finditer(prose)]:
+    for match in [*_KO_ROLE.finditer(prose), *_ZH_ROLE.finditer(prose),
+                  *_VI_ROLE.finditer(prose)]:
+        candidates.append((match.start(), match.group(1).strip()))
+    for match in _TR_ROLE.finditer(prose):
         candidates.append((match.start(), match.group(1)))
+    for match in _OWNER_OF.finditer(prose):
+        candidates.append((match.start(), "Owner"))
     if found := contains_phrase(prose, tuple(
             standardize_tables().self_description.get("student_phrases", ()))):
         candidates.append((found.start(), "Student"))

@@ -193,7 +193,7 @@ def test_domain_of_and_normalize_email() -> None:
         ("Dr. Priya Nair", ("Priya", "Nair")),
         ("Mr. John Smith", ("John", "Smith")),
         ("Ludwig van Beethoven", ("Ludwig", "van Beethoven")),
-        ("María José García López", ("María José", "García López")),  # two given names, two surnames
+        ("María José García López", ("María José", "García López")),  # two given, two family
         ("McDonald", ("McDonald", None)),
         ("山田 太郎", ("太郎", "山田")),  # family name first in its own script
         ("김 민수", ("민수", "김")),

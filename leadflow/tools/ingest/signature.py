@@ -34,7 +34,7 @@ _CLOSING_PHRASES = (
     r"med vennlig hilsen|venlig hilsen|vennlig hilsen|hilsen|pozdrawiam|z poważaniem|"
     r"serdecznie pozdrawiam|ystävällisin terveisin|terveisin|s pozdravem|üdvözlettel|"
     r"よろしくお願いします|敬具|thx|tx|ty|best,? thanks|thanks so much|bis bald|a presto|"
-    r"un abrazo|abrazos|groet|mvg"
+    r"un abrazo|abrazos|groet|mvg|with (?:kind|best|warm|warmest) regards|pozdrawiam serdecznie"
 )
 # "Kind regards," or bilingual "Met vriendelijke groet / Kind regards,"
 _CLOSINGS = re.compile(
@@ -98,8 +98,9 @@ def split_signature(body: str) -> tuple[str, str]:
     for i in range(len(lines) - 1, -1, -1):
         closing = _CLOSINGS.match(lines[i]) or _CLOSING_WITH_PLACE.match(lines[i])
         following = next((ln.strip() for ln in lines[i + 1:] if ln.strip()), "")
-        if closing and (len(lines) - i <= 10
-                        or (len(lines) - i <= 30 and _looks_like_name(following))):
+        # lines below it, a legal footer's long ones not counted ("Diese E-Mail enthält …")
+        short_below = 1 + sum(1 for ln in lines[i + 1:] if len(ln) < 80)
+        if closing and (short_below <= 10 or (short_below <= 30 and _looks_like_name(following))):
             return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
     for i, line in enumerate(lines):  # no sign-off: a rule drawn above the last lines
         if i > 0 and _RULE_LINE.match(line) and len(lines) - i <= 12 and any(
