@@ -45,6 +45,10 @@ def split_name(full: str) -> tuple[str | None, str | None]:
                   r"(?-i:DI|DDr)\s+|"
                   r"(?:[a-z]{1,3}\.){2,}\s+)+", "", full,
                   flags=re.I)  # and any dotted abbreviation: "C.P.", "M.Sc."
+    # a greeting before the name ("Hi! Jasmine po") and Filipino courtesy's "po" after it are
+    # what a chat turn wraps a name in, no part of it
+    full = _GREETING.sub("", full)
+    full = re.sub(r"\s+po\.?$", "", full).strip() or full
     # a nickname in quotes is what the person goes by, not a name part: 'Maria "Tin" Cruz'
     full = re.sub(r"\s*[\"“‘「][^\"“”‘’」]{1,20}[\"”’」](?=\s|$)", "", full).strip() or full
     if not full:
@@ -151,6 +155,9 @@ def _family_name_by_address(first: str, last: str, email: str) -> tuple[str, str
 
 
 
+_GREETING = re.compile(r"(?i)^(?:hi|hello|hey|hiya|hola|oi|olá|ola|bonjour|hallo|ciao|salut|"
+                       r"buenas|buenos días|bom dia|boa tarde|good morning|good afternoon)"
+                       r"[!,.]*\s+(?=\S)")
 _INITIALS_CALLED = re.compile(r"(?:[A-ZÀ-Þ]\.\s?)+\s*[(（]"
                               r"([A-ZÀ-Þ][^\W\d_]+(?:-[A-ZÀ-Þ][^\W\d_]+)?)[)）]\s+(\S.*)")
 _KOREAN_COMPOUND_FAMILY_NAMES = frozenset({"남궁", "황보", "제갈", "선우", "독고", "사공", "서문"})

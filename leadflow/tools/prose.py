@@ -114,8 +114,8 @@ def _headcount_patterns() -> tuple[re.Pattern[str], ...]:
     abbreviations = alternation(tables.staff_abbreviations) or "(?!)"
     abbreviated = re.compile(rf"{amount}\s?(?:{abbreviations})(?!\w)")
     before_words = "|".join(re.escape(w) for w in tables.staff_before if w.isascii())
-    before = re.compile(rf"(?<![\w])(?:{before_words})\s+(?:[^\W\d]+\s+){{0,2}}?{amount}",
-                        re.IGNORECASE)
+    before = re.compile(rf"(?<![\w])(?:{before_words})\s+(?:[^\W\d]+\s+){{0,2}}?"  # no year:
+                        rf"(?!(?:19|20)\d\d(?![\d.,]))\s*{amount}", re.IGNORECASE)  # "en 2026"
     cjk_words = "|".join(re.escape(w) for w in tables.staff_before if not w.isascii())
     counters = "".join(tables.cjk_counters)
     more = "".join(tables.cjk_more_than)

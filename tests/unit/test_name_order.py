@@ -43,3 +43,14 @@ def test_the_family_name_in_its_cultures_order(full: str, given: str, family: st
 def test_western_order_stands_where_nothing_says_otherwise(full: str, given: str,
                                                           family: str) -> None:
     assert split_name(full) == (given, family)
+
+
+@pytest.mark.parametrize(("full", "given", "family"), [
+    ("Hi! Jasmine po", "Jasmine", None),   # a greeting, and Filipino courtesy's "po"
+    ("Hola, María López", "María", "López"),
+    ("Olá Fernanda Lopes", "Fernanda", "Lopes"),
+    ("Ana Po", "Ana", "Po"),               # a family name Po stays
+])
+def test_what_a_chat_turn_wraps_a_name_in_is_no_part_of_it(full: str, given: str,
+                                                           family: str | None) -> None:
+    assert split_name(full) == (given, family)

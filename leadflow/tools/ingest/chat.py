@@ -111,6 +111,14 @@ _COMPANY_NAME = re.compile(
     r"会社名")
 
 
+# A question about who would use the product ("Quantas pessoas usariam?", "¿Cuántas personas
+# lo usarían?", "Combien de personnes l'utiliseraient ?", "how many users?"): seats, not size.
+_USE_WORDS = re.compile(
+    r"(?i)(?<!\w)(?:us(?:e|ers?|ing)|usar\w*|usari\w*|usuári\w*|usuari\w*|utiliz\w*|"
+    r"licen[cs]\w*|seats?|nutz\w*|benutz\w*|gebruik\w*|utilis\w*|userebbe\w*|"
+    r"ut(?:i|e)lizz\w*)(?!\w)")
+
+
 def _asked_fields(turn: str) -> list[str]:
     """Fields a bot turn asks for, in the order asked ('company, and your role?'); only the
     turn's last question counts ("I'm Flo, the assistant. What's your name?" asks a name)."""
@@ -125,6 +133,8 @@ def _asked_fields(turn: str) -> list[str]:
     fields = [field for _, field in sorted(found)]
     if "employees" in fields and "company" in fields:  # "How big is your company?": its size
         fields.remove("company")
+    if "employees" in fields and _USE_WORDS.search(question):
+        fields.remove("employees")  # "Quantas pessoas usariam?": the users, not the company
     return fields if len(fields) <= 2 else fields[:1]
 
 
