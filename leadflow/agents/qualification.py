@@ -126,7 +126,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         return _non_buyer(contact, f"title: {contact['title']}", junior.group(0), conflicts)
 
     # Budget
-    employees = company.get("employees") or 0
+    employees = company.get("employees") or rules.segment_floor(company.get("segment"))
     revenue = company.get("revenue_usd") or 0
     hedged = budget_hedged(text, budget) if clear else None
     # "£0 budget", "150 mil pesos al mes": money stated, but none for software like ours
@@ -338,6 +338,8 @@ def _size_fact(company: dict[str, Any]) -> str:
     parts = []
     if company.get("employees"):
         parts.append(f"{company['employees']:,} employees")
+    elif company.get("segment") not in (None, "unknown"):  # a range: "10,000+"
+        parts.append(f"{company['segment'].replace('_', '-')} by the size range stated")
     if company.get("revenue_usd"):
         parts.append(f"revenue ${company['revenue_usd']:,}")
     return ("company size: " + ", ".join(parts)) if parts else "company size unknown"

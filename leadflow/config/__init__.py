@@ -102,6 +102,16 @@ class IcpConfig(_Frozen):
                 return seg.name
         return "unknown"
 
+    def segment_floor(self, segment: str | None) -> int:
+        """The fewest employees a segment holds (enterprise: 2000), 0 for none or unknown:
+        a size stated as a range ("10,000+") gives the segment, not a count."""
+        floor = 0
+        for seg in self.segments:
+            if seg.name == segment:
+                return floor
+            floor = seg.below or floor
+        return 0
+
     def tier_for(self, total: int) -> str:
         for tier in sorted(self.tiers, key=lambda t: -t.min):
             if total >= tier.min:

@@ -116,3 +116,81 @@ def test_a_role_said_in_the_writers_own_grammar(text: str, seniority: str) -> No
 def test_no_role_where_none_is_said(text: str) -> None:
     assert role_in_text(text) is None
 
+
+@pytest.mark.parametrize("message", [
+    "All new system purchases are on hold until the integration plan is done.",
+    "We are under a spending freeze until the merger closes.",
+    "Aktuell gilt bei uns ein Investitionsstopp.",
+])
+def test_purchases_on_hold_are_no_budget_and_no_date(message: str) -> None:
+    bant = scored(make_lead(message))
+    assert bant["budget"]["band"] == "unlikely"
+    assert bant["timeline"]["band"] == "unclear_or_distant"
+
+
+@pytest.mark.parametrize("message", [
+    # idioms that are no refusal and no student: the purchase goes on
+    "Safety is a value, not a priority. We need the offline app replaced before the June "
+    "contract end.",
+    "The two directors make the call but I do the homework on the tools.",
+])
+def test_idioms_are_no_refusal_and_no_student(message: str) -> None:
+    assert scored(make_lead(message))["need"]["band"] != "unclear"
+
+
+@pytest.mark.parametrize("message", [
+    "Thanks, but this is not a priority for us right now.",
+    "I need it for my homework, can I get a free account?",
+])
+def test_the_refusal_and_the_student_are_still_read(message: str) -> None:
+    assert scored(make_lead(message))["need"]["band"] == "unclear"
+
+
+def test_a_size_stated_as_an_open_range_counts_for_the_budget() -> None:
+    lead = make_lead("Looking at workflow tools.", employees=None, segment="enterprise")
+    budget = scored(lead)["budget"]
+    assert budget["band"] == "likely_from_size"
+    assert budget["evidence"] == "company size: enterprise by the size range stated"
+
+
+@pytest.mark.parametrize("message", [
+    "Nothing funded yet, this would feed into FY28 planning.",
+    "For context, this is not funded in the current fiscal year.",
+])
+def test_nothing_funded_is_no_budget(message: str) -> None:
+    assert scored(make_lead(message))["budget"]["band"] == "unlikely"
+
+
+def test_the_asset_a_download_form_names_is_the_campaign_not_the_inquiry() -> None:
+    from leadflow.tools.ingest import parse_fields
+
+    parsed = parse_fields({"FirstName": "Priya", "Email": "priya@tamarackbuild.ca",
+                           "Asset_Downloaded__c": "Guide: 7 approval workflows every "
+                                                  "multi-location retailer should automate"})
+    assert parsed["campaign"].startswith("Guide: 7 approval workflows")
+    assert "inquiry" not in parsed
+
+
+def test_how_many_would_use_it_is_no_company_size() -> None:
+    from leadflow.tools.ingest.chat import parse_chat
+
+    parsed = parse_chat([
+        {"role": "visitor", "text": "Sou coordenadora da qualidade num laboratório, somos umas "
+                                    "370 pessoas."},
+        {"role": "agent", "text": "Entendi. Quantas pessoas usariam?"},
+        {"role": "visitor", "text": "umas 40 no começo."},
+        {"role": "visitor", "text": "fernanda.lopes@laboratorio-campo-claro.com.br"},
+    ])
+    assert parsed.get("employees") != "umas 40 no começo."
+
+
+@pytest.mark.parametrize(("text", "count"), [
+    ("je gère une petite boutique de déco en ligne (on est 25)", 25),
+    ("nous sommes en 2026 et on cherche un outil", None),   # a year, never a headcount
+    ("wir sind 2019 gegründet worden", None),
+    ("somos 2.000 personas en tres países", 2000),
+])
+def test_we_are_n_is_a_headcount_but_never_a_year(text: str, count: int | None) -> None:
+    from leadflow.tools.prose import headcount_in_text
+
+    assert headcount_in_text(text)[0] == count
