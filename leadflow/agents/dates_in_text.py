@@ -312,8 +312,14 @@ def _numeric_dates(text: str, reference: date,
         delta = _months_between(reference, year, month, day)
         if delta > 0:
             found.append((delta, match))
-    for match in _DAY_MONTH_DOT.finditer(text):  # "läuft zum 31.03. aus", "Angebot bis 11.12."
-        day, month = int(match.group(1)), int(match.group(2))
+    dotted = [(m, int(m.group(1)), int(m.group(2))) for m in _DAY_MONTH_DOT.finditer(text)]
+    for match in _DAY_MONTH_SLASH.finditer(text):  # "antes del 20/12", "by 12/15" in the US
+        first, second = int(match.group(1)), int(match.group(2))
+        month_first = (country or "").upper() in ("US", "PH")
+        if first > 12 or second > 12:  # whichever cannot be a month is the day
+            month_first = second > 12
+        dotted.append((match, *((second, first) if month_first else (first, second))))
+    for match, day, month in dotted:  # "läuft zum 31.03. aus", "Angebot bis 11.12."
         if not _a_day_of_a_plan(text, match, month, day):
             continue
         gone = (month, day) < (reference.month, reference.day)
@@ -334,6 +340,12 @@ def _a_day_of_a_plan(text: str, match: re.Match[str], month: int, day: int) -> b
 # A day and month without the year, each closed by a dot, as German, Nordic and Polish
 # write them ("zum 31.03.", "innen 15.1."); a version number ("4.12.1") is not one.
 _DAY_MONTH_DOT = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(?![\d.])")
+# ... or with a slash, after a word that sets a deadline ("antes del 20/12", "by 12/15",
+# "até 15/01"): alone, "24/7" or "50/50" is no date.
+_DAY_MONTH_SLASH = re.compile(
+    r"(?i)(?<!\w)(?:by|before|until|till|no later than|antes del?|hasta el|até|ate|bis|bis zum|"
+    r"vor dem|avant le|d'ici le|jusqu'au|entro il|prima del|uiterlijk|voor|przed|do dnia|"
+    r"deadline)\s+(\d{1,2})/(\d{1,2})(?![\d/])")
 
 
 def _calendar_mentions(text: str, reference: date, settings: dict[str, Any],

@@ -194,3 +194,19 @@ def test_we_are_n_is_a_headcount_but_never_a_year(text: str, count: int | None) 
     from leadflow.tools.prose import headcount_in_text
 
     assert headcount_in_text(text)[0] == count
+
+
+@pytest.mark.parametrize(("message", "band"), [
+    ("Quiere cerrar el proveedor antes del 20/12.", "buying_now"),
+    ("We have to pick a vendor before 31/01, the old contract ends then.", "within_3_months"),
+])
+def test_a_day_and_month_after_a_deadline_word(message: str, band: str) -> None:
+    assert scored(make_lead(message))["timeline"]["band"] == band
+
+
+@pytest.mark.parametrize("message", [
+    "We run support 24/7 across three sites.",
+    "Follow-up: Email in Jan\nInterested in the analytics add-on.",
+])
+def test_no_date_in_a_ratio_or_a_follow_up_note(message: str) -> None:
+    assert scored(make_lead(message))["timeline"]["band"] == "unclear_or_distant"
