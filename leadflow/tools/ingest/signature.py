@@ -169,7 +169,8 @@ def _numbers_in(part: str, phone: re.Match[str]) -> list[LabelledNumber]:
 def signature_phone(signature: str) -> LabelledNumber | None:
     """The number the signature gives that best reaches the person, with its label's kind
     (a switchboard is what the caller may take a better number over)."""
-    parts = [EMAIL_RE.sub("", part) for part in _parts(signature)]
+    parts = [EMAIL_RE.sub("", part).strip(" ,:-") if EMAIL_RE.search(part) else part
+             for part in _parts(signature)]
     return best_number([n for part in parts if (phone := _phone_in(part))
                         for n in _numbers_in(part, phone)])
 
@@ -185,13 +186,11 @@ def parse_signature(signature: str, domain: str | None = None) -> ParsedFields:
     """
     out: ParsedFields = {}
     segments: list[str] = []
-    numbers: list[LabelledNumber] = []
     for part in _parts(signature):
         if email_match := EMAIL_RE.search(part):
             out.setdefault("email", email_match.group(0))
             part = EMAIL_RE.sub("", part).strip(" ,:-")
         if phone := _phone_in(part):
-            numbers += _numbers_in(part, phone)
             part = part.replace(phone.group(0), "").strip(" ,:-")
         url = URL_RE.search(part)
         if url and ("www." in part.lower() or "http" in part.lower()
@@ -200,7 +199,7 @@ def parse_signature(signature: str, domain: str | None = None) -> ParsedFields:
             part = part.replace(url.group(0), "").strip(" ,:-")
         if part:
             segments.append(part)
-    if best := best_number(numbers):
+    if best := signature_phone(signature):
         out["phone"] = _first_number(best.raw)
     # a line all in brackets is an image's alt text ("[Najd Digital - Your Transformation
     # Partner]"): a logo or a slogan, never the person's title
