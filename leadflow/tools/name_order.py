@@ -18,10 +18,10 @@ The surname lists are in `standardize.yaml` (`name_order`).
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 
 from leadflow.config import standardize_tables
+from leadflow.tools.standardize import without_accents
 
 # Words that begin a family name ('van der Veen', 'da Silva', 'Al Mheiri'), never a given name
 NAME_PARTICLES = frozenset({"van", "von", "de", "da", "das", "do", "dos", "del", "della", "di",
@@ -39,8 +39,7 @@ _ARTICLE = re.compile(r"(?i)(?:al|el)(?:-\S+)?")
 
 
 def _folded(word: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKD", word.lower().replace("đ", "d"))
-                   if not unicodedata.combining(ch))
+    return without_accents(word.lower().replace("đ", "d"))  # đ is a letter, not an accent
 
 
 @cache

@@ -5,12 +5,11 @@ name in brackets, prefixes and nicknames dropped), and the order an address conf
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from leadflow.tools.cjk_names import unspaced_cjk_name
 from leadflow.tools.name_order import NAME_PARTICLES as _NAME_PARTICLES
 from leadflow.tools.name_order import family_name_split
-from leadflow.tools.standardize import clean_line, is_east_asian
+from leadflow.tools.standardize import clean_line, is_east_asian, without_accents
 
 
 def capitalize_name(value: str) -> str:
@@ -88,12 +87,6 @@ def split_name(full: str) -> tuple[str | None, str | None]:
     return capitalize_name(parts[0]), capitalize_name(" ".join(rest))
 
 
-def _folded(text: str) -> str:
-    """Lower case without accents: 'Cláudia' → 'claudia'."""
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text.lower())
-                   if not unicodedata.combining(ch))
-
-
 def name_from_address(first: str | None, last: str | None,
                       email: str | None) -> tuple[str | None, str | None]:
     """A one-word name completed by the address that spells it: 'Weber' with
@@ -108,7 +101,7 @@ def name_from_address(first: str | None, last: str | None,
     pieces = re.split(r"[._-]", email.split("@", 1)[0].lower())
     if len(pieces) != 2 or not all(p.isalpha() and len(p) > 1 for p in pieces):
         return first, last
-    if _folded(given) == pieces[1] and _folded(given) != pieces[0]:
+    if without_accents(given) == pieces[1] and without_accents(given) != pieces[0]:
         return capitalize_name(pieces[0]), given  # the name given was the family name
     return first, last
 
@@ -122,9 +115,9 @@ def _family_name_by_address(first: str, last: str, email: str) -> tuple[str, str
     (luzmarina.cardenas@); otherwise the split stays as it was."""
     words = f"{first} {last}".split()
     local = email.split("@", 1)[0].lower()
-    pieces = [_folded(p) for p in re.split(r"[._-]", local) if p]
+    pieces = [without_accents(p) for p in re.split(r"[._-]", local) if p]
     joined = "".join(pieces)
-    folded = [re.sub(r"[^a-z]", "", _folded(w)) for w in words]
+    folded = [re.sub(r"[^a-z]", "", without_accents(w)) for w in words]
     if len(words) == 2 and len(folded[0]) >= 3 and folded[1] and len(pieces[0]) == 1 \
             and joined == folded[1][0] + folded[0]:
         # "Pfeifenberger-Leitner Wolfgang" at w.pfeifenberger-leitner@: the display name put

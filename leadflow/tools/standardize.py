@@ -7,6 +7,7 @@ Tables live in `leadflow/config/standardize.yaml`; this module holds the mechani
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 from importlib import resources
 
@@ -77,6 +78,13 @@ def replace_lone_surrogates(text: str) -> str:
     if not _LONE_SURROGATE.search(text):
         return text
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def without_accents(text: str) -> str:
+    """Lower case without accents: 'Cláudia' → 'claudia' (to compare a name with an
+    address's local part)."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text.lower())
+                   if not unicodedata.combining(ch))
 
 
 def clean_text(value: object, *, single_line: bool = False) -> str:

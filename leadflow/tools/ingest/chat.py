@@ -5,14 +5,13 @@ plus what the visitor says unasked ('I'm Ana, CTO at Acme', '200 employees').
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from leadflow.config import standardize_tables
 from leadflow.tools.ingest.parsed import IngestError, ParsedFields
 from leadflow.tools.ingest.patterns import PHONE_ANY, POST_NOMINAL
 from leadflow.tools.ingest.text import MAX_TEXT_CHARS
 from leadflow.tools.prose import has_legal_form
-from leadflow.tools.standardize import EMAIL_RE, clean_text, first_matching
+from leadflow.tools.standardize import EMAIL_RE, clean_text, first_matching, without_accents
 
 _ASKS = (
     ("email", r"e-?mail|correo|courriel|メール"),
@@ -256,14 +255,8 @@ def _spelled_by_domain(part: str, address: str | None) -> bool:
     if not address or "@" not in address:
         return False
     stem = re.sub(r"[^a-z0-9]", "", address.rsplit("@", 1)[1].split(".")[0])
-    letters = re.sub(r"[^a-z0-9]", "", _fold(part))
+    letters = re.sub(r"[^a-z0-9]", "", without_accents(part))
     return len(stem) >= 4 and len(letters) >= 4 and (letters in stem or stem in letters)
-
-
-def _fold(text: str) -> str:
-    """Lower case without accents: 'Cláudia' → 'claudia'."""
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text.lower())
-                   if not unicodedata.combining(ch))
 
 
 def _named_by_address(name: str, address: str | None) -> bool:
@@ -273,8 +266,8 @@ def _named_by_address(name: str, address: str | None) -> bool:
     (meenakshi.sk@…): the writer's own name, not a company's."""
     if not address or "@" not in address:
         return False
-    pieces = re.split(r"[._-]", _fold(address.split("@", 1)[0]))
-    words = [_fold(word) for word in name.split()]
+    pieces = re.split(r"[._-]", without_accents(address.split("@", 1)[0]))
+    words = [without_accents(word) for word in name.split()]
     return (words[-1] in pieces or f"{words[0][:1]}{words[-1]}" in pieces
             or (len(words[0]) >= 3 and words[0] in pieces))
 
@@ -296,8 +289,8 @@ def _spelled_by_address(part: str, address: str | None) -> bool:
     ('Cláudia' and claudia.reis@…): the writer's name, confirmed by the address."""
     if not address or not re.fullmatch(r"[A-ZÀ-Þ][^\W\d_]{2,}", part):
         return False
-    pieces = re.split(r"[._-]", _fold(address.split("@", 1)[0]))
-    return _fold(part) in pieces
+    pieces = re.split(r"[._-]", without_accents(address.split("@", 1)[0]))
+    return without_accents(part) in pieces
 
 
 # A capitalised word the agent says to someone: before a comma, "!" or the turn's end
@@ -313,7 +306,7 @@ def _addressed_name(agent_turns: list[str], address: str | None) -> tuple[str, s
     initial. The agent's own name ("Hi Aroha, Tom here") is never the visitor's."""
     if not address or "@" not in address:
         return None
-    local = _fold(address.split("@", 1)[0])
+    local = without_accents(address.split("@", 1)[0])
     pieces = [p for p in re.split(r"[._-]", local) if p.isalpha()]
     if not pieces:
         return None
@@ -323,7 +316,7 @@ def _addressed_name(agent_turns: list[str], address: str | None) -> tuple[str, s
             word = match.group(1)
             if any(word in name.split() for name in own if name):
                 continue
-            folded = _fold(word)
+            folded = without_accents(word)
             for i, piece in enumerate(pieces):
                 if len(piece) >= 3 and (folded == piece or (
                         folded.startswith(piece) and len(folded) - len(piece) <= 2)):

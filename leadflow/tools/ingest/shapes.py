@@ -10,11 +10,10 @@ the lead's website: an unnamed URL column is usually the page the form was sent 
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from leadflow.tools.ingest.parsed import ParsedFields
 from leadflow.tools.prose import has_legal_form, national_number, shares_a_word
-from leadflow.tools.standardize import EMAIL_RE, has_rank, parse_employees
+from leadflow.tools.standardize import EMAIL_RE, has_rank, parse_employees, without_accents
 
 # words form builders put in a numbered column's name
 _BUILDER_WORDS = frozenset({"input", "field", "fields", "entry", "q", "question", "item",
@@ -33,11 +32,6 @@ def is_numbered_key(norm_key: str) -> bool:
         for t in tokens)
 
 
-def _fold(text: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text.lower())
-                   if not unicodedata.combining(ch))
-
-
 def _base(norm_key: str) -> str:
     """'input_1_3' → 'input_1': the widget a sub-field belongs to."""
     return norm_key.rsplit("_", 1)[0] if norm_key.count("_") >= 2 else norm_key
@@ -48,7 +42,7 @@ def fields_by_shape(numbered: list[tuple[str, str]], out: ParsedFields) -> None:
     for _, text in numbered:
         if "email" not in out and EMAIL_RE.fullmatch(text):
             out["email"] = text
-    local = _fold(out.get("email", "").split("@", 1)[0])
+    local = without_accents(out.get("email", "").split("@", 1)[0])
     domain = out.get("email", "").rsplit("@", 1)[-1] if "@" in out.get("email", "") else ""
     used: set[str] = set()
     if "first_name" not in out and "full_name" not in out and local:
@@ -78,7 +72,7 @@ def _name_widget(numbered: list[tuple[str, str]], local: str, out: ParsedFields,
             continue
         if not (_NAME_WORD.fullmatch(a) and _NAME_WORD.fullmatch(b)):
             continue
-        if any(len(w) >= 3 and _fold(w) in local for w in (a, b)):
+        if any(len(w) >= 3 and without_accents(w) in local for w in (a, b)):
             out["first_name"], out["last_name"] = a, b
             used.update((key_a, key_b))
             return
