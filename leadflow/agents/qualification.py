@@ -126,6 +126,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         return _non_buyer(contact, f"title: {contact['title']}", junior.group(0), conflicts)
 
     # Budget
+    size_unknown = False  # nothing said of money and nothing known of the size
     employees = company.get("employees") or rules.segment_floor(company.get("segment"))
     revenue = company.get("revenue_usd") or 0
     hedged = budget_hedged(text, budget) if clear else None
@@ -164,6 +165,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         b = CriterionProposal(band="unclear_possible", strength=0.5, evidence=_size_fact(company))
     elif not employees and company.get("domain"):  # a real company of unknown size
         b = CriterionProposal(band="unclear_possible", strength=0.2, evidence=_size_fact(company))
+        size_unknown = True
     else:
         b = CriterionProposal(band="unlikely", strength=0.7 if employees else 0.3,
                               evidence=_size_fact(company))
@@ -255,6 +257,10 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     else:
         n = CriterionProposal(band="unclear", strength=0.5 if text.strip() else 0.0,
                               evidence=text.strip()[:160] or "no inquiry text")
+
+    if size_unknown and n.band in ("nice_to_have", "unclear"):
+        # no money, no size and no more than an interest: nothing makes a budget likely
+        b = CriterionProposal(band="unlikely", strength=0.3, evidence=b.evidence)
 
     # Timeline
     timeline = rules.bant["timeline"]
