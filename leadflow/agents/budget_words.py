@@ -6,7 +6,10 @@ budget rules read them; kept apart from buyer_signals.py so each module stays on
 from __future__ import annotations
 
 import re
+from datetime import date
+from typing import Any
 
+from leadflow.agents.dates_in_text import dated_matches
 from leadflow.agents.money import money_amounts, spend_amounts
 from leadflow.agents.sentences import SENTENCES, YEAR, affirmed, clause_of, negated, quote
 from leadflow.config import Criterion, IcpConfig
@@ -69,6 +72,46 @@ def budget_hedged(text: str, budget: Criterion) -> re.Match[str] | None:
         if hedge:
             return _in_text(text, hedge, sentence)
     return None
+
+
+# A time preposition before a date: "approved in February", "aprovado em dezembro".
+_WHEN_WORDS = r"(?:in|on|at|by|em|en|im|am|au|à|a|na|no|nel|nella|op|w|i|för)\s+"
+_WHEN = re.compile(rf"(?i)(?<!\w){_WHEN_WORDS}$")
+# What ends the approval's clause before a date: "approved, go-live in March", "freigegeben
+# und wir starten im Januar", "approved for the platform in this financial year".
+_CLAUSE_BREAK = re.compile(r"(?i)[,;:(]|\s(?:and|und|y|e|et|en|och|og|ed|but|then)\s"
+                           # what the money is for, and its period: "approved for a data
+                           # platform in this financial year"
+                           r"|\s(?:for|für|para|pour|per|voor|dla)\s")
+_WHEN_FIRST = re.compile(rf"(?i){_WHEN_WORDS}")
+
+
+def approval_ahead(text: str, clear: re.Match[str], budget: Criterion, timeline: Criterion,
+                   arrival: date, country: str | None) -> re.Match[str] | None:
+    """A budget approved on a date still to come, in the sentence that states the budget
+    (`clear`): "must be approved by our board in February", "Orçamento 2027 aprovado em
+    dezembro" written in November. The money is not there yet, whatever the approval word
+    says. The match is the date."""
+    given = budget.phrases.get("budget_given_phrases", ())
+    for sentence in SENTENCES.finditer(text):
+        if not sentence.start() <= clear.start() < sentence.end():
+            continue
+        chunk = sentence.group(0)
+        words = list(phrase_regex(given).finditer(chunk))
+        for ahead, when in dated_matches(chunk, arrival, timeline, country):
+            if ahead > 0 and (_WHEN.search(chunk[:when.start()]) or _WHEN_FIRST.match(
+                    when.group(0))) and any(
+                    _same_clause(chunk, word, when) for word in words):
+                return _in_text(text, when, sentence)
+    return None
+
+
+def _same_clause(chunk: str, word: re.Match[str], when: re.Match[str]) -> bool:
+    """The date is close to the approval word, after it ("approved by the board in
+    January") or before it ("im Februar freigegeben"), with no clause between them."""
+    start, end = (word.end(), when.start()) if word.end() <= when.start() \
+        else (when.end(), word.start())
+    return 0 <= end - start <= 40 and not _CLAUSE_BREAK.search(chunk[start:end])
 
 
 # A bare "no" right before the noun: "in the" in Portuguese ("no orçamento"); English "no
@@ -138,3 +181,15 @@ def budget_too_small(said: str, rules: IcpConfig, country: str | None = None) ->
 def _in_text(text: str, found: re.Match[str], sentence: re.Match[str]) -> re.Match[str] | None:
     """The phrase found in one sentence, as a match in the whole text (callers quote it)."""
     return re.compile(re.escape(found.group(0))).search(text, sentence.start())
+
+
+def size_fact(company: dict[str, Any]) -> str:
+    """The budget's evidence when nothing is said of money: what is known of the size."""
+    parts = []
+    if company.get("employees"):
+        parts.append(f"{company['employees']:,} employees")
+    elif company.get("segment") not in (None, "unknown"):  # a range: "10,000+"
+        parts.append(f"{company['segment'].replace('_', '-')} by the size range stated")
+    if company.get("revenue_usd"):
+        parts.append(f"revenue ${company['revenue_usd']:,}")
+    return ("company size: " + ", ".join(parts)) if parts else "company size unknown"

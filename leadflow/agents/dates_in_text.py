@@ -6,7 +6,7 @@ so both frameworks hear the same dates; `purchase_date` says which of them is th
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
@@ -433,12 +433,18 @@ def _words_regex(names: tuple[str, ...], after: str = "", before: str = "") -> r
     return re.compile(rf"(?i){before}(?:{words}){after}")
 
 
-def _to_next(reference: date, year: int | None, on: str) -> float:
-    """Months to the day `on` ("MM-DD" or "easter") in `year`, or at its next occurrence on
-    or after the reference date."""
+def _to_next(reference: date, year: int | None, on: str | dict[int, str]) -> float:
+    """Months to the day `on` in `year`, or at its next occurrence on or after the reference
+    date. `on` is "MM-DD", "easter" or "easter-47" (Carnival: days from Easter), or a
+    holiday of a lunar calendar as {year: "MM-DD"} (Ramadan, Diwali), a year outside the
+    table taking the nearest year's day."""
     def day_in(y: int) -> date:
-        if on == "easter":
-            return _easter(y)
+        if isinstance(on, dict):
+            nearest = min(on, key=lambda known: abs(int(known) - y))
+            month, day = (int(part) for part in on[nearest].split("-"))
+            return date(y, month, day)
+        if on.startswith("easter"):
+            return _easter(y) + timedelta(days=int(on[len("easter"):] or 0))
         month, day = (int(part) for part in on.split("-"))
         return date(y, month, day)
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from leadflow.agents.base import StepOutput
 from leadflow.agents.budget_words import (
+    approval_ahead,
     budget_denied,
     budget_hedged,
     budget_intended,
@@ -24,6 +25,7 @@ from leadflow.agents.budget_words import (
     budget_talked_about,
     budget_too_small,
     not_buying,
+    size_fact,
 )
 from leadflow.agents.buyer_signals import (
     non_buyer_said,
@@ -129,7 +131,9 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     size_unknown = False  # nothing said of money and nothing known of the size
     employees = company.get("employees") or rules.segment_floor(company.get("segment"))
     revenue = company.get("revenue_usd") or 0
-    hedged = budget_hedged(text, budget) if clear else None
+    hedged = (budget_hedged(text, budget) or approval_ahead(
+        text, clear, budget, rules.bant["timeline"], _arrival(lead, reference),
+        company.get("country"))) if clear else None
     # "£0 budget", "150 mil pesos al mes": money stated, but none for software like ours
     if clear and budget_too_small(sentence_across_lines(text, clear), rules,
                                   company.get("country")):
@@ -160,15 +164,15 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     elif (employees >= budget.settings["likely_min_employees"]
           or revenue >= budget.settings["likely_min_revenue_usd"]):
         b = CriterionProposal(band="likely_from_size", strength=0.6,
-                              evidence=_size_fact(company))
+                              evidence=size_fact(company))
     elif employees >= budget.settings["possible_min_employees"]:
-        b = CriterionProposal(band="unclear_possible", strength=0.5, evidence=_size_fact(company))
+        b = CriterionProposal(band="unclear_possible", strength=0.5, evidence=size_fact(company))
     elif not employees and company.get("domain"):  # a real company of unknown size
-        b = CriterionProposal(band="unclear_possible", strength=0.2, evidence=_size_fact(company))
+        b = CriterionProposal(band="unclear_possible", strength=0.2, evidence=size_fact(company))
         size_unknown = True
     else:
         b = CriterionProposal(band="unlikely", strength=0.7 if employees else 0.3,
-                              evidence=_size_fact(company))
+                              evidence=size_fact(company))
 
     # Authority
     band_name, strength, evidence = _by_title(contact, authority)
@@ -258,7 +262,8 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         n = CriterionProposal(band="unclear", strength=0.5 if text.strip() else 0.0,
                               evidence=text.strip()[:160] or "no inquiry text")
 
-    if size_unknown and n.band in ("nice_to_have", "unclear"):
+    if size_unknown and n.band in ("nice_to_have", "unclear") and not money_amounts(
+            text, rules, company.get("country")):
         # no money, no size and no more than an interest: nothing makes a budget likely
         b = CriterionProposal(band="unlikely", strength=0.3, evidence=b.evidence)
 
@@ -338,17 +343,6 @@ def _conflict(conflicts: list[str], what: str, band: str, strength: float, text:
     conflicts.append(what)
     return CriterionProposal(band=band, strength=strength,
                              evidence=f"{quote(text, one)} / {quote(text, other)}")
-
-
-def _size_fact(company: dict[str, Any]) -> str:
-    parts = []
-    if company.get("employees"):
-        parts.append(f"{company['employees']:,} employees")
-    elif company.get("segment") not in (None, "unknown"):  # a range: "10,000+"
-        parts.append(f"{company['segment'].replace('_', '-')} by the size range stated")
-    if company.get("revenue_usd"):
-        parts.append(f"revenue ${company['revenue_usd']:,}")
-    return ("company size: " + ", ".join(parts)) if parts else "company size unknown"
 
 
 def score_bant(proposal: BantProposal, rules: IcpConfig,

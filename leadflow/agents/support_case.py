@@ -27,14 +27,27 @@ def _ticket_number(words: tuple[str, ...]) -> re.Pattern[str] | None:
                       rf"num\.?|id|号|番号)\s*)?(?:is\s+|:\s*|：\s*)?#?(?:[A-Z]{{1,4}}-?){{0,3}}\d{{3,}}")
 
 
+@cache
+def _topic_line(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A line that is only a menu's topic, or a short field and it: "Soporte", "Inquiry
+    type: Support"."""
+    if not words:
+        return None
+    return re.compile(rf"(?im)^[ \t]*(?:[^\W\d][\w \t]{{0,29}}:[ \t]*)?(?:{alternation(words)})"
+                      rf"[ \t]*[.!]?[ \t]*$")
+
+
 def support_case(text: str, authority: Criterion) -> re.Match[str] | None:
-    """The words showing that an existing customer reports a problem and asks for nothing
-    new, or None."""
+    """The words showing that an existing customer reports a problem (or chose the support
+    topic of a menu) and asks for nothing new, or None."""
     phrases = authority.phrases
     ticket = _ticket_number(phrases.get("support_ticket_phrases", ()))
-    customer = ((ticket.search(text) if ticket else None)
+    topic = _topic_line(tuple(authority.settings.get("support_topic_words", ())))
+    chosen = topic.search(text) if topic else None
+    customer = ((ticket.search(text) if ticket else None) or chosen
                 or contains_phrase(text, phrases.get("support_customer_phrases", ())))
-    if customer is None or not contains_phrase(text, phrases.get("support_problem_phrases", ())):
+    if customer is None or not (chosen or contains_phrase(
+            text, phrases.get("support_problem_phrases", ()))):
         return None
     if contains_phrase(text, phrases.get("support_expansion_phrases", ())):
         return None  # a customer buying more is a buyer

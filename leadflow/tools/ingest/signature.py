@@ -34,11 +34,16 @@ _CLOSING_PHRASES = (
     r"med vennlig hilsen|venlig hilsen|vennlig hilsen|hilsen|pozdrawiam|z poważaniem|"
     r"serdecznie pozdrawiam|ystävällisin terveisin|terveisin|s pozdravem|üdvözlettel|"
     r"よろしくお願いします|敬具|thx|tx|ty|best,? thanks|thanks so much|bis bald|a presto|"
-    r"un abrazo|abrazos|groet|mvg|with (?:kind|best|warm|warmest) regards|pozdrawiam serdecznie"
+    r"un abrazo|abrazos|groet|mvg|with (?:kind|best|warm|warmest) regards|pozdrawiam serdecznie|"
+    r"thank you in advance|thanks in advance"
 )
+# "Thank you in advance and kind regards", "Thanks, and best regards": a thanks before the
+# sign-off proper
+_THANKS_FIRST = r"(?:(?:many )?thanks|thank you)(?: (?:in advance|again))?(?:,? and|,)\s+"
 # "Kind regards," or bilingual "Met vriendelijke groet / Kind regards,"
 _CLOSINGS = re.compile(
-    rf"^\s*(?:{_CLOSING_PHRASES})(?:\s*[/|]\s*(?:{_CLOSING_PHRASES}))*\s*[,.!]?\s*$",
+    rf"^\s*(?:{_THANKS_FIRST})?(?:{_CLOSING_PHRASES})(?:\s*[/|]\s*(?:{_CLOSING_PHRASES}))*"
+    r"\s*[,.!]?\s*$",
     re.IGNORECASE,
 )
 _QUOTE_START = re.compile(
@@ -87,11 +92,17 @@ def split_signature(body: str) -> tuple[str, str]:
     while lines and not lines[-1].strip():
         lines.pop()
     for i, line in enumerate(lines):
-        if line.rstrip() in ("--", "-- ", "—", "__"):
+        if line.rstrip() in _RULES:
             below = [ln for ln in lines[i + 1:] if ln.strip()]
             if below and all(len(ln) > 80 for ln in below):
                 lines = lines[:i]  # a legal footer's paragraph, in any language: no signature
                 break
+            if not any(_looks_like_name(ln.strip()) for ln in below) and (
+                    signed := _sign_off_above(lines, i)) is not None:
+                # "Mit freundlichen Grüßen / name / title / company", then "--" and a legal
+                # footer with nobody's name: the signature begins at the sign-off
+                return "\n".join(lines[:signed]), "\n".join(
+                    ln for ln in lines[signed + 1:] if ln.rstrip() not in _RULES)
             return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
     while lines and not lines[-1].strip():
         lines.pop()
@@ -119,6 +130,18 @@ def split_signature(body: str) -> tuple[str, str]:
     if 1 < len(tail) <= 6 and short and contact_line:
         return "\n".join(lines[:tail_start]), "\n".join(tail)
     return "\n".join(lines), ""
+
+
+_RULES = ("--", "-- ", "—", "__")
+
+
+def _sign_off_above(lines: list[str], rule: int) -> int | None:
+    """The line of a sign-off a few lines above a drawn rule ('Kind regards,' then the name
+    and title, then '--'), or None."""
+    for j in range(rule - 1, max(-1, rule - 9), -1):
+        if _CLOSINGS.match(lines[j]) or _CLOSING_WITH_PLACE.match(lines[j]):
+            return j
+    return None
 
 
 # Signing for someone else or for the firm, before the name: "i. A. Jörg Wiesenthal" (im
@@ -307,6 +330,16 @@ def _company_by_evidence(out: ParsedFields, segments: list[str], title_at: int |
     return out
 
 
+_HONORIFIC = re.compile(r"^(?:dr|prof|mag|ing|dipl)\.(?:-\w+\.)?\s+", re.IGNORECASE)
+
+
+def _names_listed(text: str) -> bool:
+    """'Michael Esser, Dr. Claudia Brandenburg': one or more people's names, as a register's
+    entry lists a board."""
+    pieces = [_HONORIFIC.sub("", piece.strip()) for piece in re.split(r",|;| und | and ", text)]
+    return all(piece and _looks_like_name(piece) for piece in pieces)
+
+
 def _title_and_company(line: str) -> tuple[str | None, str | None]:
     """'VP Sales | Acme' / 'VP Sales, Acme' / 'VP Sales at Acme' → ('VP Sales', 'Acme').
     A sentence is no title line, whatever rank word it holds: a bracketed note, a legal
@@ -321,7 +354,7 @@ def _title_and_company(line: str) -> tuple[str | None, str | None]:
         if (len(left.split()) <= 2 and first_matching(standardize_tables().seniority, left)
                 and right and not any(c.isdigit() for c in right)
                 and (first_matching(standardize_tables().department, right)
-                     or not _looks_like_name(right))):
+                     or not _names_listed(right))):
             return line, None
         return None, None
     for sep in (" | ", " at ", " @ ", " – ", " - ", ", ", " bei ", " chez ", " en "):

@@ -1,0 +1,116 @@
+"""What the fourteenth blind round taught, as general mechanisms in sentences of their own:
+a budget whose approval is still to come, holidays of lunar calendars and Carnival as dates,
+a support topic chosen from a menu, a vendor offering its services to us, a board listed in
+a legal footer, a thanks before the sign-off and a sign-off above a footer behind '--'."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from leadflow.agents.budget_words import approval_ahead
+from leadflow.agents.dates_in_text import dated_mentions
+from leadflow.config import load_icp
+from leadflow.tools.ingest import parse_email
+from tests.unit.test_qualification import make_lead, scored
+
+ICP = load_icp()
+ARRIVAL = date(2026, 11, 30)
+
+
+@pytest.mark.parametrize(("message", "pending"), [
+    ("Orçamento 2027 aprovado em dezembro.", True),
+    ("The budget will be approved by the board in January.", True),
+    ("Das Budget wird im Februar freigegeben.", True),
+    ("Budget approved, go-live in February.", False),
+    ("We have budget approved and want to go live in March.", False),
+    ("Das Budget wurde im Oktober freigegeben.", False),
+    ("We've signed off EUR 180k for a data platform in this financial year.", False),
+])
+def test_a_budget_approved_on_a_date_still_to_come(message: str, pending: bool) -> None:
+    budget, timeline = ICP.bant["budget"], ICP.bant["timeline"]
+    clear = re.search(r"(?i)budget|orçamento|signed off", message)
+    assert clear is not None
+    found = approval_ahead(message, clear, budget, timeline, ARRIVAL, "BR")
+    assert (found is not None) is pending
+
+
+def test_a_pending_approval_keeps_the_budget_possible_not_clear() -> None:
+    lead = make_lead("We have a budget line for CRM tools in 2027 but it must be approved by "
+                     "our board in February.")
+    assert scored(lead)["budget"]["band"] == "unclear_possible"
+
+
+@pytest.mark.parametrize(("text", "months"), [
+    ("on veut démarrer avant Ramadan", 2.6),        # 8 Feb 2027
+    ("after Chinese New Year", 2.3),                # 6 Feb 2027
+    ("depois do Carnaval", 2.7),                    # 9 Feb 2027 (Easter 28 Mar - 47)
+    ("we plan to start after Songkran", 4.5),       # 13 Apr 2027
+    ("before Diwali next autumn", 11.0),            # 29 Oct 2027
+])
+def test_holidays_of_moving_calendars_are_dates(text: str, months: float) -> None:
+    found = dated_mentions(text, ARRIVAL, ICP.bant["timeline"], "MA")
+    assert found and abs(found[0][0] - months) < 0.4, found
+
+
+@pytest.mark.parametrize("message", [
+    "Soporte\nSomos clientes desde marzo, los leads no se asignan.",
+    "inquiry_type: Support\nThe CSV import fails with an error.",
+])
+def test_a_support_topic_chosen_from_a_menu_is_a_support_case(message: str) -> None:
+    result = scored(make_lead(message))
+    assert result["total"] < 40 and result["need"]["band"] == "unclear"
+
+
+def test_a_buyer_asking_about_support_is_still_a_buyer() -> None:
+    lead = make_lead("Do you offer support in Spanish? We need lead routing for 40 reps "
+                     "and want to go live in January.")
+    assert scored(lead)["need"]["band"] != "unclear"
+
+
+@pytest.mark.parametrize("message", [
+    "We can provide dedicated team from 25 USD/hour. Would you be open to a call to discuss "
+    "how we can help your roadmap?",
+    "Our company could offer you a dedicated QA team.",
+    "Cooperation proposal - become Kaltera distributor in South China.",
+    "你好，我们想做你们的代理，想了解你们的渠道政策。",
+    "I want my phone number removed from your lists immediately.",
+])
+def test_writers_who_are_not_buying(message: str) -> None:
+    assert scored(make_lead(message))["total"] < 40
+
+
+def _mail(body: str) -> str:
+    return ("From: Tobias Reinartz <tobias.reinartz@rb-kalltal.de>\nTo: info@leadflow.example\n"
+            f"Subject: Information request\n\n{body}\n")
+
+
+def test_a_board_listed_in_a_footer_is_nobodys_title() -> None:
+    parsed = parse_email(_mail(
+        "Could you please send me whitepapers on hosting?\n\n"
+        "Thank you in advance and kind regards\n\nTobias Reinartz\n"
+        "Referent Vertriebsmanagement\nRaiffeisenbank Unteres Kalltal eG\n"
+        "Telefon 02472 9907-314\n\n"
+        "Raiffeisenbank Unteres Kalltal eG | Sitz: Monschau\n"
+        "Vorstand: Michael Esser, Dr. Claudia Brandenburg | Vorsitzender des Aufsichtsrates: "
+        "Heinz-Josef Kreutz"))
+    assert parsed.get("title") == "Referent Vertriebsmanagement"
+
+
+def test_a_sign_off_above_a_footer_behind_a_rule_opens_the_signature() -> None:
+    parsed = parse_email(_mail(
+        "Budget ist freigegeben.\n\nMit freundlichen Grüßen\n\nJörg Weinbrenner\n"
+        "Leiter Digitalisierung & IT-Anwendungen\nMüller & Söhne Präzisionstechnik GmbH\n"
+        "Tel. +49 7231 4480-215\n\n--\n"
+        "Müller & Söhne Präzisionstechnik GmbH · Sitz Pforzheim · HRB 501234\n"
+        "Geschäftsführung: Dr. Konrad Albrecht, Martin Müller"))
+    assert parsed.get("title") == "Leiter Digitalisierung & IT-Anwendungen"
+
+
+def test_a_signature_behind_a_rule_stays_the_signature() -> None:
+    parsed = parse_email(_mail(
+        "What's the cheapest plan?\n\nThanks,\nJordan\n\n--\nJordan Blake\n"
+        "Blake & Finch Creative\nblakeandfinch.co"))
+    assert parsed.get("company") == "Blake & Finch Creative"
