@@ -14,6 +14,7 @@ from leadflow.agents.budget_words import approval_ahead
 from leadflow.agents.dates_in_text import dated_mentions
 from leadflow.config import load_icp
 from leadflow.tools.ingest import parse_email
+from leadflow.tools.prose import without_legal_form
 from tests.unit.test_qualification import make_lead, scored
 
 ICP = load_icp()
@@ -114,3 +115,14 @@ def test_a_signature_behind_a_rule_stays_the_signature() -> None:
         "What's the cheapest plan?\n\nThanks,\nJordan\n\n--\nJordan Blake\n"
         "Blake & Finch Creative\nblakeandfinch.co"))
     assert parsed.get("company") == "Blake & Finch Creative"
+
+
+@pytest.mark.parametrize(("bare", "registered"), [
+    ("Foxhollow Payments", "Foxhollow Payments Pte. Ltd."),
+    ("Conservas Atlântico", "Conservas Atlântico, Lda."),
+    ("Oleificio Carrozzo & Figli", "Oleificio Carrozzo & Figli s.n.c."),
+    ("Kaltenbrunner Consulting", "Kaltenbrunner Consulting e.U."),
+    ("Anantapur Agro Implements", "Anantapur Agro Implements Pvt. Ltd."),
+])
+def test_more_legal_forms_name_the_same_company(bare: str, registered: str) -> None:
+    assert without_legal_form(bare) == without_legal_form(registered)
