@@ -98,9 +98,10 @@ def approval_ahead(text: str, clear: re.Match[str], budget: Criterion, timeline:
             continue
         chunk = sentence.group(0)
         words = list(phrase_regex(given).finditer(chunk))
+        if contains_phrase(chunk, tuple(budget.settings.get("done_words", ()))):
+            continue  # "budget already secured", "すでに確保": the approval is behind them
         for ahead, when in dated_matches(chunk, arrival, timeline, country):
-            if ahead > 0 and (_WHEN.search(chunk[:when.start()]) or _WHEN_FIRST.match(
-                    when.group(0))) and any(
+            if ahead > 0 and _dated_approval(chunk, when, words) and any(
                     _same_clause(chunk, word, when) for word in words):
                 return _in_text(text, when, sentence)
     return None
@@ -112,6 +113,14 @@ def _same_clause(chunk: str, word: re.Match[str], when: re.Match[str]) -> bool:
     start, end = (word.end(), when.start()) if word.end() <= when.start() \
         else (when.end(), word.start())
     return 0 <= end - start <= 40 and not _CLAUSE_BREAK.search(chunk[start:end])
+
+
+def _dated_approval(chunk: str, when: re.Match[str], words: list[re.Match[str]]) -> bool:
+    """The date is the approval's: after a time preposition ("approved in February") or
+    right after the approval word ("voté fin mars")."""
+    return bool(_WHEN.search(chunk[:when.start()]) or _WHEN_FIRST.match(when.group(0))
+                or any(word.end() <= when.start() and not chunk[word.end():when.start()].strip()
+                       for word in words))
 
 
 # A bare "no" right before the noun: "in the" in Portuguese ("no orçamento"); English "no
@@ -131,6 +140,7 @@ def budget_denied(text: str, budget: Criterion) -> re.Match[str] | None:
     trouble = tuple(budget.settings.get("not_lacking_words", ()))
     not_yet = tuple(budget.settings.get("not_yet_words", ()))
     untold = tuple(budget.settings.get("untold_words", ()))
+    unknown = tuple(budget.settings.get("unknown_words", ()))
     if contains_phrase(text, nouns) is None:
         return None
     for match in phrase_regex(nouns).finditer(text):
@@ -140,7 +150,9 @@ def budget_denied(text: str, budget: Criterion) -> re.Match[str] | None:
         if negated(text, match.start()) and not (
                 trouble and contains_phrase(after.split(".")[0][:20], trouble)) and not (
                 not_yet and contains_phrase(quote(text, match), not_yet)) and not (
-                untold and contains_phrase(clause_of(text, match), untold)):
+                untold and contains_phrase(clause_of(text, match), untold)) and not (
+                unknown and contains_phrase(text[max(0, match.start() - 30):match.start()],
+                                            unknown)):  # "I don't know about budget"
             return match
     return None
 

@@ -20,7 +20,7 @@ from leadflow.identity import item_fingerprint
 from leadflow.llm import RULES
 from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
-from leadflow.tools import names, places, prose, writing
+from leadflow.tools import names, phone_text, places, prose, writing
 from leadflow.tools import standardize as std
 from leadflow.tools.crm import Account, Contact, LeadSource, column_length, parse_datetime
 from leadflow.tools.ingest import (
@@ -132,18 +132,18 @@ def standardize_record(
                          # the city of the meetup or fair they came to ("Austin RevOps Meetup")
                          or (places.country_of_event(extracted.campaign)
                              if channel == "event" else None))
-    raw_phone = prose.direct_dial(std.clean_line(extracted.phone) or None,
+    raw_phone = phone_text.direct_dial(std.clean_line(extracted.phone) or None,
                                   f"{text}\n{extracted.inquiry or ''}")
     phone = std.normalize_phone(raw_phone, country)
     own_inquiry = prose.own_words(extracted.inquiry)
     if raw_phone and phone is None and not country:
         phone = std.normalize_phone(raw_phone, tld_country or place_country or mail_country
-                                    or prose.nanp_region(raw_phone))
+                                    or phone_text.nanp_region(raw_phone))
     if phone is None:  # the number may be written elsewhere, or in a shape the parser missed
         hints = [country, tld_country, place_country, mail_country,
-                 prose.nanp_region(f"{raw_phone or ''}\n{own_inquiry}")]
-        phone = (prose.phone_in_text(raw_phone, hints)
-                 or prose.phone_in_text(own_inquiry, hints))
+                 phone_text.nanp_region(f"{raw_phone or ''}\n{own_inquiry}")]
+        phone = (phone_text.phone_in_text(raw_phone, hints)
+                 or phone_text.phone_in_text(own_inquiry, hints))
     if phone is None and not any((country, tld_country, place_country, mail_country)):
         # nothing placed the number: the writing may (a Swedish chat, a Japanese mail), when
         # the number is valid in exactly one of the countries it points to
@@ -156,7 +156,7 @@ def standardize_record(
         flags.append("country_from_place")
     if raw_phone and not phone:
         flags.append("phone_unparsed")
-        if prose.national_number(raw_phone):  # a number to call, in a country nobody named
+        if phone_text.national_number(raw_phone):  # a number to call, in a country nobody named
             flags.append("phone_country_unknown")
     employees, size_range = std.parse_employees(extracted.employees)
     if employees is None and size_range is None and extracted.employees:

@@ -51,7 +51,8 @@ def _line_end(text: str, at: int) -> int:
 # "nothing urgent", "rien d'urgent", "niente di urgente").
 _NEGATED = re.compile(
     r"(?i)(?:\b(?:not|no|never|without|nor|hardly|nothing|nicht|nichts|kein\w*|nie|pas|rien|"
-    r"sans|ni|sin|nem|não|nao|nenhum\w*|ningún|ninguna|nada|non|niente|nulla|niet|niets|geen|nic)\b|"
+    r"sans|ni|né|ani|sin|nem|não|nao|nenhum\w*|ningún|ninguna|nada|non|niente|nulla|niet|niets|"
+    r"geen|nic)\b|"
     r"n't|n’t)(?:\W+\w+){0,2}\W*$")
 
 
@@ -137,4 +138,7 @@ def sentence_across_lines(text: str, match: re.Match[str]) -> str:
     said = quote(text, match)
     start = text.find(said, max(0, match.start() - len(said))) if said else -1
     end = start + len(said)
-    return f"{said} {text[end:end + 20].strip()}" if start >= 0 else said
+    if start < 0:
+        return said
+    more = re.match(r"\S*", text[end + 20:])  # never half a word: "AUD 60-80k", not "60-80"
+    return f"{said} {(text[end:end + 20] + (more.group(0) if more else '')).strip()}"

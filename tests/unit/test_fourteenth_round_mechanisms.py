@@ -14,7 +14,8 @@ from leadflow.agents.budget_words import approval_ahead
 from leadflow.agents.dates_in_text import dated_mentions
 from leadflow.config import load_icp
 from leadflow.tools.ingest import parse_email
-from leadflow.tools.prose import without_legal_form
+from leadflow.tools.prose import headcount_in_text, without_legal_form
+from leadflow.tools.standardize import is_freemail
 from tests.unit.test_qualification import make_lead, scored
 
 ICP = load_icp()
@@ -126,3 +127,37 @@ def test_a_signature_behind_a_rule_stays_the_signature() -> None:
 ])
 def test_more_legal_forms_name_the_same_company(bare: str, registered: str) -> None:
     assert without_legal_form(bare) == without_legal_form(registered)
+
+
+@pytest.mark.parametrize(("message", "band"), [
+    # an amount wrapped after the sentence is read whole: "AUD 60-80k", not "AUD 60-80"
+    ("Good news - our CFO signed off this morning. We've got AUD 60-80k for year one.",
+     "clear_budget"),
+    ("Budget voté pour T1 2027 sur le projet 'excellence commerciale'.", "clear_budget"),
+    ("Le budget primitif 2027 est voté fin mars, rien avant.", "unclear_possible"),
+    # Italian "né" (nor) negates what follows it
+    ("Solo una raccolta di informazioni, non c'è un progetto approvato né un budget.",
+     "unlikely"),
+])
+def test_budget_words_read_whole(message: str, band: str) -> None:
+    assert scored(make_lead(message))["budget"]["band"] == band
+
+
+def test_not_knowing_about_the_budget_does_not_deny_it() -> None:
+    lead = make_lead("Honestly I don't know about budget, I'm just the analyst.", employees=4800)
+    assert scored(lead)["budget"]["band"] != "unlikely"
+    denied = make_lead("There is no budget left this year and I don't know if the directors "
+                       "want it next year.", employees=120)
+    assert scored(denied)["budget"]["band"] == "unlikely"
+
+
+def test_a_team_in_brackets_is_not_the_company() -> None:
+    assert headcount_in_text("we'd also want the new conveyancing team (5 people) on it") \
+        == (None, None)
+    assert headcount_in_text("We're a team of 45.") == (45, None)
+
+
+@pytest.mark.parametrize("domain", ["btinternet.com", "xtra.co.nz", "comcast.net",
+                                    "bigpond.com"])
+def test_consumer_internet_providers_mail_is_free_mail(domain: str) -> None:
+    assert is_freemail(domain)

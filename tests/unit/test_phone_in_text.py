@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from leadflow.agents.capture import extract_lead
-from leadflow.tools.prose import phone_in_text
+from leadflow.tools.phone_text import phone_in_text
 
 
 @pytest.mark.parametrize(("text", "regions", "expected"), [

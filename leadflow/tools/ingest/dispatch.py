@@ -11,7 +11,7 @@ from leadflow.tools.ingest.chat import parse_chat
 from leadflow.tools.ingest.form import field_for_key, parse_fields
 from leadflow.tools.ingest.mail import parse_email
 from leadflow.tools.ingest.parsed import IngestError, ParsedFields
-from leadflow.tools.prose import national_number
+from leadflow.tools.phone_text import national_number
 from leadflow.tools.standardize import EMAIL_RE, clean_text
 
 CHANNELS = ("web_form", "email", "chat", "event", "api")

@@ -21,7 +21,8 @@ from leadflow.tools.ingest.patterns import POST_NOMINAL, strip_html
 from leadflow.tools.ingest.phone_labels import Reach
 from leadflow.tools.ingest.signature import parse_signature, signature_phone, split_signature
 from leadflow.tools.ingest.text import MAX_TEXT_CHARS
-from leadflow.tools.prose import FORWARDED_LINE, phone_in_text
+from leadflow.tools.phone_text import phone_in_text
+from leadflow.tools.prose import FORWARDED_LINE
 from leadflow.tools.standardize import (
     EMAIL_RE,
     clean_line,

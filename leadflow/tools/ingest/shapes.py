@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 
 from leadflow.tools.ingest.parsed import ParsedFields
-from leadflow.tools.prose import has_legal_form, national_number, shares_a_word
+from leadflow.tools.phone_text import national_number
+from leadflow.tools.prose import has_legal_form, shares_a_word
 from leadflow.tools.standardize import EMAIL_RE, has_rank, parse_employees, without_accents
 
 # words form builders put in a numbered column's name
