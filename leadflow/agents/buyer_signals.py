@@ -45,6 +45,8 @@ def non_buyer_said(text: str, authority: Criterion) -> re.Match[str] | None:
     if contains_phrase(text, phrases) is not None:
         own = _own_project(tuple(authority.settings.get("own_project_words", ())))
         for match in phrase_regex(phrases).finditer(text):
+            if _REPLY_PREFIX.search(text, max(0, match.start() - 8), match.start()):
+                continue  # "RE: Automatic reply: …": a person answering it, not the reply
             if own is None or not own.search(text, max(0, match.start() - 30), match.start()):
                 return match
     return (_non_buyer_pattern(text, authority) or support_case(text, authority)
@@ -55,6 +57,10 @@ def non_buyer_said(text: str, authority: Criterion) -> re.Match[str] | None:
 # month, it's not for us"), not a refusal
 _CONDITION = re.compile(
     r"(?i)(?<!\w)(?:if|unless|se|si|wenn|falls|als|indien|jeśli|jeżeli|caso)(?!\w)")
+
+
+# A reply's or forward's subject prefix ("RE:", "AW:", "SV:", "Antw:", "R:", "FW:").
+_REPLY_PREFIX = re.compile(r"(?i)(?<!\w)(?:re|aw|sv|vs|antw|rif|r|fw|fwd|wg|tr)\s?:\s*$")
 
 
 def declined(text: str, authority: Criterion) -> re.Match[str] | None:

@@ -127,8 +127,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         # a student's or intern's title ("Étudiante", "Praktikant"): no buyer, dropdowns aside
         return _non_buyer(contact, f"title: {contact['title']}", junior.group(0), conflicts)
 
-    # Budget
-    size_unknown = False  # nothing said of money and nothing known of the size
+    size_unknown = False  # Budget (and below: nothing said of money, nothing of the size)
     employees = company.get("employees") or rules.segment_floor(company.get("segment"))
     revenue = company.get("revenue_usd") or 0
     hedged = (budget_hedged(text, budget) or approval_ahead(
@@ -262,10 +261,12 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         n = CriterionProposal(band="unclear", strength=0.5 if text.strip() else 0.0,
                               evidence=text.strip()[:160] or "no inquiry text")
 
+    if b.band == "clear_budget" and n.band == "nice_to_have" and not find(
+            need, "exploring_phrases"):  # money set aside, not "just curious": a project
+        n = CriterionProposal(band="clear_improvement", strength=0.2, evidence=b.evidence)
     if size_unknown and n.band in ("nice_to_have", "unclear") and not money_amounts(
-            text, rules, company.get("country")):
-        # no money, no size and no more than an interest: nothing makes a budget likely
-        b = CriterionProposal(band="unlikely", strength=0.3, evidence=b.evidence)
+            text, rules, company.get("country")):  # no money, no size, only an interest
+        b = b.model_copy(update={"band": "unlikely", "strength": 0.3})
 
     # Timeline
     timeline = rules.bant["timeline"]

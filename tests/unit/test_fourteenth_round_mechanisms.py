@@ -161,3 +161,23 @@ def test_a_team_in_brackets_is_not_the_company() -> None:
                                     "bigpond.com"])
 def test_consumer_internet_providers_mail_is_free_mail(domain: str) -> None:
     assert is_freemail(domain)
+
+
+def test_money_set_aside_makes_a_concrete_project() -> None:
+    lead = make_lead("Das Budget (ca. 90.000 € für das erste Jahr) ist von der "
+                     "Geschäftsführung freigegeben. Können Sie uns Informationen schicken?")
+    assert scored(lead)["need"]["band"] == "clear_improvement"
+    curious = make_lead("Budget approved for 2027. Just curious what you offer, no project.")
+    assert scored(curious)["need"]["band"] != "clear_improvement"
+
+
+def test_a_person_replying_to_an_automatic_reply_is_no_auto_reply() -> None:
+    lead = make_lead("RE: Automatic reply: Follow-up on our call\nBurak is on leave, I take "
+                     "over. The platform is in our 2027 investment plan and the tender opens "
+                     "in January.")
+    assert scored(lead)["need"]["band"] != "unclear"
+
+
+def test_an_approval_named_as_a_noun_with_a_date_to_come_is_pending() -> None:
+    lead = make_lead("Budget for this we prepare in the 2027 plan, I think approval in Q1.")
+    assert scored(lead)["budget"]["band"] == "unclear_possible"
