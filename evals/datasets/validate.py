@@ -53,7 +53,7 @@ AGENTS = ["LeadCapture Pro", "DataEnrichment Specialist", "LeadQualification Exp
 REQUIRED = {"fields", "seniority", "industry", "country", "region", "segment", "usable_contact",
             "bant", "tier", "status", "routing", "trajectory", "duplicate_of"}
 LANGS = {"en", "es", "pt", "de", "fr", "it", "nl", "ja", "pl", "tr", "sv", "ko", "zh", "da", "no",
-         "fi", "id", "vi", "cs", "ro", "ar", "uk", "th", "he", "mixed", "none"}
+         "fi", "id", "vi", "cs", "ro", "ar", "uk", "th", "he", "ms", "mixed", "none"}
 # the sixth blind round (BK, BL) was written for arrivals up to 4 December
 WINDOW = (datetime.fromisoformat("2026-11-16T00:00:00+00:00"),
           datetime.fromisoformat("2026-12-04T23:59:59+00:00"))
