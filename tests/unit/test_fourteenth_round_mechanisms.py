@@ -181,3 +181,15 @@ def test_a_person_replying_to_an_automatic_reply_is_no_auto_reply() -> None:
 def test_an_approval_named_as_a_noun_with_a_date_to_come_is_pending() -> None:
     lead = make_lead("Budget for this we prepare in the 2027 plan, I think approval in Q1.")
     assert scored(lead)["budget"]["band"] == "unclear_possible"
+
+
+def test_asking_to_be_contacted_again_later_sets_no_purchase_date() -> None:
+    lead = make_lead("Timing isn't right, we just renewed. Reach back out in Q2 and I'm happy "
+                     "to take a look then.")
+    assert scored(lead)["timeline"]["band"] == "unclear_or_distant"
+
+
+def test_a_production_start_is_a_go_live() -> None:
+    lead = make_lead("Wir haben entschieden, LeadFlow einzuführen. Unser Ziel ist der "
+                     "Produktivstart zum 1. Februar 2027.")
+    assert scored(lead)["timeline"]["band"] == "buying_now"
