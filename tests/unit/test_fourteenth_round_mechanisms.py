@@ -193,3 +193,27 @@ def test_a_production_start_is_a_go_live() -> None:
     lead = make_lead("Wir haben entschieden, LeadFlow einzuführen. Unser Ziel ist der "
                      "Produktivstart zum 1. Februar 2027.")
     assert scored(lead)["timeline"]["band"] == "buying_now"
+
+
+@pytest.mark.parametrize("message", [
+    "We want to sign the contract before the end of the year.",
+    "A ideia é contratar ainda este ano.",
+    "Wir wollen noch dieses Jahr bestellen.",
+])
+def test_the_end_of_the_year_is_a_date(message: str) -> None:
+    assert scored(make_lead(message))["timeline"]["band"] == "buying_now"
+
+
+def test_a_quote_before_the_end_of_the_year_is_a_step_before_the_purchase() -> None:
+    assert scored(make_lead("Queremos cotizar antes de fin de año."))["timeline"]["band"] \
+        == "within_3_months"
+
+
+def test_this_years_budget_is_no_purchase_date() -> None:
+    lead = make_lead("Our budget for this year is spent.")
+    assert scored(lead)["timeline"]["band"] == "unclear_or_distant"
+
+
+def test_the_writer_named_as_the_one_who_signs_decides() -> None:
+    lead = make_lead("Quem assina sou eu junto com o CFO.", title="Diretor Comercial")
+    assert scored(lead)["authority"]["band"] == "primary_decision_maker"
