@@ -127,7 +127,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         # a student's or intern's title ("Étudiante", "Praktikant"): no buyer, dropdowns aside
         return _non_buyer(contact, f"title: {contact['title']}", junior.group(0), conflicts)
 
-    size_unknown = False  # Budget (and below: nothing said of money, nothing of the size)
+    # Budget
     employees = company.get("employees") or rules.segment_floor(company.get("segment"))
     revenue = company.get("revenue_usd") or 0
     hedged = (budget_hedged(text, budget) or approval_ahead(
@@ -168,7 +168,6 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
         b = CriterionProposal(band="unclear_possible", strength=0.5, evidence=size_fact(company))
     elif not employees and company.get("domain"):  # a real company of unknown size
         b = CriterionProposal(band="unclear_possible", strength=0.2, evidence=size_fact(company))
-        size_unknown = True
     else:
         b = CriterionProposal(band="unlikely", strength=0.7 if employees else 0.3,
                               evidence=size_fact(company))
@@ -264,9 +263,6 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     if b.band == "clear_budget" and n.band == "nice_to_have" and not find(
             need, "exploring_phrases"):  # money set aside, not "just curious": a project
         n = CriterionProposal(band="clear_improvement", strength=0.2, evidence=b.evidence)
-    if size_unknown and n.band in ("nice_to_have", "unclear") and not money_amounts(
-            text, rules, company.get("country")):  # no money, no size, only an interest
-        b = b.model_copy(update={"band": "unlikely", "strength": 0.3})
 
     # Timeline
     timeline = rules.bant["timeline"]

@@ -210,18 +210,6 @@ def test_budget_from_company_size_when_nothing_is_said(company: dict[str, Any],
     assert "company size" in result["budget"]["evidence"]
 
 
-def test_unknown_size_and_only_an_interest_make_no_budget_likely() -> None:
-    """A company of unknown size: a concrete project keeps a budget possible, a request
-    for information alone does not."""
-    unknown = {"employees": None, "domain": "lumenhealth.com", "segment": "unknown"}
-    interest = scored(make_lead("Can you send some information?", **unknown))
-    project = scored(make_lead("We are replacing our CRM next quarter and need lead "
-                               "routing for the sales team.", **unknown))
-    assert interest["budget"]["band"] == "unlikely"
-    assert project["budget"]["band"] == "unclear_possible"
-    assert interest["budget"]["evidence"] == "company size unknown"
-
-
 # -------------------------------------------------------------------- rules: authority
 
 
