@@ -133,7 +133,7 @@ def standardize_record(
                          or (places.country_of_event(extracted.campaign)
                              if channel == "event" else None))
     raw_phone = phone_text.direct_dial(std.clean_line(extracted.phone) or None,
-                                  f"{text}\n{extracted.inquiry or ''}")
+                                       f"{text}\n{extracted.inquiry or ''}")
     phone = std.normalize_phone(raw_phone, country)
     own_inquiry = prose.own_words(extracted.inquiry)
     if raw_phone and phone is None and not country:
