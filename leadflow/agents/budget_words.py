@@ -97,10 +97,10 @@ def approval_ahead(text: str, clear: re.Match[str], budget: Criterion, timeline:
         if not sentence.start() <= clear.start() < sentence.end():
             continue
         chunk = sentence.group(0)
-        words = list(phrase_regex((*given, *budget.settings.get("approval_words", ()))
-                                  ).finditer(chunk))
         if contains_phrase(chunk, tuple(budget.settings.get("done_words", ()))):
             continue  # "budget already secured", "すでに確保": the approval is behind them
+        words = list(phrase_regex((*given, *budget.settings.get("approval_words", ()))
+                                  ).finditer(chunk))
         for ahead, when in dated_matches(chunk, arrival, timeline, country):
             if ahead > 0 and _dated_approval(chunk, when, words) and any(
                     _same_clause(chunk, word, when) for word in words):

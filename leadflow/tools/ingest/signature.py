@@ -107,7 +107,7 @@ def split_signature(body: str) -> tuple[str, str]:
     while lines and not lines[-1].strip():
         lines.pop()
     for i in range(len(lines) - 1, -1, -1):
-        closing = _CLOSINGS.match(lines[i]) or _CLOSING_WITH_PLACE.match(lines[i])
+        closing = _is_sign_off(lines[i])
         following = next((ln.strip() for ln in lines[i + 1:] if ln.strip()), "")
         # lines below it, a legal footer's long ones not counted ("Diese E-Mail enthält …")
         short_below = 1 + sum(1 for ln in lines[i + 1:] if len(ln) < 80)
@@ -139,9 +139,14 @@ def _sign_off_above(lines: list[str], rule: int) -> int | None:
     """The line of a sign-off a few lines above a drawn rule ('Kind regards,' then the name
     and title, then '--'), or None."""
     for j in range(rule - 1, max(-1, rule - 9), -1):
-        if _CLOSINGS.match(lines[j]) or _CLOSING_WITH_PLACE.match(lines[j]):
+        if _is_sign_off(lines[j]):
             return j
     return None
+
+
+def _is_sign_off(line: str) -> bool:
+    """'Kind regards,', 'Thank you in advance and kind regards', 'Beste Grüße aus Wien'."""
+    return bool(_CLOSINGS.match(line) or _CLOSING_WITH_PLACE.match(line))
 
 
 # Signing for someone else or for the firm, before the name: "i. A. Jörg Wiesenthal" (im
