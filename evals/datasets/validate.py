@@ -53,9 +53,10 @@ AGENTS = ["LeadCapture Pro", "DataEnrichment Specialist", "LeadQualification Exp
 REQUIRED = {"fields", "seniority", "industry", "country", "region", "segment", "usable_contact",
             "bant", "tier", "status", "routing", "trajectory", "duplicate_of"}
 LANGS = {"en", "es", "pt", "de", "fr", "it", "nl", "ja", "pl", "tr", "sv", "ko", "zh", "da", "no",
-         "fi", "id", "vi", "cs", "ro", "ar", "uk", "th", "he", "ms", "mixed", "none"}
-# the sixth blind round (BK, BL) was written for arrivals up to 4 December
-WINDOW = (datetime.fromisoformat("2026-11-16T00:00:00+00:00"),
+         "fi", "id", "vi", "cs", "ro", "ar", "uk", "th", "he", "ms", "hi", "mixed", "none"}
+# the sixth blind round (BK, BL) was written for arrivals up to 4 December, the sixteenth
+# (CE, CF) for arrivals from 2 November
+WINDOW = (datetime.fromisoformat("2026-11-02T00:00:00+00:00"),
           datetime.fromisoformat("2026-12-04T23:59:59+00:00"))
 
 
@@ -110,7 +111,7 @@ def check_item(item: dict, garbage: bool, err) -> None:
     try:
         at = datetime.fromisoformat(str(item.get("received_at")).replace("Z", "+00:00"))
         if not WINDOW[0] <= at <= WINDOW[1]:
-            err(f"received_at {item.get('received_at')} outside 2026-11-16..12-04")
+            err(f"received_at {item.get('received_at')} outside 2026-11-02..12-04")
     except ValueError:
         err(f"received_at {item.get('received_at')!r} is not ISO-8601")
     if garbage:
