@@ -150,12 +150,22 @@ def budget_denied(text: str, budget: Criterion) -> re.Match[str] | None:
             continue  # "previsto no orçamento": Portuguese "no" is "in the"
         if negated(text, match.start()) and not (
                 trouble and contains_phrase(after.split(".")[0][:20], trouble)) and not (
-                not_yet and contains_phrase(quote(text, match), not_yet)) and not (
+                not_yet and contains_phrase(_clause_and_next(text, match), not_yet)) and not (
                 untold and contains_phrase(clause_of(text, match), untold)) and not (
                 unknown and contains_phrase(text[max(0, match.start() - 30):match.start()],
                                             unknown)):  # "I don't know about budget"
             return match
     return None
+
+
+def _clause_and_next(text: str, match: re.Match[str]) -> str:
+    """The noun's clause and the next one ("no fixed budget yet", "no budget, not yet"):
+    a "still" in another statement of the sentence ("We zijn nog oriënterend: er is geen
+    budget") is not the budget's."""
+    sentence = quote(text, match)
+    clause = clause_of(text, match)
+    at = sentence.find(clause)
+    return sentence[at:at + len(clause) + 25] if at >= 0 else clause
 
 
 def budget_talked_about(text: str, budget: Criterion) -> re.Match[str] | None:

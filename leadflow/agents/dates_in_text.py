@@ -21,6 +21,7 @@ _QUARTER = re.compile(
     r"deuxième|troisième|quatrième|erste|ersten|zweite|zweiten|dritte|dritten|vierte|vierten)|"
     r"([1-4])(?:\.|er|e|º|°|o|st|nd|rd|th)?|(i{1,3}|iv))\s*(?:quarter|trimestre|"
     r"quartal|kwarta\w*))\b(?:\s*(?:of|de|del|du)?\s*(20\d\d))?")
+_PERIOD_END = re.compile(r"(?i)(?:end of|ende|fin de|fim do|final del)\s")
 # the quarter's noun, then its number: Vietnamese "quý 1", Indonesian "kuartal 2" /
 # "triwulan I", "trimestre 1", "Quartal 2", with a year after it ("quý 1 năm 2027")
 _QUARTER_NUMBERED = re.compile(
@@ -51,7 +52,7 @@ def _month_regex(months: tuple[tuple[str, ...], ...], context: tuple[str, ...]) 
     return re.compile(
         rf"(?i)(?:\b(\d{{1,2}})(?:st|nd|rd|th|er|º|°|\.)?\s+(?:de\s+|of\s+)?"
         rf"|\b(?:{alternation(context)})[\s-]+(?:(?:the|le|la|el|der|die|den|dem)\s+)?)"
-        rf"({names})\b"
+        rf"({names})(?!\w)"  # not \b: a Devanagari name ends in a vowel sign ("जनवरी")
         rf"(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d))?(?:,?\s+(?:de\s+)?(20\d\d))?"
     )
 
@@ -116,7 +117,7 @@ def _bare_month_regex(months: tuple[tuple[str, ...], ...],
                   if len(name) > 3 and name.lower() not in skip and not name[0].isdigit())
     if not alone:
         return None
-    return re.compile(rf"(?i)(?:(?!)(\d))?\b({alternation(alone)})\b"
+    return re.compile(rf"(?i)(?:(?!)(\d))?(?<!\w)({alternation(alone)})(?!\w)"
                       rf"(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d))?(?:,?\s+(?:de\s+)?(20\d\d))?")
 
 
@@ -222,6 +223,11 @@ def dated_matches(text: str, reference: date, criterion: Criterion,
                    else _ORDINAL_QUARTER[match.group(3).lower()] if match.group(3)
                    else _ROMAN[match.group(5).lower()] if match.group(5) else None)
         month = quarter * 3 - 1 if quarter else int(match.group(2)) * 6 - 3
+        if _PERIOD_END.match(match.group(0)):  # "end of Q1", "fin de T2": its last month
+            last = quarter * 3 if quarter else int(match.group(2)) * 6
+            found.append((_period_middle(reference, month, match.group(6))
+                          + (last - month) + 0.5, match))
+            continue
         found.append((_period_middle(reference, month, match.group(6)), match))
     for match in _RELATIVE.finditer(text):
         amount = int(match.group(2) or match.group(1))

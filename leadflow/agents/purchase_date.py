@@ -157,7 +157,8 @@ def _not_before(text: str, match: re.Match[str], clause: str) -> bool:
 
 
 _AFTER_WORD = re.compile(r"(?i)(?<!\w)(?:after|nach|después de|después del|après|depois d[eo]|"
-                         r"dopo|po|efter|etter|jälkeen|pasad[oa]s?|passad[oa]s?)\s+"
+                         r"dopo|po|efter|etter|jälkeen|pasad[oa]s?|passad[oa]s?|"
+                         r"na(?=\s+(?:\d|$)))\s+"  # Dutch "na 1 januari" (not "na semana")
                          r"(?:the\s+|le\s+|la\s+|el\s+|les\s+|o\s+|a\s+|den\s+|dem\s+)?")
 _AFTER_END = re.compile(_AFTER_WORD.pattern + "$")
 

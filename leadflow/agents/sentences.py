@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from leadflow.config import standardize_tables
 from leadflow.tools.standardize import contains_phrase, phrase_regex
 
 # A clause ends at a comma, semicolon, colon or dash (a bracket explains its own clause), or
@@ -61,7 +62,7 @@ _NEGATED = re.compile(
 # "aber", "pero"): "No CRM yet, but the budget is approved" states a budget, and "Not
 # urgent. Budget approved." too.
 _SCOPE_END = re.compile(
-    r"[.!?。！？;:,，、]|\n\s*\n|\s[-–—]\s|\b(?:but|aber|sondern|pero|sino|mais|mas|ma|maar|ale)\b",
+    r"[.!?。！？।؟;:,，、]|\n\s*\n|\s[-–—]\s|\b(?:but|aber|sondern|pero|sino|mais|mas|ma|maar|ale)\b",
     re.IGNORECASE)
 # A negation inside a matched pattern: "budget isn't approved", "Budget ist nicht freigegeben"
 # (not a bare "no": in Portuguese and Spanish it also means "in the").
@@ -106,7 +107,7 @@ _ABBREVIATION = (r"\b(?:ca|approx|appr|aprox|env|zirka|circa|bzw|ggf|evtl|inkl|i
                  r"dr|mr|mrs|ms|prof|ing|lic|sr|jr|dept|abt|z\.\s?b|e\.g|i\.e|u\.a|d\.h|"
                  r"p\.\s?ex)\.\s")
 SENTENCES = re.compile(
-    rf"(?:{_ABBREVIATION}|[^.!?。！？\n]|[.!?](?=[^\s.!?]))+[.!?。！？]*", re.IGNORECASE)
+    rf"(?:{_ABBREVIATION}|[^.!?。！？।؟\n]|[.!?](?=[^\s.!?]))+[.!?。！？।؟]*", re.IGNORECASE)
 
 
 # Addresses name places, not wishes: "/pricing" (the page a form was on), "demo@…", a link.
@@ -129,7 +130,19 @@ def without_addresses(text: str) -> str:
     with form lines answered "no" blanked, so "Newsletter: 0" is no interest in a newsletter
     and "Budget approved?: No" no approved budget."""
     text = _ANSWERED_NO.sub(lambda m: " " * len(m.group(0)), text)
-    return _ADDRESS.sub(lambda m: " " * len(m.group(0)), text)
+    text = _ADDRESS.sub(lambda m: " " * len(m.group(0)), text)
+    return without_away_notes(text)
+
+
+def without_away_notes(text: str) -> str:
+    """The text with each sentence of an away note blanked (standardize.yaml
+    `mail.away_note_phrases`: "I will be on annual leave from 24 Nov", "For anything urgent
+    please reach my colleague"): its dates are no timeline, its "urgent" no need."""
+    phrases = tuple(standardize_tables().mail.get("away_note_phrases", ()))
+    if not phrases or contains_phrase(text, phrases) is None:
+        return text
+    return SENTENCES.sub(lambda m: " " * len(m.group(0)) if contains_phrase(
+        m.group(0), phrases) else m.group(0), text)
 
 
 def sentence_across_lines(text: str, match: re.Match[str]) -> str:

@@ -26,7 +26,9 @@ from leadflow.tools.standardize import without_accents
 # Words that begin a family name ('van der Veen', 'da Silva', 'Al Mheiri'), never a given name
 NAME_PARTICLES = frozenset({"van", "von", "de", "da", "das", "do", "dos", "del", "della", "di",
                             "du", "der", "den", "la", "le", "ten", "ter", "zu", "al", "el",
-                            "bin", "ben", "ibn", "abu", "bint"})
+                            "bin", "ben", "ibn", "abu", "bint",
+                            # Irish: 'Aoife Ní Bhriain', 'Seán Ó Súilleabháin', 'Nic Amhlaoibh'
+                            "ní", "nic", "ó", "uí", "mac"})
 
 # One romanised Chinese or Vietnamese syllable: 'Wei', 'Xiang', 'Siew', 'Boon', 'Thu'.
 _SYLLABLE = re.compile(r"(?i)[^aeiouy\W\d]{0,3}[aeiouy]{1,3}(?:ng|nh|ch|[nmhktpcwy])?")

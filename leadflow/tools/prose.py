@@ -18,6 +18,7 @@ from leadflow.tools.standardize import (
     clean_text,
     east_asian_letter,
     has_rank,
+    is_east_asian,
     plausible_headcount,
 )
 
@@ -49,10 +50,10 @@ def _headcount_patterns() -> tuple[re.Pattern[str], ...]:
                        rf"(?![\w])", re.IGNORECASE)
     abbreviations = alternation(tables.staff_abbreviations) or "(?!)"
     abbreviated = re.compile(rf"{amount}\s?(?:{abbreviations})(?!\w)")
-    before_words = "|".join(re.escape(w) for w in tables.staff_before if w.isascii())
+    before_words = "|".join(re.escape(w) for w in tables.staff_before if not is_east_asian(w))
     before = re.compile(rf"(?<![\w])(?:{before_words})\s+(?:[^\W\d]+\s+){{0,2}}?"  # no year:
                         rf"(?!(?:19|20)\d\d(?![\d.,]))\s*{amount}", re.IGNORECASE)  # "en 2026"
-    cjk_words = "|".join(re.escape(w) for w in tables.staff_before if not w.isascii())
+    cjk_words = "|".join(re.escape(w) for w in tables.staff_before if is_east_asian(w))
     counters = "".join(tables.cjk_counters)
     more = "".join(tables.cjk_more_than)
     counted = rf"{amount}\s?[{more}]?[{counters}]" if more else rf"{amount}\s?[{counters}]"

@@ -80,7 +80,7 @@ def parse_email(payload: object) -> ParsedFields:
     if display and not EMAIL_RE.search(display) and not mailbox:
         out["full_name"] = display  # a mailbox's name is no person's: the signature's is
     own, embedded = split_embedded(body, subject)
-    main, signature = split_signature(own)
+    main, signature = split_signature(own, out.get("full_name", ""))
     domain = address.strip().rsplit("@", 1)[1].lower() if "@" in address else None
     signed = parse_signature(signature, domain)
     if _extends(signed.get("full_name", ""), out.get("full_name", "")):

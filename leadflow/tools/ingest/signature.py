@@ -79,11 +79,13 @@ _CLOSING_WITH_PLACE = re.compile(  # "Beste Grüße aus Wien", "Best regards fro
     rf"[^\W\d][\w .'-]{{1,30}}[,.!]?\s*$", re.IGNORECASE)
 
 
-def split_signature(body: str) -> tuple[str, str]:
+def split_signature(body: str, sender: str = "") -> tuple[str, str]:
     """Cut quoted replies/disclaimers, then split the message from its signature block: the
     lines after a drawn rule ('--', '―――'), else after the last sign-off ('Kind regards,',
     'thx', 'Beste Grüße aus Wien') — a sign-off further up counts when a name-like line
-    follows it, as when a legal footer follows the signature — else a short trailing block."""
+    follows it, as when a legal footer follows the signature — else the block that opens
+    with the sender's own name on a line of its own (`sender`, the From header's), else a
+    short trailing block."""
     lines = body.replace("\r\n", "\n").split("\n")
     for i, line in enumerate(lines):
         if i > 0 and _QUOTE_START.match(line):
@@ -129,10 +131,27 @@ def split_signature(body: str) -> tuple[str, str]:
     short = all(len(seg) < 70 for ln in tail for seg in re.split(r"\s[|•·—–]\s", ln))
     if 1 < len(tail) <= 6 and short and contact_line:
         return "\n".join(lines[:tail_start]), "\n".join(tail)
+    if (named := _sender_line(lines, sender)) is not None:
+        # "Thanks for your patience!\nAoife\n\nAoife Ní Bhriain\nHead of Distribution…" and
+        # a legal line below: no sign-off phrase, but the sender's name opens the block
+        return "\n".join(lines[:named]), "\n".join(ln for ln in lines[named:] if len(ln) < 80)
     return "\n".join(lines), ""
 
 
 _RULES = ("--", "-- ", "—", "__")
+
+
+def _sender_line(lines: list[str], sender: str) -> int | None:
+    """The last of the closing lines that is the sender's whole name (two words or more),
+    with a shorter line below it (a title, a company, a number), or None."""
+    name = " ".join(sender.split()).casefold()
+    if len(name.split()) < 2:
+        return None
+    for i in range(len(lines) - 1, max(-1, len(lines) - 15), -1):
+        if " ".join(lines[i].split()).casefold() == name and any(
+                ln.strip() and len(ln) < 80 for ln in lines[i + 1:]):
+            return i
+    return None
 
 
 def _sign_off_above(lines: list[str], rule: int) -> int | None:
