@@ -32,6 +32,7 @@ from leadflow.tools.ingest import (
     item_text,
     parse_item,
 )
+from leadflow.tools.name_order import is_given_name
 from leadflow.tools.organisations import organisation_in_text
 
 
@@ -90,6 +91,28 @@ def _fit(value: str | None, field: str, flags: list[str]) -> str | None:
     if "field_truncated" not in flags:
         flags.append("field_truncated")
     return value[:limit].rstrip() or None
+
+
+def _named_by_mailbox(text: str, email: str | None,
+                      person: tuple[str | None, str | None]) -> str | None:
+    """On a free-mail address whose mailbox spells the firm ("kaveriagroexports@gmail.com"),
+    the firm as the text names it: two words or more, none of them the person's name, no
+    rank ("Freelance BI Consultant"), and not the mailbox's own parts word by word, as a
+    person's mailbox is ("kwame.asanteboateng", "g.tupaea" for Graham Tupaea)."""
+    if not email or "@" not in email or not std.is_freemail(std.domain_of(email)):
+        return None
+    mailbox = email.split("@", 1)[0].lower()
+    named = prose.company_in_text(text, f"{mailbox}.invalid")
+    if not named or len(named.split()) < 2 or std.has_rank(named):
+        return None
+    words = [re.sub(r"[^a-z0-9]", "", std.without_accents(w.lower())) for w in named.split()]
+    parts = [p for p in re.split(r"[._+-]+", mailbox) if p]
+    own = {w.lower() for part in person if part for w in part.split()}
+    personal = len(parts) == len(words) and all(
+        w.startswith(p) for p, w in zip(parts, words, strict=True))
+    if personal or own & {w.lower() for w in named.split()} or is_given_name(named.split()[0]):
+        return None
+    return named
 
 
 def company_name_place(name: str | None) -> str:
@@ -218,6 +241,10 @@ def standardize_record(
     elif not company_name and (named := organisation_in_text(
             f"{extracted.inquiry or ''}\n{text}")):
         company_name = named  # "港サービス株式会社の佐伯です": no domain spells it, its form does
+        flags.append("company_from_text")
+    elif not company_name and (named := _named_by_mailbox(
+            f"{extracted.inquiry or ''}\n{text}", email, (first, last))):
+        company_name = named  # "owner of Kaveri Agro Exports" at kaveriagroexports@gmail.com
         flags.append("company_from_text")
     company_name = _fit(prose.clean_company_name(company_name, domain), "company", flags)
     campaign = _fit(std.clean_line(extracted.campaign) or None, "campaign", flags)

@@ -72,6 +72,14 @@ _PLACE_CONTEXT = re.compile(
     r"(?:\b(?:in|from|near|around|across|outside|based in|out of|aus|bei|nahe|um|en|em|à|a|i|"
     r"w|z|di|da|cerca de|perto de|près de|autour de|vicino a|rond|bij|pod)\s+|\(\s*)"
     r"([A-ZÀ-ÖØ-Þ][\w'’.-]+(?:[ -][A-ZÀ-ÖØ-Þ][\w'’.-]+){0,2})")
+# A place after a name and a comma, closing its sentence or line: "owner of Kaveri Agro
+# Exports, Mysuru.", "Cresswell & Tate Interiors, Charleston" (not "Thanks, Austin": the
+# word before the comma must be a name's, not a greeting's or a closing's).
+_AFTER_NAME = re.compile(
+    r"(?<![\w'’])(?!(?:Thanks|Thank|Regards|Cheers|Best|Hi|Hello|Dear|Hey|Yes|No|Ok|Okay|"
+    r"Gracias|Obrigad[oa]|Merci|Danke|Grazie|Bedankt|Saludos|Hola|Bonjour|Hallo|Ciao)\b)"
+    r"[A-Z][\w&'’.-]+,\s+([A-ZÀ-ÖØ-Þ][\w'’-]+(?:[ -][A-ZÀ-ÖØ-Þ][\w'’-]+)?)"
+    r"(?=[ \t]*(?:\.(?!\w)|\n|$))")
 _CITY_STATE = re.compile(r"\b[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){0,2},? ([A-Z]{2,3})\b(?![\w-])")
 
 
@@ -95,7 +103,7 @@ def country_of_place(text: object) -> str | None:
         city = places.get(match.group(0).rsplit(",", 1)[0].split(",")[-1].strip().lower())
         if city in countries:  # "Tacoma, WA" (US) vs "Bunbury, WA" (AU)
             return city
-    for match in _PLACE_CONTEXT.finditer(prose):
+    for match in (*_PLACE_CONTEXT.finditer(prose), *_AFTER_NAME.finditer(prose)):
         words = match.group(1).split()
         for size in range(len(words), 0, -1):  # "São Paulo" before "São"
             country = places.get(" ".join(words[:size]).lower().rstrip(".,"))

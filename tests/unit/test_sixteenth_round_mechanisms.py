@@ -2,7 +2,8 @@
 a signature that opens with the sender's name and no sign-off, Irish name particles, French
 and German heads of a firm, sizes stated as "a team of", an away note that is no timeline or
 need, the end of a quarter, seasons after an article, the first person approving an amount,
-what the writer could pay, Hindi dates and money, Arabic money and self-descriptions."""
+what the writer could pay, Hindi dates and money, Arabic money and self-descriptions, a city
+after a firm's name and a comma, and a free-mail box that spells the firm."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from datetime import date
 import pytest
 
 from leadflow.agents.budget_words import budget_denied
+from leadflow.agents.capture import extract_lead
 from leadflow.agents.dates_in_text import dated_mentions
 from leadflow.agents.money import money_amounts
 from leadflow.agents.sentences import SENTENCES, without_addresses
 from leadflow.config import load_icp
 from leadflow.tools.ingest import parse_email
+from leadflow.tools.places import country_of_place
 from leadflow.tools.prose import headcount_in_text
 from leadflow.tools.roles import role_in_text
 from leadflow.tools.standardize import seniority_of, standardize_title
@@ -163,3 +166,31 @@ def test_an_owner_typing_its_my_call_decides() -> None:
 def test_an_arabic_self_description_gives_the_role() -> None:
     assert role_in_text("عندنا 35 وسيط في دبي. أنا مديرة المبيعات. كم السعر تقريباً؟") == \
         "مديرة المبيعات"
+
+
+@pytest.mark.parametrize(("text", "country"), [
+    ("Hello, I am owner of Kaveri Agro Exports, Mysuru. We export spices", "IN"),
+    ("Cresswell & Tate Interiors, Charleston\n", "US"),
+    ("Thanks, Austin.", None),                          # a closing, then a person
+    ("we use free tools (KoboToolbox, Google Sheets).", None),   # a list, not a place
+])
+def test_a_place_after_a_firms_name_and_a_comma(text: str, country: str | None) -> None:
+    assert country_of_place(text) == country
+
+
+def _chat(mailbox: str, line: str) -> dict[str, object]:
+    return {"id": "C-1", "source": "chat", "received_at": "2026-11-20T10:00:00Z",
+            "payload": [{"role": "visitor", "text": line},
+                        {"role": "visitor", "text": f"email {mailbox}"}]}
+
+
+@pytest.mark.parametrize(("mailbox", "line", "company"), [
+    ("kaveriagroexports@gmail.com", "Hello, I am owner of Kaveri Agro Exports, Mysuru.",
+     "Kaveri Agro Exports"),
+    ("kwame.asanteboateng@outlook.com", "Hi, Kwame Asante-Boateng here, a quick question.",
+     None),                                             # a person's own mailbox
+    ("lerato.mokoena.data@outlook.com", "I work as a Freelance Data & BI Consultant.", None),
+])
+def test_a_free_mail_box_that_spells_the_firm_names_it(
+        mailbox: str, line: str, company: str | None) -> None:
+    assert extract_lead(_chat(mailbox, line))["company"]["name"] == company
