@@ -78,6 +78,7 @@ def test_the_senders_name_inside_a_sentence_opens_no_signature() -> None:
 @pytest.mark.parametrize(("title", "rank"), [
     ("Président", "c_level"), ("Présidente du conseil", "c_level"), ("GF", "c_level"),
     ("Vice-président ventes", "vp"), ("प्रमुख – एडमिशन", "director"), ("उपाध्यक्ष", "vp"),
+    ("Associate Professor & HoD, Department of Commerce", "director"),
 ])
 def test_heads_of_a_firm_in_more_languages(title: str, rank: str) -> None:
     assert seniority_of(standardize_title(title)) == rank
