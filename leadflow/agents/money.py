@@ -25,7 +25,7 @@ _BEFORE = (rf"(?<![a-z])(?:us|a|au|c|ca|nz|s|hk|nt|mx|r)\$|[$€£¥₹₩₺₱
 # ... and after it ('300万円', '400 000 kr', '120 dollars').
 _AFTER = (rf"{_CODES}|€|\$|£|円|元|원|zł|kr|dollars?|dólares|dólar|dolares|dollari|euros?|reais|"
           r"pesos|francs|francos|rupees|rupias|yenes|yen|yuan|rupiah|ringgit|baht|kronor|kroner|"
-          r"złotych|zloty|pounds|libras|soles|درهم|ريال|جنيه|रुपये|रुपए")
+          r"złotych|zloty|pounds|libras|soles|درهم|ريال|دينار|جنيه|रुपये|रुपए")
 # A number: digits grouped by spaces or apostrophes (1 200 000, 230'000, with optional
 # decimals), or digits with commas and dots in any convention.
 _NUMBER = r"(?:\d{1,3}(?:[ \u00a0\u202f'’]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d[\d,.]*)"

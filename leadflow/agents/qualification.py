@@ -196,6 +196,8 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
             band_name, strength = "some_influence", 0.3
         elif band_name == "primary_decision_maker":
             band_name, strength = "significant_influence", 0.8
+        elif contains_phrase(text, authority.phrases.get("not_decider_phrases", ())):
+            band_name, strength = "some_influence", 0.8  # "I'm not the decision maker", said
         evidence = f"{evidence}; {other}"
     elif own:  # a junior title claiming the decision contradicts itself
         evidence = f"{evidence}; {quote(text, own)}"

@@ -78,7 +78,7 @@ _ROLE_AT_EMPLOYER = re.compile(
 # Where a role phrase ends: the employer, a place, a clause, a sentence, a description of
 # the employer ("jefa de compras de una cadena de…", "manager of a family bakery").
 _ROLE_END = re.compile(
-    r"(?i)\s+(?:at|@|for|with|in|on|within|from|and|but|who|that|since|bei|chez|en|na|no|w|und|et|y|e|à|au|"
+    r"(?i)\s+(?:at|@|for|with|in|on|within|from|and|but|so|who|that|since|bei|chez|en|na|no|w|und|et|y|e|à|au|"
     r"desde|depuis|seit|dal|sinds|od|together|juntos|juntas|zusammen|ensemble|insieme|samen|razem|"
     r"maar|aber|mais|pero|mas|ma|ale|men|på|hos|ved|vid|och|og|ja|sekä|"
     r"auprès|au sein|dans|presso|bij|van de|of the company|of an?|de una?|d'une?|di una?|"

@@ -3,7 +3,10 @@ a signature that opens with the sender's name and no sign-off, Irish name partic
 and German heads of a firm, sizes stated as "a team of", an away note that is no timeline or
 need, the end of a quarter, seasons after an article, the first person approving an amount,
 what the writer could pay, Hindi dates and money, Arabic money and self-descriptions, a city
-after a firm's name and a comma, and a free-mail box that spells the firm."""
+after a firm's name and a comma, and a free-mail box that spells the firm; from the
+seventeenth round: a director who says he does not decide, a card ready, owning the budget, a
+customer cutting licences, owners and managers in Arabic, Thai, Malay, Hindi and Vietnamese,
+Hinglish, Pidgin and Gulf Arabic buyers, a dinar by country and a Hindi closing."""
 
 from __future__ import annotations
 
@@ -195,3 +198,74 @@ def _chat(mailbox: str, line: str) -> dict[str, object]:
 def test_a_free_mail_box_that_spells_the_firm_names_it(
         mailbox: str, line: str, company: str | None) -> None:
     assert extract_lead(_chat(mailbox, line))["company"]["name"] == company
+
+
+def test_a_director_saying_he_is_not_the_decision_maker_only_has_some_influence() -> None:
+    said = scored(make_lead("Formal tender expected Q2 2027. Not the decision maker - procurement "
+                            "+ CCO.", title="Head of Sales Operations"))
+    assert said["authority"]["band"] == "some_influence"
+    told = scored(make_lead("Formal tender expected Q2 2027. The final decision is with our CCO.",
+                            title="Head of Sales Operations"))
+    assert told["authority"]["band"] == "significant_influence"  # another decides: no less
+
+
+@pytest.mark.parametrize(("message", "criterion", "band"), [
+    ("is there a monthly option, can i just put a card in today?", "budget", "clear_budget"),
+    ("I own the RevOps tooling budget, anything above $50k goes to our CRO.", "authority",
+     "primary_decision_maker"),
+])
+def test_a_card_ready_is_money_and_owning_the_budget_is_the_decision(
+        message: str, criterion: str, band: str) -> None:
+    assert scored(make_lead(message, title="Head of Revenue Operations"))[criterion]["band"] == band
+
+
+def test_a_customer_cutting_licences_at_the_renewal_is_no_buyer() -> None:
+    result = scored(make_lead("Buongiorno, siamo già clienti. Ci è arrivata la fattura di rinnovo "
+                              "con 25 licenze ma ne usiamo 18, possiamo ridurre al rinnovo di "
+                              "gennaio?", title=None))
+    assert result["tier"] == "unqualified" and result["timeline"]["band"] == "unclear_or_distant"
+
+
+def test_a_role_ends_at_so() -> None:
+    assert role_in_text("yes pls. I'm the founder so no approvals needed lol.") == "founder"
+
+
+@pytest.mark.parametrize(("title", "rank"), [
+    ("المالك والمدير العام", "c_level"), ("ผู้จัดการทั่วไป", "c_level"), ("Pengurus Jualan", "manager"),
+    ("Pengarah", "director"), ("प्रोप्राइटर", "c_level"), ("Phó Giám Đốc Kinh Doanh", "vp"),
+    ("Deputy General Manager", "director"),            # a deputy of the top stays director-level
+])
+def test_owners_and_managers_in_arabic_thai_malay_hindi_and_vietnamese(title: str,
+                                                                        rank: str) -> None:
+    assert seniority_of(standardize_title(title)) == rank
+
+
+@pytest.mark.parametrize(("message", "criterion", "band"), [
+    ("main hi director hun, decision mera hai. abhi turant chahiye.", "authority",
+     "primary_decision_maker"),
+    ("main hi director hun, decision mera hai. abhi turant chahiye.", "timeline", "buying_now"),
+    ("9 sales boys and 2 in the office. na me dey decide everything", "authority",
+     "primary_decision_maker"),
+    ("الميزانية عندي تقريباً ٣٠٠٠ دينار للسنة. أبي أبدأ الشهر الياي إن شاء الله.", "budget",
+     "clear_budget"),
+    ("الميزانية عندي تقريباً ٣٠٠٠ دينار للسنة. أبي أبدأ الشهر الياي إن شاء الله.", "timeline",
+     "buying_now"),
+    ("والموظفين ما يردون بسرعة ووايد زباين يروحون لغيرنا.", "need", "critical"),
+])
+def test_hinglish_pidgin_and_gulf_arabic_buyers(message: str, criterion: str, band: str) -> None:
+    lead = make_lead(message, title=None)
+    lead["company"]["country"] = "BH"
+    assert scored(lead)[criterion]["band"] == band
+
+
+def test_a_dinar_is_the_leads_own_countrys() -> None:
+    assert money_amounts("٣٠٠٠ دينار للسنة", ICP, "BH") == [7950.0]
+    assert money_amounts("٣٠٠٠ دينار للسنة", ICP, "KW") == [9750.0]
+
+
+def test_a_hindi_closing_opens_the_signature() -> None:
+    message = ("From: Ramesh <balajitransport.kota@yahoo.co.in>\nSubject: jaankari\n"
+               "Content-Type: text/plain; charset=UTF-8\n\n"
+               "नमस्ते जी,\nहमें जानना है कि इसका खर्चा कितना आएगा।\nधन्यवाद\nरमेश चंद मीणा\n"
+               "प्रोप्राइटर, श्री बालाजी ट्रांसपोर्ट कंपनी\nमो. 94141 78320\n")
+    assert parse_email(message).get("title") == "प्रोप्राइटर"

@@ -35,7 +35,10 @@ _CLOSING_PHRASES = (
     r"serdecznie pozdrawiam|ystävällisin terveisin|terveisin|s pozdravem|üdvözlettel|"
     r"よろしくお願いします|敬具|thx|tx|ty|best,? thanks|thanks so much|bis bald|a presto|"
     r"un abrazo|abrazos|groet|mvg|with (?:kind|best|warm|warmest) regards|pozdrawiam serdecznie|"
-    r"thank you in advance|thanks in advance"
+    r"thank you in advance|thanks in advance|"
+    # Hindi, Arabic, Thai, Vietnamese, Indonesian/Malay, Korean, Chinese
+    r"धन्यवाद|सादर|مع التحية|تحياتي|مع خالص التحية|وشكرا|شكرا|ขอบคุณ|ขอแสดงความนับถือ|trân trọng|"
+    r"cảm ơn|terima kasih|hormat kami|hormat saya|此致|谢谢"
 )
 # "Thank you in advance and kind regards", "Thanks, and best regards": a thanks before the
 # sign-off proper
