@@ -79,6 +79,7 @@ def purchase_dates(text: str, reference: date, criterion: Criterion,
     awards = tuple(settings.get("award_words", ()))
     tenders = tuple(settings.get("tender_words", ()))
     contact = tuple(settings.get("contact_words", ()))
+    events = tuple(settings.get("event_label_words", ()))
     live = tuple(settings.get("live_words", ()))
     contracts = need.phrases.get("contract_phrases", ()) if need else ()
     ends = need.phrases.get("contract_end_phrases", ()) if need else ()
@@ -98,6 +99,8 @@ def purchase_dates(text: str, reference: date, criterion: Criterion,
             clause = sentence[:at + len(match.group(0))] if at > 0 else clause
         if contact and contains_phrase(clause, contact) and not contains_phrase(clause, decision):
             continue  # "call me after 1 December", "reachable from April": when, not a purchase
+        if events and contains_phrase(_field_label(text, match), events):
+            continue  # "Webinar: Enquiry Management for Manufacturers (3 Dec)": the event's day
         if _not_before(text, match, clause):
             # "nothing will be bought before summer", "nicht vor März": a floor, not a
             # deadline; the purchase falls inside that period at the earliest

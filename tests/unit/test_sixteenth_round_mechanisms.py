@@ -269,3 +269,14 @@ def test_a_hindi_closing_opens_the_signature() -> None:
                "नमस्ते जी,\nहमें जानना है कि इसका खर्चा कितना आएगा।\nधन्यवाद\nरमेश चंद मीणा\n"
                "प्रोप्राइटर, श्री बालाजी ट्रांसपोर्ट कंपनी\nमो. 94141 78320\n")
     assert parse_email(message).get("title") == "प्रोप्राइटर"
+
+
+def test_the_day_of_the_webinar_signed_up_to_is_no_purchase_date() -> None:
+    message = ("Webinar: LeadFlow Live: Dealer Enquiry Management for Manufacturers (3 Dec)\n"
+               "Are you currently evaluating a solution?: No, just learning")
+    result = scored(make_lead(message, title="Asst. Manager - Channel Sales"))
+    assert result["timeline"]["band"] == "unclear_or_distant"
+    assert result["need"]["band"] == "nice_to_have"
+    dated = scored(make_lead("Demo wanted: 3 Dec, we must decide by 18 December.",
+                             title="Asst. Manager - Channel Sales"))
+    assert dated["timeline"]["band"] == "buying_now"       # a plain field's date still counts
