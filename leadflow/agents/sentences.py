@@ -128,7 +128,8 @@ def without_addresses(text: str) -> str:
     """The text with its web addresses, page paths and e-mail addresses blanked out, so a
     phrase list never reads "pricing" in "/pricing" or "demo" in "demo@vendor.com"; and
     with form lines answered "no" blanked, so "Newsletter: 0" is no interest in a newsletter
-    and "Budget approved?: No" no approved budget."""
+    and "Budget approved?: No" no approved budget; and with away notes blanked
+    (`without_away_notes`)."""
     text = _ANSWERED_NO.sub(lambda m: " " * len(m.group(0)), text)
     text = _ADDRESS.sub(lambda m: " " * len(m.group(0)), text)
     return without_away_notes(text)
