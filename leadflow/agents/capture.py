@@ -102,6 +102,8 @@ def _named_by_mailbox(text: str, email: str | None,
     if not email or "@" not in email or not std.is_freemail(std.domain_of(email)):
         return None
     mailbox = email.split("@", 1)[0].lower()
+    # read as a domain would be: its last dotted part is the stem ("meiling.tan.mutiara" →
+    # "mutiara", "kaveriagroexports" whole)
     named = prose.company_in_text(text, f"{mailbox}.invalid")
     if not named or len(named.split()) < 2 or std.has_rank(named):
         return None

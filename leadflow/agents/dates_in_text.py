@@ -15,13 +15,15 @@ from leadflow.config import Criterion
 from leadflow.tools.alternation import alternation
 from leadflow.tools.standardize import contains_phrase
 
+# The words before a quarter or half that put it at its end ("end of Q1", "fin de T2").
+_END_OF = r"(?:end of|ende|fin de|fim do|final del) "
 _QUARTER = re.compile(
-    r"(?i)\b(?:end of |ende |fin de |fim do |final del )?(?:q([1-4])|h([12])|"
+    rf"(?i)\b(?:{_END_OF})?(?:q([1-4])|h([12])|"
     r"(?:(first|second|third|fourth|primer|segundo|tercer|cuarto|primeiro|terceiro|quarto|premier|"
     r"deuxième|troisième|quatrième|erste|ersten|zweite|zweiten|dritte|dritten|vierte|vierten)|"
     r"([1-4])(?:\.|er|e|º|°|o|st|nd|rd|th)?|(i{1,3}|iv))\s*(?:quarter|trimestre|"
     r"quartal|kwarta\w*))\b(?:\s*(?:of|de|del|du)?\s*(20\d\d))?")
-_PERIOD_END = re.compile(r"(?i)(?:end of|ende|fin de|fim do|final del)\s")
+_PERIOD_END = re.compile(rf"(?i){_END_OF}")
 # the quarter's noun, then its number: Vietnamese "quý 1", Indonesian "kuartal 2" /
 # "triwulan I", "trimestre 1", "Quartal 2", with a year after it ("quý 1 năm 2027")
 _QUARTER_NUMBERED = re.compile(

@@ -99,7 +99,8 @@ def purchase_dates(text: str, reference: date, criterion: Criterion,
             clause = sentence[:at + len(match.group(0))] if at > 0 else clause
         if contact and contains_phrase(clause, contact) and not contains_phrase(clause, decision):
             continue  # "call me after 1 December", "reachable from April": when, not a purchase
-        if events and contains_phrase(_field_label(text, match), events):
+        label = _field_label(text, match)
+        if events and contains_phrase(label, events):
             continue  # "Webinar: Enquiry Management for Manufacturers (3 Dec)": the event's day
         if _not_before(text, match, clause):
             # "nothing will be bought before summer", "nicht vor März": a floor, not a
@@ -108,7 +109,7 @@ def purchase_dates(text: str, reference: date, criterion: Criterion,
                      quote(text, match))
             earliest = max(earliest or floor, floor)
             continue
-        labelled = f"{_field_label(text, match)} {clause}"
+        labelled = f"{label} {clause}"
         said = (delta, quote(text, match))
         ending = bool(contracts) and bool(contains_phrase(clause, contracts)) \
             and bool(contains_phrase(clause, ends))  # "our licence ends 31.01."
