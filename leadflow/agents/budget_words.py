@@ -76,7 +76,8 @@ def budget_hedged(text: str, budget: Criterion) -> re.Match[str] | None:
 
 # A time preposition before a date: "approved in February", "aprovado em dezembro".
 _WHEN_WORDS = r"(?:in|on|at|by|em|en|im|am|au|à|a|na|no|nel|nella|op|w|i|för)\s+"
-_WHEN = re.compile(rf"(?i)(?<!\w){_WHEN_WORDS}$")
+# Thai writes "month" before a month's name, with no space: "อนุมัติประมาณเดือนมกราคม"
+_WHEN = re.compile(rf"(?i)(?:(?<!\w){_WHEN_WORDS}|เดือน)$")
 # What ends the approval's clause before a date: "approved, go-live in March", "freigegeben
 # und wir starten im Januar", "approved for the platform in this financial year".
 _CLAUSE_BREAK = re.compile(r"(?i)[,;:(]|\s(?:and|und|y|e|et|en|och|og|ed|but|then)\s"

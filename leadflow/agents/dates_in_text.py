@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
+from leadflow.agents.month_names import month_matches
 from leadflow.agents.sentences import SENTENCES, YEAR, affirmed, clause_of, quote
 from leadflow.config import Criterion
 from leadflow.tools.alternation import alternation
@@ -45,18 +46,14 @@ _CJK_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4}
 _RELATIVE = re.compile(
     r"(?i)\b(\d{1,2})(?:\s*(?:-|–|to|à|a|bis|ou|or)\s*(\d{1,2}))?\s*(months?|meses|mois|"
     r"monate?n?|mesi|weeks?|semanas|semaines|wochen|settimane)\b")
-@cache
-def _month_regex(months: tuple[tuple[str, ...], ...], context: tuple[str, ...]) -> re.Pattern[str]:
-    """A month name after a day number ("18 December") or after a word that places a date
-    (timeline `month_context_words`: "by", "Start", "od", "sebelum"), an article allowed
-    between ("before the March harvest"); a bare "may" is not a month."""
-    names = alternation(tuple(n for names in months for n in names))
-    return re.compile(
-        rf"(?i)(?:\b(\d{{1,2}})(?:st|nd|rd|th|er|º|°|\.)?\s+(?:de\s+|of\s+)?"
-        rf"|\b(?:{alternation(context)})[\s-]+(?:(?:the|le|la|el|der|die|den|dem)\s+)?)"
-        rf"({names})(?!\w)"  # not \b: a Devanagari name ends in a vowel sign ("जनवरी")
-        rf"(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d))?(?:,?\s+(?:de\s+)?(20\d\d))?"
-    )
+# Words before a span that make it a length or a time gone by, not a time from now: a
+# contract "for 24 months", "para 24 meses", growth "over the last 6 months", "hace 3 meses";
+# and after one: "3 months ago", "3 mesi fa".
+_SPAN_NOT_AHEAD = re.compile(
+    r"(?i)(?<!\w)(?:for|para|por|pour|für|per|durante|during|over|last|past|previous|letzten|"
+    r"vergangenen|vor|últimos|ultimos|derniers|dernières|ultimi|every|each|alle|cada|hace|há|"
+    r"il y a)\s+(?:the\s+|de\s+|los\s+|les\s+|die\s+|i\s+)?$")
+_SPAN_GONE = re.compile(r"(?i)\s+(?:ago|fa)\b")
 
 
 def dated_mentions(text: str, reference: date, criterion: Criterion,
@@ -108,55 +105,6 @@ _DEADLINE = re.compile(rf"(?i)(?:{_DEADLINES})\s")
 _DEADLINE_BEFORE = re.compile(
     rf"(?i)(?<!\w)(?:{_DEADLINES})\s+(?:(?:the|le|la|el|der|die|den|dem|o|a|il|lo)\s+)?$")
 
-@cache
-def _bare_month_regex(months: tuple[tuple[str, ...], ...],
-                      ambiguous: tuple[str, ...]) -> re.Pattern[str] | None:
-    """A month name that is no other word, alone ("i februari", "Ocak ayında", "în martie"),
-    in the groups of `_month_regex` (no day before it): not an abbreviation of three letters
-    or fewer, not one of the timeline's `ambiguous_months`."""
-    skip = {w.lower() for w in ambiguous}
-    alone = tuple(name for names in months for name in names
-                  if len(name) > 3 and name.lower() not in skip and not name[0].isdigit())
-    if not alone:
-        return None
-    return re.compile(rf"(?i)(?:(?!)(\d))?(?<!\w)({alternation(alone)})(?!\w)"
-                      rf"(?:\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d))?(?:,?\s+(?:de\s+)?(20\d\d))?")
-
-
-def _month_matches(text: str, months: tuple[tuple[str, ...], ...],
-                   settings: dict[str, Any]) -> list[re.Match[str]]:
-    """Month names placed by a day before or after them or by a context word, and the
-    unambiguous ones alone. A day after a name that is also a word ("May", "March") counts
-    only when the name is capitalised: "May 18", not "we may 5x"."""
-    context = tuple(settings.get("month_context_words", ()))
-    ambiguous = tuple(settings.get("ambiguous_months", ()))
-    placed = list(_month_regex(months, context).finditer(text))
-    taken = {m.start(2) for m in placed}
-    dated = [*_month_day_regex(months).finditer(text), *_month_year_regex(months).finditer(text)]
-    words = {a.lower() for a in ambiguous}
-    placed += [m for m in dated if m.start(2) not in taken and 1 <= int(m.group(3) or 1) <= 31
-               and (m.group(2)[0].isupper() or m.group(2).lower() not in words)]
-    taken = {m.start(2) for m in placed}
-    bare = _bare_month_regex(months, ambiguous)
-    return placed + [m for m in (bare.finditer(text) if bare else ()) if m.start(2) not in taken]
-
-
-@cache
-def _month_year_regex(months: tuple[tuple[str, ...], ...]) -> re.Pattern[str]:
-    """A month name, then a year: "Contract award: April 2027", "Evaluation: March 2027"
-    (groups as `_month_regex`'s)."""
-    names = alternation(tuple(n for names in months for n in names if not n[0].isdigit()))
-    return re.compile(rf"(?i)(?:(?!)(\d))?\b({names})\.?,?\s+(?:(?!)(\d))?(20\d\d)\b")
-
-
-@cache
-def _month_day_regex(months: tuple[tuple[str, ...], ...]) -> re.Pattern[str]:
-    """A month name, then its day, as US and much business English writes dates: "launches
-    Jan 18", "it ends Dec 9", "March 3rd, 2027" (groups as `_month_regex`'s)."""
-    names = alternation(tuple(n for names in months for n in names if not n[0].isdigit()))
-    return re.compile(rf"(?i)(?:(?!)(\d))?\b({names})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?"
-                      rf"(?![\w%:.,/-]\d|[\w%])(?:,?\s+(20\d\d))?")
-
 
 @cache
 def _quarter_name_regex(nouns: tuple[str, ...], ordinals: tuple[tuple[str, ...], ...]
@@ -192,7 +140,7 @@ def dated_matches(text: str, reference: date, criterion: Criterion,
     months = tuple(tuple(m) for m in criterion.settings["months"])
     index = {name.lower(): n + 1 for n, names in enumerate(months) for name in names}
     found: list[tuple[float, re.Match[str]]] = []
-    for match in _month_matches(text, months, criterion.settings):
+    for match in month_matches(text, months, criterion.settings):
         month = index[match.group(2).lower()]
         # "by March" is a deadline: before March begins, not in the middle of it
         day = int(match.group(1) or match.group(3) or (1 if _DEADLINE.match(match.group(0))
@@ -232,6 +180,9 @@ def dated_matches(text: str, reference: date, criterion: Criterion,
             continue
         found.append((_period_middle(reference, month, match.group(6)), match))
     for match in _RELATIVE.finditer(text):
+        if _SPAN_NOT_AHEAD.search(text, max(0, match.start() - 30), match.start()) or \
+                _SPAN_GONE.match(text, match.end()):
+            continue
         amount = int(match.group(2) or match.group(1))
         weeks = match.group(3).lower().startswith(("week", "seman", "woch", "settim"))
         found.append((amount / 4.3 if weeks else float(amount), match))
@@ -255,17 +206,21 @@ def _numbering(text: str, match: re.Match[str]) -> bool:
     "Q2. Timeframe: …", "Q1 Purchase Role: Recommend"): at most two words into a line whose
     label ends in a colon, and followed by a dash or a dot, or starting the line and followed
     by a short label, it numbers the question, it is no quarter ("We buy in Q1 - budget:
-    approved" is a sentence, not a label)."""
+    approved" is a sentence, not a label). Only a bare "Q1"…"Q4" numbers a question: a
+    month and its year before the next sentence ("Adjudicación prevista: enero de 2027.
+    Inicio del servicio: …") are a date."""
     start = text.rfind("\n", 0, match.start()) + 1
     colon = text.find(":", match.end())
     line_end = text.find("\n", match.end())
     before = len(text[start:match.start()].split())
-    return colon >= 0 and (line_end < 0 or colon < line_end) and before <= 2 \
+    return _QUESTION_NUMBER.fullmatch(match.group(0)) is not None and colon >= 0 \
+        and (line_end < 0 or colon < line_end) and before <= 2 \
         and (_NUMBERING_AFTER.match(text, match.end()) is not None
              # an export's column named by its question's number: "Q1 Purchase Role: Recommend"
              or (before == 0 and _NUMBERED_KEY.match(text, match.end()) is not None))
 
 
+_QUESTION_NUMBER = re.compile(r"(?i)q[1-4]")  # "Q2. Timeframe": never "enero de 2027. Inicio"
 _NUMBERING_AFTER = re.compile(r"\s*[-–.)]\s+\w")
 # a short label after the number, up to the line's colon; never a year ("Q1 2027: go-live")
 _NUMBERED_KEY = re.compile(r"\s+(?!20\d\d)[^\W\d][\w/&]*(?:\s+[\w/&]+){0,3}\s*:")

@@ -25,14 +25,14 @@ _BEFORE = (rf"(?<![a-z])(?:us|a|au|c|ca|nz|s|hk|nt|mx|r)\$|[$€£¥₹₩₺₱
 # ... and after it ('300万円', '400 000 kr', '120 dollars').
 _AFTER = (rf"{_CODES}|€|\$|£|円|元|원|zł|kr|dollars?|dólares|dólar|dolares|dollari|euros?|reais|"
           r"pesos|francs|francos|rupees|rupias|yenes|yen|yuan|rupiah|ringgit|baht|kronor|kroner|"
-          r"złotych|zloty|pounds|libras|soles|درهم|ريال|دينار|جنيه|रुपये|रुपए")
+          r"złotych|zloty|pounds|libras|soles|درهم|ريال|دينار|جنيه|रुपये|रुपए|บาท")
 # A number: digits grouped by spaces or apostrophes (1 200 000, 230'000, with optional
 # decimals), or digits with commas and dots in any convention.
 _NUMBER = r"(?:\d{1,3}(?:[ \u00a0\u202f'’]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d[\d,.]*)"
 _UNITS = (r"thousands?|tausend|millones|millón|milhões|milhão|millions?|milliarden|billions?|"
           r"lakhs?|lacs?|crores?|juta|ribu|miliar|tusen|mill\.?|mio\.?|mrd\.?|tsd\.?|mil|mm|mn|"
           r"bilhões|bilhão|bilhao|bilhoes|bi|"
-          r"bn|cr|k|m|b|t|百万|万|萬|億|亿|千|천|만|억")
+          r"bn|cr|k|m|b|t|百万|万|萬|億|亿|千|천|만|억|ล้าน|แสน|หมื่น")
 _UNIT = rf"(?:{_UNITS})(?![a-z\d])"
 _RANGE = rf"(?:\s?(?:-|–|~|〜|to|a|bis|à|and|e|y|et|und)\s?{_NUMBER})?"
 MONEY = (rf"(?:(?:{_BEFORE})\s?{_NUMBER}{_RANGE}\s?(?:{_UNIT})?"
@@ -42,10 +42,10 @@ MONEY_RE = re.compile(MONEY, re.IGNORECASE)
 _MULTIPLIERS = {
     **dict.fromkeys(("k", "t", "tsd", "tausend", "thousand", "thousands", "mil", "tusen", "ribu",
                      "千", "천"), 1e3),
-    **dict.fromkeys(("万", "萬", "만"), 1e4),
-    **dict.fromkeys(("lakh", "lakhs", "lac", "lacs"), 1e5),
+    **dict.fromkeys(("万", "萬", "만", "หมื่น"), 1e4),
+    **dict.fromkeys(("lakh", "lakhs", "lac", "lacs", "แสน"), 1e5),
     **dict.fromkeys(("m", "mm", "mn", "mio", "mill", "million", "millions", "millones", "millón",
-                     "milhões", "milhão", "juta", "百万"), 1e6),
+                     "milhões", "milhão", "juta", "百万", "ล้าน"), 1e6),
     **dict.fromkeys(("cr", "crore", "crores"), 1e7),
     **dict.fromkeys(("億", "亿", "억"), 1e8),
     **dict.fromkeys(("b", "bn", "billion", "billions", "mrd", "milliarden", "miliar", "bi",

@@ -20,11 +20,12 @@ from leadflow.tools.standardize import contains_phrase
 @cache
 def _ticket_number(words: tuple[str, ...]) -> re.Pattern[str] | None:
     """A ticket word followed by its reference: "ticket 48177", "case #00123",
-    "Account # is CV-20931", "chamado nº 5521", "工单号：88812"."""
+    "Account # is CV-20931", "chamado nº 5521", "工单号：88812", "Kundennummer 10-4471"."""
     if not words:
         return None
     return re.compile(rf"(?i)(?<!\w)(?:{alternation(words)})\.?\s*(?:(?:#|no\.?|nr\.?|nº|number|"
-                      rf"num\.?|id|号|番号)\s*)?(?:is\s+|:\s*|：\s*)?#?(?:[A-Z]{{1,4}}-?){{0,3}}\d{{3,}}")
+                      rf"num\.?|id|号|番号)\s*)?(?:is\s+|:\s*|：\s*)?#?(?:[A-Z]{{1,4}}-?){{0,3}}"
+                      rf"(?:\d{{1,4}}[-/])?\d{{3,}}")
 
 
 @cache

@@ -80,6 +80,8 @@ _ROLE_AT_EMPLOYER = re.compile(
 _ROLE_END = re.compile(
     r"(?i)\s+(?:at|@|for|with|in|on|within|from|and|but|so|who|that|since|bei|chez|en|na|no|w|und|et|y|e|à|au|"
     r"desde|depuis|seit|dal|sinds|od|together|juntos|juntas|zusammen|ensemble|insieme|samen|razem|"
+    # Indonesian and Malay "to", "from", "at", "for": "saya ajukan ke direktur" is no title
+    r"ke|kepada|dari|untuk|pada|"
     r"maar|aber|mais|pero|mas|ma|ale|men|på|hos|ved|vid|och|og|ja|sekä|"
     r"auprès|au sein|dans|presso|bij|van de|of the company|of an?|de una?|d'une?|di una?|"
     r"einer|eines|"
@@ -93,9 +95,14 @@ _JA_ROLE = re.compile(
     r"(?:を(?:して|務めて)|です|として|の|なので|ですので)")
 # Korean: "저는 (주)한성 경영기획팀 팀장 김도현입니다", "저 그냥 대학생이에요": the writer,
 # then the rank.
+_KO_RANKS = (r"대표이사|대표|본부장|부장|실장|팀장|차장|과장|대리|사원|연구원|매니저|대학원생|"
+             r"대학생|학생")
 _KO_ROLE = re.compile(
-    r"(?<![가-힣])저(?:는)?\s[^.\n]{0,40}?([가-힣]{0,6}?(?:대표이사|대표|본부장|부장|실장|팀장|차장|과장|"
-    r"대리|사원|연구원|매니저|대학원생|대학생|학생))(?=\s|입니다|이에요|예요|이고|으로|$)")
+    rf"(?<![가-힣])저(?:는)?\s[^.\n]{{0,40}}?([가-힣]{{0,6}}?(?:{_KO_RANKS}))"
+    r"(?=\s|입니다|이에요|예요|이고|으로|$)")
+# "한빛솔루션 영업팀장 이승훈입니다": the rank, then the writer's name and "I am"
+_KO_ROLE_NAMED = re.compile(
+    rf"(?<![가-힣])([가-힣]{{0,6}}?(?:{_KO_RANKS}))\s[가-힣]{{2,4}}(?:입니다|이에요|예요)")
 # Chinese: "我是深圳某某科技有限公司的商务总监周凯", "我是数据部经理".
 # The organisation may come without 的 ("我是百兴医疗集团信息中心主任王磊"): the title is the
 # last few characters before the rank word.
@@ -225,7 +232,8 @@ def role_in_text(text: object) -> str | None:
         candidates.append((match.start(), "Owner"))
     for match in _JA_ROLE.finditer(prose):
         candidates.append((match.start(), (match.group(1) or "") + match.group(2)))
-    for match in [*_KO_ROLE.finditer(prose), *_ZH_ROLE.finditer(prose),
+    for match in [*_KO_ROLE.finditer(prose), *_KO_ROLE_NAMED.finditer(prose),
+                  *_ZH_ROLE.finditer(prose),
                   *_VI_ROLE.finditer(prose)]:
         candidates.append((match.start(), match.group(1).strip()))
     for match in _TR_ROLE.finditer(prose):

@@ -230,6 +230,12 @@ def country_of_domain(domain: str | None) -> str | None:
     return str(found.alpha_2) if found else None
 
 
+def unspaced_script(text: str) -> bool:
+    """Some of the text is in a script written without spaces between words (a Thai month
+    name inside "เดือนมีนาคมนี้" has no word edge to match at)."""
+    return any(_unspaced(ch) for ch in text)
+
+
 def _unspaced(ch: str) -> bool:
     """A character of a script written without spaces between words: CJK, Thai and Lao,
     Myanmar, Khmer."""

@@ -13,9 +13,10 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import getaddresses
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from leadflow.config import standardize_tables
+from leadflow.tools.ingest.form import parse_fields
 from leadflow.tools.ingest.parsed import IngestError, ParsedFields
 from leadflow.tools.ingest.patterns import POST_NOMINAL, strip_html
 from leadflow.tools.ingest.phone_labels import Reach
@@ -59,7 +60,8 @@ def parse_email(payload: object) -> ParsedFields:
         # A colleague (or our own relay) sent it: the lead is the sender of the message it
         # forwards or quotes, if there is one; our own address is never the lead's.
         display, address, body = forwarded_sender(body) or ("", "", body)
-    if is_unattended_address(address.strip()):
+    notification = is_unattended_address(address.strip())
+    if notification:
         # a marketplace's or a form tool's notification from an address nobody reads: the
         # person is the one it names to answer, else whoever its body gives an address for
         display, address = reply_to if not (is_own_address(reply_to[1].strip())
@@ -91,6 +93,10 @@ def parse_email(payload: object) -> ParsedFields:
     if (signed_phone := signature_phone(signature)) and signed_phone.reach is Reach.SWITCHBOARD \
             and (own_number := phone_in_text(main, [country_of_domain(domain)])):
         out["phone"] = own_number  # "call me on +46 70 555 12 38" above a "Växel" line
+    if notification:  # its "Name: …", "Title: …", "Employees: …" lines are the lead's form
+        notified = notification_fields(own)
+        out = cast(ParsedFields, {**{k: v for k, v in notified.items() if k in _NOTIFIED},
+                                  **out})
     if "email" not in out:
         found = next((m for m in EMAIL_RE.finditer(body) if not is_own_address(m.group(0))
                       and not is_unattended_address(m.group(0))), None)
@@ -108,6 +114,21 @@ def parse_email(payload: object) -> ParsedFields:
                                          forwarded)
                             if p)[:MAX_TEXT_CHARS]
     return out
+
+
+# A notification's "Label: value" line: a short label (no digit first), a colon, a value.
+_FIELD_LINE = re.compile(r"(?m)^[ \t]*([^\W\d][\w .'/()&-]{0,40}?)[ \t]*:[ \t]*(\S[^\n]*?)[ \t]*$")
+# what such lines may add about the person and the company (the inquiry stays the whole body)
+_NOTIFIED = ("full_name", "first_name", "last_name", "email", "phone", "company", "title",
+             "country", "employees", "industry", "website")
+
+
+def notification_fields(body: str) -> ParsedFields:
+    """A notification's own "Label: value" lines read as the form they report (G2's "Name:
+    Brianna Solís / Title: Manager, Marketing Operations", a form tool's "Company size:
+    51-200"); nothing from a body of fewer than two such lines."""
+    fields = {m.group(1).strip(): m.group(2).strip() for m in _FIELD_LINE.finditer(body)}
+    return parse_fields(fields) if len(fields) >= 2 else {}
 
 
 def is_mailbox_name(display: str) -> bool:

@@ -1,0 +1,163 @@
+"""What the eighteenth blind round taught, as general mechanisms: Thai months inside text
+written without spaces and Thai money, Malay and Thai budget words, a span that is a length
+or a time gone by ("para 24 meses", "3 months ago") rather than a time from now, a date
+followed by a sentence that is no numbered question, a customer number with a dash, the
+terms of a reseller or referral programme, a notification's "Label: value" lines read as the
+form they report, and a Vietnamese writer who decides."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from leadflow.agents.budget_words import budget_stated
+from leadflow.agents.buyer_signals import non_buyer_said
+from leadflow.agents.dates_in_text import dated_mentions
+from leadflow.agents.money import money_amounts, not_spend_words
+from leadflow.agents.support_case import support_case
+from leadflow.config import load_icp
+from leadflow.tools.ingest import parse_email
+from tests.unit.test_qualification import make_lead, scored
+
+ICP = load_icp()
+TIMELINE = ICP.bant["timeline"]
+ARRIVAL = date(2026, 11, 30)
+
+
+def months_of(text: str, country: str | None = None) -> list[float]:
+    return sorted(round(delta, 1) for delta, _ in dated_mentions(text, ARRIVAL, TIMELINE,
+                                                                 country))
+
+
+def test_thai_months_are_read_inside_text_written_without_spaces() -> None:
+    # "TOR within December, the tender announced in January, live before the March intake"
+    text = ("จึงขอใบเสนอราคาภายในเดือนธันวาคม คาดว่าจะประกาศประกวดราคาเดือนมกราคม "
+            "และต้องใช้งานได้ก่อนรอบรับสมัครเดือนมีนาคม")
+    assert months_of(text, "TH") == [0.5, 1.5, 3.5]
+
+
+def test_latin_month_names_still_need_a_word_edge() -> None:
+    assert months_of("i februari") == [2.5]
+    assert months_of("the marching band") == []  # "march" inside a word is no month
+
+
+@pytest.mark.parametrize(("text", "usd"), [
+    ("งบประมาณประมาณ 1.2 ล้านบาท", 1.2e6 * 0.028),
+    ("ไม่เกิน 3 แสนบาท", 3e5 * 0.028),
+    ("งบ 500,000 บาท ต่อปี", 5e5 * 0.028),
+])
+def test_thai_money_in_baht_with_its_multiplier_words(text: str, usd: float) -> None:
+    assert money_amounts(text, ICP, "TH") == [pytest.approx(usd)]
+
+
+@pytest.mark.parametrize("text", [
+    # Malay: "the managing director has approved an allocation of about RM40,000"
+    "Pengarah Urusan sudah luluskan peruntukan lebih kurang RM40,000 untuk sistem ini.",
+    # Thai: "a budget of about 1.2 million baht has been allocated"
+    "ได้รับจัดสรรงบประมาณปี 2570 แล้ว ประมาณ 1.2 ล้านบาท",
+])
+def test_a_budget_stated_in_malay_and_thai(text: str) -> None:
+    assert budget_stated(text, ICP.bant["budget"], not_spend_words(ICP)) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "un presupuesto base de licitación de 96.000 € para 24 meses",  # the contract's length
+    "we grew a lot over the last 6 months",
+    "we bought our current tool 3 months ago",
+    "lo compramos hace 3 meses",
+    "abbiamo iniziato 3 mesi fa",
+])
+def test_a_span_that_is_a_length_or_time_gone_by_is_no_date_ahead(text: str) -> None:
+    assert months_of(text, "ES") == []
+
+
+def test_a_span_from_now_still_counts() -> None:
+    assert months_of("we want it live in 3 months") == [3.0]
+    assert months_of("Timeline: 3 months") == [3.0]
+
+
+def test_a_date_before_the_next_sentence_is_no_numbered_question() -> None:
+    # "Q2. Timeframe: …" numbers a question; "enero de 2027. Inicio …" is an award date
+    text = "Adjudicación prevista: enero de 2027. Inicio del servicio: 1 de marzo de 2027."
+    assert months_of(text, "ES") == [1.5, 3.0]
+    assert months_of("Q2. Timeframe: as soon as possible") == []
+
+
+def test_a_customer_number_with_a_dash_makes_a_cancellation_a_support_case() -> None:
+    text = ("hiermit kündigen wir unser LeadFlow-Abo (Kundennummer 10-4471) fristgerecht zum "
+            "31.12.2026. Bitte bestätigen Sie die Kündigung schriftlich.")
+    found = support_case(text, ICP.bant["authority"])
+    assert found is not None and found.group(0) == "Kundennummer 10-4471"
+
+
+@pytest.mark.parametrize("text", [
+    "We would like to know your reseller / referral programme terms: margins and NFR licences.",
+    "Do you run a referral or affiliate program for consultants?",
+])
+def test_the_terms_of_reselling_or_referring_us_are_no_purchase(text: str) -> None:
+    assert non_buyer_said(text, ICP.bant["authority"]) is not None
+
+
+def test_a_referral_programme_of_the_buyers_own_is_not_a_partner_pitch() -> None:
+    assert non_buyer_said("We need routing for leads from our customer referral scheme.",
+                          ICP.bant["authority"]) is None
+
+
+_G2_DIGEST = """From: G2 Buyer Intent <noreply@notifications.g2-mail.example>
+To: marketing-ops@leadflow.example
+Subject: New Buyer Intent activity: Corvane Software
+Content-Type: text/plain; charset=utf-8
+
+G2 Buyer Intent - Daily Digest
+
+Company: Corvane Software, Inc.
+Employees: 1,001-5,000
+
+Contact who requested info via G2 "Get a quote":
+Name: Brianna Solis
+Title: Manager, Marketing Operations
+Email: bsolis@corvanesoftware.com
+Message: "Evaluating routing tools ahead of our planning cycle."
+"""
+
+
+def test_a_notifications_label_lines_are_the_form_it_reports() -> None:
+    fields = parse_email(_G2_DIGEST)
+    assert fields["email"] == "bsolis@corvanesoftware.com"
+    assert fields["full_name"] == "Brianna Solis"
+    assert fields["title"] == "Manager, Marketing Operations"
+    assert fields["company"] == "Corvane Software, Inc."
+
+
+def test_a_persons_own_mail_is_not_read_as_a_form() -> None:
+    # the same lines from a person's own address: the signature and the From header speak
+    mail = _G2_DIGEST.replace("G2 Buyer Intent <noreply@notifications.g2-mail.example>",
+                              "Tom Reyes <tom.reyes@corvanesoftware.com>")
+    fields = parse_email(mail)
+    assert fields["email"] == "tom.reyes@corvanesoftware.com"
+    assert fields.get("full_name") == "Tom Reyes"
+    assert fields.get("title") != "Manager, Marketing Operations"
+
+
+def test_a_vietnamese_writer_who_decides_is_the_primary_decision_maker() -> None:
+    # "I am the final decision maker together with the General Director"
+    lead = make_lead("Tôi là người quyết định cuối cùng cùng với Tổng Giám đốc.",
+                     title="Giám đốc Kinh doanh")
+    assert scored(lead)["authority"]["band"] == "primary_decision_maker"
+
+
+def test_a_thai_budget_approved_in_a_month_to_come_is_not_there_yet() -> None:
+    # "still gathering information, must present to the executives first; next year's
+    # budget will be approved around January"
+    lead = make_lead("ตอนนี้ยังอยู่ในขั้นศึกษาข้อมูลค่ะ ต้องเสนอผู้บริหารก่อน "
+                     "งบประมาณปีหน้าจะอนุมัติประมาณเดือนมกราคม", title="Export Sales Manager",
+                     country="TH")
+    assert scored(lead)["budget"]["band"] == "unclear_possible"
+
+
+def test_a_writer_who_takes_it_to_the_director_influences_in_indonesian_too() -> None:
+    # "how much per user per month? I'll then submit it to the director"
+    lead = make_lead("Harga per user per bulan berapa ya? Nanti saya ajukan ke direktur",
+                     title=None)
+    assert scored(lead)["authority"]["band"] == "some_influence"
