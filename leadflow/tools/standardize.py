@@ -62,10 +62,13 @@ def is_own_address(address: str | None) -> bool:
 
 def is_unattended_address(address: str | None) -> bool:
     """An address nobody reads ("no-reply@", "mailer-daemon@"): a notification's sender,
-    never the lead's (standardize.yaml `unattended_local_parts`)."""
+    never the lead's (standardize.yaml `unattended_local_parts`, the whole local part or a
+    word of it: "leads-noreply@linkedin.com", "notifications@calendly.com")."""
     if not address or "@" not in address:
         return False
-    return address.rsplit("@", 1)[0].lower() in standardize_tables().unattended_local_parts
+    local = address.rsplit("@", 1)[0].lower()
+    unattended = standardize_tables().unattended_local_parts
+    return local in unattended or any(word in unattended for word in re.split(r"[-._+]", local))
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")

@@ -3,7 +3,9 @@ written without spaces and Thai money, Malay and Thai budget words, a span that 
 or a time gone by ("para 24 meses", "3 months ago") rather than a time from now, a date
 followed by a sentence that is no numbered question, a customer number with a dash, the
 terms of a reseller or referral programme, a notification's "Label: value" lines read as the
-form they report, and a Vietnamese writer who decides."""
+form they report, and a Vietnamese writer who decides; from the nineteenth round: tools'
+notification addresses, a label over its answer's line, and the person a shared mailbox
+names to answer it."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from leadflow.agents.money import money_amounts, not_spend_words
 from leadflow.agents.support_case import support_case
 from leadflow.config import load_icp
 from leadflow.tools.ingest import parse_email
+from leadflow.tools.standardize import is_unattended_address
 from tests.unit.test_qualification import make_lead, scored
 
 ICP = load_icp()
@@ -161,3 +164,89 @@ def test_a_writer_who_takes_it_to_the_director_influences_in_indonesian_too() ->
     lead = make_lead("Harga per user per bulan berapa ya? Nanti saya ajukan ke direktur",
                      title=None)
     assert scored(lead)["authority"]["band"] == "some_influence"
+
+
+@pytest.mark.parametrize("sender", ["leads-noreply@linkedin.com", "notifications@calendly.com",
+                                    "form.notifications@typeform.com", "no-reply@capterra.com"])
+def test_a_tools_notification_address_is_nobodys(sender: str) -> None:
+    assert is_unattended_address(sender)
+
+
+@pytest.mark.parametrize("person", ["maria.alerta@acme.example", "no.reyes@acme.example",
+                                    "sales@acme.example"])
+def test_a_persons_or_a_teams_address_is_read(person: str) -> None:
+    assert not is_unattended_address(person)
+
+
+_CALENDLY = """From: Calendly <notifications@calendly.com>
+To: demos@leadflow.example
+Subject: New Event: Kylie Brennan - 30 Minute LeadFlow Demo
+Content-Type: text/plain; charset=utf-8
+
+A new event has been scheduled.
+
+Invitee:
+Kylie Brennan
+
+Invitee Email:
+kylie@gridlinesolar.com.au
+
+Number of Employees:
+How can we help?: Auto-assigning quote requests by postcode, about 30 enquiries a day.
+
+First seen: 30 Nov 2026
+"""
+
+
+def test_a_label_over_its_answers_line_is_read_and_an_empty_one_left_empty() -> None:
+    fields = parse_email(_CALENDLY)
+    assert fields["email"] == "kylie@gridlinesolar.com.au"
+    assert fields["full_name"] == "Kylie Brennan"
+    assert "employees" not in fields  # "Number of Employees:" was left empty
+    assert fields.get("first_name") is None  # "First seen" is a timestamp, not a name
+
+
+_RFQ = """From: Procurement Department <procurement@almansouripartners.com.sa>
+To: sales@leadflow.example
+Subject: RFQ-2026-1184 Lead management platform
+Content-Type: text/plain; charset=utf-8
+
+Dear Sir/Madam,
+
+Al-Mansouri & Partners is inviting qualified vendors to submit a quotation.
+
+For technical clarifications please contact the requesting department directly:
+Mr. Faisal Al-Qahtani, Business Development Manager
+Email: f.alqahtani@almansouripartners.com.sa
+Tel: +966 11 465 2210 Ext. 318
+
+Best regards,
+Procurement Department
+Al-Mansouri & Partners
+T: +966 11 465 2200
+"""
+
+
+def test_a_shared_mailbox_naming_a_person_to_answer_gives_that_person() -> None:
+    fields = parse_email(_RFQ)
+    assert fields["email"] == "f.alqahtani@almansouripartners.com.sa"
+    assert fields["full_name"] == "Faisal Al-Qahtani"
+    assert fields["title"] == "Business Development Manager"
+    assert fields["phone"].replace(" ", "").startswith("+966114652210")
+
+
+def test_a_shared_mailbox_naming_nobody_stays_the_contact() -> None:
+    body = _RFQ.replace("Mr. Faisal Al-Qahtani, Business Development Manager\n", "").replace(
+        "Email: f.alqahtani@almansouripartners.com.sa\n", "")
+    assert parse_email(body)["email"] == "procurement@almansouripartners.com.sa"
+
+
+def test_a_person_named_in_a_sentence_before_the_address() -> None:
+    mail = ("From: Contratación Ayuntamiento de Villanueva <contratacion@villanueva.example.es>\n"
+            "To: ventas@leadflow.example\nSubject: Licitación 2026/0143\n\n"
+            "Para consultas técnicas pueden dirigirse a D.ª Marta Ruiz Olmedo, Jefa del Servicio "
+            "de Promoción Económica (mruiz@villanueva.example.es, 925 33 41 07 ext. 212).\n")
+    fields = parse_email(mail)
+    assert fields["email"] == "mruiz@villanueva.example.es"
+    assert fields["full_name"] == "Marta Ruiz Olmedo"
+    assert fields["title"] == "Jefa del Servicio de Promoción Económica"

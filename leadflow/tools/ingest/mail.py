@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from leadflow.config import standardize_tables
 from leadflow.tools.ingest.form import parse_fields
+from leadflow.tools.ingest.mailbox_contact import mailbox_contact
 from leadflow.tools.ingest.parsed import IngestError, ParsedFields
 from leadflow.tools.ingest.patterns import POST_NOMINAL, strip_html
 from leadflow.tools.ingest.phone_labels import Reach
@@ -93,10 +94,17 @@ def parse_email(payload: object) -> ParsedFields:
     if (signed_phone := signature_phone(signature)) and signed_phone.reach is Reach.SWITCHBOARD \
             and (own_number := phone_in_text(main, [country_of_domain(domain)])):
         out["phone"] = own_number  # "call me on +46 70 555 12 38" above a "Växel" line
-    if notification:  # its "Name: …", "Title: …", "Employees: …" lines are the lead's form
+    if (mailbox or is_mailbox_name(address.split("@")[0])) and (
+            named := mailbox_contact(own, address.strip())):
+        # a shared mailbox ("Procurement Department", "compras@") naming the person to answer
+        out.update(named)
+    if notification:
+        # its "Name: …", "Title: …", "Employees: …" lines are the lead's form, over what the
+        # tool's own footer looked like as a signature ("Capterra, Inc. | 1201 Wilson Blvd")
         notified = notification_fields(own)
+        kept = {k: v for k, v in out.items() if k == "email" or k not in notified}
         out = cast(ParsedFields, {**{k: v for k, v in notified.items() if k in _NOTIFIED},
-                                  **out})
+                                  **kept})
     if "email" not in out:
         found = next((m for m in EMAIL_RE.finditer(body) if not is_own_address(m.group(0))
                       and not is_unattended_address(m.group(0))), None)
@@ -116,8 +124,14 @@ def parse_email(payload: object) -> ParsedFields:
     return out
 
 
-# A notification's "Label: value" line: a short label (no digit first), a colon, a value.
+# A notification's "Label: value" line: a short label (no digit first), a colon, a value; or
+# a label ending in a colon or a question mark over its value's line ("Invitee:" / "Kylie
+# Brennan", Typeform's "Quel est votre prénom ?" / "Séverine"), a line that is no label of
+# its own ("Number of Employees:" left empty over "How can we help?: …" is no answer).
 _FIELD_LINE = re.compile(r"(?m)^[ \t]*([^\W\d][\w .'/()&-]{0,40}?)[ \t]*:[ \t]*(\S[^\n]*?)[ \t]*$")
+_FIELD_OVER_VALUE = re.compile(r"(?m)^[ \t]*([^\W\d][^\n:?？]{0,60}?)[ \t]*[:?？][ \t]*\n"
+                               r"[ \t]*(?![^\n]{0,60}?[:?？][ \t])([^\s:][^\n]*?)[ \t]*$")
+_NAME_FIELDS = ("full_name", "first_name", "last_name")
 # what such lines may add about the person and the company (the inquiry stays the whole body)
 _NOTIFIED = ("full_name", "first_name", "last_name", "email", "phone", "company", "title",
              "country", "employees", "industry", "website")
@@ -126,9 +140,16 @@ _NOTIFIED = ("full_name", "first_name", "last_name", "email", "phone", "company"
 def notification_fields(body: str) -> ParsedFields:
     """A notification's own "Label: value" lines read as the form they report (G2's "Name:
     Brianna Solís / Title: Manager, Marketing Operations", a form tool's "Company size:
-    51-200"); nothing from a body of fewer than two such lines."""
-    fields = {m.group(1).strip(): m.group(2).strip() for m in _FIELD_LINE.finditer(body)}
-    return parse_fields(fields) if len(fields) >= 2 else {}
+    51-200", a label over its answer's line); nothing from a body of fewer than two."""
+    fields = {m.group(1).strip(): m.group(2).strip()
+              for pattern in (_FIELD_OVER_VALUE, _FIELD_LINE) for m in pattern.finditer(body)
+              if not m.group(2).rstrip().endswith((":", "?", "？"))}
+    if len(fields) < 2:
+        return {}
+    parsed = parse_fields(fields)
+    # a name holds no digits: "First seen: 30 Nov 2026" is a timestamp, whatever its label
+    return cast(ParsedFields, {k: v for k, v in parsed.items()
+                               if k not in _NAME_FIELDS or not re.search(r"\d", str(v))})
 
 
 def is_mailbox_name(display: str) -> bool:
