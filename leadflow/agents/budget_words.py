@@ -74,6 +74,10 @@ def budget_hedged(text: str, budget: Criterion) -> re.Match[str] | None:
     return None
 
 
+# A period already running ("this financial year", "dieses Geschäftsjahr", "este año"): the
+# period the money belongs to, never a date its approval is still waiting for.
+_RUNNING = re.compile(r"(?i)(?:this|the current|current|dieses|diesem|dieser|este|esta|ce|cet|"
+                      r"cette|questo|quest'|dit|deze)\s")
 # A time preposition before a date: "approved in February", "aprovado em dezembro".
 _WHEN_WORDS = r"(?:in|on|at|by|em|en|im|am|au|à|a|na|no|nel|nella|op|w|i|för)\s+"
 # Thai writes "month" before a month's name, with no space: "อนุมัติประมาณเดือนมกราคม"
@@ -103,6 +107,8 @@ def approval_ahead(text: str, clear: re.Match[str], budget: Criterion, timeline:
         words = list(phrase_regex((*given, *budget.settings.get("approval_words", ()))
                                   ).finditer(chunk))
         for ahead, when in dated_matches(chunk, arrival, timeline, country):
+            if _RUNNING.match(when.group(0)):
+                continue  # "set aside in this financial year": the money's period, under way
             if ahead > 0 and _dated_approval(chunk, when, words) and any(
                     _same_clause(chunk, word, when) for word in words):
                 return _in_text(text, when, sentence)

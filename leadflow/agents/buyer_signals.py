@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Any
 
 from leadflow.agents.disguise import CJK as NO_SPACES
 from leadflow.agents.money import MONEY
@@ -34,6 +35,15 @@ def _words(sentence: str) -> int:
     return len(NO_SPACES.sub(" ", sentence).split()) + cjk // 2
 
 
+def private_person(lead: dict[str, Any]) -> bool:
+    """A person writing for themselves: no company named, a free-mail address (so no company
+    domain), no size said and no title that gives them a rank. Whatever their problem, it is
+    no business purchase of ours (SPEC §4.1: a free-mail consumer is typically unqualified)."""
+    contact, company = lead.get("contact") or {}, lead.get("company") or {}
+    return not (company.get("name") or company.get("domain") or company.get("employees")) \
+        and contact.get("seniority") in (None, "unknown", "individual_contributor")
+
+
 def non_buyer_said(text: str, authority: Criterion) -> re.Match[str] | None:
     """The first phrase saying the writer is not buying from us (authority
     `non_buyer_phrases`: a student, a job seeker, a vendor pitching, a reseller, a bill or
@@ -47,10 +57,20 @@ def non_buyer_said(text: str, authority: Criterion) -> re.Match[str] | None:
         for match in phrase_regex(phrases).finditer(text):
             if _REPLY_PREFIX.search(text, max(0, match.start() - 8), match.start()):
                 continue  # "RE: Automatic reply: …": a person answering it, not the reply
+            if _about_a_manner(text, match, authority):
+                continue  # "not interested in a long sales process": how, not whether
             if own is None or not own.search(text, max(0, match.start() - 30), match.start()):
                 return match
     return (_non_buyer_pattern(text, authority) or support_case(text, authority)
             or declined(text, authority))
+
+
+def _about_a_manner(text: str, match: re.Match[str], authority: Criterion) -> bool:
+    """The refusal is about a way of buying, not the purchase: "in" or "on" and, within three
+    words, one of authority `manner_words` ("not interested in a long sales process")."""
+    words = tuple(authority.settings.get("manner_words", ()))
+    after = re.match(r"\s+(?:in|on)\s+((?:[\w-]+\s+){0,3}[\w-]+)", text[match.end():])
+    return bool(words) and after is not None and contains_phrase(after.group(1), words) is not None
 
 
 # "if" in the clause before a refusal makes it a condition ("if it costs more than 300 a

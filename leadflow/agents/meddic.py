@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from leadflow.agents.qualification import CRITERIA, CriterionProposal, ground
+from leadflow.agents.bant_proposal import CriterionProposal
+from leadflow.agents.qualification import CRITERIA, ground
 from leadflow.config import IcpConfig, icp
 from leadflow.config.meddic import MEDDIC_CRITERIA, MeddicRules, meddic_rules
 

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from leadflow.agents.bant_proposal import CriterionProposal
 from leadflow.agents.buyer_signals import non_buyer_said
 from leadflow.agents.dates_in_text import dated_mentions, distant_year
 from leadflow.agents.meddic import MeddicProposal
 from leadflow.agents.money import MONEY
-from leadflow.agents.qualification import CriterionProposal
-from leadflow.agents.sentences import without_addresses
+from leadflow.agents.sentences import unwrapped, without_addresses
 from leadflow.clock import parse_datetime
 from leadflow.config import Criterion, IcpConfig
 from leadflow.config.meddic import MeddicRules
@@ -97,7 +97,7 @@ def propose_meddic(lead: dict[str, Any], text: str, rules: MeddicRules, icp_rule
     reference = reference or datetime.now(UTC)
     contact, company = lead.get("contact") or {}, lead.get("company") or {}
     conflicts: list[str] = []
-    text = without_addresses(text)
+    text = unwrapped(without_addresses(text), (lead.get("source") or {}).get("channel"))
     non_buyer = non_buyer_said(text, icp_rules.bant["authority"])
     metric = _metric(text, rules["metrics"])
     pain = _pain(text, icp_rules)

@@ -35,8 +35,12 @@ _UNITS = (r"thousands?|tausend|millones|millón|milhões|milhão|millions?|milli
           r"bn|cr|k|m|b|t|百万|万|萬|億|亿|千|천|만|억|ล้าน|แสน|หมื่น")
 _UNIT = rf"(?:{_UNITS})(?![a-z\d])"
 _RANGE = rf"(?:\s?(?:-|–|~|〜|to|a|bis|à|and|e|y|et|und)\s?{_NUMBER})?"
+# South Africa's rand is a bare "R" before the number ("R1.2m", "R35 000 per month"): only
+# with a multiplier or thousands grouped, so "R2" or "R&D" is never money.
+_RAND = (r"(?<![\w$])r\s?(?:\d{1,3}(?:[ \u00a0,]\d{3})+(?:[.,]\d{1,2})?(?!\d)"
+         r"|\d+(?:[.,]\d+)?\s?(?:k|m|mil|million|millions|bn|billion)(?![a-z\d]))")
 MONEY = (rf"(?:(?:{_BEFORE})\s?{_NUMBER}{_RANGE}\s?(?:{_UNIT})?"
-         rf"|{_NUMBER}{_RANGE}\s?(?:{_UNIT})?\s?(?:de\s)?(?:{_AFTER})(?![a-z]))")
+         rf"|{_NUMBER}{_RANGE}\s?(?:{_UNIT})?\s?(?:de\s)?(?:{_AFTER})(?![a-z])|{_RAND})")
 MONEY_RE = re.compile(MONEY, re.IGNORECASE)
 
 _MULTIPLIERS = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from leadflow.agents.qualification import BantProposal
+    from leadflow.agents.bant_proposal import BantProposal
 
 # what changes between messages; the need accumulates
 _CHANGING = ("budget", "authority", "timeline")

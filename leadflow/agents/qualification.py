@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
 from langchain_core.language_models import BaseChatModel
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
+from leadflow.agents.bant_proposal import BantProposal as BantProposal
+from leadflow.agents.bant_proposal import CriterionProposal as CriterionProposal
 from leadflow.agents.base import StepOutput
 from leadflow.agents.budget_words import (
     approval_ahead,
@@ -31,6 +33,7 @@ from leadflow.agents.buyer_signals import (
     non_buyer_said,
     on_behalf_of_an_executive,
     own_request,
+    private_person,
     runs_formal_purchase,
     search_patterns,
     someone_else_decides,
@@ -52,6 +55,7 @@ from leadflow.agents.sentences import (
     clause_of,
     quote,
     sentence_across_lines,
+    unwrapped,
     without_addresses,
 )
 from leadflow.clock import parse_datetime
@@ -61,22 +65,6 @@ from leadflow.llm import RULES
 from leadflow.state import LeadState
 from leadflow.toolbox import Toolbox
 from leadflow.tools.standardize import contains_phrase
-
-
-class CriterionProposal(BaseModel):
-    band: str = Field(description="one of the criterion's band names")
-    strength: float = Field(ge=0.0, le=1.0, description="position inside the band")
-    evidence: str = Field(description="a quote from the lead or a fact from enrichment")
-
-
-class BantProposal(BaseModel):
-    """BANT assessment of one lead: band, strength and evidence for each criterion."""
-
-    budget: CriterionProposal
-    authority: CriterionProposal
-    need: CriterionProposal
-    timeline: CriterionProposal
-    conflicts: list[str] = Field(default_factory=list)
 
 
 class BantProposer(Protocol):
@@ -100,7 +88,7 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     reference = reference or datetime.now(UTC)
     contact, company = lead["contact"], lead["company"]
     conflicts: list[str] = []
-    text = without_addresses(text)
+    text = unwrapped(without_addresses(text), (lead.get("source") or {}).get("channel"))
 
     def find(criterion: Criterion, key: str) -> re.Match[str] | None:
         """The first match of the phrase list that the text does not negate ("not urgent",
@@ -300,6 +288,17 @@ def propose_rules(lead: dict[str, Any], text: str, rules: IcpConfig,
     else:  # nothing said of when scores as low as a distant date
         t = CriterionProposal(band="unclear_or_distant", strength=0.2,
                               evidence="no timeline stated")
+    if private_person(lead) and a.band in ("limited", "some_influence") and (
+            n.band in ("critical", "clear_improvement")
+            or t.band != "unclear_or_distant"):
+        # a person writing for themselves (free mail, no company, no rank): an urgent problem
+        # of their own is no business purchase, however soon they want it solved
+        why = "no company (a private person on a free-mail address)"
+        if n.band in ("critical", "clear_improvement"):
+            n = CriterionProposal(band="nice_to_have", strength=0.2,
+                                  evidence=f"{why}; {n.evidence}")
+        t = CriterionProposal(band="unclear_or_distant", strength=0.2,
+                              evidence=f"{why}; {t.evidence}")
     return BantProposal(budget=b, authority=a, need=n, timeline=t, conflicts=conflicts)
 
 

@@ -124,6 +124,22 @@ _ANSWERED_NO = re.compile(
     r"[ \t.]*$")
 
 
+def unwrapped(text: str, channel: str | None = "email") -> str:
+    """An e-mail's text with the line breaks its client wrapped inside a sentence made spaces
+    (the same length, so quotes keep their places): a line ending in a letter, a digit or a
+    comma whose next line goes on in lower case or with a number ("As CFO I\nneed …", "the
+    board sits on\n9 December and I expect it to be approved"). A break before a capital,
+    a list's mark or a quote's '>' stays; a form's fields and a chat's turns, one per line,
+    are never joined (any other `channel`: the text as it is)."""
+    if channel != "email":
+        return text
+    return _WRAPPED.sub(lambda m: " " if m.group(1).islower() or m.group(1).isdigit()
+                        else m.group(0), text)
+
+
+_WRAPPED = re.compile(r"(?<=[^\W_]|[,;])\n(?=(\w))")
+
+
 def without_addresses(text: str) -> str:
     """The text with its web addresses, page paths and e-mail addresses blanked out, so a
     phrase list never reads "pricing" in "/pricing" or "demo" in "demo@vendor.com"; and

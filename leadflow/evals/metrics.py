@@ -17,6 +17,7 @@ from leadflow.tools.reps import RepDirectory
 
 TIERS = ("hot", "warm", "cold", "unqualified")
 RULE_FACTS = ("title:", "company size", "no timeline stated", "no inquiry text", "no title given",
+              "no company (a private person",
               "no metric stated", "no decision criteria stated", "no decision process stated",
               "no pain stated")
 

@@ -5,7 +5,10 @@ followed by a sentence that is no numbered question, a customer number with a da
 terms of a reseller or referral programme, a notification's "Label: value" lines read as the
 form they report, and a Vietnamese writer who decides; from the nineteenth round: tools'
 notification addresses, a label over its answer's line, and the person a shared mailbox
-names to answer it."""
+names to answer it, board members and a Spanish CEO, a refusal of a way of buying, sponsorship
+and SEO pitches, a decision that will be the writer's, money set aside in the running
+financial year, rand written "R1.2m", a private person with an urgent problem of their own,
+and lines an e-mail client wrapped."""
 
 from __future__ import annotations
 
@@ -250,3 +253,87 @@ def test_a_person_named_in_a_sentence_before_the_address() -> None:
     assert fields["email"] == "mruiz@villanueva.example.es"
     assert fields["full_name"] == "Marta Ruiz Olmedo"
     assert fields["title"] == "Jefa del Servicio de Promoción Económica"
+
+
+@pytest.mark.parametrize("title", ["Member of the Executive Board", "Consejero Delegado",
+                                   "Mitglied des Vorstands", "Board Member"])
+def test_members_of_a_board_are_c_level(title: str) -> None:
+    from leadflow.tools.standardize import seniority_of
+
+    assert seniority_of(title) == "c_level"
+
+
+def test_a_refusal_of_a_way_of_buying_is_no_refusal_to_buy() -> None:
+    text = "Not interested in a long sales process - send me pricing and let's talk this week."
+    assert non_buyer_said(text, ICP.bant["authority"]) is None
+    assert non_buyer_said("Thanks, but we're not interested.", ICP.bant["authority"]) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "We'd love to have LeadFlow as a sponsor for Q1 episodes - packages start at $3,500.",
+    "I noticed issues on your site. Shall I send you a free audit report?",
+])
+def test_sponsorship_and_seo_pitches_are_no_purchase(text: str) -> None:
+    assert non_buyer_said(text, ICP.bant["authority"]) is not None
+
+
+def test_a_decision_that_will_be_the_writers_own() -> None:
+    lead = make_lead("A decisão final será minha, junto com o diretor de TI, até 18 de dezembro.",
+                     title="Superintendente Comercial")
+    assert scored(lead)["authority"]["band"] == "primary_decision_maker"
+
+
+def test_money_set_aside_in_the_running_financial_year_is_there() -> None:
+    lead = make_lead("We've set aside budget in this financial year for replacing our intake - "
+                     "roughly £150k for year one - and I'd like a contract signed before "
+                     "Christmas.", title="Head of Sales Operations")
+    assert scored(lead)["budget"]["band"] == "clear_budget"
+
+
+def test_a_budget_approved_in_a_month_to_come_still_waits() -> None:
+    lead = make_lead("The budget of $80k must be approved by our board in February.",
+                     title="Head of Sales Operations")
+    assert scored(lead)["budget"]["band"] == "unclear_possible"
+
+
+@pytest.mark.parametrize(("text", "usd"), [("The exco approved R1.2m for a platform", 66000.0),
+                                           ("I can spend around R35 000 per month", 1925.0)])
+def test_rand_written_with_a_bare_r(text: str, usd: float) -> None:
+    assert money_amounts(text, ICP, "ZA") == [pytest.approx(usd)]
+
+
+@pytest.mark.parametrize("text", ["the R2 release", "our R&D team", "R 500"])
+def test_a_bare_r_without_thousands_or_a_multiplier_is_no_money(text: str) -> None:
+    assert money_amounts(text, ICP, "ZA") == []
+
+
+def test_a_private_person_with_an_urgent_problem_of_their_own_is_no_business_purchase() -> None:
+    lead = make_lead("my phone died and i lost all my contacts, does your app get them back?? "
+                     "please help asap", title=None, name=None, domain=None)
+    bant = scored(lead)
+    assert bant["need"]["band"] in ("nice_to_have", "unclear")
+    assert bant["timeline"]["band"] == "unclear_or_distant"
+    assert bant["tier"] == "unqualified"
+
+
+def test_a_small_business_on_free_mail_is_no_private_person() -> None:
+    # a size said: a business, whatever its address
+    lead = make_lead("we lose half of our google ads leads, need something asap", title=None,
+                     name=None, domain=None, employees=15)
+    assert scored(lead)["timeline"]["band"] == "buying_now"
+
+
+def test_lines_an_email_client_wrapped_are_read_as_one_sentence() -> None:
+    from leadflow.agents.sentences import unwrapped
+
+    text = ("I've put a budget of R450 000 into the board pack; the board sits on\n"
+            "9 December and I expect it to be approved.\nKind regards\nThandiwe")
+    joined = unwrapped(text)
+    assert len(joined) == len(text)  # quotes keep their places
+    assert "sits on 9 December" in joined and "approved.\nKind regards\nThandiwe" in joined
+    lead = make_lead(text, title="Chief Financial Officer")
+    lead["source"]["channel"] = "email"
+    assert scored(lead)["budget"]["band"] == "unclear_possible"  # approval still to come
+    # a form's fields, one per line, are never joined
+    assert unwrapped("Message: we need routing\nyour-subject: Info", "web_form") == \
+        "Message: we need routing\nyour-subject: Info"
