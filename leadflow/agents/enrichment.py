@@ -93,10 +93,14 @@ def write_rules(record: dict[str, Any], match: KbMatch | None) -> EnrichmentSumm
     return EnrichmentSummary(summary=summary, talking_points=points[:4])
 
 
-def merge_profile(record: dict[str, Any], match: KbMatch | None,
-                  rules: IcpConfig) -> tuple[dict[str, Any], list[str]]:
-    """Fill missing company fields from the profile; stated values win, conflicts are flagged."""
+def merge_profile(record: dict[str, Any], match: KbMatch | None, rules: IcpConfig,
+                  size_from_text: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """Fill missing company fields from the profile; stated values win, conflicts are flagged.
+    A size capture read from prose (`size_from_text`: "our 30 salespeople", "a team of 45")
+    may be a team's, not the company's: the profile's headcount wins over it."""
     company = dict(record["company"])
+    if size_from_text and match is not None and match.profile.get("employees"):
+        company["employees"] = None
     flags: list[str] = []
     if match is None:
         flags = ["unknown_company", "limited_data"]
@@ -121,7 +125,8 @@ def merge_profile(record: dict[str, Any], match: KbMatch | None,
     kb_segment = rules.segment_for(profile.get("employees"))
     company["segment"] = rules.segment_for(company.get("employees")) \
         if company.get("employees") is not None else kb_segment
-    if stated_segment not in (None, "unknown") and stated_segment != kb_segment:
+    if stated_segment not in (None, "unknown") and stated_segment != kb_segment \
+            and not size_from_text:
         flags.append("conflicting_size_data")
     return {**record, "company": company}, flags
 
@@ -142,7 +147,8 @@ class EnrichmentAgent:
         match = await asyncio.to_thread(
             tools.kb.lookup, company.get("name"), company.get("domain"), company.get("country")
         )
-        enriched, flags = merge_profile(record, match, tools.icp)
+        enriched, flags = merge_profile(record, match, tools.icp,
+                                        "headcount_from_text" in (state.get("flags") or []))
         quality = score_quality(enriched, tools.icp.target_tech)
         written, answer = write_rules(enriched, match), None
         if self.model is not None or run.model_for(self.step) != RULES:

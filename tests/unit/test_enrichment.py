@@ -254,6 +254,17 @@ def test_merge_keeps_stated_values_and_flags_a_size_conflict(kb: KnowledgeBase) 
     assert flags == ["conflicting_size_data"]
 
 
+def test_a_size_read_from_prose_gives_way_to_the_profiles(kb: KnowledgeBase) -> None:
+    # "our 30 salespeople" may be a team's size, not the company's: the profile knows better
+    lead = make_lead(Employees="30")
+    merged, flags = merge_profile(lead, lumen_match(kb), RULES, size_from_text=True)
+    assert merged["company"]["employees"] == 9500
+    assert merged["company"]["segment"] == "enterprise"
+    assert flags == []  # no conflict: the prose never said the company's size for sure
+    stated, _ = merge_profile(lead, lumen_match(kb), RULES)  # a form's own size field wins
+    assert stated["company"]["employees"] == 30
+
+
 def test_merge_replaces_industry_other_and_agrees_on_size(kb: KnowledgeBase) -> None:
     lead = make_lead(Employees="10,000+", Industry="Agriculture")
     assert lead["company"]["industry"] == "other"
