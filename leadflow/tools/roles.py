@@ -126,6 +126,10 @@ _OWNER_OF = re.compile(
     r"(?i)(?<!\w)(?:sou|soy|je suis|ich bin|i am|i'm|i’m)\s+(?:o\s+|a\s+|el\s+|la\s+|le\s+|"
     r"the\s+|der\s+|die\s+)?(?:dono|dona|dueño|dueña|propietario|propietaria|propriétaire|"
     r"owner|inhaber|inhaberin)\s+(?:de|d'|d’|of|der|des|von)(?!\w)")
+# "I own Karoo Solar Installations", "I founded Brightpath Analytics": the writer owns the firm
+# they name (capitalised words, so "I own the budget" owns nothing)
+_OWNS_NAMED = re.compile(r"(?<![\w'’])(?i:i)\s+(?i:own|founded|co-founded)\s+"
+                         r"(?:[A-Z][\w&'’.-]*)(?:\s+[A-Z&][\w&'’.-]*){0,4}")
 # "社員120名ほどの会社を経営しております": the writer runs the business.
 _JA_RUNS = re.compile(r"(?:会社|企業|事業|店|店舗|法人|工場|事務所)を(?:経営|営んで|営っ)")
 
@@ -238,7 +242,7 @@ def role_in_text(text: object) -> str | None:
         candidates.append((match.start(), match.group(1).strip()))
     for match in _TR_ROLE.finditer(prose):
         candidates.append((match.start(), match.group(1)))
-    for match in _OWNER_OF.finditer(prose):
+    for match in [*_OWNER_OF.finditer(prose), *_OWNS_NAMED.finditer(prose)]:
         candidates.append((match.start(), "Owner"))
     if found := contains_phrase(prose, tuple(
             standardize_tables().self_description.get("student_phrases", ()))):

@@ -337,3 +337,19 @@ def test_lines_an_email_client_wrapped_are_read_as_one_sentence() -> None:
     # a form's fields, one per line, are never joined
     assert unwrapped("Message: we need routing\nyour-subject: Info", "web_form") == \
         "Message: we need routing\nyour-subject: Info"
+
+
+@pytest.mark.parametrize(("text", "role"), [
+    ("I own Karoo Solar Installations, 140 staff across the Cape.", "Owner"),
+    ("I own the budget for this project.", None),
+    ("I started Monday in the new team.", None),
+])
+def test_a_writer_owning_the_firm_they_name(text: str, role: str | None) -> None:
+    from leadflow.tools.roles import role_in_text
+
+    assert role_in_text(text) == role
+
+
+def test_a_german_unsubscribe_is_no_purchase() -> None:
+    text = "Bitte nehmen Sie mich aus Ihrem Verteiler. Ich habe mich nie dafür angemeldet."
+    assert non_buyer_said(text, ICP.bant["authority"]) is not None
