@@ -101,10 +101,9 @@ def parse_email(payload: object) -> ParsedFields:
     if notification:
         # its "Name: …", "Title: …", "Employees: …" lines are the lead's form, over what the
         # tool's own footer looked like as a signature ("Capterra, Inc. | 1201 Wilson Blvd")
-        notified = notification_fields(own)
+        notified = {k: v for k, v in notification_fields(own).items() if k in _NOTIFIED}
         kept = {k: v for k, v in out.items() if k == "email" or k not in notified}
-        out = cast(ParsedFields, {**{k: v for k, v in notified.items() if k in _NOTIFIED},
-                                  **kept})
+        out = cast(ParsedFields, {**notified, **kept})
     if "email" not in out:
         found = next((m for m in EMAIL_RE.finditer(body) if not is_own_address(m.group(0))
                       and not is_unattended_address(m.group(0))), None)
