@@ -74,10 +74,6 @@ def budget_hedged(text: str, budget: Criterion) -> re.Match[str] | None:
     return None
 
 
-# A period already running ("this financial year", "dieses Geschäftsjahr", "este año"): the
-# period the money belongs to, never a date its approval is still waiting for.
-_RUNNING = re.compile(r"(?i)(?:this|the current|current|dieses|diesem|dieser|este|esta|ce|cet|"
-                      r"cette|questo|quest'|dit|deze)\s")
 # A time preposition before a date: "approved in February", "aprovado em dezembro".
 _WHEN_WORDS = r"(?:in|on|at|by|em|en|im|am|au|à|a|na|no|nel|nella|op|w|i|för)\s+"
 # Thai writes "month" before a month's name, with no space: "อนุมัติประมาณเดือนมกราคม"
@@ -98,6 +94,8 @@ def approval_ahead(text: str, clear: re.Match[str], budget: Criterion, timeline:
     dezembro" written in November. The money is not there yet, whatever the approval word
     says. The match is the date."""
     given = budget.phrases.get("budget_given_phrases", ())
+    # a period already running ("set aside in this financial year") is the money's period
+    running = tuple(timeline.settings.get("running_period_words", ()))
     for sentence in SENTENCES.finditer(text):
         if not sentence.start() <= clear.start() < sentence.end():
             continue
@@ -107,7 +105,7 @@ def approval_ahead(text: str, clear: re.Match[str], budget: Criterion, timeline:
         words = list(phrase_regex((*given, *budget.settings.get("approval_words", ()))
                                   ).finditer(chunk))
         for ahead, when in dated_matches(chunk, arrival, timeline, country):
-            if _RUNNING.match(when.group(0)):
+            if running and phrase_regex(running).match(when.group(0)):
                 continue  # "set aside in this financial year": the money's period, under way
             if ahead > 0 and _dated_approval(chunk, when, words) and any(
                     _same_clause(chunk, word, when) for word in words):

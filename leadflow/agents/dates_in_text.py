@@ -46,14 +46,8 @@ _CJK_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4}
 _RELATIVE = re.compile(
     r"(?i)\b(\d{1,2})(?:\s*(?:-|–|to|à|a|bis|ou|or)\s*(\d{1,2}))?\s*(months?|meses|mois|"
     r"monate?n?|mesi|weeks?|semanas|semaines|wochen|settimane)\b")
-# Words before a span that make it a length or a time gone by, not a time from now: a
-# contract "for 24 months", "para 24 meses", growth "over the last 6 months", "hace 3 meses";
-# and after one: "3 months ago", "3 mesi fa".
-_SPAN_NOT_AHEAD = re.compile(
-    r"(?i)(?<!\w)(?:for|para|por|pour|für|per|durante|during|over|last|past|previous|letzten|"
-    r"vergangenen|vor|últimos|ultimos|derniers|dernières|ultimi|every|each|alle|cada|hace|há|"
-    r"il y a)\s+(?:the\s+|de\s+|los\s+|les\s+|die\s+|i\s+)?$")
-_SPAN_GONE = re.compile(r"(?i)\s+(?:ago|fa)\b")
+# What may stand between a span's length-or-past word and the span ("over the last 6 months").
+_SPAN_ARTICLE = r"\s+(?:the\s+|de\s+|los\s+|les\s+|die\s+|i\s+)?$"
 
 
 def dated_mentions(text: str, reference: date, criterion: Criterion,
@@ -179,9 +173,13 @@ def dated_matches(text: str, reference: date, criterion: Criterion,
                           + (last - month) + 0.5, match))
             continue
         found.append((_period_middle(reference, month, match.group(6)), match))
+    # a span that is a length or a time gone by ("para 24 meses", "3 months ago") is no date
+    not_ahead = _words_regex(tuple(criterion.settings.get("span_length_or_past_words", ())),
+                             _SPAN_ARTICLE)
+    ago = _words_regex(tuple(criterion.settings.get("span_ago_words", ())), before=r"\s+")
     for match in _RELATIVE.finditer(text):
-        if _SPAN_NOT_AHEAD.search(text, max(0, match.start() - 30), match.start()) or \
-                _SPAN_GONE.match(text, match.end()):
+        if not_ahead.search(text, max(0, match.start() - 30), match.start()) or \
+                ago.match(text, match.end()):
             continue
         amount = int(match.group(2) or match.group(1))
         weeks = match.group(3).lower().startswith(("week", "seman", "woch", "settim"))

@@ -26,7 +26,7 @@ from leadflow.tools.standardize import without_accents
 # Words that begin a family name ('van der Veen', 'da Silva', 'Al Mheiri'), never a given name
 NAME_PARTICLES = frozenset({"van", "von", "de", "da", "das", "do", "dos", "del", "della", "di",
                             "du", "der", "den", "la", "le", "ten", "ter", "zu", "al", "el",
-                            "bin", "ben", "ibn", "abu", "bint",
+                            "bin", "binti", "ben", "ibn", "abu", "bint",
                             # Irish: 'Aoife Ní Bhriain', 'Seán Ó Súilleabháin', 'Nic Amhlaoibh'
                             "ní", "nic", "ó", "uí", "mac"})
 

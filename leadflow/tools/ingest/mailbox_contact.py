@@ -12,13 +12,15 @@ import re
 from functools import cache
 
 from leadflow.config import standardize_tables
+from leadflow.tools.alternation import alternation
 from leadflow.tools.ingest.parsed import ParsedFields
+from leadflow.tools.name_order import NAME_PARTICLES
 from leadflow.tools.phone_text import phone_in_text
 from leadflow.tools.standardize import EMAIL_RE, country_of_domain, is_unattended_address
 
-# A name's words: capitalised, with the particles names carry between them.
+# A name's words: capitalised, with the particles names carry between them ("Ruiz de la Peña").
 _NAME_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’-]+"
-_PARTICLE = r"(?:de|del|de la|la|van|von|der|den|da|das|do|dos|di|al|el|bin|binti|ibn)"
+_PARTICLE = rf"(?:{alternation(tuple(NAME_PARTICLES))})"
 
 
 @cache
@@ -29,7 +31,8 @@ def _named() -> re.Pattern[str]:
         return re.compile(r"(?!)")
     titles = "|".join(re.escape(h) for h in sorted(honorifics, key=len, reverse=True))
     return re.compile(
-        rf"(?<![\w.])(?i:{titles})\.?\s+({_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_WORD}){{1,3}})"
+        rf"(?<![\w.])(?i:{titles})\.?\s+"
+        rf"({_NAME_WORD}(?:\s+(?:{_PARTICLE}\s+){{0,2}}{_NAME_WORD}){{1,3}})"
         r"(?:\s*[,–—-]\s*([^()\n,;:]{3,80}))?")
 
 
